@@ -1,0 +1,55 @@
+# fracta — the front door to the build. CMake + Ninja do the work.
+#
+#   make deps     install every build and test dependency (Debian, npm)
+#   make          build the binaries into build/bin/ (dynamic, fast)
+#   make test     build, then run every suite (unit, cli, e2e) through ctest
+#   make static   fully static binaries into build-static/bin/
+#   make asan     unit and CLI suites under AddressSanitizer + UBSan
+#   make bench    benchmarks; results in tests/bench/RESULTS.md
+#   make install  PREFIX=/usr/local: binaries, man pages
+
+BUILD        ?= build
+BUILD_STATIC ?= build-static
+BUILD_ASAN   ?= build-asan
+STATIC_DEPS  ?= $(CURDIR)/build/static-deps
+PREFIX       ?= /usr/local
+JOBS         ?= $(shell nproc)
+
+.PHONY: all deps test static static-test asan bench install clean
+
+all: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja
+
+deps:
+	.ci/deps
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
+
+static:
+	.ci/static-deps $(STATIC_DEPS)
+	cmake -S . -B $(BUILD_STATIC) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DFRACTA_STATIC=ON -DFRACTA_STATIC_DEPS=$(STATIC_DEPS) -DFRACTA_TESTS=OFF
+	cmake --build $(BUILD_STATIC) -j $(JOBS)
+	strip $(BUILD_STATIC)/bin/*
+
+static-test: static
+	bats --print-output-on-failure tests/static
+
+asan:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFRACTA_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure --timeout 900 -j $(JOBS)
+
+bench: all static
+	tests/bench/run
+
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_STATIC) $(BUILD_ASAN)

@@ -1,0 +1,169 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace fracta::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every key of spec/config.md. "*" marks maps whose keys are user-chosen
+// (runtime names, server ids, labels); below them anything goes.
+const Json& known_keys() {
+    static const Json keys = Json::parse(R"({
+      "project": {"default_base_branch": 0, "allowed_tools": 0},
+      "agents": {"default_runtime": 0, "default_mode": 0, "allow_subagents": 0, "max_depth": 0,
+                 "max_children": 0, "agent_runtimes": "*"},
+      "runtime": {"backend": 0,
+                  "state": {"driver": 0, "sqlite": {"path": 0}, "postgres": {"dsn": 0}},
+                  "queue": {"workers": 0, "lease_timeout": 0, "max_attempts": 0, "max_concurrent": 0},
+                  "kubernetes": {"namespace": 0, "image": 0, "image_pull_policy": 0, "service_account": 0,
+                                 "job_ttl_seconds": 0, "resources": "*", "labels": "*", "annotations": "*",
+                                 "node_selector": "*", "tolerations": 0, "extra_volumes": 0,
+                                 "extra_volume_mounts": 0, "kubeconfig": 0, "context": 0}},
+      "control_plane_api": {"listen": 0, "url": 0, "token": 0},
+      "gateway": {"listen": 0, "url": 0},
+      "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
+      "mcp_servers": {"servers": "*"},
+      "tool_policy": {"allow_only": 0, "deny": 0},
+      "logging": {"level": 0, "format": 0}
+    })");
+    return keys;
+}
+
+void check_unknown(const Json& value, const Json& schema, const std::string& pointer, const std::string& path,
+                   const yaml::Document& doc, std::vector<std::string>& warnings) {
+    if (!value.is_object() || !schema.is_object()) return;
+    for (const auto& [key, child] : value.items()) {
+        std::string child_path = path.empty() ? key : path + "." + key;
+        auto it = schema.find(key);
+        if (it == schema.end()) {
+            warnings.push_back(doc.where(pointer + "/" + key) + ": unknown key \"" + child_path + "\"");
+            continue;
+        }
+        check_unknown(child, *it, pointer + "/" + key, child_path, doc, warnings);
+    }
+}
+
+// Typed readers: each names the key and points at it on error.
+class Reader {
+public:
+    explicit Reader(const yaml::Document& doc) : doc_(doc) {}
+
+    Status string(const std::string& dotted, std::string& out) {
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        if (!v->is_string()) return bad(dotted, "must be a string");
+        out = v->get<std::string>();
+        return {};
+    }
+
+    Status one_of(const std::string& dotted, std::string& out, std::initializer_list<const char*> allowed) {
+        FRACTA_TRY(string(dotted, out));
+        std::string list;
+        for (const char* a : allowed) {
+            if (out == a) return {};
+            list += list.empty() ? a : std::string(", ") + a;
+        }
+        return bad(dotted, "must be one of " + list + " (got \"" + out + "\")");
+    }
+
+    Status object(const std::string& dotted) {
+        const Json* v = find(dotted);
+        if (v && !v->is_null() && !v->is_object()) return bad(dotted, "must be a mapping");
+        return {};
+    }
+
+private:
+    static std::string pointer_of(const std::string& dotted) {
+        std::string p = "/" + dotted;
+        for (char& c : p)
+            if (c == '.') c = '/';
+        return p;
+    }
+    const Json* find(const std::string& dotted) const {
+        const Json* v = &doc_.root;
+        size_t start = 0;
+        while (start <= dotted.size()) {
+            size_t dot = dotted.find('.', start);
+            std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+            if (!v->is_object() || !v->contains(key)) return nullptr;
+            v = &(*v)[key];
+            if (dot == std::string::npos) break;
+            start = dot + 1;
+        }
+        return v;
+    }
+    Error bad(const std::string& dotted, const std::string& why) const {
+        return usage_error(doc_.where(pointer_of(dotted)) + ": " + dotted + ": " + why);
+    }
+    const yaml::Document& doc_;
+};
+
+Result<Config> build(yaml::Document doc) {
+    Config c;
+    if (!doc.root.is_object()) return usage_error(doc.where("") + ": the top level must be a mapping");
+    Reader r(doc);
+    for (const char* section : {"project", "agents", "runtime", "runtime.state", "runtime.queue",
+                                "control_plane_api", "gateway", "reaper", "mcp_servers", "tool_policy", "logging"})
+        FRACTA_TRY(r.object(section));
+    FRACTA_TRY(r.string("runtime.backend", c.backend));
+    if (c.backend != "local" && c.backend != "kubernetes" && c.backend.rfind("exec:", 0) != 0)
+        return usage_error(doc.where("/runtime/backend") +
+                           ": runtime.backend: must be local, kubernetes or exec:/path (got \"" + c.backend + "\")");
+    FRACTA_TRY(r.one_of("runtime.state.driver", c.state.driver, {"sqlite", "postgres"}));
+    FRACTA_TRY(r.string("runtime.state.sqlite.path", c.state.sqlite_path));
+    FRACTA_TRY(r.string("runtime.state.postgres.dsn", c.state.postgres_dsn));
+    if (c.state.driver == "postgres" && c.state.postgres_dsn.empty())
+        return usage_error(doc.where("/runtime/state") + ": runtime.state.postgres.dsn: required when driver is postgres");
+    FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
+    FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));
+    check_unknown(doc.root, known_keys(), "", "", doc, c.warnings);
+    c.document = std::move(doc);
+    return c;
+}
+
+}  // namespace
+
+std::optional<std::string> find_file(const std::string& start_dir) {
+    if (const char* env = std::getenv("FRACTA_CONFIG"); env && *env) return std::string(env);
+    std::error_code ec;
+    fs::path dir = fs::absolute(start_dir, ec);
+    if (ec) return std::nullopt;
+    for (;;) {
+        fs::path candidate = dir / "fracta.yaml";
+        if (::access(candidate.c_str(), F_OK) == 0) return candidate.string();
+        if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
+        dir = dir.parent_path();
+    }
+}
+
+Result<Config> parse(std::string_view text, const std::string& file, const yaml::EnvLookup& env) {
+    FRACTA_TRY_ASSIGN(doc, yaml::parse(text, file, env));
+    FRACTA_TRY_ASSIGN(c, build(std::move(doc)));
+    c.file = file;
+    std::error_code ec;
+    c.root = fs::absolute(fs::path(file), ec).parent_path().string();
+    return c;
+}
+
+Result<Config> load(const std::string& path, const yaml::EnvLookup& env) {
+    FRACTA_TRY_ASSIGN(doc, yaml::load_file(path, env));
+    FRACTA_TRY_ASSIGN(c, build(std::move(doc)));
+    c.file = path;
+    std::error_code ec;
+    c.root = fs::absolute(fs::path(path), ec).parent_path().string();
+    return c;
+}
+
+std::string state_store_url(const Config& c) {
+    if (c.state.driver == "postgres") return c.state.postgres_dsn;
+    fs::path p(c.state.sqlite_path);
+    if (p.is_relative() && !c.root.empty()) p = fs::path(c.root) / p;
+    return "sqlite:" + p.lexically_normal().string();
+}
+
+}  // namespace fracta::config

@@ -1,0 +1,93 @@
+// migrations.cc — the schema, as an ordered list of versioned steps, and the
+// runner that applies the missing ones at open.
+//
+// sqlite keeps the applied version in PRAGMA user_version too, so that the
+// common case (schema current) costs one pragma read per process; Postgres
+// checks schema_migrations and serialises concurrent migrators with an
+// advisory lock held for the migrating transaction.
+#include "base/time.h"
+#include "store/store.h"
+
+namespace fracta::store {
+namespace {
+
+// Advisory lock key for schema changes: "fracta" in ASCII.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(110117107116097)";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> all = {
+        {1, "event log",
+         // sqlite
+         R"(CREATE TABLE events (
+              seq     INTEGER PRIMARY KEY,      -- from event_seq: starts at 1, no gaps
+              ts      TEXT    NOT NULL,         -- as recorded (RFC 3339)
+              ts_utc  TEXT    NOT NULL,         -- normalised UTC, fixed width: compares as time
+              type    TEXT    NOT NULL,
+              actor   TEXT    NOT NULL DEFAULT '',
+              subject TEXT    NOT NULL DEFAULT '',
+              message TEXT    NOT NULL DEFAULT '',
+              payload TEXT                      -- compact JSON, or NULL
+            );
+            CREATE INDEX events_subject ON events (subject, seq);
+            CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+            INSERT INTO event_seq (id, seq) VALUES (1, 0);)",
+         // postgres
+         R"(CREATE TABLE events (
+              seq     BIGINT PRIMARY KEY,
+              ts      TEXT   NOT NULL,
+              ts_utc  TEXT   NOT NULL,
+              type    TEXT   NOT NULL,
+              actor   TEXT   NOT NULL DEFAULT '',
+              subject TEXT   NOT NULL DEFAULT '',
+              message TEXT   NOT NULL DEFAULT '',
+              payload TEXT
+            );
+            CREATE INDEX events_subject ON events (subject, seq);
+            CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
+            INSERT INTO event_seq (id, seq) VALUES (1, 0);)"},
+    };
+    return all;
+}
+
+Status migrate(Store& store) {
+    const int latest = migrations().back().version;
+    const bool sqlite = store.dialect() == Dialect::Sqlite;
+
+    auto current_version = [&]() -> Result<int> {
+        if (sqlite) {
+            FRACTA_TRY_ASSIGN(rows, store.query("PRAGMA user_version"));
+            return rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
+        }
+        FRACTA_TRY_ASSIGN(rows, store.query("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+        if (rows.empty() || rows[0].text(0) != "t") return 0;
+        FRACTA_TRY_ASSIGN(max, store.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+        return static_cast<int>(max[0].integer(0));
+    };
+
+    FRACTA_TRY_ASSIGN(before, current_version());
+    if (before >= latest) return {};
+
+    return store.transaction([&]() -> Status {
+        if (!sqlite) FRACTA_TRY(store.exec(kMigrationLock));
+        FRACTA_TRY(store.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                              " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+        // Another process may have migrated while we waited for the lock.
+        FRACTA_TRY_ASSIGN(done, store.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+        int applied = static_cast<int>(done[0].integer(0));
+        for (const Migration& m : migrations()) {
+            if (m.version <= applied) continue;
+            Status step = store.exec(sqlite ? m.sqlite : m.postgres);
+            if (!step.ok())
+                return std::move(step).take_error().context("migration " + std::to_string(m.version) + " (" +
+                                                            m.name + ")");
+            FRACTA_TRY(store.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                  {int64_t{m.version}, std::string(m.name), format_rfc3339(now())}));
+        }
+        if (sqlite) FRACTA_TRY(store.exec("PRAGMA user_version = " + std::to_string(latest)));
+        return {};
+    });
+}
+
+}  // namespace fracta::store
