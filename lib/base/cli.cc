@@ -60,8 +60,11 @@ Result<Args> parse(const Command& command, const std::vector<std::string>& words
         int c = getopt_long(argc, argv.data(), optstring.c_str(), table.data(), &longindex);
         if (c == -1) break;
         if (c == '?' || c == ':') {
-            std::string word = optind > 0 && optind <= argc ? words[optind - 1] : "";
-            if (optopt && optopt < 256) word = std::string("-") + static_cast<char>(optopt);
+            // getopt reports short options through optopt; long ones only
+            // by position, so name whichever the user actually typed.
+            std::string word = optind > 0 && optind <= argc ? words[static_cast<size_t>(optind - 1)] : "";
+            if (word.rfind("--", 0) == 0) word = word.substr(0, word.find('='));
+            else if (optopt > 0 && optopt < 256) word = std::string("-") + static_cast<char>(optopt);
             if (c == ':') return usage_error("option " + word + " needs a value");
             return usage_error("unknown option " + word);
         }

@@ -1,0 +1,140 @@
+// YAML loading (types, ${VAR} expansion, positions) and the fracta.yaml model.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "config/config.h"
+#include "config/yaml.h"
+#include "support.h"
+
+using namespace fracta;
+
+namespace {
+yaml::EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+}  // namespace
+
+TEST_CASE("plain scalars resolve to JSON types; quoted ones stay strings", "[yaml]") {
+    auto doc = yaml::parse("a: 4\nb: '4'\nc: true\nd: ~\ne: 2.5\nf: hello\ng: [1, x]\nh: 0x1f\n", "t.yaml", env_of({}));
+    REQUIRE(doc.ok());
+    const Json& r = doc->root;
+    CHECK(r["a"] == 4);
+    CHECK(r["b"] == "4");
+    CHECK(r["c"] == true);
+    CHECK(r["d"].is_null());
+    CHECK(r["e"] == 2.5);
+    CHECK(r["f"] == "hello");
+    CHECK(r["g"] == Json::parse(R"([1,"x"])"));
+    CHECK(r["h"] == 31);
+}
+
+TEST_CASE("${VAR} and ${VAR:-default} expand before typing", "[yaml]") {
+    auto env = env_of({{"N", "7"}, {"PW", "s3cret"}, {"EMPTY", ""}});
+    auto doc = yaml::parse("workers: ${N}\n"
+                           "fallback: ${MISSING:-4}\n"
+                           "empty: ${EMPTY:-x}\n"
+                           "dsn: \"postgres://u:${PW}@h/db\"\n"
+                           "unset: \"[${MISSING}]\"\n"
+                           "dollar: \"$$HOME\"\n",
+                           "t.yaml", env);
+    REQUIRE(doc.ok());
+    CHECK(doc->root["workers"] == 7);
+    CHECK(doc->root["fallback"] == 4);
+    CHECK(doc->root["empty"] == "x");
+    CHECK(doc->root["dsn"] == "postgres://u:s3cret@h/db");
+    CHECK(doc->root["unset"] == "[]");
+    CHECK(doc->root["dollar"] == "$HOME");
+
+    auto bad = yaml::parse("a: ${OPEN\n", "t.yaml", env);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().message.find("t.yaml:1:4: unterminated ${") == 0);
+}
+
+TEST_CASE("YAML errors name file, line and column", "[yaml]") {
+    auto r = yaml::parse("a: 1\nb: [1, 2\nc: 3\n", "conf.yaml", env_of({}));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::Usage);
+    CHECK(r.error().message.rfind("conf.yaml:", 0) == 0);
+
+    auto dup = yaml::parse("a: 1\na: 2\n", "conf.yaml", env_of({}));
+    REQUIRE_FALSE(dup.ok());
+    CHECK(dup.error().message == "conf.yaml:2:1: duplicate key \"a\"");
+}
+
+TEST_CASE("documents remember where each key is", "[yaml]") {
+    auto doc = yaml::parse("runtime:\n  queue:\n    workers: 4\n", "f.yaml", env_of({}));
+    REQUIRE(doc.ok());
+    CHECK(doc->where("/runtime/queue/workers") == "f.yaml:3:5");
+    CHECK(doc->where("/runtime/queue/missing") == "f.yaml:2:3");
+}
+
+TEST_CASE("anchors and aliases are resolved; an empty file is an empty mapping", "[yaml]") {
+    auto doc = yaml::parse("base: &b {x: 1}\ncopy: *b\n", "f.yaml", env_of({}));
+    REQUIRE(doc.ok());
+    CHECK(doc->root["copy"]["x"] == 1);
+    auto empty = yaml::parse("", "f.yaml", env_of({}));
+    REQUIRE(empty.ok());
+    CHECK(empty->root == Json::object());
+}
+
+TEST_CASE("fracta.yaml defaults and the state store", "[config]") {
+    auto c = config::parse("", "/p/fracta.yaml", env_of({}));
+    REQUIRE(c.ok());
+    CHECK(c->backend == "local");
+    CHECK(c->state.driver == "sqlite");
+    CHECK(config::state_store_url(*c) == "sqlite:/p/.fracta/state.db");
+
+    auto pg = config::parse("runtime:\n  state:\n    driver: postgres\n    postgres: {dsn: \"postgres://f:${PW}@db/f\"}\n",
+                            "/p/fracta.yaml", env_of({{"PW", "x"}}));
+    REQUIRE(pg.ok());
+    CHECK(config::state_store_url(*pg) == "postgres://f:x@db/f");
+}
+
+TEST_CASE("config errors point at the key and exit 100", "[config]") {
+    auto r = config::parse("runtime:\n  state:\n    driver: mysql\n", "fracta.yaml", env_of({}));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::Usage);
+    CHECK(r.error().message ==
+          "fracta.yaml:3:5: runtime.state.driver: must be one of sqlite, postgres (got \"mysql\")");
+
+    auto backend = config::parse("runtime: {backend: docker}\n", "fracta.yaml", env_of({}));
+    REQUIRE_FALSE(backend.ok());
+    CHECK(backend.error().message.find("runtime.backend: must be local, kubernetes or exec:/path") !=
+          std::string::npos);
+
+    auto shape = config::parse("logging: [1]\n", "fracta.yaml", env_of({}));
+    REQUIRE_FALSE(shape.ok());
+    CHECK(shape.error().message == "fracta.yaml:1:1: logging: must be a mapping");
+}
+
+TEST_CASE("unknown keys are warnings, not errors", "[config]") {
+    auto c = config::parse("runtime:\n  backend: local\n  turbo: true\nextra: 1\n"
+                           "agents:\n  agent_runtimes:\n    mine: {anything: 1}\n",
+                           "fracta.yaml", env_of({}));
+    REQUIRE(c.ok());
+    REQUIRE(c->warnings.size() == 2);
+    CHECK(c->warnings[0] == "fracta.yaml:3:3: unknown key \"runtime.turbo\"");
+    CHECK(c->warnings[1] == "fracta.yaml:4:1: unknown key \"extra\"");
+}
+
+TEST_CASE("the nearest fracta.yaml is found from a subdirectory", "[config]") {
+    std::string root = test::temp_dir();
+    std::filesystem::create_directories(root + "/a/b");
+    std::ofstream(root + "/fracta.yaml") << "runtime: {backend: local}\n";
+    unsetenv("FRACTA_CONFIG");
+    auto found = config::find_file(root + "/a/b");
+    REQUIRE(found);
+    CHECK(*found == root + "/fracta.yaml");
+    auto loaded = config::load(*found);
+    REQUIRE(loaded.ok());
+    CHECK(loaded->root == root);
+    CHECK(config::state_store_url(*loaded) == "sqlite:" + root + "/.fracta/state.db");
+
+    setenv("FRACTA_CONFIG", "/elsewhere/fracta.yaml", 1);
+    CHECK(*config::find_file(root) == "/elsewhere/fracta.yaml");
+    unsetenv("FRACTA_CONFIG");
+}

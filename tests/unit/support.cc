@@ -1,0 +1,65 @@
+#include "support.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+namespace fracta::test {
+namespace {
+
+struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+        for (const auto& d : dirs) std::filesystem::remove_all(d);
+    }
+};
+Cleanup cleanup;
+std::atomic<int> counter{0};
+
+}  // namespace
+
+std::string temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base && *base ? base : "/tmp") + "/fracta-unit-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    REQUIRE(mkdtemp(buf.data()) != nullptr);
+    cleanup.dirs.emplace_back(buf.data());
+    return buf.data();
+}
+
+std::string fresh_postgres_url() {
+    const char* url = std::getenv("FRACTA_TEST_PG_URL");
+    if (!url || !*url) FAIL("FRACTA_TEST_PG_URL is not set: run the suite through `make test` (ctest starts Postgres)");
+    auto admin = store::open_postgres(url, "fracta-unit");
+    if (!admin.ok()) FAIL("cannot reach the test Postgres: " + admin.error().message);
+    std::string db = "u" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    // One statement each: CREATE DATABASE refuses to run inside a transaction.
+    REQUIRE((*admin)->exec("DROP DATABASE IF EXISTS " + db).ok());
+    Status created = (*admin)->exec("CREATE DATABASE " + db);
+    if (!created.ok()) FAIL(created.error().message);
+    // postgresql://postgres@/postgres?host=… → …@/<db>?host=…
+    std::string u = url;
+    auto slash = u.find('/', u.find("://") + 3);
+    auto query = u.find('?', slash);
+    return u.substr(0, slash + 1) + db + (query == std::string::npos ? "" : u.substr(query));
+}
+
+std::vector<NamedStore> fresh_stores() {
+    std::vector<NamedStore> stores;
+    std::string sqlite_url = "sqlite:" + temp_dir() + "/state.db";
+    auto s = store::open(sqlite_url);
+    REQUIRE(s.ok());
+    stores.push_back({"sqlite", sqlite_url, std::move(*s)});
+
+    std::string pg_url = fresh_postgres_url();
+    auto p = store::open(pg_url);
+    if (!p.ok()) FAIL("open " + pg_url + ": " + p.error().message);
+    stores.push_back({"postgres", pg_url, std::move(*p)});
+    return stores;
+}
+
+}  // namespace fracta::test

@@ -1,0 +1,30 @@
+// support.h — what the unit suites share: temp directories and fresh stores
+// of both kinds, so that every store-level contract runs on sqlite and on a
+// real Postgres (FRACTA_TEST_PG_URL, started by ctest's pg fixture).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace fracta::test {
+
+// A new empty directory under $TMPDIR, removed at exit.
+std::string temp_dir();
+
+struct NamedStore {
+    std::string kind;  // "sqlite" | "postgres"
+    std::string url;
+    std::unique_ptr<store::Store> store;
+};
+
+// A fresh sqlite file and a fresh Postgres database (each call: new ones).
+// Fails the test when Postgres is not configured: never a silent skip.
+std::vector<NamedStore> fresh_stores();
+
+// The URL of a new, empty Postgres database on the test server.
+std::string fresh_postgres_url();
+
+}  // namespace fracta::test
