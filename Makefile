@@ -2,6 +2,7 @@
 #
 #   make deps     install every build and test dependency (Debian, npm)
 #   make          build the binaries into build/bin/ (dynamic, fast)
+#   make demo     build, then show fracta-events on the embedded sqlite store
 #   make test     build, then run every suite (unit, cli, e2e) through ctest
 #   make static   fully static binaries into build-static/bin/
 #   make asan     unit and CLI suites under AddressSanitizer + UBSan
@@ -15,7 +16,7 @@ STATIC_DEPS  ?= $(CURDIR)/build/static-deps
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
 
-.PHONY: all deps test static static-test asan bench install clean
+.PHONY: all deps demo test static static-test asan bench install clean
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -25,6 +26,9 @@ $(BUILD)/build.ninja:
 
 deps:
 	.ci/deps
+
+demo: all
+	tests/demo/run
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
