@@ -122,6 +122,9 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
     FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));
     check_unknown(doc.root, known_keys(), "", "", doc, c.warnings);
+    c.file = doc.file;
+    std::error_code ec;
+    c.root = fs::absolute(fs::path(doc.file), ec).parent_path().string();
     c.document = std::move(doc);
     return c;
 }
@@ -143,20 +146,12 @@ std::optional<std::string> find_file(const std::string& start_dir) {
 
 Result<Config> parse(std::string_view text, const std::string& file, const yaml::EnvLookup& env) {
     FRACTA_TRY_ASSIGN(doc, yaml::parse(text, file, env));
-    FRACTA_TRY_ASSIGN(c, build(std::move(doc)));
-    c.file = file;
-    std::error_code ec;
-    c.root = fs::absolute(fs::path(file), ec).parent_path().string();
-    return c;
+    return build(std::move(doc));
 }
 
 Result<Config> load(const std::string& path, const yaml::EnvLookup& env) {
     FRACTA_TRY_ASSIGN(doc, yaml::load_file(path, env));
-    FRACTA_TRY_ASSIGN(c, build(std::move(doc)));
-    c.file = path;
-    std::error_code ec;
-    c.root = fs::absolute(fs::path(path), ec).parent_path().string();
-    return c;
+    return build(std::move(doc));
 }
 
 std::string state_store_url(const Config& c) {
