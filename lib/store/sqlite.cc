@@ -174,7 +174,13 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& raw_path) {
     auto store = std::make_unique<SqliteStore>(db, path);
     // WAL: readers never block the writer. synchronous=NORMAL: a commit
     // survives a process crash; only a power loss can drop the last ones.
+    // Most users are short processes (one record, one latest-seq): keep the
+    // WAL and its index between them instead of checkpointing (and syncing)
+    // on every close; the automatic checkpoint every ~1000 pages still runs.
     sqlite3_busy_timeout(db, 30000);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     Status s = store->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", {});
     if (!s.ok()) return std::move(s).take_error();
     return std::unique_ptr<Store>(std::move(store));

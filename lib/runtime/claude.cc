@@ -1,0 +1,123 @@
+// claude.cc — the Claude Code runtime: CLAUDE.md, .mcp.json and
+// .claude/settings.json; `claude -p … --output-format json` in batch, the
+// interactive `claude` in stream; reading its one JSON result object.
+#include <algorithm>
+
+#include "runtime/common.h"
+
+namespace fracta::runtime::detail {
+namespace {
+
+constexpr std::string_view kName = "claude";
+
+bool is_result_object(const Json& object) {
+    auto type = object.find("type");
+    if (type != object.end()) return type->is_string() && *type == "result";
+    return object.contains("result") || object.contains("session_id") || object.contains("is_error");
+}
+
+// The last result object in the output: one per line (single-line JSON, the
+// last line of stream-json), or a pretty-printed one that starts on a line of
+// its own. Noise before and after is ignored.
+bool find_result(std::string_view output, Json& found) {
+    size_t end = output.size();
+    while (end > 0) {
+        size_t start = output.rfind('\n', end - 1);
+        start = start == std::string_view::npos ? 0 : start + 1;
+        std::string_view line = output.substr(start, end - start);
+        end = start == 0 ? 0 : start - 1;
+        size_t first = line.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos || line[first] != '{') continue;
+        Json value = Json::parse(line.begin() + first, line.end(), nullptr, false);
+        if (value.is_discarded() && line.find_last_not_of(" \t\r") == first) {
+            std::string_view rest = output.substr(start + first);  // "{" alone: a multi-line object
+            value = Json::parse(rest.begin(), rest.end(), nullptr, false);
+        }
+        if (!value.is_discarded() && value.is_object() && is_result_object(value)) {
+            found = std::move(value);
+            return true;
+        }
+    }
+    return false;
+}
+
+class Claude final : public Runtime {
+public:
+    std::string_view name() const override { return kName; }
+    bool supports_resume() const override { return true; }
+
+    Files workspace_files(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Files files;
+        files["CLAUDE.md"] = instructions(session);
+
+        std::string url = mcp_url(session.gateway_url, session.task);
+        Json allow = Json::array();
+        auto add = [&](const std::string& tool) {
+            if (!tool.empty() && std::find(allow.begin(), allow.end(), tool) == allow.end()) allow.push_back(tool);
+        };
+        for (const auto& tool : spec.allowed_tools) add(tool);
+        if (!url.empty()) add("mcp__fracta__*");
+        Json settings = {{"permissions", {{"allow", allow}}}};
+        files[".claude/settings.json"] = json_file(settings);
+
+        if (!url.empty()) {
+            Json server = {{"type", "http"},
+                           {"url", url},
+                           {"headers", {{"Authorization", "Bearer ${FRACTA_GATEWAY_TOKEN}"}}}};
+            files[".mcp.json"] = json_file({{"mcpServers", {{"fracta", server}}}});
+        }
+        return files;
+    }
+
+    Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Argv argv = {program(spec, kName)};
+        if (!session.resume_token.empty()) argv.insert(argv.end(), {"-r", session.resume_token});
+        std::string model = resolve_model(session, spec);
+        std::string text = positional(prompt(session, "CLAUDE.md", false));
+        if (session.mode == Mode::Stream) {
+            if (!model.empty()) argv.insert(argv.end(), {"--model", model});
+            argv.push_back(text);
+            return argv;
+        }
+        argv.insert(argv.end(), {"-p", text, "--output-format", "json", "--permission-mode", "dontAsk"});
+        if (!model.empty()) argv.insert(argv.end(), {"--model", model});
+        return argv;
+    }
+
+protected:
+    RunResult parse_batch(int exit_code, std::string_view output) const override {
+        RunResult r;
+        Json result;
+        if (!find_result(output, result)) {
+            r.text = tail_text(output);
+            r.error = exit_code != 0 ? exit_reason(kName, exit_code) + " without a result object"
+                                     : "claude output has no result object";
+            return r;
+        }
+        r.resume_token = str(result, "session_id");
+        std::string text = str(result, "result");
+        r.text = tail_text(text);
+        auto is_error = result.find("is_error");
+        bool reported_error = is_error != result.end() && is_error->is_boolean() && is_error->get<bool>();
+        if (reported_error) {
+            std::string why = one_line(text);
+            if (why.empty()) why = str(result, "subtype");
+            r.error = "claude reported an error" + (why.empty() ? std::string() : ": " + why);
+        } else if (exit_code != 0) {
+            r.error = exit_reason(kName, exit_code);
+        } else {
+            r.success = true;
+        }
+        if (!r.success && r.text.empty()) r.text = tail_text(output);
+        return r;
+    }
+};
+
+}  // namespace
+
+const Runtime& claude() {
+    static const Claude instance;
+    return instance;
+}
+
+}  // namespace fracta::runtime::detail

@@ -1,0 +1,59 @@
+// common.h — what the runtime implementations share (internal to lib/runtime):
+// the instructions document, prompts, output line scanning and the plain-text
+// result that shell and stream sessions use.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/json.h"
+#include "runtime/runtime.h"
+
+namespace fracta::runtime::detail {
+
+const Runtime& claude();
+const Runtime& codex();
+const Runtime& opencode();
+const Runtime& shell();
+
+// The fracta tools every agent gets from its gateway endpoint.
+struct ToolInfo {
+    const char* name;
+    const char* what;
+};
+const std::vector<ToolInfo>& fracta_tools();
+
+// CLAUDE.md / AGENTS.md: the contract, then how to work as a fracta agent.
+std::string instructions(const SessionInfo& session);
+
+// The prompt of a run: the session's override; a follow-up line when
+// resuming; the task name for an empty contract; else "read `doc`". With
+// `name_task` the default prompt also names the agent.
+std::string prompt(const SessionInfo& session, std::string_view doc, bool name_task);
+
+// A positional argument a CLI must not mistake for an option.
+std::string positional(std::string text);
+
+std::string program(const RuntimeSpec& spec, std::string_view fallback);
+
+// Every line of `output` that parses as a JSON object, in order; other lines
+// (noise, banners, stderr) are skipped.
+std::vector<Json> json_lines(std::string_view output);
+
+// The first line of `text`, at most `max` bytes: for RunResult::error.
+std::string one_line(std::string_view text, size_t max = 512);
+
+// "<runtime> exited with status N".
+std::string exit_reason(std::string_view runtime, int exit_code);
+
+// Success is exit 0; text is the output's tail with terminal escapes removed.
+RunResult plain_result(std::string_view runtime, int exit_code, std::string_view output);
+
+// Compact JSON plus a newline: the form of every JSON workspace file.
+std::string json_file(const Json& value);
+
+// A string member of `object`, or "" when absent or not a string.
+std::string str(const Json& object, const char* key);
+
+}  // namespace fracta::runtime::detail

@@ -1,0 +1,155 @@
+// opencode.cc — the OpenCode runtime: AGENTS.md and opencode.json (MCP
+// server and permissions); `opencode run --format json` in batch, the
+// interactive `opencode` in stream; reading its NDJSON events.
+#include "runtime/common.h"
+
+namespace fracta::runtime::detail {
+namespace {
+
+constexpr std::string_view kName = "opencode";
+
+// opencode's permission block from Claude-style allowed_tools. What is not
+// granted is denied in batch (nobody could answer a question) and asked in
+// stream. Sub-agents go through fracta_spawn, so opencode's own `task` tool
+// is always denied.
+Json permissions(const RuntimeSpec& spec, Mode mode, bool gateway) {
+    const std::string fallback = mode == Mode::Batch ? "deny" : "ask";
+    Json p = Json::object();
+    p["*"] = fallback;
+    auto allow = [&](const char* key) { p[key] = "allow"; };
+    Json bash_patterns = Json::object();
+    bool bash_all = false;
+    for (const std::string& tool : spec.allowed_tools) {
+        if (tool == "Read") {
+            for (const char* key : {"read", "glob", "grep", "list"}) allow(key);
+        } else if (tool == "Edit" || tool == "Write" || tool == "MultiEdit") {
+            allow("edit");
+        } else if (tool == "Bash") {
+            bash_all = true;
+        } else if (tool.rfind("Bash(", 0) == 0 && tool.size() > 6 && tool.back() == ')') {
+            std::string pattern = tool.substr(5, tool.size() - 6);
+            if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ":*") == 0)
+                pattern.replace(pattern.size() - 2, 2, " *");  // Claude's older prefix syntax
+            bash_patterns[pattern] = "allow";
+        } else if (tool == "WebFetch") {
+            allow("webfetch");
+        } else if (tool == "WebSearch") {
+            allow("websearch");
+        } else if (tool == "TodoWrite") {
+            allow("todowrite");
+        }
+    }
+    if (bash_all) {
+        p["bash"] = "allow";
+    } else if (!bash_patterns.empty()) {
+        Json bash = {{"*", fallback}};
+        bash.update(bash_patterns);
+        p["bash"] = bash;
+    }
+    if (gateway) p["fracta_*"] = "allow";
+    p["task"] = "deny";
+    return p;
+}
+
+// The message of an error event: {"error":{"name","data":{"message"}}},
+// {"error":{"message"}}, {"error":"…"} or {"message"}.
+std::string error_message(const Json& event) {
+    auto error = event.find("error");
+    if (error != event.end()) {
+        if (error->is_string()) return error->get<std::string>();
+        if (auto data = error->find("data"); error->is_object() && data != error->end()) {
+            if (std::string m = str(*data, "message"); !m.empty()) return m;
+        }
+        if (std::string m = str(*error, "message"); !m.empty()) return m;
+        if (std::string n = str(*error, "name"); !n.empty()) return n;
+    }
+    if (std::string m = str(event, "message"); !m.empty()) return m;
+    return "opencode reported an error";
+}
+
+class OpenCode final : public Runtime {
+public:
+    std::string_view name() const override { return kName; }
+    bool supports_resume() const override { return true; }
+
+    Files workspace_files(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Files files;
+        files["AGENTS.md"] = instructions(session);
+        std::string url = mcp_url(session.gateway_url, session.task);
+        Json config = {{"$schema", "https://opencode.ai/config.json"},
+                       {"permission", permissions(spec, session.mode, !url.empty())}};
+        if (!url.empty()) {
+            config["mcp"] = {{"fracta",
+                              {{"type", "remote"},
+                               {"url", url},
+                               {"headers", {{"Authorization", "Bearer {env:FRACTA_GATEWAY_TOKEN}"}}}}}};
+        }
+        files["opencode.json"] = json_file(config);
+        return files;
+    }
+
+    Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Argv argv = {program(spec, kName)};
+        if (session.mode == Mode::Batch) argv.insert(argv.end(), {"run", "--format", "json"});
+        if (std::string model = resolve_model(session, spec); !model.empty())
+            argv.insert(argv.end(), {"--model", model});
+        if (!session.resume_token.empty()) argv.insert(argv.end(), {"--session", session.resume_token});
+        std::string text = positional(prompt(session, "AGENTS.md", true));
+        if (session.mode == Mode::Stream)
+            argv.insert(argv.end(), {"--prompt", text});
+        else
+            argv.push_back(text);
+        return argv;
+    }
+
+protected:
+    // Every event carries sessionID (the resume token). Text parts of one
+    // message are joined; a later message's text replaces an earlier one's,
+    // so the answer is the last message. Any error event fails the run, even
+    // with exit status 0.
+    RunResult parse_batch(int exit_code, std::string_view output) const override {
+        RunResult r;
+        std::string text, message_id, failure;
+        auto events = json_lines(output);
+        for (const auto& event : events) {
+            auto part = event.find("part");
+            bool has_part = part != event.end() && part->is_object();
+            std::string session = str(event, "sessionID");
+            if (session.empty() && has_part) session = str(*part, "sessionID");
+            if (!session.empty()) r.resume_token = session;
+
+            std::string type = str(event, "type");
+            if (type == "text" && has_part) {
+                std::string id = str(*part, "messageID");
+                if (id != message_id || id.empty()) text.clear();
+                if (!text.empty()) text += "\n";
+                text += str(*part, "text");
+                message_id = id;
+            } else if (type == "error") {
+                failure = error_message(event);
+            }
+        }
+        r.text = tail_text(text);
+        if (!failure.empty())
+            r.error = one_line(failure);
+        else if (events.empty())
+            r.error = "opencode output has no JSON events";
+        else if (r.resume_token.empty())
+            r.error = "opencode output names no sessionID";
+        else if (exit_code != 0)
+            r.error = exit_reason(kName, exit_code);
+        else
+            r.success = true;
+        if (!r.success && r.text.empty()) r.text = tail_text(output);
+        return r;
+    }
+};
+
+}  // namespace
+
+const Runtime& opencode() {
+    static const OpenCode instance;
+    return instance;
+}
+
+}  // namespace fracta::runtime::detail

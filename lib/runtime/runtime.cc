@@ -1,0 +1,222 @@
+// runtime.cc — the runtime registry and what every runtime shares: model
+// resolution, the gateway URL, the environment, the instructions document,
+// prompts, output scanning and tails.
+#include <array>
+
+#include "runtime/common.h"
+
+namespace fracta::runtime {
+
+namespace {
+
+std::array<const Runtime*, 4> all() {
+    return {&detail::claude(), &detail::codex(), &detail::opencode(), &detail::shell()};
+}
+
+bool is_reserved(const std::string& key) {
+    return key == "FRACTA_TASK" || key == "FRACTA_GATEWAY_URL" || key == "FRACTA_GATEWAY_TOKEN";
+}
+
+// Remove CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \) and other two-byte
+// escapes (ESC ( B and the like), and carriage returns: what a pty transcript is full of.
+std::string strip_terminal_escapes(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c == '\r') continue;
+        if (c != '\x1b') {
+            out += c;
+            continue;
+        }
+        if (i + 1 >= in.size()) break;
+        char kind = in[++i];
+        if (kind == '[') {
+            while (i + 1 < in.size() && !(in[i + 1] >= 0x40 && in[i + 1] <= 0x7e)) ++i;
+            ++i;  // the final byte
+        } else if (kind == ']') {
+            while (i + 1 < in.size()) {
+                ++i;
+                if (in[i] == '\a') break;
+                if (in[i] == '\x1b' && i + 1 < in.size() && in[i + 1] == '\\') {
+                    ++i;
+                    break;
+                }
+            }
+        } else if (kind == '(' || kind == ')') {
+            ++i;  // character set designation: one more byte
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<Mode> parse_mode(std::string_view name) {
+    if (name == "batch") return Mode::Batch;
+    if (name == "stream") return Mode::Stream;
+    return usage_error("unknown mode \"" + std::string(name) + "\" (known: batch, stream)");
+}
+
+std::string_view mode_name(Mode mode) { return mode == Mode::Batch ? "batch" : "stream"; }
+
+Result<const Runtime*> find_runtime(std::string_view name) {
+    for (const Runtime* r : all())
+        if (r->name() == name) return r;
+    std::string known;
+    for (const auto& n : runtime_names()) known += (known.empty() ? "" : ", ") + n;
+    return usage_error("unknown runtime \"" + std::string(name) + "\" (known: " + known + ")");
+}
+
+std::vector<std::string> runtime_names() {
+    std::vector<std::string> names;
+    for (const Runtime* r : all()) names.emplace_back(r->name());
+    return names;
+}
+
+std::string resolve_model(const SessionInfo& session, const RuntimeSpec& spec) {
+    if (!session.model.empty()) return session.model;
+    if (!session.tier.empty()) {
+        auto it = spec.model_tiers.find(session.tier);
+        if (it != spec.model_tiers.end() && !it->second.empty()) return it->second;
+    }
+    return spec.model;
+}
+
+std::string mcp_url(std::string_view gateway_url, std::string_view task) {
+    while (!gateway_url.empty() && gateway_url.back() == '/') gateway_url.remove_suffix(1);
+    if (gateway_url.empty()) return "";
+    return std::string(gateway_url) + "/agents/" + std::string(task) + "/mcp";
+}
+
+std::string tail_text(std::string_view text, size_t max) {
+    if (text.size() <= max) return std::string(text);
+    static constexpr std::string_view kMarker = "...(truncated)...\n";
+    if (max <= kMarker.size()) return std::string(kMarker.substr(0, max));
+    size_t start = text.size() - (max - kMarker.size());
+    while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
+    return std::string(kMarker) + std::string(text.substr(start));
+}
+
+Env Runtime::environment(const SessionInfo& session, const RuntimeSpec& spec) const {
+    Env env;
+    for (const auto& [key, value] : spec.env)
+        if (!is_reserved(key)) env[key] = value;
+    env["FRACTA_TASK"] = session.task;
+    if (auto url = mcp_url(session.gateway_url, session.task); !url.empty()) env["FRACTA_GATEWAY_URL"] = url;
+    return env;
+}
+
+RunResult Runtime::parse(int exit_code, std::string_view output, Mode mode) const {
+    if (mode == Mode::Stream) return detail::plain_result(name(), exit_code, output);
+    return parse_batch(exit_code, output);
+}
+
+namespace detail {
+
+const std::vector<ToolInfo>& fracta_tools() {
+    static const std::vector<ToolInfo> tools = {
+        {"fracta_list", "the agents of this project, with status, branch and intent"},
+        {"fracta_peek", "another agent's recent output"},
+        {"fracta_send", "send a message to another agent"},
+        {"fracta_inbox", "read (and consume) the messages sent to you"},
+        {"fracta_set_intent", "say what you are doing now"},
+        {"fracta_spawn", "start a sub-agent for part of your task, when sub-agents are allowed"},
+        {"fracta_report", "record a result or a finding"},
+    };
+    return tools;
+}
+
+std::string instructions(const SessionInfo& session) {
+    std::string doc;
+    if (session.contract.empty())
+        doc += "# Task: " + session.task + "\n";
+    else
+        doc += session.contract + (session.contract.back() == '\n' ? "" : "\n");
+    doc += "\n---\n\n## Working as fracta agent \"" + session.task + "\"\n\n";
+    if (session.mode == Mode::Batch)
+        doc += "- Nobody is watching this session to answer questions: decide, act, and finish on your own.\n";
+    else
+        doc += "- This session stays open: messages may arrive as new input while you work. Do not wait for them.\n";
+    if (session.base_branch.empty())
+        doc += "- Your workspace is on its own branch.";
+    else
+        doc += "- Your workspace is on its own branch, made from `" + session.base_branch + "`.";
+    doc += " Commit your work there (`git add`, `git commit`) before you stop; do not push, merge or rebase.\n";
+    doc += "- End with a short summary of what you did and what is left: it becomes your reported result.\n";
+    if (!session.gateway_url.empty()) {
+        doc += "\n### fracta tools (MCP server `fracta`)\n\n";
+        for (const auto& tool : fracta_tools()) doc += "- `" + std::string(tool.name) + "`: " + tool.what + "\n";
+        doc += "\nOther tools on that server are named `<backend>__<tool>`.\n";
+    }
+    return doc;
+}
+
+std::string prompt(const SessionInfo& session, std::string_view doc, bool name_task) {
+    if (!session.prompt.empty()) return session.prompt;
+    if (!session.resume_token.empty())
+        return session.gateway_url.empty()
+                   ? "Continue your task."
+                   : "You have new messages: read them with the fracta_inbox tool, then continue your task.";
+    if (session.contract.empty()) return session.task;
+    std::string p = "Read " + std::string(doc) + " and carry out the task it describes, on your own, until it is done.";
+    if (name_task) p += " You are fracta agent \"" + session.task + "\".";
+    return p;
+}
+
+std::string positional(std::string text) {
+    if (!text.empty() && text.front() == '-') text.insert(text.begin(), ' ');
+    return text;
+}
+
+std::string program(const RuntimeSpec& spec, std::string_view fallback) {
+    return spec.program.empty() ? std::string(fallback) : spec.program;
+}
+
+std::vector<Json> json_lines(std::string_view output) {
+    std::vector<Json> objects;
+    while (!output.empty()) {
+        size_t nl = output.find('\n');
+        std::string_view line = output.substr(0, nl);
+        output = nl == std::string_view::npos ? std::string_view() : output.substr(nl + 1);
+        size_t first = line.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos || line[first] != '{') continue;
+        Json value = Json::parse(line.begin() + first, line.end(), nullptr, false);
+        if (!value.is_discarded() && value.is_object()) objects.push_back(std::move(value));
+    }
+    return objects;
+}
+
+std::string one_line(std::string_view text, size_t max) {
+    size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return "";
+    text = text.substr(first);
+    text = text.substr(0, text.find_first_of("\r\n"));
+    if (text.size() <= max) return std::string(text);
+    size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "...";
+}
+
+std::string exit_reason(std::string_view runtime, int exit_code) {
+    return std::string(runtime) + " exited with status " + std::to_string(exit_code);
+}
+
+RunResult plain_result(std::string_view runtime, int exit_code, std::string_view output) {
+    RunResult r;
+    r.success = exit_code == 0;
+    r.text = tail_text(strip_terminal_escapes(output));
+    if (!r.success) r.error = exit_reason(runtime, exit_code);
+    return r;
+}
+
+std::string json_file(const Json& value) { return to_line(value) + "\n"; }
+
+std::string str(const Json& object, const char* key) {
+    if (!object.is_object()) return "";
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace detail
+}  // namespace fracta::runtime
