@@ -23,8 +23,9 @@ struct Timestamp {
 Timestamp zero_time();
 Timestamp now();
 
-// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, 't'/'z'/space variants,
-// and up to 9 fraction digits.
+// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` exactly as Go's
+// time.RFC3339Nano parses it (what Gas City reads back): upper-case T and Z,
+// no leap second; fraction digits beyond 9 are dropped.
 Result<Timestamp> parse_rfc3339(std::string_view text);
 
 // UTC, always 9 fraction digits: "2026-11-23T12:55:35.123456789Z". Fixed width,

@@ -7,7 +7,10 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "base/io.h"
 #include "store/store.h"
@@ -181,8 +184,17 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& raw_path) {
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-    Status s = store->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", {});
-    if (!s.ok()) return std::move(s).take_error();
+    // Switching a new file to WAL needs an exclusive lock, and SQLite skips
+    // the busy handler when waiting could deadlock (we read, another process
+    // holds a write lock): wait here instead, as long as busy_timeout would.
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (int attempt = 0;; ++attempt) {
+        Status s = store->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", {});
+        if (s.ok()) break;
+        if (s.error().kind != ErrorKind::Temporary || std::chrono::steady_clock::now() > give_up)
+            return std::move(s).take_error();
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 << std::min(attempt, 4), 50)));
+    }
     return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -126,7 +126,7 @@ TEST_CASE("RFC 3339 times parse with offsets and nanoseconds", "[time]") {
     REQUIRE(nanos.ok());
     CHECK(*nanos < *utc);
     CHECK(nanos->nanos == 999999999);
-    CHECK(parse_rfc3339("2024-01-01t11:30:00.5z")->nanos == 500000000);
+    CHECK(parse_rfc3339("2024-01-01T11:30:00.5Z")->nanos == 500000000);
     CHECK(parse_rfc3339("2024-01-01T11:30:00.1234567891Z")->nanos == 123456789);  // extra digits dropped
 }
 
@@ -140,7 +140,9 @@ TEST_CASE("Go's zero time is a time like any other", "[time]") {
 TEST_CASE("bad times are usage errors", "[time]") {
     for (const char* bad : {"", "yesterday", "2024-01-01", "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z",
                             "2024-01-01T24:00:00Z", "2024-01-01T00:00:00", "2024-01-01T00:00:00+1:00",
-                            "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk"}) {
+                            "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk",
+                            "2024-01-01 00:00:00Z", "2024-01-01t00:00:00z", "2024-01-01T00:00:60Z",
+                            "2024-01-01T00:00:00,5Z"}) {
         INFO(bad);
         auto r = parse_rfc3339(bad);
         REQUIRE_FALSE(r.ok());
