@@ -1,0 +1,75 @@
+// client.h — the HTTP client fracta's thin clients, the gateway and the
+// provider use to reach fracta daemons (over TCP or a Unix socket), on libcurl.
+//
+// One Client holds one curl handle and reuses its connections; it is not
+// thread-safe (one Client per thread). Any HTTP status is a successful Result
+// — the caller decides what a 404 means; transport failures (refused,
+// timeout, name not found, connection cut) are temporary errors, one line
+// naming the URL or socket and curl's reason. The bearer token never appears
+// in an error message. libcurl is initialised when the first Client is made,
+// so programs that never speak HTTP never pay for it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/json.h"
+#include "base/result.h"
+
+namespace fracta::http {
+
+struct ClientOptions {
+    std::string unix_socket;                   // set: connect here (any path length)
+    std::chrono::milliseconds timeout{30000};  // whole request; streams: longest silence (0: none)
+    std::chrono::milliseconds connect_timeout{5000};
+    std::string bearer_token;        // sent as "Authorization: Bearer <token>"
+    size_t max_response = 64 << 20;  // a longer body is an error
+    bool use_proxy_env = false;      // honour http_proxy & co. (off: fracta talks to its own services)
+};
+
+struct ClientResponse {
+    int status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;  // lower-cased; repeated headers joined by ", "
+
+    std::string header(const std::string& lower_name, const std::string& fallback = "") const;
+};
+
+class Client {
+public:
+    // "http://127.0.0.1:9090", or "http://localhost" with unix_socket set. A
+    // trailing '/' is dropped; paths given to request() start with '/'.
+    explicit Client(std::string base_url, ClientOptions o = {});
+    ~Client();
+    Client(Client&&) noexcept;
+    Client& operator=(Client&&) noexcept;
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // Any method. A non-empty body (or POST/PUT/PATCH) is sent with
+    // `content_type`.
+    Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
+                                   const std::string& body = "", const std::string& content_type = "application/json");
+    Result<ClientResponse> get(const std::string& path_and_query);
+    Result<ClientResponse> post_json(const std::string& path_and_query, const Json& body);
+
+    // Like request(), but the body goes to `on_data` as it arrives (the
+    // response's body stays empty) — for SSE and other long streams. Return
+    // false from `on_data` to stop early (still a success). options.timeout is
+    // the longest silence tolerated, not a limit on the whole stream.
+    Result<ClientResponse> stream(const std::string& method, const std::string& path_and_query,
+                                  const std::function<bool(std::string_view data)>& on_data,
+                                  const std::string& body = "", const std::string& content_type = "application/json");
+
+    const std::string& base_url() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fracta::http

@@ -1,0 +1,728 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "base/io.h"
+#include "http/unix_path.h"
+
+namespace fracta::http {
+
+// --- requests and responses ----------------------------------------------------
+
+std::string Request::header(const std::string& lower_name, const std::string& fallback) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? fallback : it->second;
+}
+
+std::string Request::query_param(const std::string& name, const std::string& fallback) const {
+    auto it = query.find(name);
+    return it == query.end() ? fallback : it->second;
+}
+
+Response Response::json(int status, const Json& body) {
+    Response r;
+    r.status = status;
+    r.body = to_line(body) + "\n";
+    return r;
+}
+
+Response Response::error(int status, const std::string& message) {
+    return json(status, Json{{"error", message}});
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.content_type = std::move(content_type);
+    return r;
+}
+
+Response Response::stream(StreamNext next, std::string content_type) {
+    Response r;
+    r.content_type = std::move(content_type);
+    r.stream_next = std::move(next);
+    if (r.content_type.rfind("text/event-stream", 0) == 0) r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+}
+
+// --- URL components ------------------------------------------------------------
+
+namespace {
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+}  // namespace
+
+Result<std::string> percent_decode(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        if (lo < 0) return usage_error("malformed percent-escape in \"" + s + "\"");
+        char c = static_cast<char>(hi * 16 + lo);
+        if (c == '\0') return usage_error("encoded NUL in \"" + s + "\"");
+        out += c;
+        i += 2;
+    }
+    return out;
+}
+
+Result<std::map<std::string, std::string>> parse_query(const std::string& query) {
+    std::map<std::string, std::string> out;
+    size_t start = 0;
+    while (start <= query.size()) {
+        size_t end = query.find('&', start);
+        if (end == std::string::npos) end = query.size();
+        std::string part = query.substr(start, end - start);
+        if (!part.empty()) {
+            std::replace(part.begin(), part.end(), '+', ' ');
+            auto eq = part.find('=');
+            FRACTA_TRY_ASSIGN(key, percent_decode(part.substr(0, eq)));
+            std::string value;
+            if (eq != std::string::npos) {
+                FRACTA_TRY_ASSIGN(v, percent_decode(part.substr(eq + 1)));
+                value = std::move(v);
+            }
+            out[key] = std::move(value);
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string percent_encode(const std::string& s) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+// --- routing -------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> parts;
+    size_t start = path.empty() || path[0] != '/' ? 0 : 1;
+    for (;;) {
+        size_t slash = path.find('/', start);
+        parts.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    return parts;
+}
+
+bool is_param(const std::string& segment) {
+    return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// True when `a` is more specific than `b`: an exact segment where `b` has a
+// parameter, at the first place they differ in kind.
+bool more_specific(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+        bool pa = is_param(a[i]), pb = is_param(b[i]);
+        if (pa != pb) return !pa;
+    }
+    return false;
+}
+}  // namespace
+
+void Router::add(const std::string& method, const std::string& pattern, Handler h) {
+    routes_.push_back(Route{method, split_path(pattern), std::move(h)});
+}
+
+const Router::Route* Router::match(const Request& r, std::map<std::string, std::string>& params,
+                                   std::string& allow) const {
+    // Split the path as sent, then decode each segment: "a%2Fb" stays one.
+    std::vector<std::string> segments;
+    if (r.raw_path.empty()) {
+        segments = split_path(r.path);
+    } else {
+        for (auto& s : split_path(r.raw_path)) {
+            auto decoded = percent_decode(s);
+            if (!decoded.ok()) return nullptr;
+            segments.push_back(std::move(*decoded));
+        }
+    }
+    auto path_matches = [&](const Route& route) {
+        if (route.segments.size() != segments.size()) return false;
+        for (size_t i = 0; i < segments.size(); ++i)
+            if (is_param(route.segments[i]) ? segments[i].empty() : route.segments[i] != segments[i]) return false;
+        return true;
+    };
+    const Route* best = nullptr;
+    const Route* best_get = nullptr;  // for HEAD without a HEAD route
+    std::set<std::string> methods;
+    for (const auto& route : routes_) {
+        if (!path_matches(route)) continue;
+        methods.insert(route.method);
+        if (route.method == r.method && (!best || more_specific(route.segments, best->segments))) best = &route;
+        if (r.method == "HEAD" && route.method == "GET" &&
+            (!best_get || more_specific(route.segments, best_get->segments)))
+            best_get = &route;
+    }
+    if (!best) best = best_get;
+    if (!best) {
+        if (methods.count("GET")) methods.insert("HEAD");
+        for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+        return nullptr;
+    }
+    params.clear();
+    for (size_t i = 0; i < segments.size(); ++i)
+        if (is_param(best->segments[i]))
+            params[best->segments[i].substr(1, best->segments[i].size() - 2)] = segments[i];
+    return best;
+}
+
+namespace {
+Response no_route(const Request& r, const std::string& allow) {
+    if (allow.empty()) return Response::error(404, "not found: " + r.path);
+    Response resp = Response::error(405, "method " + r.method + " not allowed on " + r.path);
+    resp.headers.emplace_back("Allow", allow);
+    return resp;
+}
+}  // namespace
+
+Response Router::dispatch(Request& r) const {
+    std::string allow;
+    std::map<std::string, std::string> params;
+    const Route* route = match(r, params, allow);
+    if (!route) return no_route(r, allow);
+    r.params = std::move(params);
+    return route->handler(r);
+}
+
+Handler Router::handler() const {
+    auto self = std::make_shared<const Router>(*this);
+    return [self](const Request& r) {
+        std::string allow;
+        std::map<std::string, std::string> params;
+        const Route* route = self->match(r, params, allow);
+        if (!route) return no_route(r, allow);
+        if (params.empty() && r.params.empty()) return route->handler(r);
+        Request copy = r;
+        copy.params = std::move(params);
+        return route->handler(copy);
+    };
+}
+
+// --- the server ----------------------------------------------------------------
+
+struct Server::Impl {
+    Handler handler;
+    ServerOptions opts;
+    int listen_fd = -1;
+    std::string address;
+    int port = 0;
+    std::optional<detail::UnixPath> unix_path;  // set for Unix sockets
+    dev_t unix_dev = 0;
+    ino_t unix_ino = 0;
+    MHD_Daemon* daemon = nullptr;
+    std::atomic<size_t> accepted{0};
+    std::mutex stop_mu;
+    bool stopped = false;
+
+    ~Impl() {
+        if (!daemon && listen_fd >= 0) ::close(listen_fd);
+    }
+};
+
+namespace {
+
+// One request in flight: created when MHD has read the request line, freed
+// when MHD is done with the request.
+struct Exchange {
+    std::string raw_uri;
+    bool started = false;
+    bool answered = false;
+    bool too_large = false;
+    Request req;
+};
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+    // Time depends on the length of `b` (the secret's, which is not secret)
+    // only, never on where the strings differ.
+    volatile unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < b.size(); ++i) {
+        unsigned char ca = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        diff = diff | (ca ^ static_cast<unsigned char>(b[i]));
+    }
+    return diff == 0;
+}
+
+bool needs_auth(const ServerOptions& o, const std::string& path) {
+    if (o.bearer_token.empty()) return false;
+    if (o.auth_prefixes.empty()) return true;
+    for (const auto& p : o.auth_prefixes)
+        if (path.compare(0, p.size(), p) == 0) return true;
+    return false;
+}
+
+// "Bearer <token>" with the scheme in any case, per RFC 7235.
+bool authorized(const ServerOptions& o, const std::string& header) {
+    static const std::string kScheme = "bearer ";
+    if (header.size() < kScheme.size()) return false;
+    for (size_t i = 0; i < kScheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+    return constant_time_equal(header.substr(kScheme.size()), o.bearer_token);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto& headers = *static_cast<std::map<std::string, std::string>*>(cls);
+    std::string name = lower(key ? key : "");
+    std::string v = value ? value : "";
+    auto [it, fresh] = headers.emplace(name, v);
+    if (!fresh) it->second += ", " + v;
+    return MHD_YES;
+}
+
+struct StreamState {
+    StreamNext next;
+    std::string buf;
+    size_t off = 0;
+    bool done = false;
+};
+
+ssize_t stream_read(void* cls, uint64_t, char* out, size_t max) {
+    auto* s = static_cast<StreamState*>(cls);
+    while (s->off >= s->buf.size()) {
+        if (s->done) return MHD_CONTENT_READER_END_OF_STREAM;
+        s->buf.clear();
+        s->off = 0;
+        try {
+            if (!s->next(s->buf)) s->done = true;
+        } catch (...) {
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    size_t n = std::min(max, s->buf.size() - s->off);
+    std::memcpy(out, s->buf.data() + s->off, n);
+    s->off += n;
+    return static_cast<ssize_t>(n);
+}
+
+void stream_free(void* cls) {
+    delete static_cast<StreamState*>(cls);
+}
+
+MHD_Result send_response(MHD_Connection* c, Exchange& ex, Response resp) {
+    ex.answered = true;
+    MHD_Response* r;
+    if (resp.stream_next) {
+        auto* state = new StreamState{std::move(resp.stream_next), {}, 0, false};
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, state, stream_free);
+        if (!r) delete state;
+    } else {
+        r = MHD_create_response_from_buffer(resp.body.size(), resp.body.data(), MHD_RESPMEM_MUST_COPY);
+    }
+    if (!r) return MHD_NO;
+    if (!resp.content_type.empty()) MHD_add_response_header(r, "Content-Type", resp.content_type.c_str());
+    for (const auto& [name, value] : resp.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
+    int status = resp.status >= 100 && resp.status <= 999 ? resp.status : 500;
+    MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(status), r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+Response unauthorized(const std::string& why) {
+    Response r = Response::error(401, why);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+Response too_large(const ServerOptions& o) {
+    return Response::error(413, "request body too large (limit " + std::to_string(o.max_body) + " bytes)");
+}
+
+// First call for a request: the request line and headers are in. Fill in
+// the Request; answer right away when the request can be refused unread.
+std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, Exchange& ex, const char* method) {
+    Request& req = ex.req;
+    req.method = method;
+    std::string uri = ex.raw_uri;
+    auto q = uri.find('?');
+    req.raw_path = uri.substr(0, q);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &req.headers);
+    auto path = percent_decode(req.raw_path);
+    if (!path.ok()) return Response::error(400, "malformed URL: " + path.error().message);
+    req.path = std::move(*path);
+    if (q != std::string::npos) {
+        auto query = parse_query(uri.substr(q + 1));
+        if (!query.ok()) return Response::error(400, "malformed query: " + query.error().message);
+        req.query = std::move(*query);
+    }
+    if (needs_auth(s.opts, req.path)) {
+        std::string auth = req.header("authorization");
+        if (auth.empty()) return unauthorized("missing bearer token");
+        if (!authorized(s.opts, auth)) return unauthorized("invalid bearer token");
+    }
+    std::string length = req.header("content-length");
+    if (!length.empty()) {
+        errno = 0;
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(length.c_str(), &end, 10);
+        if (errno == 0 && end && *end == '\0' && n > s.opts.max_body) return too_large(s.opts);
+    }
+    return std::nullopt;
+}
+
+Response call_handler(const Server::Impl& s, const Request& req) {
+    try {
+        return s.handler(req);
+    } catch (const std::exception& e) {
+        if (s.opts.error_log) s.opts.error_log("handler for " + req.method + " " + req.path + " threw: " + e.what());
+        return Response::error(500, std::string("internal error: ") + e.what());
+    } catch (...) {
+        if (s.opts.error_log) s.opts.error_log("handler for " + req.method + " " + req.path + " threw");
+        return Response::error(500, "internal error");
+    }
+}
+
+MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                      const char* upload_data, size_t* upload_data_size, void** con_cls) {
+    auto& s = *static_cast<Server::Impl*>(cls);
+    auto* ex = static_cast<Exchange*>(*con_cls);
+    if (!ex) {  // not announced by the URI callback (should not happen)
+        ex = new Exchange;
+        ex->raw_uri = url ? url : "/";
+        *con_cls = ex;
+    }
+    if (!ex->started) {
+        ex->started = true;
+        if (auto refusal = begin_request(s, c, *ex, method)) return send_response(c, *ex, std::move(*refusal));
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!ex->answered && !ex->too_large) {
+            if (ex->req.body.size() + *upload_data_size > s.opts.max_body) {
+                ex->too_large = true;
+                std::string().swap(ex->req.body);
+            } else {
+                ex->req.body.append(upload_data, *upload_data_size);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ex->answered) return MHD_YES;
+    if (ex->too_large) return send_response(c, *ex, too_large(s.opts));
+    return send_response(c, *ex, call_handler(s, ex->req));
+}
+
+void* on_uri(void*, const char* uri, MHD_Connection*) {
+    auto* ex = new Exchange;
+    ex->raw_uri = uri ? uri : "/";
+    return ex;
+}
+
+void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    delete static_cast<Exchange*>(*con_cls);
+    *con_cls = nullptr;
+}
+
+void on_connection(void* cls, MHD_Connection*, void**, MHD_ConnectionNotificationCode code) {
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) static_cast<Server::Impl*>(cls)->accepted++;
+}
+
+void on_log(void* cls, const char* fmt, va_list ap) {
+    auto& s = *static_cast<Server::Impl*>(cls);
+    if (!s.opts.error_log) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::string line = buf;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    for (auto& ch : line)
+        if (ch == '\n') ch = ' ';
+    s.opts.error_log(line);
+}
+
+// --- listen sockets ------------------------------------------------------------
+
+struct TcpAddress {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    bool wildcard = false;
+};
+
+Result<TcpAddress> parse_tcp(const std::string& text) {
+    auto bad = [&](const std::string& why) { return usage_error("bad listen address \"" + text + "\": " + why); };
+    std::string host, port;
+    if (!text.empty() && text[0] == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos) return bad("missing ']'");
+        host = text.substr(1, close - 1);
+        if (close + 1 >= text.size() || text[close + 1] != ':') return bad("expected [host]:port");
+        port = text.substr(close + 2);
+        if (host.empty()) return bad("empty IPv6 address");
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos) return bad("expected host:port");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (host.find(':') != std::string::npos) return bad("IPv6 addresses go in brackets: [::1]:port");
+    }
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), digit))
+        return bad("port must be a number from 0 to 65535");
+    unsigned long p = std::stoul(port);
+    if (p > 65535) return bad("port must be a number from 0 to 65535");
+    auto nport = htons(static_cast<uint16_t>(p));
+
+    TcpAddress a;
+    if (host == "localhost") host = "127.0.0.1";
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
+    if (host.empty()) {
+        a.wildcard = true;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_any;
+        v6->sin6_port = nport;
+        a.len = sizeof(sockaddr_in6);
+    } else if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = nport;
+        a.len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = nport;
+        a.len = sizeof(sockaddr_in6);
+    } else {
+        return bad("host must be an IP address or localhost");
+    }
+    return a;
+}
+
+std::string format_address(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET) {
+        auto* v4 = reinterpret_cast<const sockaddr_in*>(&ss);
+        inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
+        return std::string(buf) + ":" + std::to_string(ntohs(v4->sin_port));
+    }
+    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
+    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(v6->sin6_port));
+}
+
+Error bind_error(const std::string& what, int err) {
+    if (err == EINVAL || err == EAFNOSUPPORT) return usage_error(what + ": " + io::errno_text(err));
+    return failure(what + ": " + io::errno_text(err));
+}
+
+// A listening, non-blocking, close-on-exec TCP socket.
+Result<int> open_tcp(const std::string& text, TcpAddress a) {
+    int fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 && a.wildcard && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+        // No IPv6 here: every IPv4 interface instead.
+        auto port = reinterpret_cast<sockaddr_in6*>(&a.addr)->sin6_port;
+        a.addr = {};
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&a.addr);
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        v4->sin_port = port;
+        a.len = sizeof(sockaddr_in);
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    }
+    if (fd < 0) return failure("listen " + text + ": socket: " + io::errno_text(errno));
+    int one = 1, zero = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (a.addr.ss_family == AF_INET6)
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a.wildcard ? &zero : &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        ::close(fd);
+        return bind_error("listen " + text, err);
+    }
+    return fd;
+}
+
+// Whether a socket file answers: true (someone listens), false (stale).
+bool socket_answers(const detail::UnixPath& p) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return false;
+    int rc = ::connect(fd, p.addr(), p.addr_len());
+    int err = errno;
+    ::close(fd);
+    // EAGAIN: a listener whose backlog is full is still a listener.
+    return rc == 0 || err == EAGAIN || err == EINPROGRESS;
+}
+
+Result<int> open_unix(const detail::UnixPath& p) {
+    const std::string& path = p.path();
+    int dir = p.at_dir();
+    const std::string& rel = p.at_name();
+    struct stat st {};
+    if (::fstatat(dir, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISSOCK(st.st_mode)) return failure("listen " + path + ": exists and is not a socket");
+        if (socket_answers(p)) return failure("listen " + path + ": address already in use");
+        if (::unlinkat(dir, rel.c_str(), 0) != 0 && errno != ENOENT)
+            return failure("listen " + path + ": remove stale socket: " + io::errno_text(errno));
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return failure("listen " + path + ": socket: " + io::errno_text(errno));
+    // Clients cannot connect before listen(), so the mode is set before anyone can.
+    if (::bind(fd, p.addr(), p.addr_len()) != 0) {
+        int err = errno;
+        ::close(fd);
+        return bind_error("listen " + path, err);
+    }
+    if (::fchmodat(dir, rel.c_str(), 0600, 0) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        ::close(fd);
+        ::unlinkat(dir, rel.c_str(), 0);
+        return failure("listen " + path + ": " + io::errno_text(err));
+    }
+    return fd;
+}
+
+// Remove a Unix server's socket file, unless someone has replaced it since.
+void remove_socket_file(const Server::Impl& s) {
+    if (!s.unix_path) return;
+    const auto& p = *s.unix_path;
+    int dir = p.at_dir();
+    const std::string& rel = p.at_name();
+    struct stat st {};
+    if (::fstatat(dir, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == s.unix_dev &&
+        st.st_ino == s.unix_ino)
+        ::unlinkat(dir, rel.c_str(), 0);
+}
+
+}  // namespace
+
+// --- Server ----------------------------------------------------------------------
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+    stop();
+}
+
+Result<std::unique_ptr<Server>> Server::start(std::unique_ptr<Impl> impl) {
+    Impl& s = *impl;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+    unsigned pool = 0;
+    if (s.opts.thread_per_connection) {
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    } else {
+        flags |= MHD_USE_EPOLL;
+        if (s.opts.threads > 1) pool = s.opts.threads;
+    }
+    if (s.opts.error_log) flags |= MHD_USE_ERROR_LOG;
+    std::vector<MHD_OptionItem> options = {
+        {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), &s},  // first, or MHD complains
+        {MHD_OPTION_LISTEN_SOCKET, s.listen_fd, nullptr},
+        {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(s.opts.idle_timeout.count()), nullptr},
+        {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), &s},
+        {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), &s},
+        {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), &s},
+    };
+    if (pool > 1) options.push_back({MHD_OPTION_THREAD_POOL_SIZE, pool, nullptr});
+    options.push_back({MHD_OPTION_END, 0, nullptr});
+    s.daemon =
+        MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &s, MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
+    if (!s.daemon) {
+        remove_socket_file(s);
+        return failure("listen " + s.address + ": cannot start the HTTP server");
+    }
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Handler h, ServerOptions o) {
+    FRACTA_TRY_ASSIGN(parsed, parse_tcp(addr));
+    FRACTA_TRY_ASSIGN(fd, open_tcp(addr, parsed));
+    auto impl = std::make_unique<Impl>();
+    impl->handler = std::move(h);
+    impl->opts = std::move(o);
+    impl->listen_fd = fd;
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
+        return failure("listen " + addr + ": getsockname: " + io::errno_text(errno));
+    impl->address = format_address(bound);
+    impl->port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                                  : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    return start(std::move(impl));
+}
+
+Result<std::unique_ptr<Server>> Server::listen_unix(const std::string& path, Handler h, ServerOptions o) {
+    auto p = detail::UnixPath::open(path);
+    if (!p.ok()) return std::move(p).take_error().context("listen " + path);
+    FRACTA_TRY_ASSIGN(fd, open_unix(*p));
+    auto impl = std::make_unique<Impl>();
+    impl->handler = std::move(h);
+    impl->opts = std::move(o);
+    impl->listen_fd = fd;
+    impl->address = path;
+    struct stat st {};
+    int dir = p->at_dir();
+    const std::string& rel = p->at_name();
+    if (::fstatat(dir, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        impl->unix_dev = st.st_dev;
+        impl->unix_ino = st.st_ino;
+    }
+    impl->unix_path.emplace(std::move(*p));
+    return start(std::move(impl));
+}
+
+std::string Server::address() const {
+    return impl_->address;
+}
+
+int Server::port() const {
+    return impl_->port;
+}
+
+size_t Server::connections_accepted() const {
+    return impl_->accepted.load();
+}
+
+void Server::stop() {
+    if (!impl_) return;
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    MHD_stop_daemon(impl_->daemon);  // closes the listen socket, waits for the threads
+    impl_->listen_fd = -1;
+    remove_socket_file(*impl_);
+}
+
+}  // namespace fracta::http

@@ -1,0 +1,354 @@
+#include "provider/local.h"
+
+#include <csignal>
+#include <filesystem>
+
+#include "base/io.h"
+#include "proc/run.h"
+#include "session/control_client.h"
+#include "session/processes.h"
+#include "session/session_dir.h"
+#include "session/supervisor.h"
+#include "session/workspace.h"
+
+namespace fracta::provider {
+namespace {
+
+namespace fs = std::filesystem;
+using session::SessionDir;
+using session::State;
+
+constexpr size_t kOutputTail = 64 * 1024;
+
+const cli::Command kSupervise = {
+    "supervise", "NAME [--foreground] [--control ADDR] [--mode batch|stream] [--workdir DIR] -- COMMAND [ARG…]",
+    "Run COMMAND as session NAME under the supervisor, in the foreground (the entrypoint of agent pods).",
+    {{"foreground", 0, "", "run in the foreground (always true; accepted for clarity)"},
+     {"control", 0, "ADDR", "serve the control API on HOST:PORT (token: $FRACTA_SUPERVISOR_TOKEN)"},
+     {"mode", 0, "MODE", "batch (pipes) or stream (a pty); default batch"},
+     {"workdir", 0, "DIR", "run the command there"},
+     {"state-dir", 0, "DIR", "the session state root"},
+     {"lock-fd", 0, "N", "(internal) the session lock, already held"},
+     {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"}},
+    {},
+    ""};
+
+Status need_args(const std::string& op, const std::vector<std::string>& args, size_t n, const char* usage) {
+    if (args.size() < n) return usage_error(op + ": usage: " + op + " " + usage);
+    return {};
+}
+
+std::string bool_line(bool b) { return b ? "true\n" : "false\n"; }
+
+Json status_json(const SessionDir& dir) {
+    std::optional<State> s;
+    std::string state = dir.status(&s);
+    Json j = {{"name", dir.name()}, {"state", state}};
+    if (s) {
+        if (s->exit_code && state == "exited") j["exit_code"] = *s->exit_code;
+        if (!s->started_at.empty()) j["started_at"] = s->started_at;
+        if (!s->ended_at.empty()) j["ended_at"] = s->ended_at;
+        if (s->pgid) j["ref"] = std::to_string(s->pgid);
+        j["mode"] = s->mode;
+        j["work_dir"] = s->work_dir;
+    }
+    std::string activity = dir.last_activity();
+    if (!activity.empty() && state != "absent") j["last_activity"] = activity;
+    return j;
+}
+
+bool alive(const SessionDir& dir) { return dir.liveness() == session::Liveness::Alive; }
+
+// Stop: ask the supervisor (it TERMs the group, then KILLs), wait for it to
+// go; a supervisor that is already gone leaves its group to us.
+Status stop(const SessionDir& dir) {
+    std::optional<State> s;
+    std::string st = dir.status(&s);
+    if (st == "running" || st == "starting") {
+        if (s && s->supervisor_pid > 0) ::kill(s->supervisor_pid, SIGTERM);
+        FRACTA_TRY_ASSIGN(gone, session::wait_unlocked(dir.file("lock"), std::chrono::seconds(10)));
+        if (gone) return {};
+        if (s && s->supervisor_pid > 0) ::kill(s->supervisor_pid, SIGKILL);
+        if (s && s->pgid > 0) ::kill(-s->pgid, SIGKILL);
+        FRACTA_TRY_ASSIGN(dead, session::wait_unlocked(dir.file("lock"), std::chrono::seconds(5)));
+        if (!dead) return temporary_error("session \"" + dir.name() + "\" did not stop");
+        return {};
+    }
+    if (st == "lost" && s && s->pgid > 0) {
+        for (const auto& p : session::processes_in_session(s->pgid)) ::kill(p.pid, SIGKILL);
+        State ended = *s;
+        ended.phase = "exited";
+        ended.stopped = true;
+        ended.exit_code = 128 + SIGKILL;
+        (void)dir.write_state(ended);
+    }
+    return {};
+}
+
+Result<Json> wait_for(const SessionDir& dir, std::chrono::milliseconds timeout) {
+    if (dir.status() == "absent") return failure("no session \"" + dir.name() + "\"");
+    FRACTA_TRY_ASSIGN(ended, session::wait_unlocked(dir.file("lock"), timeout));
+    if (!ended) return temporary_error("session \"" + dir.name() + "\" is still running");
+    std::optional<State> s;
+    std::string st = dir.status(&s);
+    Json j = {{"name", dir.name()}};
+    if (st == "exited" && s) {
+        j["state"] = s->stopped || s->signal ? "killed" : "exited";
+        j["exit_code"] = s->exit_code.value_or(-1);
+    } else {
+        j["state"] = "lost";
+        j["exit_code"] = nullptr;
+    }
+    j["started_at"] = s ? s->started_at : "";
+    j["ended_at"] = s ? s->ended_at : "";
+    auto tail = dir.tail(0);
+    std::string out = tail.ok() ? *tail : "";
+    if (out.size() > kOutputTail) out = out.substr(out.size() - kOutputTail);
+    j["output_tail"] = out;
+    return j;
+}
+
+Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx) {
+    // NAME comes first, then options, then "--" and the command.
+    if (args.empty() || args[0].rfind("-", 0) == 0)
+        return usage_error("supervise: usage: supervise NAME [OPTIONS] -- COMMAND [ARG…]");
+    std::vector<std::string> words = {"supervise"};
+    words.insert(words.end(), args.begin() + 1, args.end());
+    FRACTA_TRY_ASSIGN(a, cli::parse(kSupervise, words));
+    if (a.positional().empty()) return usage_error("supervise: no command (put it after --)");
+    session::SuperviseOptions o;
+    o.name = args[0];
+    o.argv = a.positional();
+    o.root = a.get("state-dir", ctx.root);
+    o.mode = a.get("mode", "batch");
+    if (o.mode != "batch" && o.mode != "stream") return usage_error("--mode: use batch or stream");
+    o.work_dir = a.get("workdir");
+    o.control = a.get("control");
+    if (const char* token = std::getenv("FRACTA_SUPERVISOR_TOKEN"); token && *token) o.control_token = token;
+    if (!o.control.empty() && o.control_token.empty())
+        return usage_error("--control needs FRACTA_SUPERVISOR_TOKEN: a TCP control API is never open");
+    if (a.has("lock-fd")) {
+        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--lock-fd", a.get("lock-fd")));
+        o.lock_fd = static_cast<int>(fd);
+    }
+    if (a.has("ready-fd")) {
+        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", a.get("ready-fd")));
+        o.ready_fd = static_cast<int>(fd);
+    }
+    return session::supervise(o);
+}
+
+}  // namespace
+
+const cli::Command& local_command() {
+    static const cli::Command c = {
+        "fracta-spawn-local",
+        "OP NAME [ARGS]",
+        "Run sessions as supervised local processes (a Gas City session provider: "
+        "GC_SESSION=exec:fracta-spawn-local).",
+        {},
+        {{"start NAME", "start a session from the start JSON on stdin; returns once it is up"},
+         {"stop NAME", "terminate the session's process group (TERM, grace, KILL)"},
+         {"interrupt NAME", "Ctrl-C (SIGINT) to the session"},
+         {"is-running NAME", "true or false"},
+         {"process-alive NAME", "true if a process named on stdin (one per line) runs in the session"},
+         {"nudge NAME", "type the text on stdin into the session, then Enter"},
+         {"send-keys NAME KEY…", "send tmux-style keys (Enter, Up, Down, Escape, C-c) or text"},
+         {"peek NAME LINES", "the last LINES lines of output (<= 0: all)"},
+         {"list-running PREFIX", "names of running sessions starting with PREFIX"},
+         {"get-last-activity NAME", "RFC 3339 time of the last output or input"},
+         {"set-meta NAME KEY", "store the value on stdin"},
+         {"get-meta NAME KEY", "print the value (empty when unset)"},
+         {"remove-meta NAME KEY", "forget a value"},
+         {"clear-scrollback NAME", "clear the session's output log"},
+         {"copy-to NAME SRC REL_DST", "copy a file or directory into the session's workdir"},
+         {"attach NAME", "not supported (exit 2)"},
+         {"check-image IMAGE", "not applicable (exit 2)"},
+         {"wait NAME [TIMEOUT_S]", "block until the session ends; print its result as JSON"},
+         {"status NAME", "the session's state as JSON"},
+         {"list PREFIX", "JSON array of the status of every session starting with PREFIX"},
+         {"logs NAME [--follow]", "the session's whole output"},
+         {"supervise NAME -- CMD…", "run CMD under the supervisor in the foreground"}},
+        "state: $FRACTA_STATE_DIR, else .fracta/sessions in the nearest project, else\n"
+        "$XDG_RUNTIME_DIR/fracta/sessions.\n"
+        "exit status: 0 done, 1 failed (\"already exists\" for a duplicate start), 2 not supported,\n"
+        "100 bad usage or input, 111 temporary failure (retry)."};
+    return c;
+}
+
+bool is_local_operation(const std::string& op) {
+    for (const auto& [usage, help] : local_command().operations)
+        if (usage.substr(0, usage.find(' ')) == op) return true;
+    return false;
+}
+
+Result<int> run_local(const std::string& op, const std::vector<std::string>& args, const LocalContext& ctx,
+                      LocalIo& io) {
+    if (op == "attach" || op == "check-image") return fail(ErrorKind::Unsupported, op + ": not supported");
+    if (op == "supervise") return supervise(args, ctx);
+    if (op == "list-running" || op == "list") {
+        std::string prefix = args.empty() ? "" : args[0];
+        std::string out;
+        Json all = Json::array();
+        for (const std::string& name : session::list_names(ctx.root, prefix)) {
+            SessionDir dir(ctx.root, name);
+            if (op == "list") all.push_back(status_json(dir));
+            else if (std::string st = dir.status(); st == "running" || st == "starting") out += name + "\n";
+        }
+        FRACTA_TRY(io.write(op == "list" ? to_line(all) + "\n" : out));
+        return 0;
+    }
+
+    FRACTA_TRY(need_args(op, args, 1, "NAME"));
+    const std::string& name = args[0];
+    FRACTA_TRY(session::validate_name(name));
+    SessionDir dir(ctx.root, name);
+
+    if (op == "start") {
+        FRACTA_TRY(start_local(name, ctx, io));
+        return 0;
+    }
+    if (op == "stop") {
+        FRACTA_TRY(stop(dir));
+        return 0;
+    }
+    if (op == "is-running") {
+        std::string st = dir.status();
+        FRACTA_TRY(io.write(bool_line(st == "running" || st == "starting")));
+        return 0;
+    }
+    if (op == "status") {
+        FRACTA_TRY(io.write(to_line(status_json(dir)) + "\n"));
+        return 0;
+    }
+    if (op == "interrupt") {
+        std::optional<State> s;
+        if (dir.status(&s) == "running" && s && s->pgid > 0) ::kill(-s->pgid, SIGINT);
+        return 0;
+    }
+    if (op == "process-alive") {
+        FRACTA_TRY_ASSIGN(input, io.read_input(1 << 20));
+        std::optional<State> s;
+        bool found = false;
+        if (dir.status(&s) == "running" && s) {
+            auto procs = session::processes_in_session(s->pgid);
+            size_t start = 0;
+            while (start <= input.size() && !found) {
+                size_t nl = input.find('\n', start);
+                std::string line = input.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+                while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+                found = session::process_named(procs, line);
+                if (nl == std::string::npos) break;
+                start = nl + 1;
+            }
+        }
+        FRACTA_TRY(io.write(bool_line(found)));
+        return 0;
+    }
+    if (op == "nudge" || op == "send-keys") {
+        std::string body;
+        if (op == "nudge") {
+            FRACTA_TRY_ASSIGN(text, io.read_input(1 << 20));
+            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+            if (text.empty()) return 0;  // nudge adds the Enter itself
+            body = to_line(Json{{"text", text}});
+        } else {
+            body = to_line(Json{{"keys", std::vector<std::string>(args.begin() + 1, args.end())}});
+        }
+        if (!alive(dir)) return 0;  // absent: nothing to type into, and not an error
+        FRACTA_TRY(session::call_control(dir, "POST", op == "nudge" ? "/v1/nudge" : "/v1/keys", body));
+        return 0;
+    }
+    if (op == "peek") {
+        long lines = 0;
+        if (args.size() > 1) {
+            const std::string& n = args[1];
+            bool negative = !n.empty() && n[0] == '-';
+            FRACTA_TRY_ASSIGN(count, cli::parse_int("peek: lines", negative ? n.substr(1) : n));
+            lines = static_cast<long>(negative ? -count : count);
+        }
+        FRACTA_TRY_ASSIGN(out, dir.tail(lines));
+        FRACTA_TRY(io.write(out));
+        return 0;
+    }
+    if (op == "get-last-activity") {
+        std::string t = dir.status() == "absent" ? "" : dir.last_activity();
+        FRACTA_TRY(io.write(t.empty() ? "" : t + "\n"));
+        return 0;
+    }
+    if (op == "set-meta" || op == "get-meta" || op == "remove-meta") {
+        FRACTA_TRY(need_args(op, args, 2, "NAME KEY"));
+        const std::string& key = args[1];
+        FRACTA_TRY(session::validate_meta_key(key));
+        if (op == "get-meta") {
+            FRACTA_TRY_ASSIGN(v, dir.get_meta(key));
+            FRACTA_TRY(io.write(v));
+            return 0;
+        }
+        if (dir.status() == "absent") {
+            if (op == "remove-meta") return 0;
+            return failure("no session \"" + name + "\"");
+        }
+        if (op == "remove-meta") {
+            FRACTA_TRY(dir.remove_meta(key));
+            return 0;
+        }
+        FRACTA_TRY_ASSIGN(value, io.read_input(1 << 20));
+        FRACTA_TRY(dir.set_meta(key, value));
+        return 0;
+    }
+    if (op == "clear-scrollback") {
+        if (alive(dir)) FRACTA_TRY(session::call_control(dir, "POST", "/v1/clear"));
+        return 0;
+    }
+    if (op == "copy-to") {
+        FRACTA_TRY(need_args(op, args, 2, "NAME SRC [REL_DST]"));
+        std::string src = args[1], rel = args.size() > 2 ? args[2] : "";
+        std::error_code ec;
+        if (!fs::exists(src, ec)) return 0;
+        if (!rel.empty()) FRACTA_TRY(session::validate_relative_path(rel));
+        std::optional<State> s;
+        if (dir.status(&s) == "absent" || !s) return failure("no session \"" + name + "\"");
+        std::string dst = rel.empty() ? s->work_dir : s->work_dir + "/" + rel;
+        proc::Command c;
+        c.argv = fs::is_directory(src, ec) && rel.empty() ? std::vector<std::string>{"cp", "-a", src + "/.", dst}
+                                                           : std::vector<std::string>{"cp", "-a", src, dst};
+        if (!rel.empty()) fs::create_directories(fs::path(dst).parent_path(), ec);
+        FRACTA_TRY_ASSIGN(outcome, proc::run(c));
+        if (!outcome.ok()) return failure("copy-to: " + outcome.err.substr(0, outcome.err.find('\n')));
+        return 0;
+    }
+    if (op == "wait") {
+        long long timeout_s = 24 * 3600;
+        if (args.size() > 1) {
+            FRACTA_TRY_ASSIGN(t, cli::parse_int("timeout", args[1]));
+            timeout_s = t;
+        }
+        FRACTA_TRY_ASSIGN(result, wait_for(dir, std::chrono::seconds(timeout_s)));
+        FRACTA_TRY(io.write(to_line(result) + "\n"));
+        return 0;
+    }
+    if (op == "logs") {
+        if (dir.status() == "absent") return failure("no session \"" + name + "\"");
+        FRACTA_TRY_ASSIGN(out, dir.tail(0));
+        FRACTA_TRY(io.write(out));
+        bool follow = args.size() > 1 && (args[1] == "--follow" || args[1] == "-f");
+        if (!follow) return 0;
+        // Follow: print what is appended until the session ends.
+        size_t offset = out.size();
+        for (;;) {
+            bool ended = !alive(dir);
+            auto now_text = dir.tail(0);
+            if (now_text.ok() && now_text->size() > offset) {
+                FRACTA_TRY(io.write(now_text->substr(offset)));
+                offset = now_text->size();
+            }
+            if (ended) return 0;
+            FRACTA_TRY_ASSIGN(done, session::wait_unlocked(dir.file("lock"), std::chrono::milliseconds(200)));
+            (void)done;
+        }
+    }
+    return fail(ErrorKind::Unsupported, "unknown operation \"" + op + "\"");
+}
+
+}  // namespace fracta::provider

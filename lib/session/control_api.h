@@ -1,0 +1,40 @@
+// control_api.h — the supervisor's HTTP control API, one protocol for both
+// transports (a Unix socket locally, a token-protected pod port reached
+// through the Kubernetes API server's pod proxy).
+//
+//   GET    /v1/status            state.json + "state" + "last_activity"
+//   GET    /v1/peek?lines=N      {"output"}  (N <= 0: everything)
+//   GET    /v1/logs              the whole log, text/plain
+//   POST   /v1/nudge  {"text"}   type the text, then Enter
+//   POST   /v1/keys   {"keys"}   tmux key names or literal text
+//   POST   /v1/interrupt         SIGINT to the session's process group
+//   POST   /v1/stop              TERM the group; KILL after the grace period
+//   POST   /v1/clear             clear the scrollback (the log)
+//   GET|PUT|DELETE /v1/meta/{key}
+//   PUT    /v1/files?path=REL    write the body to a file in the workdir
+//
+// Input to a batch session (no terminal) is accepted and reported as
+// {"delivered": false}: callers treat input as best effort, like tmux.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "http/server.h"
+#include "session/session_dir.h"
+
+namespace fracta::session {
+
+struct SessionControl {
+    const SessionDir* dir = nullptr;
+    std::string work_dir;
+    // Write bytes to the session's terminal; false for a batch session.
+    std::function<Result<bool>(const std::string& bytes)> type;
+    std::function<void(int signal)> signal_group;
+    std::function<void()> request_stop;
+    std::function<void()> clear_log;
+};
+
+http::Handler control_handler(const SessionControl& control);
+
+}  // namespace fracta::session
