@@ -55,4 +55,8 @@ Result<Outcome> run(const Command& c);
 // {"/bin/sh", "-c", command_line}.
 Command shell(const std::string& command_line);
 
+// One shell command line that runs `argv` exactly: each word single-quoted
+// where needed. For contracts that take a command line (the start JSON).
+std::string shell_quote(const std::vector<std::string>& argv);
+
 }  // namespace fracta::proc

@@ -319,3 +319,11 @@ TEST_CASE("runs from several threads at once do not mix", "[proc]") {
         }
     }
 }
+
+TEST_CASE("shell_quote makes one command line that runs the words exactly", "[proc]") {
+    std::vector<std::string> words = {"printf", "%s|", "it's", "two words", "$HOME", "", "a\"b"};
+    auto out = proc::run(proc::shell(proc::shell_quote(words)));
+    REQUIRE(out.ok());
+    CHECK(out->out == "it's|two words|$HOME||a\"b|");
+    CHECK(proc::shell_quote({"ls", "-la", "/tmp"}) == "ls -la /tmp");
+}
