@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,7 @@ public:
     SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
     ~SqliteStore() override {
         if (inotify_fd_ >= 0) ::close(inotify_fd_);
+        truncate_wal_if_large();
         sqlite3_close_v2(db_);
     }
 
@@ -115,6 +117,18 @@ public:
     }
 
 private:
+    // We keep the WAL across processes (no checkpoint on close), but the
+    // first opener of a database replays the whole WAL and forgets how much
+    // of it was already checkpointed — so an untended WAL only grows, and
+    // every open gets slower. Fold it back and empty it once it is large:
+    // one checkpoint per ~hundred records instead of one per process.
+    void truncate_wal_if_large() {
+        struct stat st;
+        if (::stat((path_ + "-wal").c_str(), &st) != 0 || st.st_size < kWalTruncateBytes) return;
+        sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    }
+    static constexpr off_t kWalTruncateBytes = 1 << 20;
+
     Result<Rows> run(std::string_view sql, const Params& params) {
         sqlite3_stmt* stmt = nullptr;
         int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
