@@ -124,7 +124,11 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
     if (o.mode != "batch" && o.mode != "stream") return usage_error("--mode: use batch or stream");
     o.work_dir = a.get("workdir");
     o.control = a.get("control");
-    if (const char* token = std::getenv("FRACTA_SUPERVISOR_TOKEN"); token && *token) o.control_token = token;
+    // The token guards the TCP control API only (a Unix socket is guarded by
+    // its file mode), and the session's own command never sees it.
+    if (const char* token = std::getenv("FRACTA_SUPERVISOR_TOKEN"); token && *token && !o.control.empty())
+        o.control_token = token;
+    ::unsetenv("FRACTA_SUPERVISOR_TOKEN");
     if (!o.control.empty() && o.control_token.empty())
         return usage_error("--control needs FRACTA_SUPERVISOR_TOKEN: a TCP control API is never open");
     if (a.has("lock-fd")) {

@@ -10,9 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "base/io.h"
@@ -23,11 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string mtime_of(const std::string& path, struct timespec* out) {
+bool mtime_of(const std::string& path, struct timespec* out) {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return "";
+    if (::stat(path.c_str(), &st) != 0) return false;
     *out = st.st_mtim;
-    return "ok";
+    return true;
 }
 
 Result<std::string> read_file(const std::string& path, size_t cap) {
@@ -155,8 +153,8 @@ Result<std::string> SessionDir::tail(long lines) const {
 
 std::string SessionDir::last_activity() const {
     struct timespec out = {}, in = {};
-    bool has_out = !mtime_of(file("output.log"), &out).empty();
-    bool has_in = !mtime_of(file("input"), &in).empty();
+    bool has_out = mtime_of(file("output.log"), &out);
+    bool has_in = mtime_of(file("input"), &in);
     if (!has_out && !has_in) return "";
     struct timespec t = out;
     if (has_in && (!has_out || in.tv_sec > out.tv_sec || (in.tv_sec == out.tv_sec && in.tv_nsec > out.tv_nsec)))
