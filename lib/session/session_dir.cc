@@ -69,6 +69,7 @@ std::string state_root(const std::string& cwd) {
 Json State::to_json() const {
     Json j = {{"name", name}, {"mode", mode}, {"phase", phase}, {"supervisor_pid", supervisor_pid},
               {"pgid", pgid}, {"work_dir", work_dir}, {"started_at", started_at}};
+    if (!control.empty()) j["control"] = control;
     if (!ended_at.empty()) j["ended_at"] = ended_at;
     if (exit_code) j["exit_code"] = *exit_code;
     if (signal) j["signal"] = signal;
@@ -85,6 +86,7 @@ Result<State> State::from_json(const Json& j) {
     s.supervisor_pid = j.value("supervisor_pid", 0);
     s.pgid = j.value("pgid", 0);
     s.work_dir = j.value("work_dir", "");
+    s.control = j.value("control", "");
     s.started_at = j.value("started_at", "");
     s.ended_at = j.value("ended_at", "");
     if (j.contains("exit_code") && j["exit_code"].is_number_integer()) s.exit_code = j["exit_code"].get<int>();

@@ -40,6 +40,7 @@ struct State {
     int supervisor_pid = 0;
     int pgid = 0;                 // the session's process group (= its leader's pid)
     std::string work_dir;
+    std::string control;          // where the control API listens (socket path or HOST:PORT)
     std::string started_at, ended_at;
     std::optional<int> exit_code;
     int signal = 0;               // the signal that ended it, if any

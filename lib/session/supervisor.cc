@@ -269,6 +269,7 @@ Result<int> supervise(const SuperviseOptions& o) {
     }
 
     state.phase = "running";
+    state.control = (*server)->address();
     (void)dir.write_state(state);
     say_ready(ready_fd, "ready\n");
 
