@@ -47,6 +47,122 @@ const std::vector<Migration>& migrations() {
             CREATE INDEX events_subject ON events (subject, seq);
             CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
             INSERT INTO event_seq (id, seq) VALUES (1, 0);)"},
+        {2, "control plane: agents, missions, mailbox",
+         // sqlite. Times are fixed-width RFC 3339 UTC strings (base/time.h):
+         // they compare as times in both dialects.
+         R"(CREATE TABLE agents (
+              name TEXT PRIMARY KEY,
+              status TEXT NOT NULL,             -- Pending Queued Running Idle Completed Failed Stopped
+              mode TEXT NOT NULL DEFAULT 'batch',
+              runtime TEXT NOT NULL DEFAULT '',
+              model TEXT NOT NULL DEFAULT '',
+              branch TEXT NOT NULL DEFAULT '',
+              base_branch TEXT NOT NULL DEFAULT '',
+              workspace TEXT NOT NULL DEFAULT '',
+              provider TEXT NOT NULL DEFAULT '',
+              ref TEXT NOT NULL DEFAULT '',
+              contract TEXT NOT NULL DEFAULT '',
+              current_intent TEXT NOT NULL DEFAULT '',
+              last_output TEXT NOT NULL DEFAULT '',
+              exit_code INTEGER,
+              reason TEXT NOT NULL DEFAULT '',
+              resume_token TEXT NOT NULL DEFAULT '',
+              attempt INTEGER NOT NULL DEFAULT 0,
+              parent TEXT NOT NULL DEFAULT '',
+              labels TEXT NOT NULL DEFAULT '{}',
+              env TEXT NOT NULL DEFAULT '{}',
+              token_hash TEXT NOT NULL DEFAULT '',  -- SHA-256 of the gateway token; never the token
+              cancel_requested INTEGER NOT NULL DEFAULT 0,
+              created_at TEXT NOT NULL,
+              started_at TEXT NOT NULL DEFAULT '',
+              ended_at TEXT NOT NULL DEFAULT '',
+              heartbeat_at TEXT NOT NULL DEFAULT '',
+              updated_at TEXT NOT NULL
+            );
+            CREATE INDEX agents_status ON agents (status);
+            CREATE INDEX agents_parent ON agents (parent);
+            CREATE TABLE missions (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              task TEXT NOT NULL,
+              payload TEXT NOT NULL DEFAULT '{}',
+              status TEXT NOT NULL,             -- pending claimed completed failed cancelled
+              priority INTEGER NOT NULL DEFAULT 0,
+              attempt INTEGER NOT NULL DEFAULT 0,
+              max_attempts INTEGER NOT NULL DEFAULT 3,
+              claimed_by TEXT NOT NULL DEFAULT '',
+              lease_expires_at TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              error TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX missions_claim ON missions (status, priority DESC, id);
+            CREATE INDEX missions_task ON missions (task);
+            CREATE TABLE messages (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              from_task TEXT NOT NULL,
+              to_task TEXT NOT NULL,
+              content TEXT NOT NULL,
+              created_at TEXT NOT NULL
+            );
+            CREATE INDEX messages_to ON messages (to_task, id);
+            CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0);)",
+         // postgres
+         R"(CREATE TABLE agents (
+              name TEXT PRIMARY KEY,
+              status TEXT NOT NULL,
+              mode TEXT NOT NULL DEFAULT 'batch',
+              runtime TEXT NOT NULL DEFAULT '',
+              model TEXT NOT NULL DEFAULT '',
+              branch TEXT NOT NULL DEFAULT '',
+              base_branch TEXT NOT NULL DEFAULT '',
+              workspace TEXT NOT NULL DEFAULT '',
+              provider TEXT NOT NULL DEFAULT '',
+              ref TEXT NOT NULL DEFAULT '',
+              contract TEXT NOT NULL DEFAULT '',
+              current_intent TEXT NOT NULL DEFAULT '',
+              last_output TEXT NOT NULL DEFAULT '',
+              exit_code INTEGER,
+              reason TEXT NOT NULL DEFAULT '',
+              resume_token TEXT NOT NULL DEFAULT '',
+              attempt INTEGER NOT NULL DEFAULT 0,
+              parent TEXT NOT NULL DEFAULT '',
+              labels TEXT NOT NULL DEFAULT '{}',
+              env TEXT NOT NULL DEFAULT '{}',
+              token_hash TEXT NOT NULL DEFAULT '',
+              cancel_requested INTEGER NOT NULL DEFAULT 0,
+              created_at TEXT NOT NULL,
+              started_at TEXT NOT NULL DEFAULT '',
+              ended_at TEXT NOT NULL DEFAULT '',
+              heartbeat_at TEXT NOT NULL DEFAULT '',
+              updated_at TEXT NOT NULL
+            );
+            CREATE INDEX agents_status ON agents (status);
+            CREATE INDEX agents_parent ON agents (parent);
+            CREATE TABLE missions (
+              id BIGSERIAL PRIMARY KEY,
+              task TEXT NOT NULL,
+              payload TEXT NOT NULL DEFAULT '{}',
+              status TEXT NOT NULL,
+              priority INTEGER NOT NULL DEFAULT 0,
+              attempt INTEGER NOT NULL DEFAULT 0,
+              max_attempts INTEGER NOT NULL DEFAULT 3,
+              claimed_by TEXT NOT NULL DEFAULT '',
+              lease_expires_at TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              error TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX missions_claim ON missions (status, priority DESC, id);
+            CREATE INDEX missions_task ON missions (task);
+            CREATE TABLE messages (
+              id BIGSERIAL PRIMARY KEY,
+              from_task TEXT NOT NULL,
+              to_task TEXT NOT NULL,
+              content TEXT NOT NULL,
+              created_at TEXT NOT NULL
+            );
+            CREATE INDEX messages_to ON messages (to_task, id);
+            CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id BIGINT NOT NULL DEFAULT 0);)"},
     };
     return all;
 }
