@@ -22,22 +22,27 @@ Event event_from_row(const store::Row& r) {
 
 }  // namespace
 
-Result<uint64_t> EventLog::append(const Event& event) {
+Result<uint64_t> EventLog::append_in_tx(const Event& event) {
     // ts_utc: the normalised form that compares as time (ts is validated upstream).
-    auto parsed = parse_rfc3339(event.ts);
-    if (!parsed.ok()) return std::move(parsed).take_error();
-    const std::string ts_utc = format_rfc3339(*parsed);
+    FRACTA_TRY_ASSIGN(parsed, parse_rfc3339(event.ts));
+    FRACTA_TRY_ASSIGN(rows, store_.query("UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"));
+    if (rows.size() != 1) return failure("event log: sequence row missing");
+    const uint64_t seq = static_cast<uint64_t>(rows[0].integer(0));
+    store::Value payload = event.payload.empty() ? store::Value{} : store::Value{event.payload};
+    FRACTA_TRY(store_.exec(
+        "INSERT INTO events (seq, ts, ts_utc, type, actor, subject, message, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {static_cast<int64_t>(seq), event.ts, format_rfc3339(parsed), event.type, event.actor, event.subject,
+         event.message, payload}));
+    FRACTA_TRY(store_.notify(kChannel));
+    return seq;
+}
+
+Result<uint64_t> EventLog::append(const Event& event) {
     uint64_t seq = 0;
     Status done = store_.transaction([&]() -> Status {
-        FRACTA_TRY_ASSIGN(rows, store_.query("UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"));
-        if (rows.size() != 1) return failure("event log: sequence row missing");
-        seq = static_cast<uint64_t>(rows[0].integer(0));
-        store::Value payload = event.payload.empty() ? store::Value{} : store::Value{event.payload};
-        FRACTA_TRY(store_.exec(
-            "INSERT INTO events (seq, ts, ts_utc, type, actor, subject, message, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            {static_cast<int64_t>(seq), event.ts, ts_utc, event.type, event.actor, event.subject, event.message,
-             payload}));
-        return store_.notify(kChannel);
+        FRACTA_TRY_ASSIGN(assigned, append_in_tx(event));
+        seq = assigned;
+        return {};
     });
     if (!done.ok()) return std::move(done).take_error().context("record");
     return seq;

@@ -23,6 +23,9 @@ public:
 
     // Assigns and returns the seq. `event.seq` is ignored.
     Result<uint64_t> append(const Event& event);
+    // The same inside a transaction the caller holds (so an event commits or
+    // rolls back with the change it describes).
+    Result<uint64_t> append_in_tx(const Event& event);
     Result<std::vector<Event>> list(const Filter& filter);
     Result<uint64_t> latest_seq();
 

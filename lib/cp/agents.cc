@@ -1,0 +1,233 @@
+#include "cp/agents.h"
+
+#include <regex>
+
+#include "base/time.h"
+#include "events/log.h"
+
+namespace fracta::cp {
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT name, status, mode, runtime, model, branch, base_branch, workspace, provider, ref, contract,"
+    " current_intent, last_output, exit_code, reason, resume_token, attempt, parent, labels, env, token_hash,"
+    " cancel_requested, created_at, started_at, ended_at, heartbeat_at, updated_at,"
+    " (SELECT COUNT(*) FROM messages m WHERE m.to_task = a.name"
+    "   AND m.id > COALESCE((SELECT last_id FROM cursors c WHERE c.task = a.name), 0))"
+    " FROM agents a";
+
+Json json_or_empty(const std::string& text) {
+    auto j = parse_json(text.empty() ? "{}" : text);
+    return j.ok() && j->is_object() ? *j : Json::object();
+}
+
+Agent from_row(const store::Row& r) {
+    Agent a;
+    size_t i = 0;
+    a.name = r.text(i++);
+    a.status = r.text(i++);
+    a.mode = r.text(i++);
+    a.runtime = r.text(i++);
+    a.model = r.text(i++);
+    a.branch = r.text(i++);
+    a.base_branch = r.text(i++);
+    a.workspace = r.text(i++);
+    a.provider = r.text(i++);
+    a.ref = r.text(i++);
+    a.contract = r.text(i++);
+    a.current_intent = r.text(i++);
+    a.last_output = r.text(i++);
+    if (!r.is_null(i)) a.exit_code = static_cast<int>(r.integer(i));
+    ++i;
+    a.reason = r.text(i++);
+    a.resume_token = r.text(i++);
+    a.attempt = static_cast<int>(r.integer(i++));
+    a.parent = r.text(i++);
+    a.labels = json_or_empty(r.text(i++));
+    a.env = json_or_empty(r.text(i++));
+    a.token_hash = r.text(i++);
+    a.cancel_requested = r.integer(i++) != 0;
+    a.created_at = r.text(i++);
+    a.started_at = r.text(i++);
+    a.ended_at = r.text(i++);
+    a.heartbeat_at = r.text(i++);
+    a.updated_at = r.text(i++);
+    a.unread_messages = r.integer(i++);
+    return a;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+bool is_terminal(const std::string& s) {
+    return s == status::Completed || s == status::Failed || s == status::Stopped;
+}
+
+bool is_status(const std::string& s) {
+    for (const char* known : {status::Pending, status::Queued, status::Running, status::Idle, status::Completed,
+                              status::Failed, status::Stopped})
+        if (s == known) return true;
+    return false;
+}
+
+Status validate_task(const std::string& task) {
+    static const std::regex ok("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    if (!std::regex_match(task, ok))
+        return usage_error("invalid task name \"" + task + "\" (letters, digits, '_' and '-', at most 64)");
+    return {};
+}
+
+Json Agent::to_json() const {
+    Json j = {{"name", name},
+              {"status", status},
+              {"mode", mode},
+              {"runtime", runtime},
+              {"model", model},
+              {"branch", branch},
+              {"base_branch", base_branch},
+              {"workspace", workspace},
+              {"provider", provider},
+              {"ref", ref},
+              {"current_intent", current_intent},
+              {"unread_messages", unread_messages},
+              {"last_output", last_output},
+              {"exit_code", exit_code ? Json(*exit_code) : Json()},
+              {"reason", reason},
+              {"resume_token", resume_token},
+              {"attempt", attempt},
+              {"parent", parent},
+              {"labels", labels},
+              {"created_at", created_at},
+              {"started_at", started_at},
+              {"ended_at", ended_at},
+              {"heartbeat_at", heartbeat_at}};
+    return j;
+}
+
+Status Agents::insert(const Agent& a) {
+    FRACTA_TRY(validate_task(a.name));
+    FRACTA_TRY_ASSIGN(existing, store_.query("SELECT 1 FROM agents WHERE name = ?", {a.name}));
+    if (!existing.empty()) return failure("agent \"" + a.name + "\" already exists");
+    const std::string now_text = format_rfc3339(now());
+    return store_.exec(
+        "INSERT INTO agents (name, status, mode, runtime, model, branch, base_branch, workspace, provider, contract,"
+        " parent, labels, env, token_hash, attempt, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {a.name, a.status, a.mode, a.runtime, a.model, a.branch, a.base_branch, a.workspace, a.provider, a.contract,
+         a.parent, to_line(a.labels), to_line(a.env), a.token_hash, int64_t{a.attempt},
+         a.created_at.empty() ? now_text : a.created_at, now_text});
+}
+
+Result<std::optional<Agent>> Agents::get(const std::string& name) {
+    FRACTA_TRY_ASSIGN(rows, store_.query(std::string(kSelect) + " WHERE name = ?", {name}));
+    if (rows.empty()) return std::optional<Agent>();
+    return std::optional<Agent>(from_row(rows[0]));
+}
+
+Result<std::vector<Agent>> Agents::list(const std::string& status_filter) {
+    std::string sql = std::string(kSelect);
+    store::Params params;
+    if (!status_filter.empty()) {
+        sql += " WHERE status = ?";
+        params.push_back(status_filter);
+    }
+    sql += " ORDER BY created_at, name";
+    FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
+    std::vector<Agent> out;
+    for (const auto& r : rows) out.push_back(from_row(r));
+    return out;
+}
+
+Result<int64_t> Agents::count_with_status(const std::vector<std::string>& statuses) {
+    std::string sql = "SELECT COUNT(*) FROM agents WHERE status IN (";
+    store::Params params;
+    for (size_t i = 0; i < statuses.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.push_back(statuses[i]);
+    }
+    FRACTA_TRY_ASSIGN(rows, store_.query(sql + ")", params));
+    return rows.empty() ? 0 : rows[0].integer(0);
+}
+
+Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector<std::string>& from,
+                                      const std::string& to, const Changes& c, const std::string& message) {
+    const std::string now_text = format_rfc3339(now());
+    std::string sql = "UPDATE agents SET status = ?, updated_at = ?";
+    store::Params params = {to, now_text};
+    auto set = [&](const char* column, store::Value v) {
+        sql += std::string(", ") + column + " = ?";
+        params.push_back(std::move(v));
+    };
+    if (c.ref) set("ref", *c.ref);
+    if (c.workspace) set("workspace", *c.workspace);
+    if (c.branch) set("branch", *c.branch);
+    if (c.last_output) set("last_output", *c.last_output);
+    if (c.reason) set("reason", *c.reason);
+    if (c.resume_token) set("resume_token", *c.resume_token);
+    if (c.provider) set("provider", *c.provider);
+    if (c.exit_code) set("exit_code", int64_t{*c.exit_code});
+    if (c.attempt) set("attempt", int64_t{*c.attempt});
+    if (c.token_hash) set("token_hash", *c.token_hash);
+    if (c.set_started) set("started_at", now_text);
+    if (c.set_ended) set("ended_at", now_text);
+    sql += " WHERE name = ? AND status IN (";
+    params.push_back(name);
+    for (size_t i = 0; i < from.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.push_back(from[i]);
+    }
+    sql += ") RETURNING name";
+    FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
+    if (rows.empty()) return false;
+    events::Event e;
+    e.type = "lifecycle." + lower(to);
+    e.ts = now_text;
+    e.actor = "cp";
+    e.subject = name;
+    e.message = message;
+    Json payload = {{"category", "lifecycle"}, {"outcome", lower(to)}, {"severity", to == status::Failed ? "error" : "info"}};
+    if (c.exit_code) payload["exit_code"] = *c.exit_code;
+    if (c.reason && !c.reason->empty()) payload["reason"] = *c.reason;
+    e.payload = to_line(payload);
+    FRACTA_TRY(events::EventLog(store_).append_in_tx(e));
+    return true;
+}
+
+Result<bool> Agents::transition(const std::string& name, const std::vector<std::string>& from, const std::string& to,
+                                const Changes& changes, const std::string& message) {
+    bool moved = false;
+    FRACTA_TRY(store_.transaction([&]() -> Status {
+        FRACTA_TRY_ASSIGN(done, transition_in_tx(name, from, to, changes, message));
+        moved = done;
+        return {};
+    }));
+    return moved;
+}
+
+Status Agents::request_cancel(const std::string& name) {
+    return store_.exec("UPDATE agents SET cancel_requested = 1, updated_at = ? WHERE name = ?",
+                       {format_rfc3339(now()), name});
+}
+
+Status Agents::set_intent(const std::string& name, const std::string& intent) {
+    return store_.exec("UPDATE agents SET current_intent = ?, updated_at = ? WHERE name = ?",
+                       {intent, format_rfc3339(now()), name});
+}
+
+Status Agents::heartbeat(const std::string& name) {
+    return store_.exec("UPDATE agents SET heartbeat_at = ? WHERE name = ?", {format_rfc3339(now()), name});
+}
+
+Status Agents::remove(const std::string& name) {
+    return store_.transaction([&]() -> Status {
+        FRACTA_TRY(store_.exec("DELETE FROM messages WHERE to_task = ?", {name}));
+        FRACTA_TRY(store_.exec("DELETE FROM cursors WHERE task = ?", {name}));
+        return store_.exec("DELETE FROM agents WHERE name = ?", {name});
+    });
+}
+
+}  // namespace fracta::cp

@@ -1,0 +1,88 @@
+// agents.h — the agents table: one row per task, its lifecycle as
+// compare-and-set transitions, each with its `lifecycle.<status>` event in
+// the same transaction (spec: control-plane.md).
+//
+// Statuses have one spelling everywhere. A transition names the statuses it
+// may start from, so a late exit can never overwrite Stopped: the update
+// simply matches no row, and the caller learns that it lost the race.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "store/store.h"
+
+namespace fracta::cp {
+
+namespace status {
+inline constexpr const char* Pending = "Pending";
+inline constexpr const char* Queued = "Queued";
+inline constexpr const char* Running = "Running";
+inline constexpr const char* Idle = "Idle";
+inline constexpr const char* Completed = "Completed";
+inline constexpr const char* Failed = "Failed";
+inline constexpr const char* Stopped = "Stopped";
+}  // namespace status
+
+bool is_terminal(const std::string& status);
+bool is_status(const std::string& status);
+
+// ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$
+Status validate_task(const std::string& task);
+
+struct Agent {
+    std::string name, status, mode = "batch", runtime, model, branch, base_branch, workspace, provider, ref;
+    std::string contract, current_intent, last_output, reason, resume_token, parent;
+    std::optional<int> exit_code;
+    int attempt = 0;
+    Json labels = Json::object(), env = Json::object();
+    std::string token_hash;
+    bool cancel_requested = false;
+    std::string created_at, started_at, ended_at, heartbeat_at, updated_at;
+    int64_t unread_messages = 0;  // computed from the mailbox on read
+
+    // The API's Agent object (never the token hash).
+    Json to_json() const;
+};
+
+// Fields a transition sets along with the status; unset ones are kept.
+struct Changes {
+    std::optional<std::string> ref, workspace, branch, last_output, reason, resume_token, provider;
+    std::optional<int> exit_code;
+    std::optional<int> attempt;
+    std::optional<std::string> token_hash;
+    bool set_started = false, set_ended = false;
+};
+
+class Agents {
+public:
+    explicit Agents(store::Store& store) : store_(store) {}
+
+    // Insert a new agent; an existing name is a Failed error "agent \"x\"
+    // already exists" (the API's 409). Runs in the caller's transaction.
+    Status insert(const Agent& agent);
+    Result<std::optional<Agent>> get(const std::string& name);
+    Result<std::vector<Agent>> list(const std::string& status_filter = "");
+    Result<int64_t> count_with_status(const std::vector<std::string>& statuses);
+
+    // Compare-and-set: from one of `from` to `to`, with `changes`, and a
+    // lifecycle.<to> event (actor "cp", subject the task, `message`), all in
+    // one transaction. Returns false when the agent was not in `from`.
+    Result<bool> transition(const std::string& name, const std::vector<std::string>& from, const std::string& to,
+                            const Changes& changes, const std::string& message = "");
+    // The same, inside a transaction the caller already holds.
+    Result<bool> transition_in_tx(const std::string& name, const std::vector<std::string>& from, const std::string& to,
+                                  const Changes& changes, const std::string& message = "");
+
+    Status request_cancel(const std::string& name);
+    Status set_intent(const std::string& name, const std::string& intent);
+    Status heartbeat(const std::string& name);
+    Status remove(const std::string& name);
+
+private:
+    store::Store& store_;
+};
+
+}  // namespace fracta::cp
