@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "cp/agents.h"
+#include "cp/mailbox.h"
 #include "events/log.h"
 #include "support.h"
 
@@ -107,5 +108,25 @@ TEST_CASE("unread messages are counted past the reader's cursor", "[cp][agents][
         REQUIRE(s.store->exec("INSERT INTO cursors (task, last_id) VALUES (?, ?)", {std::string("m1"), (*ids)[1].integer(0)}).ok());
         CHECK((*agents.get("m1"))->unread_messages == 1);
         CHECK(*agents.count_with_status({status::Queued, status::Running}) == 1);
+    }
+}
+
+TEST_CASE("the mailbox delivers each message once, in order", "[cp][mailbox][pg]") {
+    for (auto& s : test::fresh_stores()) {
+        INFO(s.kind);
+        Mailbox box(*s.store);
+        REQUIRE(box.send("a", "b", "one").ok());
+        REQUIRE(box.send("a", "b", "two").ok());
+        REQUIRE(box.send("a", "c", "other").ok());
+        auto first = box.consume("b");
+        REQUIRE(first.ok());
+        REQUIRE(first->size() == 2);
+        CHECK((*first)[0].content == "one");
+        CHECK((*first)[1].to_json()["message"] == "two");
+        CHECK(box.consume("b")->empty());
+        REQUIRE(box.send("c", "b", "three").ok());
+        auto second = box.consume("b");
+        REQUIRE(second->size() == 1);
+        CHECK((*second)[0].from == "c");
     }
 }
