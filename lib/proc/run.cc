@@ -166,9 +166,8 @@ Result<std::string> resolve_program(const std::string& name, const std::vector<s
     bool denied = false;
     for (size_t start = 0;;) {
         size_t colon = path.find(':', start);
-        std::string dir(path.substr(start, colon == std::string_view::npos ? colon : colon - start));
-        if (dir.empty()) dir = ".";
-        std::string candidate = dir + "/" + name;
+        std::string_view dir = path.substr(start, colon == std::string_view::npos ? colon : colon - start);
+        std::string candidate = std::string(dir.empty() ? std::string_view(".") : dir) + "/" + name;
         std::string on_disk = candidate[0] == '/' || cwd.empty() ? candidate : cwd + "/" + candidate;
         struct stat st;
         if (::stat(on_disk.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
