@@ -1,0 +1,367 @@
+// client.cc — see client.h.
+#include "provider/client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdio>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "proc/run.h"
+
+namespace fracta::provider {
+
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kBigOutput = size_t{64} << 20;  // peek and logs: a whole session log
+constexpr size_t kOutputTail = 64 * 1024;        // follow()'s output_tail when it had to peek
+
+// "30", "0.3", "1.25": a duration in seconds for messages.
+std::string seconds_text(milliseconds d) {
+    long long ms = d.count();
+    if (ms % 1000 == 0) return std::to_string(ms / 1000);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000.0);
+    std::string s = buf;
+    while (s.back() == '0') s.pop_back();
+    return s;
+}
+
+std::string strip_newlines(std::string s) {
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The line of stderr that says what went wrong: the first holding ": error:"
+// (fracta's diagnostics, which may follow warnings), else the first
+// non-blank one; "" when there is none.
+std::string error_line(const std::string& err) {
+    std::string first;
+    size_t pos = 0;
+    while (pos < err.size()) {
+        size_t end = err.find('\n', pos);
+        if (end == std::string::npos) end = err.size();
+        std::string_view line = trim(std::string_view(err).substr(pos, end - pos));
+        if (!line.empty()) {
+            if (line.find(": error:") != std::string_view::npos) return std::string(line);
+            if (first.empty()) first = line;
+        }
+        pos = end + 1;
+    }
+    return first;
+}
+
+ErrorKind kind_of_exit(int code) {
+    switch (code) {
+        case 100:
+            return ErrorKind::Usage;
+        case 111:
+            return ErrorKind::Temporary;
+        case 126:
+            return ErrorKind::CannotExec;
+        case 127:
+            return ErrorKind::NotFound;
+        default:
+            return ErrorKind::Failed;
+    }
+}
+
+// Run `<prefix…> <op> <args…>`. Errors: the provider could not be run, or it
+// ran out of time. Any exit status is an Outcome.
+Result<proc::Outcome> invoke(const std::vector<std::string>& prefix, const std::map<std::string, std::string>& env,
+                             const std::string& op, const std::vector<std::string>& args, std::string input,
+                             milliseconds timeout, size_t max_output = size_t{4} << 20) {
+    proc::Command c;
+    c.argv = prefix;
+    c.argv.push_back(op);
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.env = env;
+    c.input = std::move(input);
+    c.timeout = std::max(timeout, milliseconds(1));
+    c.max_output = max_output;
+    FRACTA_TRY_ASSIGN(outcome, proc::run(c));
+    if (outcome.timed_out) return temporary_error(op + " timed out after " + seconds_text(c.timeout) + " s");
+    return outcome;
+}
+
+// The provider's answer: stdout without trailing newlines, std::nullopt for
+// exit 2 ("not supported"), or the error its status stands for.
+Result<std::optional<std::string>> answer(const std::string& op, const proc::Outcome& o) {
+    if (o.signal == 0 && o.exit_code == 0) return std::optional<std::string>(strip_newlines(o.out));
+    if (o.signal == 0 && o.exit_code == exit_code(ErrorKind::Unsupported)) return std::optional<std::string>();
+    std::string text = error_line(o.err);
+    if (o.signal != 0) {
+        if (text.empty()) text = op + ": killed by signal " + std::to_string(o.signal);
+        return failure(text);
+    }
+    if (text.empty()) text = op + ": exit " + std::to_string(o.exit_code);
+    return fail(kind_of_exit(o.exit_code), text);
+}
+
+// For outputs that must fit in memory whole (peek, logs).
+Result<std::optional<std::string>> whole_answer(const std::string& op, const proc::Outcome& o) {
+    FRACTA_TRY_ASSIGN(text, answer(op, o));
+    if (text && o.truncated) return failure(op + ": output over " + std::to_string(kBigOutput >> 20) + " MiB");
+    return text;
+}
+
+// --- decoding the extra ops' JSON ------------------------------------------
+
+Error bad_output(const std::string& op, const std::string& why) {
+    return failure(op + ": unexpected output from the provider: " + why);
+}
+
+// A string field; a number is given as its text (a pid as `ref`); missing or
+// null: "".
+Result<std::string> text_field(const Json& o, const std::string& key) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::string();
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_integer()) return it->dump();
+    return failure("\"" + key + "\" is not a string");
+}
+
+Result<std::optional<int>> code_field(const Json& o, const std::string& key) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::optional<int>();
+    if (it->is_number_integer()) {
+        long long v = it->get<long long>();
+        if (v >= INT_MIN && v <= INT_MAX) return std::optional<int>(static_cast<int>(v));
+    }
+    return failure("\"" + key + "\" is not an integer");
+}
+
+Result<WaitResult> decode_wait(const Json& j, const std::string& name) {
+    if (!j.is_object()) return failure("not a JSON object");
+    WaitResult r;
+    FRACTA_TRY_ASSIGN(n, text_field(j, "name"));
+    r.name = n.empty() ? name : n;
+    FRACTA_TRY_ASSIGN(state, text_field(j, "state"));
+    if (state != "exited" && state != "killed" && state != "lost")
+        return failure("state \"" + state + "\" is not exited, killed or lost");
+    r.state = state;
+    FRACTA_TRY_ASSIGN(code, code_field(j, "exit_code"));
+    r.exit_code = code;
+    FRACTA_TRY_ASSIGN(started, text_field(j, "started_at"));
+    FRACTA_TRY_ASSIGN(ended, text_field(j, "ended_at"));
+    FRACTA_TRY_ASSIGN(tail, text_field(j, "output_tail"));
+    r.started_at = started;
+    r.ended_at = ended;
+    r.output_tail = strip_newlines(tail);
+    return r;
+}
+
+Result<SessionStatus> decode_status(const Json& j, const std::string& name) {
+    if (!j.is_object()) return failure("not a JSON object");
+    SessionStatus s;
+    FRACTA_TRY_ASSIGN(n, text_field(j, "name"));
+    s.name = n.empty() ? name : n;
+    FRACTA_TRY_ASSIGN(state, text_field(j, "state"));
+    static const char* const kStates[] = {"starting", "running", "exited", "lost", "absent"};
+    s.state = std::find(std::begin(kStates), std::end(kStates), state) != std::end(kStates) ? state : "unknown";
+    FRACTA_TRY_ASSIGN(code, code_field(j, "exit_code"));
+    s.exit_code = code;
+    FRACTA_TRY_ASSIGN(started, text_field(j, "started_at"));
+    FRACTA_TRY_ASSIGN(ended, text_field(j, "ended_at"));
+    FRACTA_TRY_ASSIGN(activity, text_field(j, "last_activity"));
+    FRACTA_TRY_ASSIGN(ref, text_field(j, "ref"));
+    s.started_at = started;
+    s.ended_at = ended;
+    s.last_activity = activity;
+    s.ref = ref;
+    return s;
+}
+
+// Parse the stdout of an extra op; anything wrong is the provider's fault
+// (Failed), not the caller's.
+Result<Json> parse_output(const std::string& op, const std::string& text) {
+    auto j = parse_json(text);
+    if (!j.ok()) return bad_output(op, j.error().message);
+    return std::move(j).value();
+}
+
+// The last `max` bytes of `s`, not starting inside a UTF-8 sequence.
+std::string last_bytes(std::string s, size_t max) {
+    if (s.size() <= max) return s;
+    size_t from = s.size() - max;
+    while (from < s.size() && (static_cast<unsigned char>(s[from]) & 0xC0) == 0x80) ++from;
+    return s.substr(from);
+}
+
+}  // namespace
+
+ProviderClient::ProviderClient(std::vector<std::string> argv_prefix, std::map<std::string, std::string> env,
+                               ClientOptions options)
+    : argv_prefix_(std::move(argv_prefix)), env_(std::move(env)), options_(options) {}
+
+Result<ProviderClient::Started> ProviderClient::start(const std::string& name, const Json& start_json,
+                                                      std::chrono::milliseconds budget) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "start", {name}, to_line(start_json), budget));
+    if (o.signal == 0 && o.exit_code == exit_code(ErrorKind::Unsupported))
+        return failure("start: not supported by the provider (exit 2)");
+    if (o.signal == 0 && kind_of_exit(o.exit_code) == ErrorKind::Failed && o.exit_code != 0 &&
+        lower(o.err).find("already exists") != std::string::npos)
+        return Started{true};
+    FRACTA_TRY(answer("start", o));
+    return Started{false};
+}
+
+Status ProviderClient::stop(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "stop", {name}, "", options_.op_timeout));
+    FRACTA_TRY(answer("stop", o));
+    return {};
+}
+
+Status ProviderClient::interrupt(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "interrupt", {name}, "", options_.op_timeout));
+    FRACTA_TRY(answer("interrupt", o));
+    return {};
+}
+
+Result<bool> ProviderClient::is_running(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "is-running", {name}, "", options_.op_timeout));
+    FRACTA_TRY_ASSIGN(out, answer("is-running", o));
+    if (!out) return false;
+    std::string_view word = trim(*out);
+    if (word == "true") return true;
+    if (word == "false" || word.empty()) return false;
+    return bad_output("is-running", "\"" + std::string(word.substr(0, 80)) + "\" is not true or false");
+}
+
+Status ProviderClient::nudge(const std::string& name, const std::string& text) const {
+    if (text.empty()) return {};
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "nudge", {name}, text, options_.op_timeout));
+    FRACTA_TRY(answer("nudge", o));
+    return {};
+}
+
+Result<std::string> ProviderClient::peek(const std::string& name, int lines) const {
+    FRACTA_TRY_ASSIGN(
+        o, invoke(argv_prefix_, env_, "peek", {name, std::to_string(lines)}, "", options_.op_timeout, kBigOutput));
+    FRACTA_TRY_ASSIGN(out, whole_answer("peek", o));
+    return out ? std::move(*out) : std::string();
+}
+
+Result<std::vector<std::string>> ProviderClient::list_running(const std::string& prefix) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "list-running", {prefix}, "", options_.op_timeout));
+    FRACTA_TRY_ASSIGN(out, answer("list-running", o));
+    std::vector<std::string> names;
+    if (!out) return names;
+    size_t pos = 0;
+    while (pos < out->size()) {
+        size_t end = out->find('\n', pos);
+        if (end == std::string::npos) end = out->size();
+        std::string_view line = trim(std::string_view(*out).substr(pos, end - pos));
+        if (!line.empty() && line.substr(0, prefix.size()) == prefix) names.emplace_back(line);
+        pos = end + 1;
+    }
+    return names;
+}
+
+Result<std::optional<WaitResult>> ProviderClient::wait(const std::string& name, std::chrono::seconds timeout) const {
+    timeout = std::max(timeout, std::chrono::seconds(0));
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "wait", {name, std::to_string(timeout.count())}, "",
+                                timeout + options_.op_timeout));
+    FRACTA_TRY_ASSIGN(out, answer("wait", o));
+    if (!out) return std::optional<WaitResult>();
+    FRACTA_TRY_ASSIGN(j, parse_output("wait", *out));
+    auto r = decode_wait(j, name);
+    if (!r.ok()) return bad_output("wait", r.error().message);
+    return std::optional<WaitResult>(std::move(r).value());
+}
+
+Result<std::optional<SessionStatus>> ProviderClient::status(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "status", {name}, "", options_.op_timeout));
+    FRACTA_TRY_ASSIGN(out, answer("status", o));
+    if (!out) return std::optional<SessionStatus>();
+    FRACTA_TRY_ASSIGN(j, parse_output("status", *out));
+    auto s = decode_status(j, name);
+    if (!s.ok()) return bad_output("status", s.error().message);
+    return std::optional<SessionStatus>(std::move(s).value());
+}
+
+Result<std::optional<std::vector<SessionStatus>>> ProviderClient::list(const std::string& prefix) const {
+    using Answer = std::optional<std::vector<SessionStatus>>;
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "list", {prefix}, "", options_.op_timeout));
+    FRACTA_TRY_ASSIGN(out, answer("list", o));
+    if (!out) return Answer();
+    std::vector<SessionStatus> all;
+    if (trim(*out).empty()) return Answer(std::move(all));  // nothing printed: no sessions
+    FRACTA_TRY_ASSIGN(j, parse_output("list", *out));
+    if (!j.is_array()) return bad_output("list", "not a JSON array");
+    for (size_t i = 0; i < j.size(); ++i) {
+        auto s = decode_status(j[i], "");
+        if (!s.ok()) return bad_output("list", "element " + std::to_string(i) + ": " + s.error().message);
+        all.push_back(std::move(s).value());
+    }
+    return Answer(std::move(all));
+}
+
+Result<std::optional<std::string>> ProviderClient::logs(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "logs", {name}, "", options_.op_timeout, kBigOutput));
+    return whole_answer("logs", o);
+}
+
+Result<WaitResult> ProviderClient::follow(const std::string& name, std::chrono::seconds slice, milliseconds poll,
+                                          const std::function<bool()>& heartbeat) const {
+    slice = std::max(slice, std::chrono::seconds(1));
+    poll = std::max(poll, milliseconds(10));
+    auto keep_following = [&] { return !heartbeat || heartbeat(); };
+    auto cancelled = [&] {
+        WaitResult r;
+        r.name = name;
+        r.state = "cancelled";
+        return r;
+    };
+
+    // The provider's own `wait`, one slice at a time.
+    for (;;) {
+        auto began = Clock::now();
+        auto r = wait(name, slice);
+        if (r.ok()) {
+            if (r->has_value()) return std::move(**r);
+            break;  // exit 2: no `wait` here; poll instead
+        }
+        if (r.error().kind != ErrorKind::Temporary) return std::move(r).take_error();
+        auto spent = Clock::now() - began;
+        if (spent < slice) std::this_thread::sleep_for(slice - spent);
+        if (!keep_following()) return cancelled();
+    }
+
+    // Gas City's way: is-running until false.
+    auto last_beat = Clock::now();
+    for (;;) {
+        auto running = is_running(name);
+        if (running.ok() && !*running) break;
+        if (!running.ok() && running.error().kind != ErrorKind::Temporary) return std::move(running).take_error();
+        std::this_thread::sleep_for(poll);
+        if (Clock::now() - last_beat >= slice) {
+            if (!keep_following()) return cancelled();
+            last_beat = Clock::now();
+        }
+    }
+    WaitResult done;
+    done.name = name;
+    done.state = "exited";
+    auto out = peek(name, 0);
+    if (out.ok()) done.output_tail = last_bytes(std::move(*out), kOutputTail);
+    return done;
+}
+
+}  // namespace fracta::provider

@@ -1,0 +1,140 @@
+// client.h — the caller's side of the session contract (spec:
+// exec-provider.md): drive any session provider — fracta-spawn-local,
+// fracta-spawn-k8s or a third-party `exec:/path` script — the way Gas City's
+// exec adapter does, plus fracta's extra ops (wait, status, list, logs) with
+// a fallback for providers that lack them. What fracta-cp's workers and
+// fracta-reap use.
+//
+// Every op is one run of `<argv_prefix…> <op> <args…>` (no shell; the
+// caller's working directory and environment plus `env`), its payload on
+// stdin without a trailing newline, trailing newlines stripped from stdout.
+// The provider's exit status maps onto the library's error kinds:
+//   0         ok
+//   2         "not supported": success with empty output (false, "", no
+//             names, a no-op) — or std::nullopt from the extra ops, so the
+//             caller can fall back; `start` answering 2 is a Failed error
+//   100       Usage (permanent), 111 Temporary (retry),
+//   126, 127  CannotExec / NotFound (a program the provider ran is missing)
+//   other     Failed (1, anything else, death by a signal)
+// The error text is the provider's stderr: its first line holding ": error:"
+// (fracta's diagnostics), else its first non-blank line, else "<op>: exit N".
+// A provider that outlives its time gets proc::run's treatment (TERM to its
+// process group, KILL 2 s later; providers that start sessions put them in
+// groups of their own) and the op is Temporary "<op> timed out after N s". A
+// provider that cannot be run at all is proc::run's error (NotFound 127,
+// CannotExec 126, …).
+//
+// Time limits: options.op_timeout (30 s) per op; `start` its own budget
+// (60 s); `wait` its timeout plus op_timeout.
+//
+// A ProviderClient holds only what it was built with: every method is const
+// and safe to call from many threads at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/result.h"
+
+namespace fracta::provider {
+
+// The answer to `status`, one element of `list`.
+struct SessionStatus {
+    std::string name;
+    std::string state;  // starting|running|exited|lost|absent; anything else the provider says: unknown
+    std::optional<int> exit_code;
+    std::string started_at, ended_at, last_activity;  // RFC 3339, or empty
+    std::string ref;                                  // pid or pod name (a number is given as text)
+};
+
+// How a session ended: the answer to `wait`, and what follow() returns.
+struct WaitResult {
+    std::string name;
+    // exited | killed | lost — from the provider (`wait`), or "exited" when
+    // follow() polled is-running (then exit_code is unknown). follow() adds
+    // "cancelled": the heartbeat asked to stop following; the session was
+    // left as it was (still running, as far as we know).
+    std::string state;
+    std::optional<int> exit_code;      // none when lost, cancelled, or unknown
+    std::string started_at, ended_at;  // RFC 3339, or empty (always empty when polled)
+    std::string output_tail;           // the session's last output, trailing newlines stripped
+};
+
+struct ClientOptions {
+    // Every op but `start` (its budget) and `wait` (its timeout + this).
+    std::chrono::milliseconds op_timeout{std::chrono::seconds(30)};
+};
+
+class ProviderClient {
+public:
+    // argv_prefix: the provider and any leading arguments, e.g.
+    // {"/usr/bin/fracta-spawn-local"} or {"/path/script"}; a name without
+    // '/' is looked up in PATH. env: added to the inherited environment.
+    explicit ProviderClient(std::vector<std::string> argv_prefix, std::map<std::string, std::string> env = {},
+                            ClientOptions options = {});
+
+    // --- Gas City's ops ---------------------------------------------------
+    struct Started {
+        bool adopted = false;  // the provider said "already exists": the session is someone's, now ours
+    };
+    // The start JSON goes on stdin (compact, one line). A failure whose
+    // stderr contains "already exists" (any case) is success, adopted.
+    Result<Started> start(const std::string& name, const Json& start_json,
+                          std::chrono::milliseconds budget = std::chrono::seconds(60)) const;
+    Status stop(const std::string& name) const;       // idempotent on the provider's side
+    Status interrupt(const std::string& name) const;  // Ctrl-C
+    // stdout "true" → true; "false", empty, or exit 2 → false; anything else
+    // is a Failed error (never silently false: followers must not stop early).
+    Result<bool> is_running(const std::string& name) const;
+    // Type `text` and Enter. Empty text: nothing is run (as Gas City does).
+    Status nudge(const std::string& name, const std::string& text) const;
+    // The last `lines` lines of output (≤ 0: all); exit 2 → "".
+    Result<std::string> peek(const std::string& name, int lines) const;
+    // Names of running sessions starting with `prefix` (Gas City passes "");
+    // blank lines dropped, and names without the prefix, should the provider
+    // not filter. Exit 2 → none.
+    Result<std::vector<std::string>> list_running(const std::string& prefix) const;
+
+    // --- fracta's extra ops: exit 2 → std::nullopt (the caller falls back) ---
+    // Block up to `timeout` for the session to end. Still running then (the
+    // provider exits 111): a Temporary error. No such session: Failed.
+    Result<std::optional<WaitResult>> wait(const std::string& name, std::chrono::seconds timeout) const;
+    Result<std::optional<SessionStatus>> status(const std::string& name) const;
+    Result<std::optional<std::vector<SessionStatus>>> list(const std::string& prefix) const;
+    // The session's whole output (as kept by the provider).
+    Result<std::optional<std::string>> logs(const std::string& name) const;
+
+    // Follow a session to its end.
+    //  - With `wait`: blocks in slices of `slice` (≥ 1 s). A slice that ends
+    //    Temporary (still running, provider unreachable, timed out) is
+    //    followed by the heartbeat and the next slice; one that came back
+    //    early is padded to the slice's length first, so a misbehaving
+    //    provider is not run in a tight loop.
+    //  - Without (`wait` answered exit 2): is-running every `poll` (≥ 10 ms)
+    //    until false, Temporary errors retried; then state "exited",
+    //    exit_code unknown, output_tail from `peek 0` (best effort: a failed
+    //    peek leaves it empty), capped to the last 64 KiB like the local
+    //    provider's.
+    // `heartbeat` runs between slices (in both modes: about once per slice,
+    // never before the first check, never after the end was seen); it lets
+    // the caller extend its lease and honour cancellation: returning false
+    // ends the follow with state "cancelled" (no error; the session is not
+    // stopped — the caller decides). Errors: any non-Temporary error of
+    // wait / is-running (e.g. wait's "no session": Failed).
+    Result<WaitResult> follow(const std::string& name, std::chrono::seconds slice, std::chrono::milliseconds poll,
+                              const std::function<bool()>& heartbeat) const;
+
+    const std::vector<std::string>& argv_prefix() const { return argv_prefix_; }
+
+private:
+    std::vector<std::string> argv_prefix_;
+    std::map<std::string, std::string> env_;
+    ClientOptions options_;
+};
+
+}  // namespace fracta::provider
