@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 #include <thread>
 
 #include "base/io.h"
@@ -41,16 +40,24 @@ Result<std::string> read_file(const std::string& path, size_t cap) {
 
 }  // namespace
 
+namespace {
+bool name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+}  // namespace
+
+// Plain loops rather than std::regex: these run in every provider call and
+// in every supervisor, where regex's code and start-up cost show.
 Status validate_name(const std::string& name) {
-    static const std::regex ok("[A-Za-z0-9_-]{1,200}");
-    if (!std::regex_match(name, ok))
-        return usage_error("invalid session name \"" + name + "\" (use letters, digits, '_' and '-', at most 200)");
+    bool ok = !name.empty() && name.size() <= 200 && std::all_of(name.begin(), name.end(), name_char);
+    if (!ok) return usage_error("invalid session name \"" + name + "\" (use letters, digits, '_' and '-', at most 200)");
     return {};
 }
 
 Status validate_meta_key(const std::string& key) {
-    static const std::regex ok("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}");
-    if (!std::regex_match(key, ok)) return usage_error("invalid meta key \"" + key + "\"");
+    bool ok = !key.empty() && key.size() <= 200 && key[0] != '.' &&
+              std::all_of(key.begin(), key.end(), [](char c) { return name_char(c) || c == '.'; });
+    if (!ok) return usage_error("invalid meta key \"" + key + "\"");
     return {};
 }
 
