@@ -46,7 +46,7 @@ Status write_stdout(std::string_view data) {
 
 bool stdout_closed() { return g_stdout_closed; }
 
-Status write_file_atomic(const std::string& path, std::string_view data, int mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, int mode, bool durable) {
     std::string tmp = path + ".tmp." + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return failure("create " + tmp + ": " + errno_text(errno));
@@ -61,7 +61,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, int mod
         }
         data.remove_prefix(static_cast<size_t>(n));
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
         return failure("sync " + tmp + ": " + errno_text(err));

@@ -20,8 +20,10 @@ Status write_stdout(std::string_view data);
 bool stdout_closed();
 
 // Write to a file atomically: a temp file in the same directory, fsync,
-// rename. Readers see the old or the new contents, never half.
-Status write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+// rename. Readers see the old or the new contents, never half. Without
+// `durable` the fsync is skipped: still atomic if the process dies, but a
+// power loss may bring back the previous version.
+Status write_file_atomic(const std::string& path, std::string_view data, int mode = 0644, bool durable = true);
 
 // mkdir -p with the given mode for created directories.
 Status make_dirs(const std::string& path, int mode = 0755);

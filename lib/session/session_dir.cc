@@ -125,7 +125,8 @@ Result<State> SessionDir::read_state() const {
 }
 
 Status SessionDir::write_state(const State& s) const {
-    return io::write_file_atomic(file("state.json"), to_line(s.to_json()) + "\n", 0600);
+    // Only the end must survive a power loss: it is the session's result.
+    return io::write_file_atomic(file("state.json"), to_line(s.to_json()) + "\n", 0600, s.phase == "exited");
 }
 
 std::string SessionDir::status(std::optional<State>* out) const {
