@@ -240,10 +240,12 @@ Result<int> take_lock(const std::string& lock_path, std::chrono::milliseconds pa
 }
 
 Result<bool> wait_unlocked(const std::string& lock_path, std::chrono::milliseconds timeout) {
-    // Wake on every close of the lock file (a dying owner closes it too),
-    // then probe. The periodic probe only covers filesystems without inotify.
+    // Wake when a writer closes the lock file (its owner holds it open for
+    // writing, and a dying owner closes it too), then probe. Probes open it
+    // read-only, so our own probe never wakes us. The periodic probe only
+    // covers filesystems without inotify.
     int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (in >= 0) ::inotify_add_watch(in, lock_path.c_str(), IN_CLOSE | IN_DELETE_SELF | IN_ATTRIB);
+    if (in >= 0) ::inotify_add_watch(in, lock_path.c_str(), IN_CLOSE_WRITE | IN_DELETE_SELF | IN_ATTRIB);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto held = [&] {
         int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -6,6 +6,8 @@
 # $hyperfine  [[hyperfine result objects of every round, `command` = the name]]
 # $watch      [[watch_latency outputs, plus store and build]]
 # $sizes      [[{file, size, stripped}]]
+# $rss        [[{build, mode, name, rss_kib, pss_kib}]], one per idle supervisor
+# $fleets     [[{build, mode, count, start_s, stop_s}]]
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -22,6 +24,7 @@ def ms: . * 1000 | fix(3) + " ms";
 def us_as_ms: . / 1000 | fix(2) + " ms";
 def ratio: fix(2) + "×";
 def bytes: if . < 1000000 then (. / 1000 | fix(1)) + " kB" else (. / 1000000 | fix(2)) + " MB" end;
+def mib: . / 1024 | fix(2) + " MiB";  # from KiB
 def yesno: if . then "yes" else "**no**" end;
 def row: "| " + join(" | ") + " |";
 
@@ -57,7 +60,33 @@ def row: "| " + join(" | ") + " |";
 | ($vs_true | map(.ratio = .median / .base | .met = (.ratio <= .target))) as $vs_true
 | ($vs_naive | map(.ratio = .base / .median | .met = (.ratio > 1))) as $vs_naive
 | ($sizes[0] | map(.met = (.stripped <= $meta.size_target))) as $size_rows
-| ([$vs_true[], $vs_naive[], $size_rows[]] | map(select(.context | not) | .met)) as $all_met
+  # fracta-spawn-local: its own builds, and the same choice of the shipped one
+| ($meta.sl_have_static | if . then ["static", "dynamic"] else ["dynamic"] end) as $sl_builds
+| $sl_builds[0] as $sl_shipped
+| t("spawn.true") as $sl_true
+| [{op: "is-running", tmux: "has-session"}, {op: "peek", tmux: "capture-pane"},
+   {op: "status", tmux: "display-message"}] as $ops
+| [ $sl_builds[] as $b | $ops[]
+    | {name: "`\(.op)`, \($b) build", tmux_name: "`\(.tmux)`", median: t("spawn.\(.op).\($b)"),
+       tmux: t("tmux.\(.tmux)"), base: $sl_true, context: ($b != $sl_shipped)}
+    | .ratio = .median / .base | .tmux_ratio = .median / .tmux
+    | .met = (.ratio <= $meta.spawn_true_target and .tmux_ratio <= $meta.spawn_tmux_target) ] as $sl_ops
+  # start + wait: start-wait.c with /bin/true costs itself plus two /bin/true runs
+| t("startwait.true") as $sw_true
+| (t("startwait.driver") - 2 * $sw_true) as $sw_driver
+| [ $sl_builds[] as $b | ["plain", "without a worktree"], ["worktree", "with a git worktree"]
+    | {name: "start + wait of `true`, \(.[1]), \($b) build", raw: t("startwait.\(.[0]).\($b)")}
+    | .median = .raw - $sw_driver ] as $sw_rows
+  # memory of the idle supervisors, per build and mode
+| ($rss[0] | group_by([.build, .mode]) | map(
+      {build: .[0].build, mode: .[0].mode, n: length,
+       rss_mean: (map(.rss_kib) | add / length), rss_median: (map(.rss_kib) | median), rss_max: (map(.rss_kib) | max),
+       pss_mean: (map(.pss_kib) | add / length), pss_median: (map(.pss_kib) | median), pss_max: (map(.pss_kib) | max)}
+      | .judged = (.build == $sl_shipped and .mode == "batch")
+      | .met = (.rss_mean <= $meta.rss_target_kib))
+    | sort_by(.build != $sl_shipped, .mode != "batch")) as $mem
+| ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[]] | map(select(.context | not) | .met)
+   + [$mem[] | select(.judged) | .met]) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
   def verdict: if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yesno) end;
@@ -81,9 +110,12 @@ def row: "| " + join(" | ") + " |";
   "- **fracta-events builds:** " + (if $meta.have_static
       then "static `build-static/bin/fracta-events` (\($meta.static_id)) and dynamic `build/bin/fracta-events` (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
       else "dynamic `build/bin/fracta-events` only (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), as a copy taken at the start of the run: build-static/bin/fracta-events was missing" end),
+  "- **fracta-spawn-local builds:** " + (if $meta.sl_have_static
+      then "static `build-static/bin/fracta-spawn-local` (\($meta.sl_static_id)) and dynamic `build/bin/fracta-spawn-local` (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
+      else "dynamic `build/bin/fracta-spawn-local` only (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), as a copy taken at the start of the run: build-static/bin/fracta-spawn-local was missing" end),
   "- **Timing:** \($meta.hyperfine), `--shell=none`; every command \($meta.runs) runs pooled from \($meta.rounds) interleaved rounds (order alternating), after \($meta.warmup) warm-up runs per round; medians over the pooled runs",
   "- **Stores:** sqlite in a temp directory on local disk (WAL, synchronous=NORMAL); \($meta.pg) throwaway server from tests/lib/pg-fixture (fsync off) over its Unix socket. Each filled with \($meta.events) events before timing; the record runs then add to them. After the timing runs the sqlite store held \($meta.sqlite_after.events) events: database file \($meta.sqlite_after.db | bytes), write-ahead log \($meta.sqlite_after.wal | bytes)",
-  "- **Targets met:** \($all_met | map(select(.)) | length) of \($all_met | length), judged on the \($shipped) build" + (if $meta.have_static then " (the one that ships; the dynamic build's rows are context)" else " (no static build to judge)" end),
+  "- **Targets met:** \($all_met | map(select(.)) | length) of \($all_met | length), judged " + (if $shipped == $sl_shipped then "on the \($shipped) build" else "on fracta-events' \($shipped) build and fracta-spawn-local's \($sl_shipped) build" end) + (if $meta.have_static and $meta.sl_have_static then " (the one that ships; the dynamic build's rows are context)" elif ($meta.have_static or $meta.sl_have_static) then " (a static build was missing)" else " (no static build to judge)" end),
   "- The run took \($meta.seconds) s",
   "",
   "## Process cost against `/bin/true`",
@@ -119,10 +151,43 @@ def row: "| " + join(" | ") + " |";
                              "≤ \($meta.size_target / 1000000 | fix(0)) MB", (.met | yesno)] | row) | join("\n")))
    end),
   "",
+  "## fracta-spawn-local session ops against `/bin/true` and tmux",
+  "",
+  "One stream session (`fracta-spawn-local start`, `\"mode\":\"stream\"`) and one tmux session (\($meta.tmux), private server `-L fracta-bench`, no config, a 200×50 pane like fracta's terminal) run the same command: 50 lines of output, then `exec sleep 600`. The ops are timed on them in interleaved rounds with their own `/bin/true` (\($sl_true | ms) in these rounds). tmux equivalents: `is-running` ↔ `has-session -t NAME`, `peek NAME 50` ↔ `capture-pane -p -t NAME -S -50`, and `status` ↔ `display-message -p -t NAME '#{pane_pid} #{session_activity}'`, the closest tmux has (a pid and the last activity, where `status` prints a JSON object with state, times, pid, mode and directory).",
+  "",
+  "| op | fracta median | tmux op | tmux median | ratio to `/bin/true` | ratio to tmux | target | met? |",
+  "|---|---:|---|---:|---:|---:|---:|---|",
+  ($sl_ops[] | [.name, (.median | ms), .tmux_name, (.tmux | ms), (.ratio | ratio), (.tmux_ratio | ratio),
+                goal("≤ \($meta.spawn_true_target)× `/bin/true` and ≤ \($meta.spawn_tmux_target)× tmux"), verdict] | row),
+  "",
+  "tmux itself, for reference: " + ($ops | map("`\(.tmux)` \(t("tmux.\(.tmux)") / $sl_true | ratio)") | join(", ")) + " of `/bin/true`.",
+  "",
+  "## fracta-spawn-local start + wait",
+  "",
+  "A session's whole life: `start NAME` of `{\"command\":\"true\"}` (in a work directory, or with `\"git\":{\"repo\":…}`: a new worktree `.worktrees/NAME` on a new branch `feature/NAME` of a throwaway repository with one commit of 20 small files; \($meta.git)), then `wait NAME 60`, run by `tests/bench/start-wait.c` with a fresh name every run. Its own cost, median(`start-wait … /bin/true`) − 2 × median(`/bin/true`) = \($sw_driver | ms), was measured in the same rounds and is taken out. \($meta.start_runs) runs per command; the worktrees, branches and state directories of the ended sessions are removed after every round, untimed. No target is set for this one.",
+  "",
+  "| benchmark | median | ratio to `/bin/true` |",
+  "|---|---:|---:|",
+  ($sw_rows[] | [.name, (.median | ms), (.median / $sw_true | ratio)] | row),
+  "",
+  "## Memory of idle fracta-spawn-local supervisors",
+  "",
+  "\($meta.sessions) idle batch sessions (`sleep 600`) started per build, then \($meta.stream_sessions) stream sessions of the \($sl_shipped) build on their own; after a second, `VmRSS` (from /proc/PID/status) and `Pss` (from /proc/PID/smaps_rollup) of each session's supervisor (`supervisor_pid` in state.json, checked to be the measured binary). RSS counts every page a process has mapped in, shared or not; Pss splits each shared page among the processes that map it, so for many supervisors of one static binary (its code pages shared by all of them) Pss is the memory each one really adds. The target is judged on RSS: the sum over the supervisors divided by their number.",
+  "",
+  "| build, sessions | RSS sum / N | RSS median | RSS max | Pss sum / N | Pss median | Pss max | target | met? |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  ($mem[] | . + {context: (.judged | not)}
+   | ["\(.build) build, \(.n) \(.mode) sessions", (.rss_mean | mib), (.rss_median | mib), (.rss_max | mib),
+      (.pss_mean | mib), (.pss_median | mib), (.pss_max | mib),
+      goal("RSS sum / N ≤ \($meta.rss_target_kib | mib)"), verdict] | row),
+  "",
+  "Starting and stopping them (context): " + ($fleets[0] | map("\(.count) \(.mode) sessions of the \(.build) build started in \(.start_s | fix(2)) s (`start`, 4 at a time) and stopped in \(.stop_s | fix(2)) s (`stop`, 8 at a time)") | join("; ")) + ".",
+  "",
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
-  "- Medians are exact over the pooled runs; a ratio is median/median from the same rounds.",
+  "- Medians are exact over the pooled runs; a ratio is median/median from the same rounds. Three groups are timed separately, each with its own `/bin/true`: fracta-events, the fracta-spawn-local ops with tmux, and start + wait.",
+  "- MiB = 2^20 bytes.",
   "- MB = 10^6 bytes.",
   "",
   "### Raw medians",
