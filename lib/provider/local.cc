@@ -1,5 +1,9 @@
 #include "provider/local.h"
 
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 
@@ -106,6 +110,35 @@ Result<Json> wait_for(const SessionDir& dir, std::chrono::milliseconds timeout) 
     if (out.size() > kOutputTail) out = out.substr(out.size() - kOutputTail);
     j["output_tail"] = out;
     return j;
+}
+
+// logs --follow: print what is appended to the log until the session ends.
+// Woken by inotify on the state directory (output written, log rotated,
+// state written, lock released); the timeout is only a safety net.
+Status follow_log(const SessionDir& dir, size_t printed, LocalIo& io) {
+    int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (in >= 0) ::inotify_add_watch(in, dir.path().c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+    struct Closer {
+        int fd;
+        ~Closer() {
+            if (fd >= 0) ::close(fd);
+        }
+    } closer{in};
+    for (;;) {
+        bool ended = !alive(dir);
+        FRACTA_TRY_ASSIGN(text, dir.tail(0));
+        if (text.size() < printed) printed = 0;  // cleared or rotated: start over
+        if (text.size() > printed) {
+            FRACTA_TRY(io.write(std::string_view(text).substr(printed)));
+            printed = text.size();
+        }
+        if (ended) return {};
+        struct pollfd p = {in, POLLIN, 0};
+        ::poll(&p, in >= 0 ? 1 : 0, 2000);
+        char buf[4096];
+        while (in >= 0 && ::read(in, buf, sizeof buf) > 0) {
+        }
+    }
 }
 
 Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx) {
@@ -338,19 +371,8 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
         FRACTA_TRY(io.write(out));
         bool follow = args.size() > 1 && (args[1] == "--follow" || args[1] == "-f");
         if (!follow) return 0;
-        // Follow: print what is appended until the session ends.
-        size_t offset = out.size();
-        for (;;) {
-            bool ended = !alive(dir);
-            auto now_text = dir.tail(0);
-            if (now_text.ok() && now_text->size() > offset) {
-                FRACTA_TRY(io.write(now_text->substr(offset)));
-                offset = now_text->size();
-            }
-            if (ended) return 0;
-            FRACTA_TRY_ASSIGN(done, session::wait_unlocked(dir.file("lock"), std::chrono::milliseconds(200)));
-            (void)done;
-        }
+        FRACTA_TRY(follow_log(dir, out.size(), io));
+        return 0;
     }
     return fail(ErrorKind::Unsupported, "unknown operation \"" + op + "\"");
 }
