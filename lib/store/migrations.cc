@@ -16,154 +16,108 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(11011710711
 
 }  // namespace
 
-const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> all = {
-        {1, "event log",
-         // sqlite
-         R"(CREATE TABLE events (
-              seq     INTEGER PRIMARY KEY,      -- from event_seq: starts at 1, no gaps
-              ts      TEXT    NOT NULL,         -- as recorded (RFC 3339)
-              ts_utc  TEXT    NOT NULL,         -- normalised UTC, fixed width: compares as time
-              type    TEXT    NOT NULL,
-              actor   TEXT    NOT NULL DEFAULT '',
-              subject TEXT    NOT NULL DEFAULT '',
-              message TEXT    NOT NULL DEFAULT '',
-              payload TEXT                      -- compact JSON, or NULL
-            );
-            CREATE INDEX events_subject ON events (subject, seq);
-            CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
-            INSERT INTO event_seq (id, seq) VALUES (1, 0);)",
-         // postgres
-         R"(CREATE TABLE events (
-              seq     BIGINT PRIMARY KEY,
-              ts      TEXT   NOT NULL,
-              ts_utc  TEXT   NOT NULL,
-              type    TEXT   NOT NULL,
-              actor   TEXT   NOT NULL DEFAULT '',
-              subject TEXT   NOT NULL DEFAULT '',
-              message TEXT   NOT NULL DEFAULT '',
-              payload TEXT
-            );
-            CREATE INDEX events_subject ON events (subject, seq);
-            CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
-            INSERT INTO event_seq (id, seq) VALUES (1, 0);)"},
-        {2, "control plane: agents, missions, mailbox",
-         // sqlite. Times are fixed-width RFC 3339 UTC strings (base/time.h):
-         // they compare as times in both dialects.
-         R"(CREATE TABLE agents (
-              name TEXT PRIMARY KEY,
-              status TEXT NOT NULL,             -- Pending Queued Running Idle Completed Failed Stopped
-              mode TEXT NOT NULL DEFAULT 'batch',
-              runtime TEXT NOT NULL DEFAULT '',
-              model TEXT NOT NULL DEFAULT '',
-              branch TEXT NOT NULL DEFAULT '',
-              base_branch TEXT NOT NULL DEFAULT '',
-              workspace TEXT NOT NULL DEFAULT '',
-              provider TEXT NOT NULL DEFAULT '',
-              ref TEXT NOT NULL DEFAULT '',
-              contract TEXT NOT NULL DEFAULT '',
-              current_intent TEXT NOT NULL DEFAULT '',
-              last_output TEXT NOT NULL DEFAULT '',
-              exit_code INTEGER,
-              reason TEXT NOT NULL DEFAULT '',
-              resume_token TEXT NOT NULL DEFAULT '',
-              attempt INTEGER NOT NULL DEFAULT 0,
-              parent TEXT NOT NULL DEFAULT '',
-              labels TEXT NOT NULL DEFAULT '{}',
-              env TEXT NOT NULL DEFAULT '{}',
-              token_hash TEXT NOT NULL DEFAULT '',  -- SHA-256 of the gateway token; never the token
-              cancel_requested INTEGER NOT NULL DEFAULT 0,
-              created_at TEXT NOT NULL,
-              started_at TEXT NOT NULL DEFAULT '',
-              ended_at TEXT NOT NULL DEFAULT '',
-              heartbeat_at TEXT NOT NULL DEFAULT '',
-              updated_at TEXT NOT NULL
-            );
-            CREATE INDEX agents_status ON agents (status);
-            CREATE INDEX agents_parent ON agents (parent);
-            CREATE TABLE missions (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              task TEXT NOT NULL,
-              payload TEXT NOT NULL DEFAULT '{}',
-              status TEXT NOT NULL,             -- pending claimed completed failed cancelled
-              priority INTEGER NOT NULL DEFAULT 0,
-              attempt INTEGER NOT NULL DEFAULT 0,
-              max_attempts INTEGER NOT NULL DEFAULT 3,
-              claimed_by TEXT NOT NULL DEFAULT '',
-              lease_expires_at TEXT NOT NULL DEFAULT '',
-              created_at TEXT NOT NULL,
-              updated_at TEXT NOT NULL,
-              error TEXT NOT NULL DEFAULT ''
-            );
-            CREATE INDEX missions_claim ON missions (status, priority DESC, id);
-            CREATE INDEX missions_task ON missions (task);
-            CREATE TABLE messages (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              from_task TEXT NOT NULL,
-              to_task TEXT NOT NULL,
-              content TEXT NOT NULL,
-              created_at TEXT NOT NULL
-            );
-            CREATE INDEX messages_to ON messages (to_task, id);
-            CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0);)",
-         // postgres
-         R"(CREATE TABLE agents (
-              name TEXT PRIMARY KEY,
-              status TEXT NOT NULL,
-              mode TEXT NOT NULL DEFAULT 'batch',
-              runtime TEXT NOT NULL DEFAULT '',
-              model TEXT NOT NULL DEFAULT '',
-              branch TEXT NOT NULL DEFAULT '',
-              base_branch TEXT NOT NULL DEFAULT '',
-              workspace TEXT NOT NULL DEFAULT '',
-              provider TEXT NOT NULL DEFAULT '',
-              ref TEXT NOT NULL DEFAULT '',
-              contract TEXT NOT NULL DEFAULT '',
-              current_intent TEXT NOT NULL DEFAULT '',
-              last_output TEXT NOT NULL DEFAULT '',
-              exit_code INTEGER,
-              reason TEXT NOT NULL DEFAULT '',
-              resume_token TEXT NOT NULL DEFAULT '',
-              attempt INTEGER NOT NULL DEFAULT 0,
-              parent TEXT NOT NULL DEFAULT '',
-              labels TEXT NOT NULL DEFAULT '{}',
-              env TEXT NOT NULL DEFAULT '{}',
-              token_hash TEXT NOT NULL DEFAULT '',
-              cancel_requested INTEGER NOT NULL DEFAULT 0,
-              created_at TEXT NOT NULL,
-              started_at TEXT NOT NULL DEFAULT '',
-              ended_at TEXT NOT NULL DEFAULT '',
-              heartbeat_at TEXT NOT NULL DEFAULT '',
-              updated_at TEXT NOT NULL
-            );
-            CREATE INDEX agents_status ON agents (status);
-            CREATE INDEX agents_parent ON agents (parent);
-            CREATE TABLE missions (
-              id BIGSERIAL PRIMARY KEY,
-              task TEXT NOT NULL,
-              payload TEXT NOT NULL DEFAULT '{}',
-              status TEXT NOT NULL,
-              priority INTEGER NOT NULL DEFAULT 0,
-              attempt INTEGER NOT NULL DEFAULT 0,
-              max_attempts INTEGER NOT NULL DEFAULT 3,
-              claimed_by TEXT NOT NULL DEFAULT '',
-              lease_expires_at TEXT NOT NULL DEFAULT '',
-              created_at TEXT NOT NULL,
-              updated_at TEXT NOT NULL,
-              error TEXT NOT NULL DEFAULT ''
-            );
-            CREATE INDEX missions_claim ON missions (status, priority DESC, id);
-            CREATE INDEX missions_task ON missions (task);
-            CREATE TABLE messages (
-              id BIGSERIAL PRIMARY KEY,
-              from_task TEXT NOT NULL,
-              to_task TEXT NOT NULL,
-              content TEXT NOT NULL,
-              created_at TEXT NOT NULL
-            );
-            CREATE INDEX messages_to ON messages (to_task, id);
-            CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id BIGINT NOT NULL DEFAULT 0);)"},
+namespace {
+
+// The schema is written once. Where the dialects differ, a placeholder:
+//   {id}      an auto-numbered primary key
+//   {bigint}  a 64-bit integer column
+std::string in_dialect(std::string sql, bool sqlite) {
+    auto replace = [&](const std::string& from, const std::string& to) {
+        for (size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at + to.size()))
+            sql.replace(at, from.size(), to);
     };
+    replace("{id}", sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY");
+    replace("{bigint}", sqlite ? "INTEGER" : "BIGINT");
+    return sql;
+}
+
+const char* kEventLog = R"(
+    CREATE TABLE events (
+      seq     {bigint} PRIMARY KEY,   -- from event_seq: starts at 1, no gaps
+      ts      TEXT NOT NULL,          -- as recorded (RFC 3339)
+      ts_utc  TEXT NOT NULL,          -- normalised UTC, fixed width: compares as time
+      type    TEXT NOT NULL,
+      actor   TEXT NOT NULL DEFAULT '',
+      subject TEXT NOT NULL DEFAULT '',
+      message TEXT NOT NULL DEFAULT '',
+      payload TEXT                    -- compact JSON, or NULL
+    );
+    CREATE INDEX events_subject ON events (subject, seq);
+    CREATE TABLE event_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq {bigint} NOT NULL);
+    INSERT INTO event_seq (id, seq) VALUES (1, 0);)";
+
+// Times are fixed-width RFC 3339 UTC strings (base/time.h): they compare as
+// times in both dialects.
+const char* kControlPlane = R"(
+    CREATE TABLE agents (
+      name TEXT PRIMARY KEY,
+      status TEXT NOT NULL,             -- Pending Queued Running Idle Completed Failed Stopped
+      mode TEXT NOT NULL DEFAULT 'batch',
+      runtime TEXT NOT NULL DEFAULT '',
+      model TEXT NOT NULL DEFAULT '',
+      branch TEXT NOT NULL DEFAULT '',
+      base_branch TEXT NOT NULL DEFAULT '',
+      workspace TEXT NOT NULL DEFAULT '',
+      provider TEXT NOT NULL DEFAULT '',
+      ref TEXT NOT NULL DEFAULT '',
+      contract TEXT NOT NULL DEFAULT '',
+      current_intent TEXT NOT NULL DEFAULT '',
+      last_output TEXT NOT NULL DEFAULT '',
+      exit_code INTEGER,
+      reason TEXT NOT NULL DEFAULT '',
+      resume_token TEXT NOT NULL DEFAULT '',
+      attempt INTEGER NOT NULL DEFAULT 0,
+      parent TEXT NOT NULL DEFAULT '',
+      labels TEXT NOT NULL DEFAULT '{}',
+      env TEXT NOT NULL DEFAULT '{}',
+      token_hash TEXT NOT NULL DEFAULT '',  -- SHA-256 of the gateway token; never the token
+      cancel_requested INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      started_at TEXT NOT NULL DEFAULT '',
+      ended_at TEXT NOT NULL DEFAULT '',
+      heartbeat_at TEXT NOT NULL DEFAULT '',
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX agents_status ON agents (status);
+    CREATE INDEX agents_parent ON agents (parent);
+    CREATE TABLE missions (
+      id {id},
+      task TEXT NOT NULL,
+      payload TEXT NOT NULL DEFAULT '{}',
+      status TEXT NOT NULL,             -- pending claimed completed failed cancelled
+      priority INTEGER NOT NULL DEFAULT 0,
+      attempt INTEGER NOT NULL DEFAULT 0,
+      max_attempts INTEGER NOT NULL DEFAULT 3,
+      claimed_by TEXT NOT NULL DEFAULT '',
+      lease_expires_at TEXT NOT NULL DEFAULT '',
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX missions_claim ON missions (status, priority DESC, id);
+    CREATE INDEX missions_task ON missions (task);
+    CREATE TABLE messages (
+      id {id},
+      from_task TEXT NOT NULL,
+      to_task TEXT NOT NULL,
+      content TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_to ON messages (to_task, id);
+    CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id {bigint} NOT NULL DEFAULT 0);)";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> all = [] {
+        std::vector<Migration> list;
+        auto add = [&](int version, const char* name, const char* sql) {
+            list.push_back({version, name, in_dialect(sql, true), in_dialect(sql, false)});
+        };
+        add(1, "event log", kEventLog);
+        add(2, "control plane: agents, missions, mailbox", kControlPlane);
+        return list;
+    }();
     return all;
 }
 

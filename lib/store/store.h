@@ -72,8 +72,8 @@ public:
 struct Migration {
     int version;
     const char* name;
-    const char* sqlite;
-    const char* postgres;
+    std::string sqlite;    // the step in each dialect
+    std::string postgres;
 };
 
 // All migrations, in order. Applied by open(): idempotent, and safe when
