@@ -434,7 +434,8 @@ teardown() {
   # Look at the command from outside: its own descriptors are exactly 0, 1, 2.
   local leader fds
   leader=$(state_field fds pgid)
-  wait_for 10 test "$(readlink /proc/"$leader"/exe 2>/dev/null)" = "$(readlink -f "$(command -v sleep)")"
+  runs_sleep() { [[ $(readlink /proc/"$1"/exe 2>/dev/null) == "$(readlink -f "$(command -v sleep)")" ]]; }
+  wait_for 10 runs_sleep "$leader"
   fds=$(cd /proc/"$leader"/fd && ls | sort -n | tr '\n' ' ')
   assert_equal "$fds" "0 1 2 " "the command's open descriptors"
   local p f holders=""

@@ -6,6 +6,9 @@
 load ../lib/common
 load ../lib/session
 
+# state_has_field NAME FIELD — state.json has a non-empty FIELD (re-read on every call).
+state_has_field() { [[ -n $(state_field "$1" "$2" 2>/dev/null) ]]; }
+
 setup() { session_setup; }
 teardown() { session_teardown; }
 
@@ -16,7 +19,7 @@ teardown() { session_teardown; }
       while [ ! -e go ]; do sleep 0.05; done; exit 7'
   local sup=$BG_PID
   # It listens on a port of its choosing and says which in state.json.
-  wait_for 10 test -n "$(state_field pod1 control 2>/dev/null)"
+  wait_for 10 state_has_field pod1 control
   addr=$(state_field pod1 control)
   wait_for 10 curl -fsS -o /dev/null -H "Authorization: Bearer $token" "http://$addr/v1/status"
 
