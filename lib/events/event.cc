@@ -17,7 +17,7 @@ const Json* field(const Json& object, std::initializer_list<const char*> names) 
 Result<std::string> text(const Json& object, std::initializer_list<const char*> names) {
     const Json* v = field(object, names);
     if (!v) return std::string();
-    if (!v->is_string()) return usage_error("\"" + std::string(*names.begin()) + "\" must be a string");
+    if (!v->is_string()) return usage_error(std::string("\"") + *names.begin() + "\" must be a string");
     return v->get<std::string>();
 }
 
@@ -26,7 +26,7 @@ Result<uint64_t> count(const Json& object, std::initializer_list<const char*> na
     if (!v) return uint64_t{0};
     if (v->is_number_unsigned()) return v->get<uint64_t>();
     if (v->is_number_integer() && v->get<int64_t>() >= 0) return static_cast<uint64_t>(v->get<int64_t>());
-    return usage_error("\"" + std::string(*names.begin()) + "\" must be a non-negative integer");
+    return usage_error(std::string("\"") + *names.begin() + "\" must be a non-negative integer");
 }
 
 }  // namespace

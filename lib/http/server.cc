@@ -324,7 +324,7 @@ std::string format_address(const sockaddr_storage& ss) {
     }
     auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(v6->sin6_port));
+    return std::string("[").append(buf).append("]:").append(std::to_string(ntohs(v6->sin6_port)));
 }
 
 Error bind_error(const std::string& what, int err) {

@@ -241,7 +241,7 @@ Result<bool> ProviderClient::is_running(const std::string& name) const {
     std::string_view word = trim(*out);
     if (word == "true") return true;
     if (word == "false" || word.empty()) return false;
-    return bad_output("is-running", "\"" + std::string(word.substr(0, 80)) + "\" is not true or false");
+    return bad_output("is-running", std::string("\"").append(word.substr(0, 80)) + "\" is not true or false");
 }
 
 Status ProviderClient::nudge(const std::string& name, const std::string& text) const {

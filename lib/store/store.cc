@@ -28,7 +28,8 @@ std::string postgres_placeholders(std::string_view sql) {
             quote = c;
             out += c;
         } else if (c == '?') {
-            out += "$" + std::to_string(++n);
+            out += '$';
+            out += std::to_string(++n);
         } else {
             out += c;
         }
