@@ -8,7 +8,6 @@
 #include <filesystem>
 
 #include "base/io.h"
-#include "proc/run.h"
 #include "session/control_client.h"
 #include "session/processes.h"
 #include "session/session_dir.h"
@@ -346,13 +345,7 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
         if (!rel.empty()) FRACTA_TRY(session::validate_relative_path(rel));
         std::optional<State> s;
         if (dir.status(&s) == "absent" || !s) return failure("no session \"" + name + "\"");
-        std::string dst = rel.empty() ? s->work_dir : s->work_dir + "/" + rel;
-        proc::Command c;
-        c.argv = fs::is_directory(src, ec) && rel.empty() ? std::vector<std::string>{"cp", "-a", src + "/.", dst}
-                                                           : std::vector<std::string>{"cp", "-a", src, dst};
-        if (!rel.empty()) fs::create_directories(fs::path(dst).parent_path(), ec);
-        FRACTA_TRY_ASSIGN(outcome, proc::run(c));
-        if (!outcome.ok()) return failure("copy-to: " + outcome.err.substr(0, outcome.err.find('\n')));
+        FRACTA_TRY(copy_into(src, s->work_dir, rel));
         return 0;
     }
     if (op == "wait") {

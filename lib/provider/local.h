@@ -40,4 +40,9 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
 // start, in local_start.cc
 Status start_local(const std::string& name, const LocalContext& ctx, LocalIo& io);
 
+// Copy a file or directory into `dst_dir` (at `rel_dst`, or its contents
+// into the directory itself when `rel_dst` is empty): overlays, copy_files,
+// copy-to. `rel_dst` must already be validated.
+Status copy_into(const std::string& src, const std::string& dst_dir, const std::string& rel_dst);
+
 }  // namespace fracta::provider

@@ -64,6 +64,8 @@ Status run_hook(const std::string& what, const std::vector<std::string>& argv, c
     return failure(what + " \"" + line + "\": " + why + (err.empty() ? "" : ": " + err));
 }
 
+}  // namespace
+
 Status copy_into(const std::string& src, const std::string& dst_dir, const std::string& rel_dst) {
     std::string dst = rel_dst.empty() ? dst_dir : dst_dir + "/" + rel_dst;
     std::error_code ec;
@@ -75,6 +77,8 @@ Status copy_into(const std::string& src, const std::string& dst_dir, const std::
     if (!outcome.ok()) return failure("copy " + src + ": " + outcome.err.substr(0, outcome.err.find('\n')));
     return {};
 }
+
+namespace {
 
 // Worktrees under <repo>/.worktrees must not show up as untracked files.
 void exclude_worktrees(const std::string& repo) {

@@ -38,6 +38,18 @@ Result<std::string> read_file(const std::string& path, size_t cap) {
     return data;
 }
 
+// Whether anyone holds the lock, probed without taking it (OFD GETLK).
+bool lock_held(const std::string& lock_path) {
+    int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int rc = ::fcntl(fd, F_OFD_GETLK, &fl);
+    ::close(fd);
+    return rc == 0 && fl.l_type != F_UNLCK;
+}
+
 }  // namespace
 
 namespace {
@@ -108,14 +120,8 @@ SessionDir::SessionDir(std::string root, std::string name)
 bool SessionDir::exists() const { return ::access(path_.c_str(), F_OK) == 0; }
 
 Liveness SessionDir::liveness() const {
-    int fd = ::open(file("lock").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return exists() ? Liveness::Dead : Liveness::Absent;
-    struct flock fl = {};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    int rc = ::fcntl(fd, F_OFD_GETLK, &fl);
-    ::close(fd);
-    return rc == 0 && fl.l_type != F_UNLCK ? Liveness::Alive : Liveness::Dead;
+    if (lock_held(file("lock"))) return Liveness::Alive;
+    return exists() ? Liveness::Dead : Liveness::Absent;
 }
 
 Result<State> SessionDir::read_state() const {
@@ -247,19 +253,9 @@ Result<bool> wait_unlocked(const std::string& lock_path, std::chrono::millisecon
     int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (in >= 0) ::inotify_add_watch(in, lock_path.c_str(), IN_CLOSE_WRITE | IN_DELETE_SELF | IN_ATTRIB);
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto held = [&] {
-        int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return false;
-        struct flock fl = {};
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        int rc = ::fcntl(fd, F_OFD_GETLK, &fl);
-        ::close(fd);
-        return rc == 0 && fl.l_type != F_UNLCK;
-    };
     bool result = false;
     for (;;) {
-        if (!held()) {
+        if (!lock_held(lock_path)) {
             result = true;
             break;
         }

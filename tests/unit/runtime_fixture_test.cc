@@ -32,10 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string source_root() {
-    if (const char* root = std::getenv("FRACTA_SOURCE"); root && *root) return root;
-    return fs::path(__FILE__).parent_path().parent_path().parent_path().string();
-}
+using test::source_root;
 
 std::string fixture(const std::string& name) {
     std::string path = source_root() + "/tests/fixtures/" + name;

@@ -17,17 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string from_env(const char* name, const std::string& fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? v : fallback;
-}
-
-std::string source_root() {
-    return from_env("FRACTA_SOURCE", fs::path(__FILE__).parent_path().parent_path().parent_path().string());
-}
+using test::source_root;
 
 std::string provider() {
-    std::string bin = from_env("FRACTA_BIN", source_root() + "/build/bin") + "/fracta-spawn-local";
+    std::string bin = test::bin_dir() + "/fracta-spawn-local";
     INFO("provider " << bin << " (set FRACTA_BIN)");
     REQUIRE(fs::exists(bin));
     return bin;

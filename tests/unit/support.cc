@@ -21,6 +21,16 @@ std::atomic<int> counter{0};
 
 }  // namespace
 
+std::string source_root() {
+    if (const char* root = std::getenv("FRACTA_SOURCE"); root && *root) return root;
+    return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
+}
+
+std::string bin_dir() {
+    if (const char* bin = std::getenv("FRACTA_BIN"); bin && *bin) return bin;
+    return source_root() + "/build/bin";
+}
+
 std::string temp_dir() {
     const char* base = std::getenv("TMPDIR");
     std::string templ = std::string(base && *base ? base : "/tmp") + "/fracta-unit-XXXXXX";

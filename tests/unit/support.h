@@ -11,6 +11,11 @@
 
 namespace fracta::test {
 
+// The repository ($FRACTA_SOURCE, else derived from this file's path) and
+// the binaries under test ($FRACTA_BIN, else <repo>/build/bin).
+std::string source_root();
+std::string bin_dir();
+
 // A new empty directory under $TMPDIR, removed at exit.
 std::string temp_dir();
 
