@@ -19,7 +19,8 @@ const Json& known_keys() {
                  "max_children": 0, "agent_runtimes": "*"},
       "runtime": {"backend": 0,
                   "state": {"driver": 0, "sqlite": {"path": 0}, "postgres": {"dsn": 0}},
-                  "queue": {"workers": 0, "lease_timeout": 0, "max_attempts": 0, "max_concurrent": 0},
+                  "queue": {"workers": 0, "lease_timeout": 0, "max_attempts": 0, "max_concurrent": 0,
+                            "start_timeout": 0},
                   "kubernetes": {"namespace": 0, "image": 0, "image_pull_policy": 0, "service_account": 0,
                                  "job_ttl_seconds": 0, "resources": "*", "labels": "*", "annotations": "*",
                                  "node_selector": "*", "tolerations": 0, "extra_volumes": 0,
@@ -71,6 +72,52 @@ public:
         return bad(dotted, "must be one of " + list + " (got \"" + out + "\")");
     }
 
+    Status positive_int(const std::string& dotted, int& out, bool zero_ok = false) {
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        if (!v->is_number_integer() || v->get<long long>() < (zero_ok ? 0 : 1) || v->get<long long>() > 1000000)
+            return bad(dotted, zero_ok ? "must be a non-negative integer" : "must be a positive integer");
+        out = v->get<int>();
+        return {};
+    }
+
+    Status duration(const std::string& dotted, Duration& out) {
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        if (!v->is_string()) return bad(dotted, "must be a duration such as 30s or 10m");
+        auto d = parse_duration(v->get<std::string>());
+        if (!d.ok() || d->count() <= 0) return bad(dotted, "must be a positive duration such as 30s or 10m");
+        out = *d;
+        return {};
+    }
+
+    Status string_list(const std::string& dotted, std::vector<std::string>& out) {
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        if (!v->is_array()) return bad(dotted, "must be a list of strings");
+        out.clear();
+        for (const Json& item : *v) {
+            if (!item.is_string()) return bad(dotted, "must be a list of strings");
+            out.push_back(item.get<std::string>());
+        }
+        return {};
+    }
+
+    // A mapping of scalars, each given as text (numbers and booleans too).
+    Status string_map(const std::string& dotted, std::map<std::string, std::string>& out) {
+        FRACTA_TRY(object(dotted));
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        for (const auto& [key, item] : v->items()) {
+            if (item.is_string()) out[key] = item.get<std::string>();
+            else if (item.is_primitive() && !item.is_null()) out[key] = item.dump();
+            else return bad(dotted + "." + key, "must be a scalar");
+        }
+        return {};
+    }
+
+    const Json* value(const std::string& dotted) const { return find(dotted); }
+
     Status object(const std::string& dotted) {
         const Json* v = find(dotted);
         if (v && !v->is_null() && !v->is_object()) return bad(dotted, "must be a mapping");
@@ -103,6 +150,28 @@ private:
     const yaml::Document& doc_;
 };
 
+Status read_agents(Reader& r, Config& c) {
+    FRACTA_TRY(r.string("project.default_base_branch", c.default_base_branch));
+    FRACTA_TRY(r.string_list("project.allowed_tools", c.allowed_tools));
+    FRACTA_TRY(r.string("agents.default_runtime", c.default_runtime));
+    FRACTA_TRY(r.one_of("agents.default_mode", c.default_mode, {"batch", "stream"}));
+    FRACTA_TRY(r.object("agents.agent_runtimes"));
+    const Json* runtimes = r.value("agents.agent_runtimes");
+    if (!runtimes || !runtimes->is_object()) return {};
+    for (const auto& [name, entry] : runtimes->items()) {
+        const std::string base = "agents.agent_runtimes." + name;
+        FRACTA_TRY(r.object(base));
+        AgentRuntime rt;
+        FRACTA_TRY(r.string(base + ".adapter", rt.adapter));
+        FRACTA_TRY(r.string(base + ".program", rt.program));
+        FRACTA_TRY(r.string(base + ".model", rt.model));
+        FRACTA_TRY(r.string_map(base + ".model_tiers", rt.model_tiers));
+        FRACTA_TRY(r.string_map(base + ".env", rt.env));
+        c.agent_runtimes[name] = std::move(rt);
+    }
+    return {};
+}
+
 Result<Config> build(yaml::Document doc) {
     Config c;
     if (!doc.root.is_object()) return usage_error(doc.where("") + ": the top level must be a mapping");
@@ -119,6 +188,17 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.string("runtime.state.postgres.dsn", c.state.postgres_dsn));
     if (c.state.driver == "postgres" && c.state.postgres_dsn.empty())
         return usage_error(doc.where("/runtime/state") + ": runtime.state.postgres.dsn: required when driver is postgres");
+    FRACTA_TRY(read_agents(r, c));
+    FRACTA_TRY(r.positive_int("runtime.queue.workers", c.queue.workers));
+    FRACTA_TRY(r.duration("runtime.queue.lease_timeout", c.queue.lease_timeout));
+    FRACTA_TRY(r.positive_int("runtime.queue.max_attempts", c.queue.max_attempts));
+    FRACTA_TRY(r.duration("runtime.queue.start_timeout", c.queue.start_timeout));
+    FRACTA_TRY(r.positive_int("reaper.max_concurrent", c.max_concurrent, true));
+    FRACTA_TRY(r.string("control_plane_api.listen", c.control_plane.listen));
+    FRACTA_TRY(r.string("control_plane_api.url", c.control_plane.url));
+    FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));
+    FRACTA_TRY(r.string("gateway.listen", c.gateway.listen));
+    FRACTA_TRY(r.string("gateway.url", c.gateway.url));
     FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
     FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));
     check_unknown(doc.root, known_keys(), "", "", doc, c.warnings);

@@ -7,10 +7,12 @@
 // them; the rest of the document stays available in `document`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/units.h"
 #include "config/yaml.h"
 
 namespace fracta::config {
@@ -26,12 +28,42 @@ struct Logging {
     std::string format = "text";  // text | json
 };
 
+// agents.agent_runtimes.<name>: a built-in runtime's settings, or a runtime
+// of the user's own naming built on one (`adapter`).
+struct AgentRuntime {
+    std::string adapter;  // claude | codex | opencode | shell; empty: the entry's own name
+    std::string program;  // executable; empty: the adapter's default
+    std::string model;
+    std::map<std::string, std::string> model_tiers;  // heavy | medium | light → model
+    std::map<std::string, std::string> env;
+};
+
+struct Queue {
+    int workers = 4;                                     // worker threads per control plane
+    Duration lease_timeout = std::chrono::minutes(10);  // a claim not heartbeated this long is lost
+    int max_attempts = 3;
+    Duration start_timeout = std::chrono::seconds(60);  // budget of one provider `start`
+};
+
+struct Listener {
+    std::string listen, url, token;
+};
+
 struct Config {
     std::string file;  // the file loaded; empty when running on defaults
     std::string root;  // the directory holding it (the project root)
     std::string backend = "local";  // local | kubernetes | exec:/path
     State state;
     Logging logging;
+    std::string default_base_branch;         // project.default_base_branch; empty: the repo's branch
+    std::vector<std::string> allowed_tools;  // project.allowed_tools
+    std::string default_runtime = "claude";  // agents.default_runtime
+    std::string default_mode = "batch";      // agents.default_mode
+    std::map<std::string, AgentRuntime> agent_runtimes;
+    Queue queue;
+    int max_concurrent = 0;  // reaper.max_concurrent: cap on Running agents (0: none)
+    Listener control_plane{"127.0.0.1:9090", "", ""};                       // control_plane_api
+    Listener gateway{"127.0.0.1:8080", "http://127.0.0.1:8080", ""};        // gateway (no token)
     yaml::Document document;
     std::vector<std::string> warnings;  // "fracta.yaml:3:1: unknown key \"x\""
 };

@@ -208,6 +208,15 @@ Result<bool> Agents::transition(const std::string& name, const std::vector<std::
     return moved;
 }
 
+Status Agents::mark_starting(const std::string& name, const std::string& provider, const std::string& token_hash) {
+    return store_.exec("UPDATE agents SET provider = ?, token_hash = ?, updated_at = ? WHERE name = ?",
+                       {provider, token_hash, format_rfc3339(now()), name});
+}
+
+Status Agents::set_ref(const std::string& name, const std::string& ref) {
+    return store_.exec("UPDATE agents SET ref = ? WHERE name = ?", {ref, name});
+}
+
 Status Agents::request_cancel(const std::string& name) {
     return store_.exec("UPDATE agents SET cancel_requested = 1, updated_at = ? WHERE name = ?",
                        {format_rfc3339(now()), name});

@@ -76,6 +76,10 @@ public:
     Result<bool> transition_in_tx(const std::string& name, const std::vector<std::string>& from, const std::string& to,
                                   const Changes& changes, const std::string& message = "");
 
+    // Record, before a provider `start`, that one was asked for (`provider`
+    // names the backend) and the hash of the token the session will hold.
+    Status mark_starting(const std::string& name, const std::string& provider, const std::string& token_hash);
+    Status set_ref(const std::string& name, const std::string& ref);
     Status request_cancel(const std::string& name);
     Status set_intent(const std::string& name, const std::string& intent);
     Status heartbeat(const std::string& name);

@@ -1,0 +1,55 @@
+// api.h — the control plane's HTTP API (spec: control-plane.md): one table
+// of routes, from which both the router and the OpenAPI document's
+// cross-check are built, so the two cannot drift apart silently.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cp/agents.h"
+#include "cp/context.h"
+#include "http/server.h"
+
+namespace fracta::cp {
+
+struct Route {
+    const char* method;
+    const char* pattern;  // "/api/v1/agents/{task}"
+    http::Response (*handle)(Context& ctx, const http::Request& request);
+};
+
+const std::vector<Route>& routes();
+
+// Every route of routes() on one handler, counting responses for /metrics.
+http::Handler make_handler(Context& ctx);
+
+// The OpenAPI 3.1 document of the API.
+const Json& openapi_document();
+
+// The Prometheus text exposition of /metrics.
+std::string render_metrics(Context& ctx);
+
+// Route handlers, by group (api_agents.cc, api_watch.cc, api_misc.cc).
+namespace routes_impl {
+http::Response spawn(Context&, const http::Request&);
+http::Response list(Context&, const http::Request&);
+http::Response get(Context&, const http::Request&);
+http::Response kill(Context&, const http::Request&);
+http::Response say(Context&, const http::Request&);
+http::Response peek(Context&, const http::Request&);
+http::Response logs(Context&, const http::Request&);
+http::Response merge(Context&, const http::Request&);
+http::Response events_get(Context&, const http::Request&);
+http::Response events_post(Context&, const http::Request&);
+http::Response watch(Context&, const http::Request&);
+http::Response wait(Context&, const http::Request&);
+http::Response send_message(Context&, const http::Request&);
+http::Response inbox(Context&, const http::Request&);
+http::Response verify(Context&, const http::Request&);
+}  // namespace routes_impl
+
+// Shared by the handlers.
+http::Response error_response(const Error& error);  // Usage 400, Temporary 503, else 500
+Result<Json> json_body(const http::Request& request, bool required = true);  // {} when empty and optional
+
+}  // namespace fracta::cp

@@ -1,0 +1,321 @@
+// api_agents.cc — the agent routes: spawn, read, kill, talk to, merge.
+#include <filesystem>
+
+#include "base/cli.h"
+#include "base/sha256.h"
+#include "base/time.h"
+#include "cp/api.h"
+#include "cp/mailbox.h"
+#include "cp/spawn.h"
+#include "events/log.h"
+#include "git/git.h"
+#include "queue/queue.h"
+
+namespace fracta::cp::routes_impl {
+namespace {
+
+using http::Request;
+using http::Response;
+
+Response not_found(const std::string& task) { return Response::error(404, "agent \"" + task + "\" not found"); }
+
+// The agent named by the route, or the response to give instead.
+struct Found {
+    std::optional<Agent> agent;
+    Response response;
+};
+Found find_agent(Context& ctx, const Request& req) {
+    const std::string& task = req.params.at("task");
+    if (!validate_task(task).ok()) return {std::nullopt, Response::error(400, validate_task(task).error().message)};
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return {std::nullopt, error_response(store.error())};
+    auto got = Agents(**store).get(task);
+    if (!got.ok()) return {std::nullopt, error_response(got.error())};
+    if (!*got) return {std::nullopt, not_found(task)};
+    return {std::move(*got), {}};
+}
+
+Result<int> int_query(const Request& req, const std::string& name, int fallback) {
+    std::string text = req.query_param(name);
+    if (text.empty()) return fallback;
+    auto n = cli::parse_int(name, text);
+    if (!n.ok() || *n > 1000000) return usage_error(name + ": must be a non-negative integer");
+    return static_cast<int>(*n);
+}
+
+// The last `lines` lines of `text` (0: all).
+std::string last_lines(const std::string& text, int lines) {
+    if (lines <= 0) return text;
+    size_t end = text.size();
+    if (end > 0 && text[end - 1] == '\n') --end;
+    size_t pos = end;
+    for (int n = 0; n < lines; ++n) {
+        size_t nl = text.rfind('\n', pos == 0 ? 0 : pos - 1);
+        if (nl == std::string::npos || pos == 0) return text;
+        pos = nl;
+    }
+    return text.substr(pos + 1);
+}
+
+void record_event(store::Store& store, const std::string& type, const std::string& task, const std::string& message) {
+    events::Event e;
+    e.type = type;
+    e.ts = format_rfc3339(now());
+    e.actor = "cp";
+    e.subject = task;
+    e.message = message;
+    (void)events::EventLog(store).append(e);
+}
+
+}  // namespace
+
+Response spawn(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    auto plan = plan_spawn(*body, ctx.settings);
+    if (!plan.ok()) return error_response(plan.error());
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    int64_t mission_id = 0;
+    bool exists = false;
+    Status saved = (*store)->transaction([&]() -> Status {
+        exists = false;
+        Status inserted = Agents(**store).insert(plan->agent);
+        if (!inserted.ok() && inserted.error().message.find("already exists") != std::string::npos) exists = true;
+        FRACTA_TRY(inserted);
+        FRACTA_TRY_ASSIGN(id, queue::Queue(**store).enqueue_in_tx(plan->agent.name, plan->payload, plan->priority,
+                                                                   ctx.settings.config.queue.max_attempts));
+        mission_id = id;
+        events::Event queued;
+        queued.type = "lifecycle.queued";
+        queued.ts = format_rfc3339(now());
+        queued.actor = "cp";
+        queued.subject = plan->agent.name;
+        queued.message = "mission " + std::to_string(id);
+        queued.payload = R"({"category":"lifecycle","outcome":"queued","severity":"info"})";
+        FRACTA_TRY(events::EventLog(**store).append_in_tx(queued));
+        return {};
+    });
+    if (exists) return Response::error(409, "agent \"" + plan->agent.name + "\" already exists");
+    if (!saved.ok()) return error_response(saved.error());
+    return Response::json(201, spawn_response(plan->agent, mission_id));
+}
+
+Response list(Context& ctx, const Request& req) {
+    std::string status = req.query_param("status");
+    if (!status.empty() && !is_status(status))
+        return Response::error(400, "unknown status \"" + status +
+                                        "\" (Pending, Queued, Running, Idle, Completed, Failed, Stopped)");
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto agents = Agents(**store).list(status);
+    if (!agents.ok()) return error_response(agents.error());
+    Json out = Json::array();
+    for (const auto& a : *agents) out.push_back(a.to_json());
+    return Response::json(200, {{"agents", out}});
+}
+
+Response get(Context& ctx, const Request& req) {
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    return Response::json(200, {{"agent", f.agent->to_json()}});
+}
+
+Response kill(Context& ctx, const Request& req) {
+    auto body = json_body(req, false);
+    if (!body.ok()) return error_response(body.error());
+    bool keep_files = false;
+    if (body->contains("keep_files")) {
+        if (!(*body)["keep_files"].is_boolean()) return Response::error(400, "keep_files: must be true or false");
+        keep_files = (*body)["keep_files"].get<bool>();
+    }
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    const Agent& a = *f.agent;
+    if (is_terminal(a.status))
+        return Response::json(200, {{"agent", a.name}, {"status", a.status}, {"message", "already ended"}});
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    Agents agents(**store);
+    Status cancelled = (*store)->transaction([&]() -> Status {
+        FRACTA_TRY(agents.request_cancel(a.name));
+        FRACTA_TRY(queue::Queue(**store).cancel_for_task_in_tx(a.name));
+        Changes c;
+        c.reason = "killed";
+        c.set_ended = true;
+        FRACTA_TRY(agents.transition_in_tx(a.name, {status::Pending, status::Queued, status::Running, status::Idle},
+                                           status::Stopped, c, "killed"));
+        return {};
+    });
+    if (!cancelled.ok()) return error_response(cancelled.error());
+    // The session goes now, not when the owning worker next looks: a late
+    // exit then finds Stopped and changes nothing.
+    if (Status stopped = ctx.provider.stop(a.name); !stopped.ok())
+        return Response::error(502, "agent stopped, but its session may live on: " + stopped.error().message);
+    if (!keep_files && ctx.settings.config.backend != "kubernetes" && std::filesystem::exists(a.workspace))
+        (void)git::remove_worktree(ctx.settings.root, a.workspace, true);
+    return Response::json(200, {{"agent", a.name}, {"status", status::Stopped}, {"keep_files", keep_files}});
+}
+
+Response say(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    if (!body->contains("message") || !(*body)["message"].is_string() || (*body)["message"].get<std::string>().empty())
+        return Response::error(400, "message: required (a non-empty string)");
+    const std::string message = (*body)["message"].get<std::string>();
+    std::string from = "user";
+    if (body->contains("from") && (*body)["from"].is_string()) from = (*body)["from"].get<std::string>();
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    const Agent& a = *f.agent;
+    if (is_terminal(a.status)) return Response::error(409, "agent \"" + a.name + "\" has ended (" + a.status + ")");
+    if (a.mode == "stream" && a.status == status::Running) {
+        if (Status sent = ctx.provider.nudge(a.name, message); !sent.ok())
+            return Response::error(502, "say: " + sent.error().message);
+        return Response::json(200, {{"status", "dispatched"}, {"delivery", "session"}});
+    }
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto id = Mailbox(**store).send(from, a.name, message);
+    if (!id.ok()) return error_response(id.error());
+    return Response::json(200, {{"status", "dispatched"}, {"delivery", "inbox"}, {"message_id", *id}});
+}
+
+Response peek(Context& ctx, const Request& req) {
+    auto lines = int_query(req, "lines", 50);
+    if (!lines.ok()) return error_response(lines.error());
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    auto out = ctx.provider.peek(f.agent->name, *lines);
+    if (!out.ok()) return Response::error(502, "peek: " + out.error().message);
+    return Response::json(200, {{"output", *out}});
+}
+
+Response logs(Context& ctx, const Request& req) {
+    auto lines = int_query(req, "lines", 0);
+    if (!lines.ok()) return error_response(lines.error());
+    const int wanted = *lines == 0 ? 100 : *lines;
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    auto whole = ctx.provider.logs(f.agent->name);
+    if (!whole.ok()) return Response::error(502, "logs: " + whole.error().message);
+    if (*whole) return Response::json(200, {{"output", last_lines(**whole, wanted)}});
+    auto out = ctx.provider.peek(f.agent->name, wanted);  // a provider without `logs`
+    if (!out.ok()) return Response::error(502, "logs: " + out.error().message);
+    if (out->empty() && !f.agent->last_output.empty()) return Response::json(200, {{"output", f.agent->last_output}});
+    return Response::json(200, {{"output", *out}});
+}
+
+Response merge(Context& ctx, const Request& req) {
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    auto merged = git::merge_no_ff(ctx.settings.root, f.agent->branch);
+    if (!merged.ok()) return Response::error(409, merged.error().message);
+    auto store = ctx.pool.acquire();
+    if (merged->conflict) {
+        if (store.ok()) record_event(**store, "merge.conflict", f.agent->name, merged->message);
+        return Response::json(409, {{"error", merged->message}, {"conflicts", merged->conflicted_files}});
+    }
+    if (store.ok()) record_event(**store, "merge.completed", f.agent->name, merged->message);
+    return Response::json(200, {{"status", "merged"}, {"message", merged->message}, {"commit", merged->commit}});
+}
+
+Response events_get(Context& ctx, const Request& req) {
+    auto last = int_query(req, "last", 0);
+    if (!last.ok()) return error_response(last.error());
+    std::string after = req.query_param("after_seq", "0");
+    auto after_seq = cli::parse_int("after_seq", after);
+    if (!after_seq.ok()) return Response::error(400, "after_seq: must be a non-negative integer");
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    events::Filter filter;
+    filter.subject = f.agent->name;
+    filter.after_seq = static_cast<uint64_t>(*after_seq);
+    filter.limit = *last > 0 ? static_cast<uint64_t>(*last) : 0;
+    filter.newest = *last > 0;
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto list = events::EventLog(**store).list(filter);
+    if (!list.ok()) return error_response(list.error());
+    Json out = Json::array();
+    for (const auto& e : *list) out.push_back(events::event_to_json(e));
+    return Response::json(200, {{"events", out}});
+}
+
+Response events_post(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    if (!body->contains("events") || !(*body)["events"].is_array())
+        return Response::error(400, "events: required (an array of events)");
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    int accepted = 0, dropped = 0;
+    for (Json item : (*body)["events"]) {
+        if (item.is_object() && (!item.contains("subject") || item["subject"] == "")) item["subject"] = f.agent->name;
+        if (item.is_object() && (!item.contains("actor") || item["actor"] == "")) item["actor"] = f.agent->name;
+        auto e = item.is_object() ? events::event_from_json(item, now()) : Result<events::Event>(usage_error("not an object"));
+        if (!e.ok() || e->subject != f.agent->name) {  // an agent speaks only about itself
+            ++dropped;
+            continue;
+        }
+        auto seq = events::EventLog(**store).append(*e);
+        if (!seq.ok()) return error_response(seq.error());
+        ++accepted;
+    }
+    return Response::json(202, {{"accepted", accepted}, {"dropped", dropped}});
+}
+
+Response send_message(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    for (const char* key : {"from", "to", "message"})
+        if (!body->contains(key) || !(*body)[key].is_string() || (*body)[key].get<std::string>().empty())
+            return Response::error(400, std::string(key) + ": required (a non-empty string)");
+    const std::string to = (*body)["to"].get<std::string>();
+    if (Status valid = validate_task(to); !valid.ok()) return error_response(valid.error());
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto target = Agents(**store).get(to);
+    if (!target.ok()) return error_response(target.error());
+    if (!*target) return not_found(to);
+    auto id = Mailbox(**store).send((*body)["from"].get<std::string>(), to, (*body)["message"].get<std::string>());
+    if (!id.ok()) return error_response(id.error());
+    return Response::json(201, {{"id", *id}, {"status", "sent"}});
+}
+
+Response inbox(Context& ctx, const Request& req) {
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto messages = Mailbox(**store).consume(f.agent->name);
+    if (!messages.ok()) return error_response(messages.error());
+    Json out = Json::array();
+    for (const auto& m : *messages) out.push_back(m.to_json());
+    return Response::json(200, {{"messages", out}});
+}
+
+// For the gateway: does this token belong to this agent, and what may it use?
+// Only hashes are compared (constant time); an ended agent's token is dead.
+Response verify(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    for (const char* key : {"task", "token"})
+        if (!body->contains(key) || !(*body)[key].is_string())
+            return Response::error(400, std::string(key) + ": required (a string)");
+    const std::string task = (*body)["task"].get<std::string>();
+    if (!validate_task(task).ok()) return Response::error(401, "invalid token");
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    auto agent = Agents(**store).get(task);
+    if (!agent.ok()) return error_response(agent.error());
+    const std::string presented = sha256_hex((*body)["token"].get<std::string>());
+    if (!*agent || (*agent)->token_hash.empty() || is_terminal((*agent)->status) ||
+        !constant_time_equal(presented, (*agent)->token_hash))
+        return Response::error(401, "invalid token");
+    return Response::json(200, {{"task", task}, {"allowed_tools", ctx.settings.config.allowed_tools}});
+}
+
+}  // namespace fracta::cp::routes_impl

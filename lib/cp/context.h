@@ -1,0 +1,57 @@
+// context.h — what the control plane's HTTP handlers and workers share: the
+// settings, the store pool, the session provider, the knobs a reload may
+// change, the drain flag, and the counters /metrics reports.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "cp/pool.h"
+#include "cp/settings.h"
+#include "provider/client.h"
+
+namespace fracta::cp {
+
+// Counters since start, for /metrics. Thread-safe.
+class Counters {
+public:
+    void request(int status) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++requests_[status];
+    }
+    std::map<int, uint64_t> requests() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return requests_;
+    }
+    std::atomic<uint64_t> missions_started{0};
+    std::atomic<uint64_t> finished_completed{0}, finished_failed{0}, finished_stopped{0}, finished_released{0};
+
+private:
+    mutable std::mutex mu_;
+    std::map<int, uint64_t> requests_;
+};
+
+struct Context {
+    explicit Context(Settings s)
+        : settings(std::move(s)),
+          pool(settings.store_url, "fracta-cp"),
+          provider(settings.provider_argv, settings.provider_env),
+          max_concurrent(settings.config.max_concurrent) {}
+
+    Settings settings;  // fixed for the process's life, but for the reloadable knobs below
+    StorePool pool;
+    provider::ProviderClient provider;
+
+    std::atomic<int> max_concurrent;       // reaper.max_concurrent (SIGHUP)
+    std::atomic<bool> draining{false};     // SIGTERM seen: /readyz fails, no new claims
+    std::atomic<int> workers{0}, busy_workers{0};
+    Counters counters;
+
+    // One line for the daemon's log (never a secret); set by the daemon.
+    std::function<void(const std::string& level, const std::string& line)> log = [](auto&, auto&) {};
+};
+
+}  // namespace fracta::cp

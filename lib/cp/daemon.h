@@ -1,0 +1,56 @@
+// daemon.h — the control plane process: `fracta-cp run` (the foreground
+// server and its workers, what a container runs) and the local conveniences
+// `start`, `stop` and `status` that keep one running for a project (spec:
+// control-plane.md "Process").
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "base/json.h"
+#include "base/result.h"
+#include "config/config.h"
+
+namespace fracta::cp {
+
+using LogSink = std::function<void(const std::string& level, const std::string& line)>;
+
+struct RunOptions {
+    std::string config_file;  // empty: FRACTA_CONFIG, else the project's fracta.yaml, else defaults
+    std::string listen;       // empty: control_plane_api.listen
+    int ready_fd = -1;        // gets "ready <url>\n" once the API answers, then is closed
+    int workers = 0;          // 0: runtime.queue.workers
+    std::chrono::milliseconds drain_timeout{30000};
+    LogSink log;
+};
+
+// Serve until SIGTERM or SIGINT (drain, then return success). SIGHUP
+// reloads reaper.max_concurrent and the log level. The calling thread
+// handles the signals; they are blocked in every thread it starts.
+Status run(const RunOptions& options);
+
+// The configuration and project root a command works on: `config_file`
+// (its directory is the root), else the nearest project.
+Result<config::Config> load_for(const std::string& config_file, const std::string& cwd);
+
+struct StartOptions {
+    std::string config_file;
+    std::string listen;  // passed to run
+    std::chrono::milliseconds timeout{30000};
+    std::string program;  // this binary, to run as `<program> run …`
+};
+// Launch `run` detached (own session, stderr to .fracta/controlplane.log),
+// wait for it to be ready, record its pid and URL. Already running: Failed
+// "already running (pid N)". Returns {"pid","url","log"}.
+Result<Json> start_daemon(const StartOptions& options);
+
+// SIGTERM the recorded daemon and wait for it to exit (SIGKILL after
+// `timeout`). Not running: success, {"running":false}.
+Result<Json> stop_daemon(const std::string& config_file, std::chrono::milliseconds timeout);
+
+// {"running","pid","url","healthy","ready"}; an error (Failed) only when
+// the project cannot be found. The caller decides the exit status.
+Result<Json> daemon_status(const std::string& config_file);
+
+}  // namespace fracta::cp

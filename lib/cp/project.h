@@ -1,0 +1,44 @@
+// project.h — where a local fracta project lives and how its clients find
+// its control plane: the project root (nearest ancestor holding `.fracta/`),
+// the daemon's files under it, and the API endpoint a thin client should
+// call (spec: control-plane.md "Process", config.md precedence).
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "config/config.h"
+
+namespace fracta::cp {
+
+// Nearest ancestor of `start_dir` (itself included) holding a `.fracta`
+// directory. None: a usage error "not a fracta project (no .fracta
+// directory); run 'fracta init' first".
+Result<std::string> find_project_root(const std::string& start_dir);
+
+// The local daemon's files, all under <root>/.fracta/.
+struct DaemonFiles {
+    std::string pid;  // controlplane.pid: the pid of `fracta-cp run`
+    std::string url;  // controlplane.url: the URL it answers on (the real port when :0 was asked)
+    std::string log;  // controlplane.log: its stderr
+};
+DaemonFiles daemon_files(const std::string& root);
+
+// The project's configuration: FRACTA_CONFIG, else <root>/fracta.yaml, else
+// defaults rooted at `root`.
+Result<config::Config> load_project_config(const std::string& root);
+
+struct Endpoint {
+    std::string url;    // http://host:port, no trailing '/'
+    std::string token;  // bearer token; empty: none
+    bool explicit_url = false;  // from FRACTA_CP_URL or control_plane_api.url: never auto-started
+};
+
+// FRACTA_CP_URL > control_plane_api.url > the running daemon's recorded URL
+// > http://<control_plane_api.listen>. Token: FRACTA_CP_TOKEN > config.
+Endpoint resolve_endpoint(const config::Config& config, const std::string& root);
+
+// "127.0.0.1:9090" → "http://127.0.0.1:9090"; ":9090" → "http://127.0.0.1:9090".
+std::string url_of_listen(const std::string& listen);
+
+}  // namespace fracta::cp

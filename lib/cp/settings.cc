@@ -1,0 +1,77 @@
+#include "cp/settings.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace fracta::cp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A sibling binary next to us (the usual install), else its bare name for PATH.
+std::string sibling(const std::string& dir, const std::string& name) {
+    std::error_code ec;
+    if (!dir.empty() && fs::exists(fs::path(dir) / name, ec)) return (fs::path(dir) / name).string();
+    return name;
+}
+
+}  // namespace
+
+std::string self_dir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? "" : exe.parent_path().string();
+}
+
+Result<Settings> make_settings(config::Config config, const std::string& dir) {
+    Settings s;
+    s.root = config.root.empty() ? fs::current_path().string() : config.root;
+    config.root = s.root;
+    s.store_url = config::state_store_url(config);
+    const std::string& backend = config.backend;
+    if (backend == "local") {
+        s.provider_argv = {sibling(dir, "fracta-spawn-local")};
+        s.provider_env["FRACTA_STATE_DIR"] = s.root + "/.fracta/sessions";
+    } else if (backend == "kubernetes") {
+        s.provider_argv = {sibling(dir, "fracta-spawn-k8s")};
+    } else if (backend.rfind("exec:", 0) == 0 && backend.size() > 5) {
+        std::string path = backend.substr(5);
+        if (fs::path(path).is_relative() && path.find('/') != std::string::npos) path = s.root + "/" + path;
+        s.provider_argv = {path};
+        s.provider_makes_worktrees = false;
+    } else {
+        return usage_error("runtime.backend: must be local, kubernetes or exec:/path (got \"" + backend + "\")");
+    }
+    if (!config.default_runtime.empty()) FRACTA_TRY(choose_runtime(config, config.default_runtime));
+    s.config = std::move(config);
+    return s;
+}
+
+Result<RuntimeChoice> choose_runtime(const config::Config& config, const std::string& requested) {
+    const std::string name = requested.empty() ? config.default_runtime : requested;
+    RuntimeChoice choice;
+    std::string adapter = name;
+    auto configured = config.agent_runtimes.find(name);
+    if (configured != config.agent_runtimes.end()) {
+        const config::AgentRuntime& rt = configured->second;
+        if (!rt.adapter.empty()) adapter = rt.adapter;
+        choice.spec.program = rt.program;
+        choice.spec.model = rt.model;
+        choice.spec.model_tiers = rt.model_tiers;
+        choice.spec.env = rt.env;
+    }
+    choice.spec.allowed_tools = config.allowed_tools;
+    auto found = runtime::find_runtime(adapter);
+    if (!found.ok()) {
+        std::string known;
+        for (const auto& n : runtime::runtime_names()) known += (known.empty() ? "" : ", ") + n;
+        for (const auto& [n, rt] : config.agent_runtimes)
+            if (!runtime::find_runtime(n).ok()) known += ", " + n;
+        return usage_error("unknown runtime \"" + name + "\" (known: " + known + ")");
+    }
+    choice.runtime = *found;
+    return choice;
+}
+
+}  // namespace fracta::cp

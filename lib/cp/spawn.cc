@@ -1,0 +1,94 @@
+#include "cp/spawn.h"
+
+#include "git/git.h"
+
+namespace fracta::cp {
+namespace {
+
+Result<std::string> optional_string(const Json& j, const char* key) {
+    if (!j.contains(key) || j[key].is_null()) return std::string();
+    if (!j[key].is_string()) return usage_error(std::string(key) + ": must be a string");
+    return j[key].get<std::string>();
+}
+
+Result<Json> string_object(const Json& j, const char* key) {
+    if (!j.contains(key) || j[key].is_null()) return Json::object();
+    if (!j[key].is_object()) return usage_error(std::string(key) + ": must be an object of strings");
+    for (const auto& [k, v] : j[key].items())
+        if (!v.is_string()) return usage_error(std::string(key) + "." + k + ": must be a string");
+    return j[key];
+}
+
+}  // namespace
+
+std::string worktree_path(const std::string& root, const std::string& task) { return root + "/.worktrees/" + task; }
+
+Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
+    if (!req.is_object()) return usage_error("the request body must be a JSON object");
+    if (!req.contains("task") || !req["task"].is_string()) return usage_error("task: required (a string)");
+    SpawnPlan plan;
+    Agent& a = plan.agent;
+    a.name = req["task"].get<std::string>();
+    FRACTA_TRY(validate_task(a.name));
+    FRACTA_TRY_ASSIGN(contract, optional_string(req, "contract"));
+    FRACTA_TRY_ASSIGN(base_branch, optional_string(req, "base_branch"));
+    FRACTA_TRY_ASSIGN(model, optional_string(req, "model"));
+    FRACTA_TRY_ASSIGN(tier, optional_string(req, "tier"));
+    FRACTA_TRY_ASSIGN(runtime_name, optional_string(req, "runtime"));
+    FRACTA_TRY_ASSIGN(mode, optional_string(req, "mode"));
+    FRACTA_TRY_ASSIGN(dispatch, optional_string(req, "dispatch"));
+    FRACTA_TRY_ASSIGN(parent, optional_string(req, "parent"));
+    FRACTA_TRY_ASSIGN(labels, string_object(req, "labels"));
+    FRACTA_TRY_ASSIGN(env, string_object(req, "env"));
+
+    const config::Config& config = settings.config;
+    if (base_branch.empty()) base_branch = config.default_base_branch;
+    if (!base_branch.empty()) FRACTA_TRY(git::validate_branch_name(base_branch));
+    if (!tier.empty() && tier != "heavy" && tier != "medium" && tier != "light")
+        return usage_error("tier: must be heavy, medium or light (got \"" + tier + "\")");
+    if (mode.empty()) mode = config.default_mode;
+    FRACTA_TRY(runtime::parse_mode(mode));
+    if (dispatch.empty()) dispatch = "queued";
+    if (dispatch != "queued" && dispatch != "direct")
+        return usage_error("dispatch: must be queued or direct (got \"" + dispatch + "\")");
+    if (!parent.empty()) FRACTA_TRY(validate_task(parent));
+    if (runtime_name.empty()) runtime_name = config.default_runtime;
+    FRACTA_TRY_ASSIGN(choice, choose_runtime(config, runtime_name));
+    if (req.contains("priority") && !req["priority"].is_null()) {
+        if (!req["priority"].is_number_integer() || req["priority"].get<long long>() < -1000000 ||
+            req["priority"].get<long long>() > 1000000)
+            return usage_error("priority: must be an integer between -1000000 and 1000000");
+        plan.priority = req["priority"].get<int>();
+    }
+    if (dispatch == "direct") plan.priority = kDirectPriority;
+    runtime::SessionInfo info;
+    info.contract = contract;
+    info.model = model;
+    info.tier = tier;
+    info.mode = *runtime::parse_mode(mode);
+    info.task = a.name;
+    FRACTA_TRY(choice.runtime->command(info, choice.spec));  // e.g. shell batch needs a contract
+
+    a.status = status::Queued;
+    a.mode = mode;
+    a.runtime = runtime_name;
+    a.model = runtime::resolve_model(info, choice.spec);
+    a.branch = "feature/" + a.name;
+    a.base_branch = base_branch;
+    a.workspace = worktree_path(settings.root, a.name);
+    a.contract = contract;
+    a.parent = parent;
+    a.labels = labels;
+    a.env = env;
+    plan.payload = {{"task", a.name},     {"contract", contract}, {"runtime", runtime_name}, {"mode", mode},
+                    {"model", model},     {"tier", tier},         {"base_branch", base_branch},
+                    {"dispatch", dispatch}, {"parent", parent},   {"labels", labels}, {"env", env}};
+    return plan;
+}
+
+Json spawn_response(const Agent& a, int64_t mission_id) {
+    return {{"agent", a.name},         {"status", a.status},      {"mode", a.mode},
+            {"branch", a.branch},      {"worktree", a.workspace}, {"mission_id", mission_id}};
+}
+
+}  // namespace fracta::cp

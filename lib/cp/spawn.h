@@ -1,0 +1,31 @@
+// spawn.h — a SpawnRequest (POST /api/v1/agents) checked and turned into the
+// agent row and mission payload the control plane stores, before anything
+// is written: every usage error is found here.
+#pragma once
+
+#include <string>
+
+#include "base/json.h"
+#include "cp/agents.h"
+#include "cp/settings.h"
+
+namespace fracta::cp {
+
+struct SpawnPlan {
+    Agent agent;    // status Queued, branch feature/<task>
+    Json payload;   // the mission payload: the request, normalised
+    int priority = 0;
+};
+
+// `dispatch: direct` jumps the queue: its mission outranks every queued one.
+inline constexpr int kDirectPriority = 1 << 30;
+
+Result<SpawnPlan> plan_spawn(const Json& request, const Settings& settings);
+
+// What POST /api/v1/agents answers.
+Json spawn_response(const Agent& agent, int64_t mission_id);
+
+// Where the worktree of `task` lives for a project rooted at `root`.
+std::string worktree_path(const std::string& root, const std::string& task);
+
+}  // namespace fracta::cp

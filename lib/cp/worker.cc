@@ -1,0 +1,364 @@
+#include "cp/worker.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/sha256.h"
+#include "base/time.h"
+#include "cp/agents.h"
+#include "git/git.h"
+#include "proc/run.h"
+#include "queue/queue.h"
+#include "session/workspace.h"
+
+namespace fracta::cp {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+int64_t steady_ms() {
+    return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+milliseconds lease_of(const Context& ctx) {
+    return std::chrono::duration_cast<milliseconds>(ctx.settings.config.queue.lease_timeout);
+}
+
+// How often a follow stops to heartbeat: often enough to keep the lease
+// (three beats per lease) and to honour a kill within seconds.
+std::chrono::seconds follow_slice(const Context& ctx) {
+    auto third = std::chrono::duration_cast<std::chrono::seconds>(lease_of(ctx) / 3);
+    return std::clamp(third, std::chrono::seconds(1), std::chrono::seconds(2));
+}
+
+// One mission, seen through by one worker thread on its own store connection.
+class MissionRun {
+public:
+    MissionRun(Context& ctx, store::Store& store, queue::Queue& queue, const std::string& worker,
+               const std::atomic<bool>& hand_back, queue::Mission mission)
+        : ctx_(ctx), agents_(store), queue_(queue), worker_(worker), hand_back_(hand_back), m_(std::move(mission)) {}
+
+    void run();
+
+private:
+    enum class Outcome { Done, HandedBack, LeaseLost };
+
+    Result<bool> session_exists();
+    Status start_session(const Agent& agent, const RuntimeChoice& choice);
+    runtime::SessionInfo session_info(const Agent& agent) const;
+    Json start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
+    void follow(const Agent& agent, const RuntimeChoice& choice);
+    void finish_failed(const std::string& reason, std::vector<std::string> from);
+    void finish_stopped(const std::string& reason);
+    void note(const std::string& level, const std::string& what) {
+        ctx_.log(level, "mission " + std::to_string(m_.id) + " (" + m_.task + "): " + what);
+    }
+    void ack(Status s) {
+        if (!s.ok() && !queue::lease_lost(s.error())) note("warn", s.error().message);
+    }
+
+    Context& ctx_;
+    Agents agents_;
+    queue::Queue& queue_;
+    const std::string& worker_;
+    const std::atomic<bool>& hand_back_;
+    queue::Mission m_;
+};
+
+void MissionRun::finish_failed(const std::string& reason, std::vector<std::string> from) {
+    Changes c;
+    c.reason = reason;
+    c.set_ended = true;
+    auto moved = agents_.transition(m_.task, from, status::Failed, c, reason);
+    if (!moved.ok()) note("warn", moved.error().message);
+    if (moved.ok() && *moved) ++ctx_.counters.finished_failed;
+    ack(queue_.fail(m_.id, worker_, reason));
+}
+
+void MissionRun::finish_stopped(const std::string& reason) {
+    Changes c;
+    c.reason = reason;
+    c.set_ended = true;
+    auto moved = agents_.transition(m_.task, {status::Pending, status::Queued, status::Running, status::Idle},
+                                    status::Stopped, c, reason);
+    if (moved.ok() && *moved) ++ctx_.counters.finished_stopped;
+    ack(queue_.complete(m_.id, worker_));
+}
+
+void MissionRun::run() {
+    auto found = agents_.get(m_.task);
+    if (!found.ok()) {  // the store is down: give the mission back, someone retries
+        ack(queue_.release(m_.id, worker_, found.error().message));
+        return;
+    }
+    if (!*found) {
+        ack(queue_.fail(m_.id, worker_, "agent \"" + m_.task + "\" not found"));
+        return;
+    }
+    Agent agent = **found;
+    if (is_terminal(agent.status)) {  // killed before we got to it
+        ack(queue_.complete(m_.id, worker_));
+        return;
+    }
+    if (agent.cancel_requested) {
+        finish_stopped("cancelled before start");
+        return;
+    }
+    auto choice = choose_runtime(ctx_.settings.config, agent.runtime);
+    if (!choice.ok()) {
+        finish_failed(choice.error().message, {status::Queued, status::Running});
+        return;
+    }
+
+    // A start was asked for before (we crashed, a lease ran out, a drain):
+    // the session may be there, and must then be adopted, not started again.
+    bool adopt = false;
+    if (!agent.provider.empty()) {
+        auto exists = session_exists();
+        if (!exists.ok()) {
+            finish_failed("provider: " + exists.error().message, {status::Queued, status::Running});
+            return;
+        }
+        adopt = *exists;
+    }
+    if (!adopt) {
+        ++ctx_.counters.missions_started;
+        Status started = start_session(agent, *choice);
+        if (!started.ok()) {
+            (void)ctx_.provider.stop(m_.task);  // a start that timed out may have got half way
+            finish_failed("start: " + started.error().message, {status::Queued, status::Running});
+            return;
+        }
+    }
+    if (agent.status != status::Running) {
+        Changes c;
+        c.set_started = true;
+        c.attempt = m_.attempt;
+        auto moved = agents_.transition(m_.task, {status::Queued}, status::Running, c,
+                                        adopt ? "session adopted" : "session started");
+        if (!moved.ok() || !*moved) {  // killed meanwhile (or the store failed): do not leave it running
+            (void)ctx_.provider.stop(m_.task);
+            if (moved.ok()) ack(queue_.complete(m_.id, worker_));
+            else ack(queue_.release(m_.id, worker_, moved.error().message));
+            return;
+        }
+    }
+    if (auto st = ctx_.provider.status(m_.task); st.ok() && *st && !(*st)->ref.empty())
+        (void)agents_.set_ref(m_.task, (*st)->ref);
+    follow(agent, *choice);
+}
+
+Result<bool> MissionRun::session_exists() {
+    FRACTA_TRY_ASSIGN(st, ctx_.provider.status(m_.task));
+    if (st) return st->state != "absent";
+    return ctx_.provider.is_running(m_.task);  // a provider without `status`
+}
+
+runtime::SessionInfo MissionRun::session_info(const Agent& agent) const {
+    runtime::SessionInfo info;
+    info.task = agent.name;
+    info.contract = agent.contract;
+    info.base_branch = agent.base_branch;
+    info.gateway_url = ctx_.settings.config.gateway.url;
+    info.mode = agent.mode == "stream" ? runtime::Mode::Stream : runtime::Mode::Batch;
+    info.model = agent.model;
+    info.resume_token = agent.resume_token;
+    if (m_.payload.contains("prompt") && m_.payload["prompt"].is_string())
+        info.prompt = m_.payload["prompt"].get<std::string>();
+    if (m_.payload.contains("tier") && m_.payload["tier"].is_string())
+        info.tier = m_.payload["tier"].get<std::string>();
+    return info;
+}
+
+Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
+    const runtime::SessionInfo info = session_info(agent);
+    Json env = Json::object();
+    for (const auto& [k, v] : choice.runtime->environment(info, choice.spec)) env[k] = v;
+    for (const auto& [k, v] : agent.env.items())
+        if (v.is_string()) env[k] = v;
+    Json files = Json::object();
+    for (const auto& [path, content] : choice.runtime->workspace_files(info, choice.spec)) files[path] = content;
+    auto argv = choice.runtime->command(info, choice.spec);
+    Json j = {{"command", proc::shell_quote(*argv)}, {"mode", agent.mode}, {"env", env}};
+    if (ctx_.settings.provider_makes_worktrees) {
+        j["workspace_files"] = files;
+        j["secret_env"] = {{"FRACTA_GATEWAY_TOKEN", token}};
+        Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
+        if (!agent.base_branch.empty()) git["base"] = agent.base_branch;
+        j["git"] = git;
+    } else {
+        // A Gas City–style provider knows only work_dir and env: we make the
+        // worktree and its files ourselves, and the token travels in env.
+        j["work_dir"] = agent.workspace;
+        j["env"]["FRACTA_GATEWAY_TOKEN"] = token;
+    }
+    return j;
+}
+
+Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice) {
+    FRACTA_TRY_ASSIGN(token, random_token_hex(32));
+    FRACTA_TRY(agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(token)));
+    Json request = start_json(agent, choice, token);
+    if (!ctx_.settings.provider_makes_worktrees) {
+        std::string base = agent.base_branch;
+        if (base.empty()) {
+            FRACTA_TRY_ASSIGN(current, git::current_branch(ctx_.settings.root));
+            base = current;
+        }
+        FRACTA_TRY(git::add_worktree(ctx_.settings.root, agent.workspace, agent.branch, base));
+        const runtime::Files files = choice.runtime->workspace_files(session_info(agent), choice.spec);
+        FRACTA_TRY(session::check_files(agent.workspace, files));
+        FRACTA_TRY(session::write_files(agent.workspace, files));
+    }
+    auto budget = std::chrono::duration_cast<milliseconds>(ctx_.settings.config.queue.start_timeout);
+    FRACTA_TRY(ctx_.provider.start(m_.task, request, budget));
+    return {};
+}
+
+void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
+    Outcome why = Outcome::Done;
+    bool cancelled = false;
+    auto heartbeat = [&]() -> bool {
+        Status beat = queue_.heartbeat(m_.id, worker_, lease_of(ctx_));
+        if (!beat.ok() && queue::lease_lost(beat.error())) {
+            why = Outcome::LeaseLost;
+            return false;
+        }
+        (void)agents_.heartbeat(m_.task);
+        if (auto a = agents_.get(m_.task); a.ok() && (!*a || (*a)->cancel_requested || is_terminal((*a)->status))) {
+            cancelled = true;
+            return false;
+        }
+        if (hand_back_) {
+            why = Outcome::HandedBack;
+            return false;
+        }
+        return true;
+    };
+    auto ended = ctx_.provider.follow(m_.task, follow_slice(ctx_), milliseconds(250), heartbeat);
+    if (!ended.ok()) {
+        finish_failed("provider: " + ended.error().message, {status::Running});
+        return;
+    }
+    if (ended->state == "cancelled") {
+        if (why == Outcome::LeaseLost) {
+            note("warn", "lease lost; another worker has it");
+        } else if (why == Outcome::HandedBack) {
+            ++ctx_.counters.finished_released;
+            ack(queue_.release(m_.id, worker_, "handed back at drain"));
+        } else if (cancelled) {
+            (void)ctx_.provider.stop(m_.task);
+            finish_stopped("killed");
+        }
+        return;
+    }
+    if (ended->state != "exited") {
+        finish_failed(ended->state == "lost" ? "session lost" : "session " + ended->state, {status::Running});
+        return;
+    }
+    const runtime::Mode mode = agent.mode == "stream" ? runtime::Mode::Stream : runtime::Mode::Batch;
+    runtime::RunResult result = choice.runtime->parse(ended->exit_code.value_or(0), ended->output_tail, mode);
+    Changes c;
+    c.last_output = result.text;
+    c.resume_token = result.resume_token;
+    c.exit_code = ended->exit_code;
+    c.set_ended = true;
+    if (!result.success) {
+        c.reason = result.error.empty() ? "exit " + std::to_string(ended->exit_code.value_or(1)) : result.error;
+        auto moved = agents_.transition(m_.task, {status::Running}, status::Failed, c, *c.reason);
+        if (moved.ok() && *moved) ++ctx_.counters.finished_failed;
+        ack(queue_.fail(m_.id, worker_, *c.reason));
+        return;
+    }
+    auto moved = agents_.transition(m_.task, {status::Running}, status::Completed, c);
+    if (moved.ok() && *moved) ++ctx_.counters.finished_completed;
+    if (!moved.ok()) note("warn", moved.error().message);
+    ack(queue_.complete(m_.id, worker_));
+}
+
+}  // namespace
+
+void Workers::start(int count) {
+    ctx_.workers = count;
+    for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { loop(i); });
+}
+
+bool Workers::sleep_for(milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, d, [&] { return stop_claiming_.load(); });
+    return !stop_claiming_;
+}
+
+void Workers::drain(milliseconds timeout) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_claiming_ = true;
+    }
+    cv_.notify_all();
+    const auto deadline = Clock::now() + timeout;
+    while (ctx_.busy_workers > 0 && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
+    hand_back_ = true;
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+    threads_.clear();
+}
+
+void Workers::loop(int index) {
+    const std::string worker = id_prefix_ + "-worker-" + std::to_string(index);
+    std::unique_ptr<store::Store> store;
+    while (!store) {
+        auto opened = ctx_.pool.open_dedicated();
+        if (opened.ok()) {
+            store = std::move(*opened);
+        } else {
+            ctx_.log("warn", worker + ": " + opened.error().message);
+            if (!sleep_for(milliseconds(1000))) return;
+        }
+    }
+    queue::Queue queue(*store);
+    Agents agents(*store);
+    const auto admit = [&](const queue::Mission&) -> Result<bool> {
+        const int cap = ctx_.max_concurrent;
+        if (cap <= 0) return true;
+        // Replicas admit one at a time, so two never both see the last free slot.
+        if (store->dialect() == store::Dialect::Postgres)
+            FRACTA_TRY(store->query("SELECT pg_advisory_xact_lock(7142037)"));
+        FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
+        return rows.empty() || rows[0].integer(0) < cap;
+    };
+    while (!stop_claiming_) {
+        // One worker at a time sends expired leases back to the queue.
+        int64_t due = next_expiry_ms_, now_ms = steady_ms();
+        const int64_t every = std::clamp<int64_t>(lease_of(ctx_).count() / 4, 250, 30000);
+        if (now_ms >= due && next_expiry_ms_.compare_exchange_strong(due, now_ms + every)) {
+            auto expired = queue.expire_leases();
+            if (expired.ok()) {
+                for (const auto& m : *expired) {
+                    if (m.status != "failed") continue;
+                    Changes c;
+                    c.reason = "lease expired";
+                    c.set_ended = true;
+                    (void)agents.transition(m.task, {status::Queued, status::Running, status::Idle}, status::Failed,
+                                            c, "lease expired");
+                }
+            }
+        }
+        auto claimed = queue.claim(worker, lease_of(ctx_), admit);
+        if (!claimed.ok()) {
+            ctx_.log("warn", worker + ": claim: " + claimed.error().message);
+            if (!sleep_for(milliseconds(1000))) break;
+            continue;
+        }
+        if (!*claimed) {
+            auto woken = queue.wait_for_work(milliseconds(std::min<int64_t>(every, 1000)));
+            if (!woken.ok() && !sleep_for(milliseconds(500))) break;
+            continue;
+        }
+        ++ctx_.busy_workers;
+        MissionRun(ctx_, *store, queue, worker, hand_back_, std::move(**claimed)).run();
+        --ctx_.busy_workers;
+    }
+}
+
+}  // namespace fracta::cp

@@ -1,0 +1,55 @@
+// worker.h — the control plane's workers: threads that claim missions from
+// the durable queue and see each one through (spec: control-plane.md "Queue
+// and workers").
+//
+// Per mission: claim → (adopt a session that is already there, or) render
+// the runtime's files and command, mint the agent's gateway token (only its
+// hash is stored), provider `start` → Running → follow the session (`wait`,
+// or polling `is-running`) with heartbeats that extend the lease and notice
+// a kill → parse the output → Completed / Failed → finish the mission.
+//
+// Never twice: before `start` the agent row records that a start was asked
+// for; a later claim of the same mission (after a crash, an expired lease or
+// a drain) asks the provider about the session first and adopts it when it
+// exists. Every status change is a compare-and-set, so a kill that got there
+// first (Stopped) is never overwritten.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cp/context.h"
+
+namespace fracta::cp {
+
+class Workers {
+public:
+    // `id_prefix` names this process in claims: "<host>-<pid>".
+    Workers(Context& ctx, std::string id_prefix) : ctx_(ctx), id_prefix_(std::move(id_prefix)) {}
+    ~Workers() { stop(); }
+
+    void start(int count);
+    // Stop claiming; wait up to `timeout` for running missions to end, then
+    // hand the rest back to the queue (their sessions keep running and are
+    // adopted by whoever claims them next); join.
+    void drain(std::chrono::milliseconds timeout);
+    void stop() { drain(std::chrono::milliseconds(0)); }
+
+private:
+    void loop(int index);
+    bool sleep_for(std::chrono::milliseconds d);  // false when stopping
+
+    Context& ctx_;
+    std::string id_prefix_;
+    std::vector<std::thread> threads_;
+    std::atomic<bool> stop_claiming_{false}, hand_back_{false};
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::atomic<int64_t> next_expiry_ms_{0};
+};
+
+}  // namespace fracta::cp
