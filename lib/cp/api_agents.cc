@@ -152,7 +152,8 @@ Response kill(Context& ctx, const Request& req) {
     // exit then finds Stopped and changes nothing.
     if (Status stopped = ctx.provider.stop(a.name); !stopped.ok())
         return Response::error(502, "agent stopped, but its session may live on: " + stopped.error().message);
-    if (!keep_files && ctx.settings.config.backend != "kubernetes" && std::filesystem::exists(a.workspace))
+    if (!keep_files && ctx.settings.in_git && ctx.settings.config.backend != "kubernetes" &&
+        std::filesystem::exists(a.workspace))
         (void)git::remove_worktree(ctx.settings.root, a.workspace, true);
     return Response::json(200, {{"agent", a.name}, {"status", status::Stopped}, {"keep_files", keep_files}});
 }
@@ -209,6 +210,8 @@ Response logs(Context& ctx, const Request& req) {
 Response merge(Context& ctx, const Request& req) {
     Found f = find_agent(ctx, req);
     if (!f.agent) return f.response;
+    if (f.agent->branch.empty())
+        return Response::error(409, "agent \"" + f.agent->name + "\" has no branch (the project is not in git)");
     auto merged = git::merge_no_ff(ctx.settings.root, f.agent->branch);
     if (!merged.ok()) return Response::error(409, merged.error().message);
     auto store = ctx.pool.acquire();

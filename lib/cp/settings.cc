@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "git/git.h"
+
 namespace fracta::cp {
 namespace {
 
@@ -29,6 +31,7 @@ Result<Settings> make_settings(config::Config config, const std::string& dir) {
     s.root = config.root.empty() ? fs::current_path().string() : config.root;
     config.root = s.root;
     s.store_url = config::state_store_url(config);
+    s.in_git = git::toplevel(s.root).ok();
     const std::string& backend = config.backend;
     if (backend == "local") {
         s.provider_argv = {sibling(dir, "fracta-spawn-local")};

@@ -26,6 +26,7 @@ struct Settings {
     std::string store_url;  // from runtime.state
     std::vector<std::string> provider_argv;              // the session provider to run
     std::map<std::string, std::string> provider_env;     // added to its environment
+    bool in_git = true;  // the root is in a git work tree: agents get worktrees and branches
     bool provider_makes_worktrees = true;  // local: the provider creates the git worktree; exec: we do
 };
 

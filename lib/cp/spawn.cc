@@ -21,7 +21,9 @@ Result<Json> string_object(const Json& j, const char* key) {
 
 }  // namespace
 
-std::string worktree_path(const std::string& root, const std::string& task) { return root + "/.worktrees/" + task; }
+std::string worktree_path(const std::string& root, const std::string& task, bool in_git) {
+    return root + (in_git ? "/.worktrees/" : "/.fracta/workspaces/") + task;
+}
 
 Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     if (!req.is_object()) return usage_error("the request body must be a JSON object");
@@ -73,9 +75,9 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     a.mode = mode;
     a.runtime = runtime_name;
     a.model = runtime::resolve_model(info, choice.spec);
-    a.branch = "feature/" + a.name;
+    a.branch = settings.in_git ? "feature/" + a.name : "";
     a.base_branch = base_branch;
-    a.workspace = worktree_path(settings.root, a.name);
+    a.workspace = worktree_path(settings.root, a.name, settings.in_git);
     a.contract = contract;
     a.parent = parent;
     a.labels = labels;

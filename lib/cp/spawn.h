@@ -25,7 +25,8 @@ Result<SpawnPlan> plan_spawn(const Json& request, const Settings& settings);
 // What POST /api/v1/agents answers.
 Json spawn_response(const Agent& agent, int64_t mission_id);
 
-// Where the worktree of `task` lives for a project rooted at `root`.
-std::string worktree_path(const std::string& root, const std::string& task);
+// Where the workspace of `task` lives for a project rooted at `root`: its git
+// worktree, or a plain directory when the project is not in git.
+std::string worktree_path(const std::string& root, const std::string& task, bool in_git);
 
 }  // namespace fracta::cp

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/io.h"
 #include "base/sha256.h"
 #include "base/time.h"
 #include "cp/agents.h"
@@ -184,9 +185,13 @@ Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, con
     if (ctx_.settings.provider_makes_worktrees) {
         j["workspace_files"] = files;
         j["secret_env"] = {{"FRACTA_GATEWAY_TOKEN", token}};
-        Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
-        if (!agent.base_branch.empty()) git["base"] = agent.base_branch;
-        j["git"] = git;
+        if (ctx_.settings.in_git) {
+            Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
+            if (!agent.base_branch.empty()) git["base"] = agent.base_branch;
+            j["git"] = git;
+        } else {
+            j["work_dir"] = agent.workspace;
+        }
     } else {
         // A Gas City–style provider knows only work_dir and env: we make the
         // worktree and its files ourselves, and the token travels in env.
@@ -201,12 +206,16 @@ Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice
     FRACTA_TRY(agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(token)));
     Json request = start_json(agent, choice, token);
     if (!ctx_.settings.provider_makes_worktrees) {
-        std::string base = agent.base_branch;
-        if (base.empty()) {
-            FRACTA_TRY_ASSIGN(current, git::current_branch(ctx_.settings.root));
-            base = current;
+        if (ctx_.settings.in_git) {
+            std::string base = agent.base_branch;
+            if (base.empty()) {
+                FRACTA_TRY_ASSIGN(current, git::current_branch(ctx_.settings.root));
+                base = current;
+            }
+            FRACTA_TRY(git::add_worktree(ctx_.settings.root, agent.workspace, agent.branch, base));
+        } else {
+            FRACTA_TRY(io::make_dirs(agent.workspace, 0755));
         }
-        FRACTA_TRY(git::add_worktree(ctx_.settings.root, agent.workspace, agent.branch, base));
         const runtime::Files files = choice.runtime->workspace_files(session_info(agent), choice.spec);
         FRACTA_TRY(session::check_files(agent.workspace, files));
         FRACTA_TRY(session::write_files(agent.workspace, files));

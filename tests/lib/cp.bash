@@ -1,0 +1,111 @@
+# cp.bash — helpers for the control plane suites (load after common).
+#
+#   cp_project sqlite|postgres [YAML…]  a git project in $P with fracta.yaml
+#                                       (shell runtime, a free port, short
+#                                       leases) plus extra YAML lines
+#   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
+#   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
+#   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
+#   status_is TASK STATUS               for wait_for
+#
+# shellcheck disable=SC2154
+
+CP="$FRACTA_BIN/fracta-cp"
+
+cp_project() {
+  local kind=$1
+  shift
+  P="$BATS_TEST_TMPDIR/project"
+  mkdir -p "$P/.fracta"
+  git init -q -b main "$P" || return 1
+  git -C "$P" config user.name "fracta test"
+  git -C "$P" config user.email "test@fracta.invalid"
+  echo base >"$P/base.txt"
+  git -C "$P" add base.txt
+  git -C "$P" commit -qm base || return 1
+  {
+    echo "agents: {default_runtime: shell}"
+    echo "control_plane_api: {listen: \"127.0.0.1:0\"}"
+    if [[ $kind == postgres ]]; then
+      new_pg_database >"$BATS_TEST_TMPDIR/.pg-url" || return 1
+      STORE_URL=$(<"$BATS_TEST_TMPDIR/.pg-url")
+      echo "runtime:"
+      echo "  state: {driver: postgres, postgres: {dsn: '$STORE_URL'}}"
+    else
+      STORE_URL="sqlite:$P/.fracta/state.db"
+      echo "runtime:"
+    fi
+    echo "  queue: {lease_timeout: 3s, start_timeout: 10s}"
+    local line
+    for line in "$@"; do echo "$line"; done
+  } >"$P/fracta.yaml"
+  export FRACTA_STATE_DIR="$P/.fracta/sessions"
+}
+
+cp_start() {
+  run --separate-stderr bash -c 'cd "$1" && "$2" start' _ "$P" "$CP"
+  [[ $status -eq 0 ]] || { fail "fracta-cp start: $status $output $stderr" "$(cat "$P/.fracta/controlplane.log" 2>/dev/null)"; return 1; }
+  CP_URL=$(jq -r .url <<<"$output")
+  CP_PID=$(jq -r .pid <<<"$output")
+}
+
+cp_stop() {
+  [[ -n ${P:-} && -d $P/.fracta ]] || return 0
+  (cd "$P" && "$CP" stop --timeout 10s >/dev/null 2>&1) || true
+  # Sessions the suite left running die with it.
+  if [[ -d $P/.fracta/sessions ]]; then
+    local s
+    for s in "$P"/.fracta/sessions/*/; do
+      [[ -d $s ]] && "$FRACTA_BIN/fracta-spawn-local" stop "$(basename "$s")" >/dev/null 2>&1
+    done
+  fi
+  return 0
+}
+
+cp_log() { cat "$P/.fracta/controlplane.log" 2>/dev/null; }
+
+# api METHOD PATH [BODY] [CURL-ARGS…]
+api() {
+  local method=$1 path=$2 body=${3-} out
+  shift 3 2>/dev/null || shift $#
+  local args=(-sS -X "$method" -w '\n%{http_code}' "$@")
+  [[ -n ${CP_TOKEN:-} ]] && args+=(-H "Authorization: Bearer $CP_TOKEN")
+  [[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  out=$(curl "${args[@]}" "$CP_URL$path") || { fail "curl $method $path failed"; return 1; }
+  API_STATUS=${out##*$'\n'}
+  API_BODY=${out%$'\n'*}
+}
+
+# expect_api STATUS METHOD PATH [BODY] — api, then check the status code.
+expect_api() {
+  local want=$1
+  shift
+  api "$@" || return 1
+  [[ $API_STATUS == "$want" ]] || { fail "$1 $2: expected HTTP $want, got $API_STATUS: $API_BODY"; return 1; }
+}
+
+spawn() { # spawn TASK CONTRACT [EXTRA-JSON-FIELDS]
+  local body
+  body=$(jq -cn --arg t "$1" --arg c "$2" '{task: $t, contract: $c}')
+  [[ -n ${3:-} ]] && body=$(jq -c ". + $3" <<<"$body")
+  expect_api 201 POST /api/v1/agents "$body"
+}
+
+agent_field() {
+  api GET "/api/v1/agents/$1" || return 1
+  jq -r ".agent.$2" <<<"$API_BODY"
+}
+
+status_is() { [[ $(agent_field "$1" status) == "$2" ]]; }
+
+# wait_agent TASK [SECONDS] — long-poll until terminal; API_BODY is the agent.
+wait_agent() {
+  expect_api 200 GET "/api/v1/agents/$1/wait?timeout=${2:-30}s"
+}
+
+# No mission is claimed any more: the workers are idle.
+workers_idle() {
+  local m
+  m=$(curl -s "$CP_URL/metrics") || return 1
+  grep -q '^fracta_missions{status="claimed"} 0$' <<<"$m"
+}
