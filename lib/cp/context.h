@@ -3,6 +3,7 @@
 // change, the drain flag, and the counters /metrics reports.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -34,11 +35,21 @@ private:
     std::map<int, uint64_t> requests_;
 };
 
+// Provider ops other than start get the start budget too, when it is
+// shorter than their usual 30 s: a hung provider is given up on as quickly
+// as the operator asked for.
+inline provider::ClientOptions provider_options(const Settings& s) {
+    provider::ClientOptions o;
+    auto start = std::chrono::duration_cast<std::chrono::milliseconds>(s.config.queue.start_timeout);
+    o.op_timeout = std::min(o.op_timeout, start);
+    return o;
+}
+
 struct Context {
     explicit Context(Settings s)
         : settings(std::move(s)),
           pool(settings.store_url, "fracta-cp"),
-          provider(settings.provider_argv, settings.provider_env),
+          provider(settings.provider_argv, settings.provider_env, provider_options(settings)),
           max_concurrent(settings.config.max_concurrent) {}
 
     Settings settings;  // fixed for the process's life, but for the reloadable knobs below
