@@ -37,6 +37,11 @@ public:
     bool has(const std::string& long_name) const { return values_.count(long_name) != 0; }
     // The last value given for an option, or `fallback`.
     std::string get(const std::string& long_name, const std::string& fallback = "") const;
+    // Every value given for a repeatable option, in command-line order.
+    std::vector<std::string> all(const std::string& long_name) const {
+        auto it = values_.find(long_name);
+        return it == values_.end() ? std::vector<std::string>{} : it->second;
+    }
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:

@@ -50,6 +50,13 @@ private:
     runtime::SessionInfo session_info(const Agent& agent) const;
     Json start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     void follow(const Agent& agent, const RuntimeChoice& choice);
+    // The agent's last transition, then the mission's end. Store errors are
+    // retried for a while (a database restart); if it stays down, the mission
+    // is left claimed: its lease runs out, and the next claim adopts the
+    // ended session and settles it then. A mission is never acked while its
+    // agent still looks alive.
+    void settle(const std::vector<std::string>& from, const std::string& to, const Changes& changes,
+                const std::string& message);
     void finish_failed(const std::string& reason, std::vector<std::string> from);
     void finish_stopped(const std::string& reason);
     void note(const std::string& level, const std::string& what) {
@@ -67,24 +74,37 @@ private:
     queue::Mission m_;
 };
 
+void MissionRun::settle(const std::vector<std::string>& from, const std::string& to, const Changes& changes,
+                        const std::string& message) {
+    Result<bool> moved = false;
+    for (int delay_ms = 250;; delay_ms *= 2) {
+        moved = agents_.transition(m_.task, from, to, changes, message);
+        if (moved.ok() || moved.error().kind != ErrorKind::Temporary || delay_ms > 8000 || hand_back_) break;
+        std::this_thread::sleep_for(milliseconds(delay_ms));
+    }
+    if (!moved.ok()) {
+        note("warn", "left for a later claim: " + moved.error().message);
+        return;
+    }
+    if (*moved && to == status::Completed) ++ctx_.counters.finished_completed;
+    if (*moved && to == status::Failed) ++ctx_.counters.finished_failed;
+    if (*moved && to == status::Stopped) ++ctx_.counters.finished_stopped;
+    if (to == status::Failed) ack(queue_.fail(m_.id, worker_, changes.reason.value_or(message)));
+    else ack(queue_.complete(m_.id, worker_));
+}
+
 void MissionRun::finish_failed(const std::string& reason, std::vector<std::string> from) {
     Changes c;
     c.reason = reason;
     c.set_ended = true;
-    auto moved = agents_.transition(m_.task, from, status::Failed, c, reason);
-    if (!moved.ok()) note("warn", moved.error().message);
-    if (moved.ok() && *moved) ++ctx_.counters.finished_failed;
-    ack(queue_.fail(m_.id, worker_, reason));
+    settle(from, status::Failed, c, reason);
 }
 
 void MissionRun::finish_stopped(const std::string& reason) {
     Changes c;
     c.reason = reason;
     c.set_ended = true;
-    auto moved = agents_.transition(m_.task, {status::Pending, status::Queued, status::Running, status::Idle},
-                                    status::Stopped, c, reason);
-    if (moved.ok() && *moved) ++ctx_.counters.finished_stopped;
-    ack(queue_.complete(m_.id, worker_));
+    settle({status::Pending, status::Queued, status::Running, status::Idle}, status::Stopped, c, reason);
 }
 
 void MissionRun::run() {
@@ -275,15 +295,10 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
     c.set_ended = true;
     if (!result.success) {
         c.reason = result.error.empty() ? "exit " + std::to_string(ended->exit_code.value_or(1)) : result.error;
-        auto moved = agents_.transition(m_.task, {status::Running}, status::Failed, c, *c.reason);
-        if (moved.ok() && *moved) ++ctx_.counters.finished_failed;
-        ack(queue_.fail(m_.id, worker_, *c.reason));
+        settle({status::Running}, status::Failed, c, *c.reason);
         return;
     }
-    auto moved = agents_.transition(m_.task, {status::Running}, status::Completed, c);
-    if (moved.ok() && *moved) ++ctx_.counters.finished_completed;
-    if (!moved.ok()) note("warn", moved.error().message);
-    ack(queue_.complete(m_.id, worker_));
+    settle({status::Running}, status::Completed, c, "");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 # cp.bash — helpers for the control plane suites (load after common).
 #
 #   cp_project sqlite|postgres [YAML…]  a git project in $P with fracta.yaml
+#                                       (postgres: a fresh database, or
+#                                       $CP_PG_DSN when set)
 #                                       (shell runtime, a free port, short
 #                                       leases) plus extra YAML lines
 #   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
@@ -27,8 +29,12 @@ cp_project() {
     echo "agents: {default_runtime: shell}"
     echo "control_plane_api: {listen: \"127.0.0.1:0\"}"
     if [[ $kind == postgres ]]; then
-      new_pg_database >"$BATS_TEST_TMPDIR/.pg-url" || return 1
-      STORE_URL=$(<"$BATS_TEST_TMPDIR/.pg-url")
+      if [[ -n ${CP_PG_DSN:-} ]]; then  # a server of the test's own
+        STORE_URL=$CP_PG_DSN
+      else
+        new_pg_database >"$BATS_TEST_TMPDIR/.pg-url" || return 1
+        STORE_URL=$(<"$BATS_TEST_TMPDIR/.pg-url")
+      fi
       echo "runtime:"
       echo "  state: {driver: postgres, postgres: {dsn: '$STORE_URL'}}"
     else
