@@ -2,7 +2,7 @@
 #
 #   make deps     install every build and test dependency (Debian, npm)
 #   make          build the binaries into build/bin/ (dynamic, fast)
-#   make demo     build, then show fracta-events on the embedded sqlite store
+#   make demo     build, then run three shell agents through the control plane (sqlite)
 #   make test     build, then run every suite (unit, cli, e2e) through ctest
 #   make static   fully static binaries into build-static/bin/
 #   make asan     unit and CLI suites under AddressSanitizer + UBSan

@@ -25,7 +25,7 @@ cli::Command command() {
              {"listen", 0, "ADDR", "run, start: listen here (default control_plane_api.listen)"},
              {"ready-fd", 0, "N", "run: write \"ready URL\" to descriptor N once serving, then close it"},
              {"drain-timeout", 0, "DUR", "run: on SIGTERM, how long running work may finish (default 30s)"},
-             {"workers", 0, "N", "run: worker threads (default runtime.queue.workers)"},
+             {"workers", 0, "N", "run: worker threads (default runtime.queue.workers; 0: API only)"},
              {"timeout", 0, "DUR", "start: readiness wait; stop: wait before SIGKILL (default 60s)"}},
             {{"run", "serve in the foreground until SIGTERM (the container entrypoint)"},
              {"start", "start a detached daemon for this project and wait until it is ready"},
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
         }
         if (args->has("workers")) {
             auto n = cli::parse_int("--workers", args->get("workers"));
-            if (!n.ok() || *n < 1 || *n > 1024) return diag::report(usage_error("--workers: must be 1..1024"));
+            if (!n.ok() || *n > 1024) return diag::report(usage_error("--workers: must be 0..1024"));
             o.workers = static_cast<int>(*n);
         }
         auto drain = duration_option(*args, "drain-timeout", "30s");

@@ -71,7 +71,7 @@ Status run(const RunOptions& o) {
     const std::string url = url_of_listen(server->address());
 
     Workers workers(ctx, host_name() + "-" + std::to_string(::getpid()));
-    workers.start(o.workers > 0 ? o.workers : ctx.settings.config.queue.workers);
+    workers.start(o.workers >= 0 ? o.workers : ctx.settings.config.queue.workers);
     log("info", "listening on " + url + " (store " + ctx.pool.url().substr(0, ctx.pool.url().find('?')) +
                     ", backend " + ctx.settings.config.backend + ")");
     write_ready(o.ready_fd, url);

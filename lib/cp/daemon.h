@@ -20,7 +20,7 @@ struct RunOptions {
     std::string config_file;  // empty: FRACTA_CONFIG, else the project's fracta.yaml, else defaults
     std::string listen;       // empty: control_plane_api.listen
     int ready_fd = -1;        // gets "ready <url>\n" once the API answers, then is closed
-    int workers = 0;          // 0: runtime.queue.workers
+    int workers = -1;         // -1: runtime.queue.workers; 0: API only (workers run elsewhere)
     std::chrono::milliseconds drain_timeout{30000};
     LogSink log;
 };
