@@ -174,6 +174,7 @@ Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector
     if (c.token_hash) set("token_hash", *c.token_hash);
     if (c.set_started) set("started_at", now_text);
     if (c.set_ended) set("ended_at", now_text);
+    if (c.clear_ended) set("ended_at", std::string());
     sql += " WHERE name = ? AND status IN (";
     params.push_back(name);
     for (size_t i = 0; i < from.size(); ++i) {

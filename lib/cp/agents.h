@@ -54,6 +54,7 @@ struct Changes {
     std::optional<int> attempt;
     std::optional<std::string> token_hash;
     bool set_started = false, set_ended = false;
+    bool clear_ended = false;  // a follow-up run: the agent is live again
 };
 
 class Agents {

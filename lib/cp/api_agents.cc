@@ -67,6 +67,38 @@ void record_event(store::Store& store, const std::string& type, const std::strin
     (void)events::EventLog(store).append(e);
 }
 
+// `say` to a batch agent that has ended: when its runtime can resume the
+// conversation, a follow-up run with the message as its prompt (the agent is
+// Queued again, its worktree and branch kept); otherwise a 409.
+Response follow_up(Context& ctx, const Agent& a, const std::string& message) {
+    auto choice = choose_runtime(ctx.settings.config, a.runtime);
+    if (a.mode == "stream" || a.status == status::Stopped || a.resume_token.empty() || !choice.ok() ||
+        !choice->runtime->supports_resume())
+        return Response::error(409, "agent \"" + a.name + "\" has ended (" + a.status + ") and cannot be resumed");
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    int64_t mission_id = 0;
+    bool moved = false;
+    Status queued = (*store)->transaction([&]() -> Status {
+        Changes c;
+        c.provider = "";  // no start asked for yet: the next claim starts a new session
+        c.clear_ended = true;
+        c.reason = "";
+        FRACTA_TRY_ASSIGN(done, Agents(**store).transition_in_tx(a.name, {status::Completed, status::Failed},
+                                                                  status::Queued, c, "follow-up: " + message));
+        moved = done;
+        if (!moved) return {};
+        Json payload = {{"task", a.name}, {"prompt", message}, {"follow_up", true}};
+        FRACTA_TRY_ASSIGN(id, queue::Queue(**store).enqueue_in_tx(a.name, payload, 0,
+                                                                   ctx.settings.config.queue.max_attempts));
+        mission_id = id;
+        return {};
+    });
+    if (!queued.ok()) return error_response(queued.error());
+    if (!moved) return Response::error(409, "agent \"" + a.name + "\" changed meanwhile; try again");
+    return Response::json(200, {{"status", "dispatched"}, {"delivery", "resume"}, {"mission_id", mission_id}});
+}
+
 }  // namespace
 
 Response spawn(Context& ctx, const Request& req) {
@@ -169,7 +201,7 @@ Response say(Context& ctx, const Request& req) {
     Found f = find_agent(ctx, req);
     if (!f.agent) return f.response;
     const Agent& a = *f.agent;
-    if (is_terminal(a.status)) return Response::error(409, "agent \"" + a.name + "\" has ended (" + a.status + ")");
+    if (is_terminal(a.status)) return follow_up(ctx, a, message);
     if (a.mode == "stream" && a.status == status::Running) {
         if (Status sent = ctx.provider.nudge(a.name, message); !sent.ok())
             return Response::error(502, "say: " + sent.error().message);

@@ -109,6 +109,30 @@ flow_say_reaches_stream_agent() {
   assert_json '.messages == []' "$API_BODY"
 }
 
+flow_say_resumes_ended_batch_agent() {
+  cp_project "$1" "agents:" "  default_runtime: shell" \
+    "  agent_runtimes: {claude: {program: $FRACTA_SOURCE/tests/fixtures/claude}}"
+  sed -i '1d' "$P/fracta.yaml"  # the agents: line cp_project wrote; ours replaces it
+  cp_start
+  spawn chat 'Write a haiku.' '{runtime: "claude"}'
+  wait_agent chat
+  assert_json '.status == "Completed" and (.resume_token | length > 0)' "$API_BODY"
+  local token
+  token=$(jq -r .resume_token <<<"$API_BODY")
+  expect_api 200 POST /api/v1/agents/chat/say '{"message":"Now one about rain."}'
+  assert_json '.delivery == "resume"' "$API_BODY"
+  wait_agent chat
+  assert_json '.status == "Completed" and (.last_output | contains("Now one about rain.")) and .ended_at != ""' "$API_BODY"
+  assert_equal "$(jq -r .resume_token <<<"$API_BODY")" "$token" "the conversation resumed"
+  # both runs happened in the same worktree, the second with --resume
+  assert_equal "$(cut -d' ' -f1 "$P/.worktrees/chat/fixture-claude.log" | sort -u)" "$token" "session ids"
+  assert_equal "$(line_count "$P/.worktrees/chat/fixture-claude.log")" "2" "runs"
+  # a shell agent has nothing to resume: 409
+  spawn sh 'true'
+  wait_agent sh
+  expect_api 409 POST /api/v1/agents/sh/say '{"message":"again"}'
+}
+
 flow_merge_and_conflict() {
   cp_project "$1"
   cp_start
@@ -162,6 +186,8 @@ flow_watch_streams_and_resumes() {
 @test "sqlite: kill running agent" { flow_kill_running_agent sqlite; }
 @test "sqlite: kill queued agent" { flow_kill_queued_agent sqlite; }
 @test "sqlite: say reaches stream agent" { flow_say_reaches_stream_agent sqlite; }
+@test "sqlite: say resumes an ended batch agent" { flow_say_resumes_ended_batch_agent sqlite; }
+@test "postgres: say resumes an ended batch agent" { flow_say_resumes_ended_batch_agent postgres; }
 @test "sqlite: merge and conflict" { flow_merge_and_conflict sqlite; }
 @test "sqlite: watch streams and resumes" { flow_watch_streams_and_resumes sqlite; }
 @test "postgres: completes with output" { flow_completes_with_output postgres; }
