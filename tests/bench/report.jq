@@ -8,6 +8,9 @@
 # $sizes      [[{file, size, stripped}]]
 # $rss        [[{build, mode, name, rss_kib, pss_kib}]], one per idle supervisor
 # $fleets     [[{build, mode, count, start_s, stop_s}]]
+# $cp_post    [[{store, queued, hwm_kib, post: post_load output, healthz: pooled post_load outputs}]]
+# $cp_spawn   [[{project, agents, p50_ms, p90_ms, p99_ms, min_ms, max_ms}]]
+# $cp_drain   [[{project, agents, completed, failed, stopped, listed_completed, seconds, per_second, hwm_kib, rss_kib}]]
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -21,6 +24,7 @@ def fix($d): . as $x | ($x < 0) as $neg
   | (if $d > 0 then $p[0:($p | length) - $d] + "." + $p[($p | length) - $d:] else $p end)
   | if $neg then "-" + . else . end;
 def ms: . * 1000 | fix(3) + " ms";
+def ms_of_ms: fix(2) + " ms";  # from ms
 def us_as_ms: . / 1000 | fix(2) + " ms";
 def ratio: fix(2) + "×";
 def bytes: if . < 1000000 then (. / 1000 | fix(1)) + " kB" else (. / 1000000 | fix(2)) + " MB" end;
@@ -85,7 +89,17 @@ def row: "| " + join(" | ") + " |";
       | .judged = (.build == $sl_shipped and .mode == "batch")
       | .met = (.rss_mean <= $meta.rss_target_kib))
     | sort_by(.build != $sl_shipped, .mode != "batch")) as $mem
-| ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[]] | map(select(.context | not) | .met)
+  # the control plane: judged on sqlite and the git project; the rest is context
+| def startwait($project): t("startwait.\(if $project == "git" then "worktree" else "plain" end).\($meta.cp_build)") - $sw_driver;
+  ($cp_post[0] | map(. + {context: (.store != "sqlite"), ratio: (.post.per_second / .healthz.per_second)}
+      | .met = (.post.per_second >= $meta.cp_post_target))) as $cp_post_rows
+| ($cp_spawn[0] | map(. + {context: (.project != "git"), base_ms: (startwait(.project) * 1000)}
+      | .met = (.p50_ms <= $meta.cp_running_target_ms))) as $cp_spawn_rows
+| ($cp_drain[0] | map(. + {context: (.project != "git"), base_ms: (startwait(.project) * 1000)}
+      | .met = (.hwm_kib <= $meta.cp_rss_target_kib and .completed == .agents and .listed_completed == .agents)))
+  as $cp_drain_rows
+| ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[], $cp_post_rows[], $cp_spawn_rows[], $cp_drain_rows[]]
+   | map(select(.context | not) | .met)
    + [$mem[] | select(.judged) | .met]) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
@@ -108,11 +122,12 @@ def row: "| " + join(" | ") + " |";
    else empty end),
   "- **Commit:** \($meta.commit)" + (if $meta.dirty > 0 then " — the binaries were built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt" else "" end),
   "- **fracta-events builds:** " + (if $meta.have_static
-      then "static `build-static/bin/fracta-events` (\($meta.static_id)) and dynamic `build/bin/fracta-events` (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
-      else "dynamic `build/bin/fracta-events` only (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), as a copy taken at the start of the run: build-static/bin/fracta-events was missing" end),
+      then "static `\($meta.static_name)/bin/fracta-events` (\($meta.static_id)) and dynamic `\($meta.build_name)/bin/fracta-events` (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
+      else "dynamic `\($meta.build_name)/bin/fracta-events` only (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), as a copy taken at the start of the run: \($meta.static_name)/bin/fracta-events was missing" end),
   "- **fracta-spawn-local builds:** " + (if $meta.sl_have_static
-      then "static `build-static/bin/fracta-spawn-local` (\($meta.sl_static_id)) and dynamic `build/bin/fracta-spawn-local` (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
-      else "dynamic `build/bin/fracta-spawn-local` only (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), as a copy taken at the start of the run: build-static/bin/fracta-spawn-local was missing" end),
+      then "static `\($meta.static_name)/bin/fracta-spawn-local` (\($meta.sl_static_id)) and dynamic `\($meta.build_name)/bin/fracta-spawn-local` (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
+      else "dynamic `\($meta.build_name)/bin/fracta-spawn-local` only (\($meta.sl_dyn_id); \($meta.sl_dyn_libs) shared libraries), as a copy taken at the start of the run: \($meta.static_name)/bin/fracta-spawn-local was missing" end),
+  "- **fracta-cp build:** \($meta.cp_build) `\(if $meta.cp_build == "static" then $meta.static_name else $meta.build_name end)/bin/fracta-cp` (\($meta.cp_id)) only, the one that ships" + (if $meta.cp_build == "static" then "" else " (no static fracta-cp and fracta-spawn-local were built)" end) + ", as a copy taken at the start of the run, beside that build's fracta-spawn-local",
   "- **Timing:** \($meta.hyperfine), `--shell=none`; every command \($meta.runs) runs pooled from \($meta.rounds) interleaved rounds (order alternating), after \($meta.warmup) warm-up runs per round; medians over the pooled runs",
   "- **Stores:** sqlite in a temp directory on local disk (WAL, synchronous=NORMAL); \($meta.pg) throwaway server from tests/lib/pg-fixture (fsync off) over its Unix socket. Each filled with \($meta.events) events before timing; the record runs then add to them. After the timing runs the sqlite store held \($meta.sqlite_after.events) events: database file \($meta.sqlite_after.db | bytes), write-ahead log \($meta.sqlite_after.wal | bytes)",
   "- **Targets met:** \($all_met | map(select(.)) | length) of \($all_met | length), judged " + (if $shipped == $sl_shipped then "on the \($shipped) build" else "on fracta-events' \($shipped) build and fracta-spawn-local's \($sl_shipped) build" end) + (if $meta.have_static and $meta.sl_have_static then " (the one that ships; the dynamic build's rows are context)" elif ($meta.have_static or $meta.sl_have_static) then " (a static build was missing)" else " (no static build to judge)" end),
@@ -182,6 +197,42 @@ def row: "| " + join(" | ") + " |";
       goal("RSS sum / N ≤ \($meta.rss_target_kib | mib)"), verdict] | row),
   "",
   "Starting and stopping them (context): " + ($fleets[0] | map("\(.count) \(.mode) sessions of the \(.build) build started in \(.start_s | fix(2)) s (`start`, 4 at a time) and stopped in \(.stop_s | fix(2)) s (`stop`, 8 at a time)") | join("; ")) + ".",
+  "",
+  "## Control plane (fracta-cp)",
+  "",
+  "fracta-cp of the \($meta.cp_build) build runs in the foreground (`fracta-cp run --listen 127.0.0.1:0 --ready-fd 3 --workers N`) in a throwaway project whose `fracta.yaml` holds `agents: {default_runtime: shell}`: the `shell` runtime runs the contract as a `sh -c` command line, and the local backend is the fracta-spawn-local beside fracta-cp (sessions in the project's `.fracta/sessions`). A git project has one commit of 20 small files, and each agent gets a worktree `.worktrees/TASK` on a new branch; a plain-directory project (no git repository) gets plain workspaces. The store is the default sqlite `.fracta/state.db` unless the row says Postgres (a database of its own on the server above). Each fracta-cp is stopped with SIGTERM and must exit 0. The targets are judged on sqlite and on the git project; the other rows are context.",
+  "",
+  "### Queueing: `POST /api/v1/agents`",
+  "",
+  "`tests/bench/post_load.cc`: \($meta.cp_threads) threads, each with its own keep-alive connection (fracta's `http::Client`), send \($meta.cp_requests) requests each, one after another, after \($meta.cp_post_warmup) untimed ones; a barrier starts the timed ones together, and each request's latency is taken around the call. Every POST is a new task (`{\"task\":\"b<thread>-<i>\",\"contract\":\"true\"}`) and must answer 201. fracta-cp runs with `--workers 0`, so this is what queueing costs: validate, insert the agent, enqueue its mission and record `lifecycle.queued` in one transaction, answer. Baseline: `GET /healthz` (no store access) the same way against the same process, once before and once after the POSTs, pooled; ratio = POST rate ÷ /healthz rate.",
+  "",
+  "| store | POST /s | POST p50 | POST p99 | `/healthz` /s (baseline) | `/healthz` p50 | ratio | target | met? |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  ($cp_post_rows[] | [.store, (.post.per_second | fix(0)), (.post.p50_ms | ms_of_ms), (.post.p99_ms | ms_of_ms),
+      (.healthz.per_second | fix(0)), (.healthz.p50_ms | ms_of_ms), (.ratio | ratio),
+      (if .context then "—" else "≥ \($meta.cp_post_target)/s" end), (if .context then "—" else (.met | yesno) end)] | row),
+  "",
+  "Context: " + ($cp_post_rows | map("after \(.queued) agents queued on \(.store), fracta-cp's peak RSS (VmHWM) was \(.hwm_kib | mib); POST max \(.post.max_ms | ms_of_ms)") | join("; ")) + ".",
+  "",
+  "### spawn → Running",
+  "",
+  "\($meta.cp_spawns) agents of `sleep 0.2`, spawned one at a time into a fracta-cp with \($meta.cp_workers) workers, each waited for (`GET …/wait`) before the next; two warm-up agents first, not counted. Latency = `ts` of the agent's `lifecycle.running` event − `ts` of its `lifecycle.queued` event (`GET /api/v1/agents/TASK/events`), both stamped by the control plane (RFC 3339, nanoseconds): queued in the POST's transaction; running once a worker has claimed the mission, rendered the runtime's files and start request, minted the agent's token and `fracta-spawn-local start` has returned (in a git project that start makes the worktree). Context column: one `fracta-spawn-local start` + `wait` of `true` on its own, same build, from the start + wait section (with a worktree for the git project, in a directory for the plain one); it includes the `wait` and the process's exit, which spawn → Running does not.",
+  "",
+  "| project | agents | p50 | p90 | p99 | max | start + wait alone (context) | p50 ÷ start + wait | target | met? |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ($cp_spawn_rows[] | ["\(.project) project, sqlite", "\(.agents)", (.p50_ms | ms_of_ms), (.p90_ms | ms_of_ms), (.p99_ms | ms_of_ms),
+      (.max_ms | ms_of_ms), (.base_ms | ms_of_ms), (.p50_ms / .base_ms | ratio),
+      goal("p50 ≤ \($meta.cp_running_target_ms) ms"), verdict] | row),
+  "",
+  "### Draining the queue",
+  "",
+  "\($meta.cp_drain) agents of `true` queued by a fracta-cp with `--workers 0`, which is then stopped; a fresh fracta-cp with `--workers \($meta.cp_workers)` is timed from just before it starts until `/metrics` counts all \($meta.cp_drain) agents ended (polled every 0.1 s), and `GET /api/v1/agents?status=Completed` must then list all of them. Peak RSS = `VmHWM` of the fracta-cp process (from /proc/PID/status, read just before it is stopped; sessions, git and fracta-spawn-local run in child processes of their own). Wall time per agent = seconds ÷ agents, with \($meta.cp_workers) workers on \($meta.nproc) CPUs; context: one `start` + `wait` of `true` on its own, as above.",
+  "",
+  "| project | completed | seconds | agents/s | wall time per agent | start + wait alone (context) | fracta-cp VmHWM | VmRSS at the end | target | met? |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ($cp_drain_rows[] | ["\(.project) project, sqlite", "\(.completed)/\(.agents)" + (if .failed > 0 then " (\(.failed) Failed)" else "" end),
+      (.seconds | fix(1)), (.per_second | fix(1)), (.seconds / .agents * 1000 | ms_of_ms), (.base_ms | ms_of_ms),
+      (.hwm_kib | mib), (.rss_kib | mib), goal("VmHWM ≤ \($meta.cp_rss_target_kib | mib), all Completed"), verdict] | row),
   "",
   "## Method notes",
   "",

@@ -138,3 +138,61 @@ TEST_CASE("the nearest fracta.yaml is found from a subdirectory", "[config]") {
     CHECK(*config::find_file(root) == "/elsewhere/fracta.yaml");
     unsetenv("FRACTA_CONFIG");
 }
+
+TEST_CASE("the control plane's keys: defaults, values, and errors that name the key", "[config]") {
+    auto defaults = config::parse("", "fracta.yaml", env_of({}));
+    REQUIRE(defaults.ok());
+    CHECK(defaults->queue.workers == 4);
+    CHECK(defaults->queue.lease_timeout == std::chrono::minutes(10));
+    CHECK(defaults->queue.max_attempts == 3);
+    CHECK(defaults->queue.start_timeout == std::chrono::seconds(60));
+    CHECK(defaults->max_concurrent == 0);
+    CHECK(defaults->default_runtime == "claude");
+    CHECK(defaults->default_mode == "batch");
+    CHECK(defaults->control_plane.listen == "127.0.0.1:9090");
+
+    auto c = config::parse("project: {default_base_branch: dev, allowed_tools: [Read, 'Bash(git *)']}\n"
+                           "agents:\n"
+                           "  default_runtime: bot\n"
+                           "  default_mode: stream\n"
+                           "  agent_runtimes:\n"
+                           "    bot: {adapter: shell, program: /bin/dash, env: {N: 3, S: x}}\n"
+                           "    claude: {model: sonnet, model_tiers: {heavy: opus}}\n"
+                           "runtime: {queue: {workers: 2, lease_timeout: 90s, max_attempts: 5, start_timeout: 5s}}\n"
+                           "reaper: {max_concurrent: 7}\n"
+                           "control_plane_api: {listen: ':0', token: '${T}'}\n",
+                           "fracta.yaml", env_of({{"T", "tok"}}));
+    REQUIRE(c.ok());
+    CHECK(c->default_base_branch == "dev");
+    CHECK(c->allowed_tools == std::vector<std::string>{"Read", "Bash(git *)"});
+    CHECK(c->default_runtime == "bot");
+    CHECK(c->default_mode == "stream");
+    CHECK(c->agent_runtimes.at("bot").adapter == "shell");
+    CHECK(c->agent_runtimes.at("bot").env.at("N") == "3");
+    CHECK(c->agent_runtimes.at("claude").model_tiers.at("heavy") == "opus");
+    CHECK(c->queue.workers == 2);
+    CHECK(c->queue.lease_timeout == std::chrono::seconds(90));
+    CHECK(c->queue.max_attempts == 5);
+    CHECK(c->queue.start_timeout == std::chrono::seconds(5));
+    CHECK(c->max_concurrent == 7);
+    CHECK(c->control_plane.listen == ":0");
+    CHECK(c->control_plane.token == "tok");
+    CHECK(c->warnings.empty());
+
+    const std::pair<const char*, const char*> bad[] = {
+        {"runtime:\n  queue:\n    workers: 0\n", "fracta.yaml:3:5: runtime.queue.workers: must be a positive integer"},
+        {"runtime:\n  queue: {lease_timeout: soon}\n", "runtime.queue.lease_timeout: must be a positive duration"},
+        {"runtime:\n  queue: {lease_timeout: 10}\n", "runtime.queue.lease_timeout: must be a duration"},
+        {"reaper: {max_concurrent: -1}\n", "reaper.max_concurrent: must be a non-negative integer"},
+        {"agents: {default_mode: turbo}\n", "agents.default_mode: must be one of batch, stream"},
+        {"project: {allowed_tools: Read}\n", "project.allowed_tools: must be a list of strings"},
+        {"agents: {agent_runtimes: {x: {env: {A: [1]}}}}\n", "agents.agent_runtimes.x.env.A: must be a scalar"},
+    };
+    for (const auto& [text, message] : bad) {
+        auto r = config::parse(text, "fracta.yaml", env_of({}));
+        INFO(text);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().kind == ErrorKind::Usage);
+        CHECK_THAT(r.error().message, Catch::Contains(message));
+    }
+}
