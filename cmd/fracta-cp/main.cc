@@ -3,8 +3,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <ctime>
-#include <mutex>
 
 #include "base/cli.h"
 #include "base/diag.h"
@@ -34,15 +32,7 @@ cli::Command command() {
             "Exit status: 0 done; 1 failed (already running, not running); 100 usage; 111 temporary."};
 }
 
-// Log lines on stderr: "fracta-cp: <level>: <text>", or JSON with logging.format json.
-void log_line(const std::string& level, const std::string& line) {
-    static std::mutex mu;
-    std::lock_guard<std::mutex> lock(mu);
-    char stamp[32];
-    std::time_t t = std::time(nullptr);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    std::fprintf(stderr, "%s fracta-cp: %s: %s\n", stamp, level.c_str(), line.c_str());
-}
+void write_log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
 Result<std::chrono::milliseconds> duration_option(const cli::Args& args, const char* name, const char* fallback) {
     auto d = parse_duration(args.get(name, fallback));
@@ -92,7 +82,7 @@ int main(int argc, char** argv) {
         cp::RunOptions o;
         o.config_file = config_file;
         o.listen = args->get("listen");
-        o.log = log_line;
+        o.write_log = write_log;
         if (args->has("ready-fd")) {
             auto fd = cli::parse_int("--ready-fd", args->get("ready-fd"));
             if (!fd.ok()) return diag::report(fd.error());

@@ -8,7 +8,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
+#include "base/time.h"
 #include "cp/api.h"
 #include "cp/project.h"
 #include "cp/worker.h"
@@ -41,9 +44,38 @@ Result<config::Config> load_for(const std::string& config_file, const std::strin
     return load_project_config(root);
 }
 
+namespace {
+
+int level_rank(const std::string& level) {
+    if (level == "debug") return 0;
+    if (level == "info") return 1;
+    if (level == "warn") return 2;
+    return 3;
+}
+
+// The daemon's log: one line per call, from any thread.
+LogSink make_log(const config::Logging& logging, const LineWriter& write) {
+    if (!write) return [](const std::string&, const std::string&) {};
+    std::string level = logging.level;
+    if (const char* env = std::getenv("FRACTA_LOG_LEVEL"); env && *env) level = env;
+    const int threshold = level_rank(level);
+    const bool json = logging.format == "json";
+    auto mu = std::make_shared<std::mutex>();
+    return [=](const std::string& lvl, const std::string& line) {
+        if (level_rank(lvl) < threshold) return;
+        const std::string ts = format_rfc3339(now());
+        std::string out = json ? to_line(Json{{"ts", ts}, {"level", lvl}, {"component", "fracta-cp"}, {"msg", line}})
+                               : ts + " fracta-cp: " + lvl + ": " + line;
+        std::lock_guard<std::mutex> lock(*mu);
+        write(out);
+    };
+}
+
+}  // namespace
+
 Status run(const RunOptions& o) {
-    const LogSink log = o.log ? o.log : [](const std::string&, const std::string&) {};
     FRACTA_TRY_ASSIGN(config, load_for(o.config_file, std::filesystem::current_path().string()));
+    const LogSink log = make_log(config.logging, o.write_log);
     for (const auto& w : config.warnings) log("warn", w);
     if (const char* token = std::getenv("FRACTA_CP_TOKEN"); token && *token) config.control_plane.token = token;
     const std::string listen = o.listen.empty() ? config.control_plane.listen : o.listen;

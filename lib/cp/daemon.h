@@ -15,6 +15,8 @@
 namespace fracta::cp {
 
 using LogSink = std::function<void(const std::string& level, const std::string& line)>;
+// Where finished log lines go (main writes them to stderr).
+using LineWriter = std::function<void(const std::string& line)>;
 
 struct RunOptions {
     std::string config_file;  // empty: FRACTA_CONFIG, else the project's fracta.yaml, else defaults
@@ -22,7 +24,9 @@ struct RunOptions {
     int ready_fd = -1;        // gets "ready <url>\n" once the API answers, then is closed
     int workers = -1;         // -1: runtime.queue.workers; 0: API only (workers run elsewhere)
     std::chrono::milliseconds drain_timeout{30000};
-    LogSink log;
+    // Log lines as logging.format says (text, or JSON objects), filtered by
+    // logging.level or FRACTA_LOG_LEVEL; no writer: no log.
+    LineWriter write_log;
 };
 
 // Serve until SIGTERM or SIGINT (drain, then return success). SIGHUP

@@ -34,6 +34,11 @@ pid_t live_pid(const DaemonFiles& files) {
     if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return 0;
     const pid_t pid = static_cast<pid_t>(std::stol(text));
     if (pid <= 0 || ::kill(pid, 0) != 0) return 0;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat_line;
+    std::getline(stat, stat_line);
+    const size_t paren = stat_line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat_line.size() && stat_line[paren + 2] == 'Z') return 0;  // a zombie
     std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
     std::string argv0;
     std::getline(cmdline, argv0, '\0');
