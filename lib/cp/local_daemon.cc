@@ -28,17 +28,23 @@ std::string read_line(const std::string& path) {
     return line;
 }
 
+// Alive and not a zombie (a daemon that exited but whose parent has not
+// reaped it yet is gone for every purpose here).
+bool alive(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t paren = line.rfind(')');
+    return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
 // The recorded daemon's pid, if that process is alive and is a fracta-cp.
 pid_t live_pid(const DaemonFiles& files) {
     const std::string text = read_line(files.pid);
     if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return 0;
     const pid_t pid = static_cast<pid_t>(std::stol(text));
-    if (pid <= 0 || ::kill(pid, 0) != 0) return 0;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat_line;
-    std::getline(stat, stat_line);
-    const size_t paren = stat_line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat_line.size() && stat_line[paren + 2] == 'Z') return 0;  // a zombie
+    if (!alive(pid)) return 0;
     std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
     std::string argv0;
     std::getline(cmdline, argv0, '\0');
@@ -136,7 +142,7 @@ Result<Json> stop_daemon(const std::string& config_file, milliseconds timeout) {
     ::kill(pid, SIGTERM);
     const auto deadline = Clock::now() + timeout;
     bool killed = false;
-    while (::kill(pid, 0) == 0) {
+    while (alive(pid)) {
         // Our own child (start ran in this process) must be reaped to vanish.
         if (::waitpid(pid, nullptr, WNOHANG) == pid) break;
         if (Clock::now() >= deadline && !killed) {

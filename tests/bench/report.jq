@@ -10,7 +10,8 @@
 # $fleets     [[{build, mode, count, start_s, stop_s}]]
 # $cp_post    [[{store, queued, hwm_kib, post: post_load output, healthz: pooled post_load outputs}]]
 # $cp_spawn   [[{project, agents, p50_ms, p90_ms, p99_ms, min_ms, max_ms}]]
-# $cp_drain   [[{project, agents, completed, failed, stopped, listed_completed, seconds, per_second, hwm_kib, rss_kib}]]
+# $cp_drain   [[{project, agents, completed, failed, stopped, listed_completed, seconds, per_second, hwm_kib, rss_kib,
+#               failed_examples: [{name, reason}]}]]
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -233,6 +234,9 @@ def row: "| " + join(" | ") + " |";
   ($cp_drain_rows[] | ["\(.project) project, sqlite", "\(.completed)/\(.agents)" + (if .failed > 0 then " (\(.failed) Failed)" else "" end),
       (.seconds | fix(1)), (.per_second | fix(1)), (.seconds / .agents * 1000 | ms_of_ms), (.base_ms | ms_of_ms),
       (.hwm_kib | mib), (.rss_kib | mib), goal("VmHWM ≤ \($meta.cp_rss_target_kib | mib), all Completed"), verdict] | row),
+  ($cp_drain_rows[] | select(.failed > 0)
+   | "", "Failed in the \(.project) project: \(.failed) of \(.agents) agents; the first reasons: " +
+     (.failed_examples | map("`\(.name)`: \(.reason | gsub("\n"; " "))") | join("; ")) + "."),
   "",
   "## Method notes",
   "",
