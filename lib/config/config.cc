@@ -116,6 +116,14 @@ public:
         return {};
     }
 
+    Status boolean(const std::string& dotted, bool& out) {
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        if (!v->is_boolean()) return bad(dotted, "must be true or false");
+        out = v->get<bool>();
+        return {};
+    }
+
     const Json* value(const std::string& dotted) const { return find(dotted); }
 
     Status object(const std::string& dotted) {
@@ -155,6 +163,9 @@ Status read_agents(Reader& r, Config& c) {
     FRACTA_TRY(r.string_list("project.allowed_tools", c.allowed_tools));
     FRACTA_TRY(r.string("agents.default_runtime", c.default_runtime));
     FRACTA_TRY(r.one_of("agents.default_mode", c.default_mode, {"batch", "stream"}));
+    FRACTA_TRY(r.boolean("agents.allow_subagents", c.allow_subagents));
+    FRACTA_TRY(r.positive_int("agents.max_depth", c.max_depth));
+    FRACTA_TRY(r.positive_int("agents.max_children", c.max_children));
     FRACTA_TRY(r.object("agents.agent_runtimes"));
     const Json* runtimes = r.value("agents.agent_runtimes");
     if (!runtimes || !runtimes->is_object()) return {};

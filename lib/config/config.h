@@ -60,6 +60,9 @@ struct Config {
     std::string default_runtime = "claude";  // agents.default_runtime
     std::string default_mode = "batch";      // agents.default_mode
     std::map<std::string, AgentRuntime> agent_runtimes;
+    bool allow_subagents = true;  // agents.allow_subagents: agents may spawn agents
+    int max_depth = 3;            // agents.max_depth: parent chain length of a sub-agent
+    int max_children = 5;         // agents.max_children: live children per agent
     Queue queue;
     int max_concurrent = 0;  // reaper.max_concurrent: cap on Running agents (0: none)
     Listener control_plane{"127.0.0.1:9090", "", ""};                       // control_plane_api

@@ -49,6 +49,7 @@ const std::vector<Route>& routes() {
         {"GET", "/api/v1/agents/{task}/watch", watch},
         {"GET", "/api/v1/agents/{task}/wait", wait},
         {"GET", "/api/v1/agents/{task}/inbox", inbox},
+        {"POST", "/api/v1/agents/{task}/intent", intent},
         {"POST", "/api/v1/messages", send_message},
         {"POST", "/api/v1/auth/verify", verify},
     };

@@ -46,6 +46,7 @@ http::Response wait(Context&, const http::Request&);
 http::Response send_message(Context&, const http::Request&);
 http::Response inbox(Context&, const http::Request&);
 http::Response verify(Context&, const http::Request&);
+http::Response intent(Context&, const http::Request&);
 }  // namespace routes_impl
 
 // Shared by the handlers.

@@ -67,6 +67,32 @@ void record_event(store::Store& store, const std::string& type, const std::strin
     (void)events::EventLog(store).append(e);
 }
 
+// A sub-agent (the fractal part): its parent must be a live agent, within
+// agents.max_depth (the chain of parents above the new agent) and
+// agents.max_children (the parent's live children).
+Status check_parent(store::Store& store, const config::Config& config, const std::string& parent) {
+    if (!config.allow_subagents) return usage_error("sub-agents are disabled (agents.allow_subagents: false)");
+    Agents agents(store);
+    int depth = 1;
+    std::string up = parent;
+    for (; !up.empty(); ++depth) {
+        FRACTA_TRY_ASSIGN(a, agents.get(up));
+        if (!a) return usage_error("parent: agent \"" + up + "\" not found");
+        if (up == parent && is_terminal(a->status))
+            return usage_error("parent: agent \"" + parent + "\" has ended (" + a->status + ")");
+        if (depth > config.max_depth)
+            return usage_error("parent: too deep: agents.max_depth is " + std::to_string(config.max_depth));
+        up = a->parent;
+    }
+    FRACTA_TRY_ASSIGN(rows, store.query("SELECT COUNT(*) FROM agents WHERE parent = ? AND status NOT IN "
+                                        "('Completed', 'Failed', 'Stopped')",
+                                        {parent}));
+    if (!rows.empty() && rows[0].integer(0) >= config.max_children)
+        return usage_error("parent: agent \"" + parent + "\" already has " + std::to_string(rows[0].integer(0)) +
+                           " live children (agents.max_children)");
+    return {};
+}
+
 // `say` to a batch agent that has ended: when its runtime can resume the
 // conversation, a follow-up run with the message as its prompt (the agent is
 // Queued again, its worktree and branch kept); otherwise a 409.
@@ -112,6 +138,7 @@ Response spawn(Context& ctx, const Request& req) {
     bool exists = false;
     Status saved = (*store)->transaction([&]() -> Status {
         exists = false;
+        if (!plan->agent.parent.empty()) FRACTA_TRY(check_parent(**store, ctx.settings.config, plan->agent.parent));
         Status inserted = Agents(**store).insert(plan->agent);
         if (!inserted.ok() && inserted.error().message.find("already exists") != std::string::npos) exists = true;
         FRACTA_TRY(inserted);
@@ -332,6 +359,22 @@ Response inbox(Context& ctx, const Request& req) {
     return Response::json(200, {{"messages", out}});
 }
 
+// What the agent says it is doing now (shows in lists), and an event.
+Response intent(Context& ctx, const Request& req) {
+    auto body = json_body(req);
+    if (!body.ok()) return error_response(body.error());
+    if (!body->contains("intent") || !(*body)["intent"].is_string() || (*body)["intent"].get<std::string>().size() > 4096)
+        return Response::error(400, "intent: required (a string of at most 4096 bytes)");
+    Found f = find_agent(ctx, req);
+    if (!f.agent) return f.response;
+    const std::string text = (*body)["intent"].get<std::string>();
+    auto store = ctx.pool.acquire();
+    if (!store.ok()) return error_response(store.error());
+    if (Status set = Agents(**store).set_intent(f.agent->name, text); !set.ok()) return error_response(set.error());
+    record_event(**store, "agent.intent", f.agent->name, text);
+    return Response::json(200, {{"agent", f.agent->name}, {"current_intent", text}});
+}
+
 // For the gateway: does this token belong to this agent, and what may it use?
 // Only hashes are compared (constant time); an ended agent's token is dead.
 Response verify(Context& ctx, const Request& req) {
@@ -348,8 +391,16 @@ Response verify(Context& ctx, const Request& req) {
     if (!agent.ok()) return error_response(agent.error());
     const std::string presented = sha256_hex((*body)["token"].get<std::string>());
     if (!*agent || (*agent)->token_hash.empty() || is_terminal((*agent)->status) ||
-        !constant_time_equal(presented, (*agent)->token_hash))
+        !constant_time_equal(presented, (*agent)->token_hash)) {
+        // A live agent's token used on another agent's endpoint: forbidden,
+        // not unauthenticated (the hash is the lookup key; no secret compared).
+        auto owner = (*store)->query("SELECT name FROM agents WHERE token_hash = ? AND status NOT IN "
+                                     "('Completed', 'Failed', 'Stopped')",
+                                     {presented});
+        if (owner.ok() && !owner->empty() && owner->front().text(0) != task)
+            return Response::error(403, "this token belongs to another agent");
         return Response::error(401, "invalid token");
+    }
     return Response::json(200, {{"task", task}, {"allowed_tools", ctx.settings.config.allowed_tools}});
 }
 

@@ -401,6 +401,37 @@ constexpr const char* kDocument = R"json({
         }
       }
     },
+    "/api/v1/agents/{task}/intent": {
+      "parameters": [{ "$ref": "#/components/parameters/Task" }],
+      "post": {
+        "operationId": "setAgentIntent",
+        "summary": "Record what the agent is doing now (shown as current_intent) and an agent.intent event",
+        "tags": ["agents"],
+        "security": [{ "bearer": [] }],
+        "requestBody": {
+          "required": true,
+          "content": { "application/json": { "schema": {
+            "type": "object", "required": ["intent"],
+            "properties": { "intent": { "type": "string", "maxLength": 4096 } }
+          } } }
+        },
+        "responses": {
+          "200": {
+            "description": "Recorded",
+            "content": { "application/json": { "schema": {
+              "type": "object", "required": ["agent", "current_intent"],
+              "properties": { "agent": { "$ref": "#/components/schemas/TaskName" }, "current_intent": { "type": "string" } }
+            } } }
+          },
+          "400": { "$ref": "#/components/responses/BadRequest" },
+          "401": { "$ref": "#/components/responses/Unauthorized" },
+          "404": { "$ref": "#/components/responses/AgentNotFound" },
+          "413": { "$ref": "#/components/responses/TooLarge" },
+          "500": { "$ref": "#/components/responses/Internal" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
     "/api/v1/messages": {
       "post": {
         "operationId": "sendMessage",
@@ -461,6 +492,7 @@ constexpr const char* kDocument = R"json({
           },
           "400": { "$ref": "#/components/responses/BadRequest" },
           "401": { "description": "Missing or invalid bearer token, or {\"error\":\"invalid token\"}: not this agent's token, or the agent has ended", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+          "403": { "description": "The token belongs to another live agent", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
           "413": { "$ref": "#/components/responses/TooLarge" },
           "500": { "$ref": "#/components/responses/Internal" },
           "503": { "$ref": "#/components/responses/Unavailable" }

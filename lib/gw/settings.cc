@@ -179,12 +179,6 @@ Result<Settings> read_settings(const config::Config& config) {
     }
     if (root.is_object() && root.contains("agents") && root["agents"].is_object()) {
         const Json& agents = root["agents"];
-        if (agents.contains("allow_subagents") && agents["allow_subagents"].is_boolean())
-            s.allow_subagents = agents["allow_subagents"].get<bool>();
-        if (agents.contains("max_depth") && agents["max_depth"].is_number_integer())
-            s.max_depth = agents["max_depth"].get<int>();
-        if (agents.contains("max_children") && agents["max_children"].is_number_integer())
-            s.max_children = agents["max_children"].get<int>();
         if (agents.contains("agent_runtimes") && agents["agent_runtimes"].is_object())
             for (const auto& [name, rt] : agents["agent_runtimes"].items())
                 if (rt.is_object() && rt.contains("tool_policy")) {

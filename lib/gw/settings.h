@@ -1,6 +1,7 @@
 // settings.h — what the gateway reads from fracta.yaml: its backends
-// (`mcp_servers.servers.<id>`), the tool policies, and the agent limits for
-// sub-agents. Bad backend entries are usage errors that name the key.
+// (`mcp_servers.servers.<id>`) and the tool policies. Bad entries are usage
+// errors that name the key. (Sub-agent limits are the control plane's to
+// enforce: it refuses the spawn.)
 #pragma once
 
 #include <chrono>
@@ -39,8 +40,6 @@ struct Settings {
     std::vector<Backend> backends;  // sorted by id
     ToolPolicy global_policy;
     std::map<std::string, ToolPolicy> runtime_policies;  // agents.agent_runtimes.<r>.tool_policy
-    bool allow_subagents = true;
-    int max_depth = 3, max_children = 5;
 };
 
 Result<Settings> read_settings(const config::Config& config);

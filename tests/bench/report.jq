@@ -121,7 +121,7 @@ def row: "| " + join(" | ") + " |";
       or ($meta.pressure_end != "" and ($meta.pressure_end | tonumber) > 25)
    then "- **Busy machine:** other work competed for the CPUs during this run (load above \($meta.nproc) or CPU pressure above 25%), so the heavier commands are penalised more than `/bin/true`: read the ratios as upper bounds"
    else empty end),
-  "- **Commit:** \($meta.commit)" + (if $meta.dirty > 0 then " — the binaries were built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt" else "" end),
+  "- **Commit:** \($meta.commit)" + (if $meta.src_name != "" then " of `\($meta.src_name)`, the source tree the measured binaries were built from" else "" end) + (if $meta.dirty > 0 then " — the binaries were built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt" else "" end),
   "- **fracta-events builds:** " + (if $meta.have_static
       then "static `\($meta.static_name)/bin/fracta-events` (\($meta.static_id)) and dynamic `\($meta.build_name)/bin/fracta-events` (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), both measured, as copies taken at the start of the run"
       else "dynamic `\($meta.build_name)/bin/fracta-events` only (\($meta.dyn_id); \($meta.dyn_libs) shared libraries), as a copy taken at the start of the run: \($meta.static_name)/bin/fracta-events was missing" end),

@@ -106,6 +106,7 @@ body_for() {
   "post /api/v1/agents/{task}/say") echo '{"message":"hello","from":"bats"}' ;;
   "post /api/v1/agents/{task}/events") echo '{"events":[{"type":"bats.ping","message":"hi"}]}' ;;
   "post /api/v1/messages") echo '{"from":"bats","to":"t1","message":"hi"}' ;;
+  "post /api/v1/agents/{task}/intent") echo '{"intent":"testing the API"}' ;;
   "post /api/v1/auth/verify") echo '{"task":"t1","token":"not-the-token"}' ;;
   *) return 1 ;;
   esac

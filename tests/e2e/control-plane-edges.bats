@@ -139,3 +139,43 @@ SH
   run "$FRACTA_SOURCE/tests/fixtures/providers/minimal" is-running slow
   assert_equal "$output" "false" "the session after kill"
 }
+
+@test "sub-agents: parent recorded; max_children and max_depth refuse with a clear error" {
+  cp_project sqlite "agents: {default_runtime: shell, max_children: 1, max_depth: 2}"
+  sed -i '1d' "$P/fracta.yaml"
+  cp_start
+  spawn p1 'exec sleep 30'
+  spawn c1 'exec sleep 30' '{parent: "p1"}'
+  assert_equal "$(agent_field c1 parent)" "p1" "parent"
+  expect_api 400 POST /api/v1/agents '{"task":"c2","contract":"true","parent":"p1"}'
+  assert_json '.error | contains("max_children")' "$API_BODY"
+  spawn g1 'exec sleep 30' '{parent: "c1"}'
+  expect_api 400 POST /api/v1/agents '{"task":"gg","contract":"true","parent":"g1"}'
+  assert_json '.error | contains("max_depth")' "$API_BODY"
+  expect_api 400 POST /api/v1/agents '{"task":"orphan","contract":"true","parent":"nobody"}'
+  assert_json '.error == "parent: agent \"nobody\" not found"' "$API_BODY"
+  expect_api 404 GET /api/v1/agents/c2
+  for t in g1 c1 p1; do expect_api 200 DELETE "/api/v1/agents/$t"; done
+}
+
+@test "gateway tokens: verify answers 200 for the agent, 403 for another agent's, 401 once killed" {
+  cp_project sqlite
+  cp_start
+  spawn a 'echo "$FRACTA_GATEWAY_TOKEN" >token; exec sleep 30'
+  spawn b 'exec sleep 30'
+  wait_for 20 test -s "$P/.worktrees/a/token"
+  local token
+  token=$(<"$P/.worktrees/a/token")
+  [[ ${#token} -ge 32 ]]
+  # only the hash is stored
+  ! sqlite3 "$P/.fracta/state.db" .dump | grep -qF "$token"
+  expect_api 200 POST /api/v1/auth/verify "{\"task\":\"a\",\"token\":\"$token\"}"
+  assert_json '.task == "a"' "$API_BODY"
+  expect_api 403 POST /api/v1/auth/verify "{\"task\":\"b\",\"token\":\"$token\"}"
+  expect_api 401 POST /api/v1/auth/verify '{"task":"a","token":"guess"}'
+  expect_api 200 POST /api/v1/agents/a/intent '{"intent":"writing tests"}'
+  assert_equal "$(agent_field a current_intent)" "writing tests" "intent"
+  expect_api 200 DELETE /api/v1/agents/a
+  expect_api 401 POST /api/v1/auth/verify "{\"task\":\"a\",\"token\":\"$token\"}"
+  expect_api 200 DELETE /api/v1/agents/b
+}

@@ -111,7 +111,6 @@ agents: {max_depth: 2, agent_runtimes: {claude: {tool_policy: {allow_only: ["fra
     CHECK(s->backends[3].headers.at("Authorization") == "Basic dTpw");
     CHECK(s->global_policy.deny == std::vector<std::string>{"fs__write*"});
     CHECK(s->runtime_policies.at("claude").allow_only == std::vector<std::string>{"fracta_*"});
-    CHECK(s->max_depth == 2);
 
     const std::pair<const char*, const char*> bad[] = {
         {"mcp_servers: {servers: {x: {remote: {url: ftp://x}}}}", "mcp_servers.servers.x.remote.url: must be an http"},
