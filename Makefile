@@ -50,7 +50,7 @@ asan:
 	  ctest --output-on-failure --timeout 900 -j $(JOBS)
 
 bench: all static
-	tests/bench/run
+	BENCH_BUILD=$(BUILD) BENCH_BUILD_STATIC=$(BUILD_STATIC) tests/bench/run
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -24,7 +24,9 @@ cli::Command command() {
              {"ready-fd", 0, "N", "run: write \"ready URL\" to descriptor N once serving, then close it"},
              {"drain-timeout", 0, "DUR", "run: on SIGTERM, how long running work may finish (default 30s)"},
              {"workers", 0, "N", "run: worker threads (default runtime.queue.workers; 0: API only)"},
-             {"timeout", 0, "DUR", "start: readiness wait; stop: wait before SIGKILL (default 60s)"}},
+             {"timeout", 0, "DUR", "start: readiness wait; stop: wait before SIGKILL (default 60s)"},
+             {"gateway", 0, "", "run: also run fracta-gw serve (next to fracta-cp) as a supervised child"},
+             {"no-gateway", 0, "", "start: do not run the gateway beside the control plane"}},
             {{"run", "serve in the foreground until SIGTERM (the container entrypoint)"},
              {"start", "start a detached daemon for this project and wait until it is ready"},
              {"stop", "stop this project's daemon (drains first)"},
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
         auto drain = duration_option(*args, "drain-timeout", "30s");
         if (!drain.ok()) return diag::report(drain.error());
         o.drain_timeout = *drain;
+        o.gateway = args->has("gateway");
         Status done = cp::run(o);
         return done.ok() ? 0 : diag::report(done.error().context("run"));
     }
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
         o.config_file = config_file;
         o.listen = args->get("listen");
         o.timeout = *timeout;
+        o.gateway = !args->has("no-gateway");
         o.program = "/proc/self/exe";
         char self[4096];
         if (ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1); n > 0) o.program.assign(self, n);

@@ -401,7 +401,9 @@ Response verify(Context& ctx, const Request& req) {
             return Response::error(403, "this token belongs to another agent");
         return Response::error(401, "invalid token");
     }
-    return Response::json(200, {{"task", task}, {"allowed_tools", ctx.settings.config.allowed_tools}});
+    return Response::json(200, {{"task", task},
+                                {"runtime", (*agent)->runtime},
+                                {"allowed_tools", ctx.settings.config.allowed_tools}});
 }
 
 }  // namespace fracta::cp::routes_impl

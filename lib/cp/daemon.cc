@@ -13,6 +13,7 @@
 
 #include "base/time.h"
 #include "cp/api.h"
+#include "cp/gateway_child.h"
 #include "cp/project.h"
 #include "cp/worker.h"
 #include "store/store.h"
@@ -106,6 +107,21 @@ Status run(const RunOptions& o) {
     workers.start(o.workers >= 0 ? o.workers : ctx.settings.config.queue.workers);
     log("info", "listening on " + url + " (store " + ctx.pool.url().substr(0, ctx.pool.url().find('?')) +
                     ", backend " + ctx.settings.config.backend + ")");
+    std::unique_ptr<GatewayChild> gateway;
+    if (o.gateway) {
+        const std::string program = self_dir() + "/fracta-gw";
+        if (::access(program.c_str(), X_OK) != 0) {
+            log("info", "no fracta-gw next to fracta-cp: no gateway started");
+        } else {
+            std::vector<std::string> argv = {program, "serve"};
+            std::vector<std::string> env = {"FRACTA_CP_URL=" + url};
+            if (!ctx.settings.config.control_plane.token.empty())
+                env.push_back("FRACTA_CP_TOKEN=" + ctx.settings.config.control_plane.token);
+            if (!o.config_file.empty()) env.push_back("FRACTA_CONFIG=" + o.config_file);
+            gateway = std::make_unique<GatewayChild>(argv, env, log);
+            gateway->start();
+        }
+    }
     write_ready(o.ready_fd, url);
 
     for (;;) {
@@ -124,6 +140,7 @@ Status run(const RunOptions& o) {
         log("info", "draining (" + std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctx.draining = true;
         workers.drain(o.drain_timeout);
+        if (gateway) gateway->stop();
         server->stop();
         log("info", "stopped");
         return {};

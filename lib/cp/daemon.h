@@ -24,6 +24,7 @@ struct RunOptions {
     int ready_fd = -1;        // gets "ready <url>\n" once the API answers, then is closed
     int workers = -1;         // -1: runtime.queue.workers; 0: API only (workers run elsewhere)
     std::chrono::milliseconds drain_timeout{30000};
+    bool gateway = false;     // also run `fracta-gw serve` (found next to this binary) as a supervised child
     // Log lines as logging.format says (text, or JSON objects), filtered by
     // logging.level or FRACTA_LOG_LEVEL; no writer: no log.
     LineWriter write_log;
@@ -43,6 +44,7 @@ struct StartOptions {
     std::string listen;  // passed to run
     std::chrono::milliseconds timeout{30000};
     std::string program;  // this binary, to run as `<program> run …`
+    bool gateway = true;  // local mode: run supervises `fracta-gw serve` when it is installed
 };
 // Launch `run` detached (own session, stderr to .fracta/controlplane.log),
 // wait for it to be ready, record its pid and URL. Already running: Failed

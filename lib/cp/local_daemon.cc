@@ -86,6 +86,7 @@ Result<Json> start_daemon(const StartOptions& o) {
     if (!o.config_file.empty()) args.insert(args.end(), {"--config", o.config_file});
     args.insert(args.end(), {"run", "--ready-fd", "3"});
     if (!o.listen.empty()) args.insert(args.end(), {"--listen", o.listen});
+    if (o.gateway) args.push_back("--gateway");
 
     const pid_t child = ::fork();
     if (child < 0) return temporary_error("fork: " + io::errno_text(errno));
@@ -164,6 +165,8 @@ Result<Json> daemon_status(const std::string& config_file) {
     out["healthy"] = answers(e.url, "/healthz", e.token);
     out["ready"] = out["healthy"].get<bool>() && answers(e.url, "/readyz", e.token);
     out["gateway"] = Json();
+    if (pid && !config.gateway.url.empty())
+        out["gateway"] = {{"url", config.gateway.url}, {"healthy", answers(config.gateway.url, "/healthz", "")}};
     return out;
 }
 

@@ -483,9 +483,10 @@ constexpr const char* kDocument = R"json({
           "200": {
             "description": "The token is the agent's, and the agent has not ended",
             "content": { "application/json": { "schema": {
-              "type": "object", "required": ["task", "allowed_tools"],
+              "type": "object", "required": ["task", "runtime", "allowed_tools"],
               "properties": {
                 "task": { "$ref": "#/components/schemas/TaskName" },
+                "runtime": { "type": "string" },
                 "allowed_tools": { "type": "array", "items": { "type": "string" } }
               }
             } } }

@@ -1,11 +1,17 @@
 #include "git/git.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <string_view>
 
+#include "base/sha256.h"
 #include "proc/run.h"
 
 namespace fracta::git {
@@ -125,16 +131,45 @@ bool same_path(const std::string& a, const std::string& b) {
     return ca == cb;
 }
 
-// Changes to one repository are made one at a time within this process.
-std::mutex& repository_lock(const std::string& repo) {
-    static std::mutex registry_mutex;
-    static std::map<std::string, std::mutex> locks;
+std::string repository_key(const std::string& repo) {
     std::error_code ec;
     std::string key = fs::weakly_canonical(absolute_path(repo), ec).string();
-    if (ec) key = absolute_path(repo);
+    return ec ? absolute_path(repo) : key;
+}
+
+std::mutex& process_lock(const std::string& key) {
+    static std::mutex registry_mutex;
+    static std::map<std::string, std::mutex> locks;
     std::lock_guard<std::mutex> hold(registry_mutex);
     return locks[key];
 }
+
+// Changes to one repository are made one at a time: across threads by a
+// mutex, across processes (several providers starting sessions at once) by
+// an flock, because git reads other worktrees' half-written metadata while
+// one is being added ("failed to read .git/worktrees/x/commondir"). The lock
+// file lives in /tmp, keyed by the repository's path, so the repository
+// itself gets no stray file.
+class RepositoryLock {
+public:
+    explicit RepositoryLock(const std::string& repo) : key_(repository_key(repo)), hold_(process_lock(key_)) {
+        const std::string path = "/tmp/fracta-git-" + sha256_hex(key_).substr(0, 16) + ".lock";
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd_ >= 0)
+            while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+            }
+    }
+    ~RepositoryLock() {
+        if (fd_ >= 0) ::close(fd_);  // releases the flock
+    }
+    RepositoryLock(const RepositoryLock&) = delete;
+    RepositoryLock& operator=(const RepositoryLock&) = delete;
+
+private:
+    std::string key_;
+    std::lock_guard<std::mutex> hold_;
+    int fd_ = -1;
+};
 
 Status validate_revision(const std::string& rev) {
     if (rev.empty() || rev[0] == '-') return usage_error("invalid base revision '" + rev + "'");
@@ -265,7 +300,7 @@ Status add_worktree(const std::string& repo, const std::string& dir, const std::
                     const std::string& base) {
     FRACTA_TRY(validate_branch_name(branch));
     const std::string path = absolute_path(dir);
-    std::lock_guard<std::mutex> hold(repository_lock(repo));
+    RepositoryLock hold(repo);
 
     FRACTA_TRY_ASSIGN(trees, list_worktrees(repo));
     bool stale = false;
@@ -294,7 +329,7 @@ Status add_worktree(const std::string& repo, const std::string& dir, const std::
 
 Status remove_worktree(const std::string& repo, const std::string& dir, bool force) {
     const std::string path = absolute_path(dir);
-    std::lock_guard<std::mutex> hold(repository_lock(repo));
+    RepositoryLock hold(repo);
 
     FRACTA_TRY_ASSIGN(trees, list_worktrees(repo));
     bool stale = false;
@@ -318,7 +353,7 @@ Status remove_worktree(const std::string& repo, const std::string& dir, bool for
 
 Status delete_branch(const std::string& repo, const std::string& branch, bool force) {
     FRACTA_TRY(validate_branch_name(branch));
-    std::lock_guard<std::mutex> hold(repository_lock(repo));
+    RepositoryLock hold(repo);
     FRACTA_TRY_ASSIGN(exists, has_branch(repo, branch));
     if (!exists) return {};
     FRACTA_TRY(git_ok(repo, {"branch", force ? "-D" : "-d", branch}));
@@ -327,7 +362,7 @@ Status delete_branch(const std::string& repo, const std::string& branch, bool fo
 
 Result<MergeResult> merge_no_ff(const std::string& repo, const std::string& branch) {
     FRACTA_TRY(validate_branch_name(branch));
-    std::lock_guard<std::mutex> hold(repository_lock(repo));
+    RepositoryLock hold(repo);
 
     const std::string what = "merge " + branch;
     FRACTA_TRY_ASSIGN(into, current_branch(repo));

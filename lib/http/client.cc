@@ -44,6 +44,9 @@ struct Sink {
     bool too_large = false;
     const std::function<bool(std::string_view)>* on_data = nullptr;
     bool stopped = false;  // on_data said stop
+    const RequestExtras* extras = nullptr;
+    CURL* curl = nullptr;
+    bool cancelled = false;  // extras->cancelled said stop
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* cls) {
@@ -68,7 +71,14 @@ size_t on_header(char* data, size_t size, size_t n, void* cls) {
     auto& sink = *static_cast<Sink*>(cls);
     size_t len = size * n;
     std::string_view line(data, len);
-    if (line.rfind("HTTP/", 0) == 0) {
+    if (line == "\r\n" || line == "\n") {  // the end of one header block
+        long status = 0;
+        curl_easy_getinfo(sink.curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && sink.extras && sink.extras->on_head) {
+            sink.response.status = static_cast<int>(status);
+            sink.extras->on_head(sink.response);
+        }
+    } else if (line.rfind("HTTP/", 0) == 0) {
         sink.response.headers.clear();  // a new response (after 100 Continue)
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
         std::string name = lower(trim(line.substr(0, colon)));
@@ -77,6 +87,15 @@ size_t on_header(char* data, size_t size, size_t n, void* cls) {
         if (!fresh) it->second += ", " + value;
     }
     return len;
+}
+
+int on_progress(void* cls, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto& sink = *static_cast<Sink*>(cls);
+    if (sink.extras && sink.extras->cancelled && sink.extras->cancelled()) {
+        sink.cancelled = true;
+        return 1;
+    }
+    return 0;
 }
 
 ErrorKind kind_of(CURLcode code) {
@@ -113,7 +132,8 @@ struct Client::Impl {
 
     Result<ClientResponse> perform(const std::string& method, const std::string& path, const std::string& body,
                                    const std::string& content_type,
-                                   const std::function<bool(std::string_view)>* on_data);
+                                   const std::function<bool(std::string_view)>* on_data,
+                                   const RequestExtras& extras);
 };
 
 Client::Client(std::string base_url, ClientOptions o) : impl_(std::make_unique<Impl>()) {
@@ -133,8 +153,9 @@ const std::string& Client::base_url() const {
 }
 
 Result<ClientResponse> Client::request(const std::string& method, const std::string& path_and_query,
-                                       const std::string& body, const std::string& content_type) {
-    return impl_->perform(method, path_and_query, body, content_type, nullptr);
+                                       const std::string& body, const std::string& content_type,
+                                       const RequestExtras& extras) {
+    return impl_->perform(method, path_and_query, body, content_type, nullptr, extras);
 }
 
 Result<ClientResponse> Client::get(const std::string& path_and_query) {
@@ -147,13 +168,14 @@ Result<ClientResponse> Client::post_json(const std::string& path_and_query, cons
 
 Result<ClientResponse> Client::stream(const std::string& method, const std::string& path_and_query,
                                       const std::function<bool(std::string_view)>& on_data, const std::string& body,
-                                      const std::string& content_type) {
-    return impl_->perform(method, path_and_query, body, content_type, &on_data);
+                                      const std::string& content_type, const RequestExtras& extras) {
+    return impl_->perform(method, path_and_query, body, content_type, &on_data, extras);
 }
 
 Result<ClientResponse> Client::Impl::perform(const std::string& method, const std::string& path,
                                              const std::string& body, const std::string& content_type,
-                                             const std::function<bool(std::string_view)>* on_data) {
+                                             const std::function<bool(std::string_view)>* on_data,
+                                             const RequestExtras& extras) {
     if (!curl) return failure(target(method, path) + ": cannot initialise libcurl");
     std::string url = base + path;
     curl_easy_reset(curl);  // keeps the live connections
@@ -194,6 +216,8 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     bool sends_body = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
     std::string type_header = "Content-Type: " + content_type;
     if (sends_body && !content_type.empty()) headers = curl_slist_append(headers, type_header.c_str());
+    for (const auto& [name, value] : extras.headers)
+        headers = curl_slist_append(headers, (name + ": " + value).c_str());  // curl copies it
     if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
     if (method == "GET" && !sends_body) {
@@ -211,6 +235,13 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     Sink sink;
     sink.max = o.max_response;
     sink.on_data = on_data;
+    sink.extras = &extras;
+    sink.curl = curl;
+    if (extras.cancelled) {
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -225,6 +256,7 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (code == CURLE_WRITE_ERROR && sink.stopped) code = CURLE_OK;
     if (code != CURLE_OK) {
+        if (sink.cancelled) return temporary_error(target(method, path) + ": cancelled");
         if (sink.too_large)
             return failure(target(method, path) + ": response too large (more than " + std::to_string(o.max_response) +
                            " bytes)");

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/json.h"
 #include "base/result.h"
@@ -39,6 +41,19 @@ struct ClientResponse {
     std::string header(const std::string& lower_name, const std::string& fallback = "") const;
 };
 
+// What a request may carry beyond method, path and body (request() and
+// stream() take one; the defaults change nothing).
+struct RequestExtras {
+    std::vector<std::pair<std::string, std::string>> headers;  // extra request headers, sent as given
+    // Called once the final status line and headers are in, before any of
+    // the body (the response it is given has no body yet).
+    std::function<void(const ClientResponse& head)> on_head;
+    // Polled while the transfer runs (at least once a second, also while the
+    // peer is silent); returning true abandons it with a temporary error
+    // "… cancelled". Lets another thread stop a long stream.
+    std::function<bool()> cancelled;
+};
+
 class Client {
 public:
     // "http://127.0.0.1:9090", or "http://localhost" with unix_socket set. A
@@ -53,7 +68,8 @@ public:
     // Any method. A non-empty body (or POST/PUT/PATCH) is sent with
     // `content_type`.
     Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
-                                   const std::string& body = "", const std::string& content_type = "application/json");
+                                   const std::string& body = "", const std::string& content_type = "application/json",
+                                   const RequestExtras& extras = {});
     Result<ClientResponse> get(const std::string& path_and_query);
     Result<ClientResponse> post_json(const std::string& path_and_query, const Json& body);
 
@@ -63,7 +79,8 @@ public:
     // the longest silence tolerated, not a limit on the whole stream.
     Result<ClientResponse> stream(const std::string& method, const std::string& path_and_query,
                                   const std::function<bool(std::string_view data)>& on_data,
-                                  const std::string& body = "", const std::string& content_type = "application/json");
+                                  const std::string& body = "", const std::string& content_type = "application/json",
+                                  const RequestExtras& extras = {});
 
     const std::string& base_url() const;
 

@@ -157,6 +157,21 @@ Response too_large(const ServerOptions& o) {
     return Response::error(413, "request body too large (limit " + std::to_string(o.max_body) + " bytes)");
 }
 
+// Whether the client connected over loopback (or a Unix socket).
+bool peer_is_loopback(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return true;  // Unix sockets carry no address
+    const sockaddr* sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(&a)) return true;
+        return IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127;
+    }
+    return sa->sa_family == AF_UNIX;
+}
+
 // First call for a request: the request line and headers are in. Fill in
 // the Request; answer right away when the request can be refused unread.
 std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, Exchange& ex, const char* method) {
@@ -166,6 +181,7 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
     auto q = uri.find('?');
     req.raw_path = uri.substr(0, q);
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &req.headers);
+    req.peer_loopback = peer_is_loopback(c);
     auto path = percent_decode(req.raw_path);
     if (!path.ok()) return Response::error(400, "malformed URL: " + path.error().message);
     req.path = std::move(*path);

@@ -34,6 +34,7 @@ struct Request {
     std::string body;
     std::map<std::string, std::string> params;  // from the route pattern, e.g. {task}
     std::string raw_path;                       // the path as sent (still percent-encoded)
+    bool peer_loopback = false;                 // the client is on this host (loopback or Unix socket)
 
     std::string header(const std::string& lower_name, const std::string& fallback = "") const;
     std::string query_param(const std::string& name, const std::string& fallback = "") const;

@@ -11,7 +11,7 @@
 # $cp_post    [[{store, queued, hwm_kib, post: post_load output, healthz: pooled post_load outputs}]]
 # $cp_spawn   [[{project, agents, p50_ms, p90_ms, p99_ms, min_ms, max_ms}]]
 # $cp_drain   [[{project, agents, completed, failed, stopped, listed_completed, seconds, per_second, hwm_kib, rss_kib,
-#               failed_examples: [{name, reason}]}]]
+#               quarters_s: [seconds until a quarter, half, … had ended], failed_examples: [{name, reason}]}]]
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -233,7 +233,14 @@ def row: "| " + join(" | ") + " |";
   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ($cp_drain_rows[] | ["\(.project) project, sqlite", "\(.completed)/\(.agents)" + (if .failed > 0 then " (\(.failed) Failed)" else "" end),
       (.seconds | fix(1)), (.per_second | fix(1)), (.seconds / .agents * 1000 | ms_of_ms), (.base_ms | ms_of_ms),
-      (.hwm_kib | mib), (.rss_kib | mib), goal("VmHWM ≤ \($meta.cp_rss_target_kib | mib), all Completed"), verdict] | row),
+      (.hwm_kib | mib), (.rss_kib | mib), goal("VmHWM ≤ \($meta.cp_rss_target_kib | mib), all Completed"),
+      (verdict + (if .met then "" else
+        ([(if .hwm_kib > $meta.cp_rss_target_kib then "RSS over" else "RSS within" end),
+          (if .completed < .agents then "\(.agents - .completed) not Completed" else empty end)] | " (" + join("; ") + ")") end))] | row),
+  "",
+  "How the rate changed (context): " + ($cp_drain_rows | map(. as $d | "\(.project) project, agents/s in each quarter of the drain: " +
+     ([range(0; 4)] | map(($d.quarters_s[.] - (if . == 0 then 0 else $d.quarters_s[. - 1] end)) as $dt
+        | ($d.agents / 4 / $dt) | fix(1)) | join(", ")) + " (a quarter ended at " + ($d.quarters_s | map(fix(1) + " s") | join(", ")) + ")") | join("; ")) + ".",
   ($cp_drain_rows[] | select(.failed > 0)
    | "", "Failed in the \(.project) project: \(.failed) of \(.agents) agents; the first reasons: " +
      (.failed_examples | map("`\(.name)`: \(.reason | gsub("\n"; " "))") | join("; ")) + "."),

@@ -995,3 +995,19 @@ refused() {
 @test "suite: no supervisor or session process of this suite is left" {
   assert_no_session_leaks
 }
+
+@test "git: a dozen sessions started at once in one repository all get their worktrees" {
+  local repo="$BATS_TEST_TMPDIR/repo" i
+  make_repo "$repo"
+  for i in $(seq 12); do
+    (
+      sl start "w$i" <<<"{\"command\":\"true\",\"git\":{\"repo\":\"$repo\"}}" >"$BATS_TEST_TMPDIR/w$i.out" 2>&1
+      echo $? >"$BATS_TEST_TMPDIR/w$i.rc"
+    ) &
+  done
+  wait
+  for i in $(seq 12); do
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/w$i.rc")" 0 "start w$i: $(cat "$BATS_TEST_TMPDIR/w$i.out")"
+  done
+  assert_equal "$(git -C "$repo" worktree list | wc -l)" 13 "worktrees"
+}

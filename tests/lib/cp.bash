@@ -42,14 +42,19 @@ cp_project() {
       echo "runtime:"
     fi
     echo "  queue: {lease_timeout: 3s, start_timeout: 10s}"
-    local line
-    for line in "$@"; do echo "$line"; done
+    local line own_gateway=""
+    for line in "$@"; do
+      echo "$line"
+      [[ $line == gateway:* ]] && own_gateway=1
+    done
+    # a gateway started beside the daemon takes any free port, not 8080
+    [[ -n $own_gateway ]] || echo 'gateway: {listen: "127.0.0.1:0"}'
   } >"$P/fracta.yaml"
   export FRACTA_STATE_DIR="$P/.fracta/sessions"
 }
 
 cp_start() {
-  run --separate-stderr bash -c 'cd "$1" && "$2" start' _ "$P" "$CP"
+  run --separate-stderr bash -c 'cd "$1" && "$2" start --no-gateway' _ "$P" "$CP"
   [[ $status -eq 0 ]] || { fail "fracta-cp start: $status $output $stderr" "$(cat "$P/.fracta/controlplane.log" 2>/dev/null)"; return 1; }
   CP_URL=$(jq -r .url <<<"$output")
   CP_PID=$(jq -r .pid <<<"$output")

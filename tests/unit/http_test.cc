@@ -45,6 +45,13 @@ Client client_for(const Server& s, ClientOptions o = {}) {
     return Client("http://" + s.address(), std::move(o));
 }
 
+// The request's headers as a JSON object.
+Response echo_headers(const Request& r) {
+    Json h = Json::object();
+    for (const auto& [k, v] : r.headers) h[k] = v;
+    return Response::json(200, h);
+}
+
 // Echoes what the server understood of the request.
 Response echo(const Request& r) {
     Json query = Json::object(), params = Json::object();
@@ -709,6 +716,54 @@ TEST_CASE("a streamed response arrives piece by piece", "[http]") {
     CHECK(stopped.status == 200);
     CHECK(pieces == 1);
     CHECK(ok(c.get("/watch")).body == all);
+}
+
+TEST_CASE("client: extra headers; the head before the body; a stop from another thread", "[http]") {
+    ServerOptions o;
+    o.thread_per_connection = true;
+    auto server = serve(
+        [](const Request& r) {
+            if (r.path == "/echo") return echo_headers(r);
+            auto first = std::make_shared<bool>(true);
+            return Response::stream([first](std::string& chunk) {  // a stream that never ends
+                if (!std::exchange(*first, false))
+                    std::this_thread::sleep_for(300ms);  // the heartbeat interval, not synchronisation
+                chunk = ": ping\n\n";
+                return true;
+            });
+        },
+        o);
+    Client c = client_for(*server);
+
+    RequestExtras extras;
+    extras.headers = {{"X-One", "1"}, {"Accept", "text/event-stream"}};
+    int heads = 0;
+    extras.on_head = [&](const ClientResponse& head) {
+        ++heads;
+        CHECK(head.status == 200);
+        CHECK(head.header("content-type") == "application/json");
+        CHECK(head.body.empty());
+    };
+    auto r = ok(c.request("GET", "/echo", "", "application/json", extras));
+    CHECK(heads == 1);
+    auto seen = ok(parse_json(r.body));
+    CHECK(seen["x-one"] == "1");
+    CHECK(seen["accept"] == "text/event-stream");
+
+    std::atomic<bool> stop{false};
+    RequestExtras stoppable;
+    stoppable.cancelled = [&] { return stop.load(); };
+    std::promise<void> streaming;
+    stoppable.on_head = [&](const ClientResponse&) { streaming.set_value(); };
+    auto watcher = std::async(std::launch::async, [&] {
+        return client_for(*server).stream("GET", "/silent", [](std::string_view) { return true; }, "", "", stoppable);
+    });
+    streaming.get_future().wait();
+    stop = true;
+    auto stopped = watcher.get();  // though the server never ends it
+    REQUIRE_FALSE(stopped.ok());
+    CHECK(stopped.error().kind == ErrorKind::Temporary);
+    CHECK_THAT(stopped.error().message, Catch::EndsWith("/silent: cancelled"));
 }
 
 TEST_CASE("stop() ends open streams and returns", "[http]") {

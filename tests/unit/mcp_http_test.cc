@@ -51,7 +51,8 @@ size_t on_header(char* data, size_t size, size_t n, void* cls) {
         std::string name = line.substr(0, colon);
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string value = line.substr(colon + 1);
-        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+            value.pop_back();
         while (!value.empty() && value.front() == ' ') value.erase(0, 1);
         static_cast<Reply*>(cls)->headers[name] = value;
     }
@@ -76,7 +77,6 @@ Reply exchange(const std::string& method, const std::string& url, const std::vec
     Reply reply;
     Sink sink{&reply, std::move(more)};
     CURL* c = curl_easy_init();
-    REQUIRE(c);
     curl_slist* list = nullptr;
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -96,8 +96,13 @@ Reply exchange(const std::string& method, const std::string& url, const std::vec
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(list);
     curl_easy_cleanup(c);
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.more)) FAIL("curl: " << curl_easy_strerror(rc));
     reply.status = static_cast<int>(status);
+    // No FAIL here: readers run on their own threads, where Catch must not be
+    // used. A transport failure shows as status -1 with curl's reason.
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.more)) {
+        reply.status = -1;
+        reply.body = std::string("curl: ") + curl_easy_strerror(rc);
+    }
     return reply;
 }
 
@@ -139,9 +144,8 @@ struct Gateway {
                                                  : std::static_pointer_cast<ToolSource>(tools)};
         };
         for (const char* m : {"GET", "POST", "DELETE", "PUT"})
-            router.add(m, "/agents/{task}/mcp", [this, binding](const http::Request& r) {
-                return endpoint->handle(r, binding(r));
-            });
+            router.add(m, "/agents/{task}/mcp",
+                       [this, binding](const http::Request& r) { return endpoint->handle(r, binding(r)); });
         router.add("GET", "/agents/{task}/sse", [this, binding](const http::Request& r) {
             return endpoint->handle_sse(r, binding(r), "/agents/" + r.params.at("task") + "/messages");
         });
@@ -201,6 +205,38 @@ std::vector<std::string> modern_headers(const std::string& method, const std::st
     return h;
 }
 
+// Reads one GET stream on its own thread; stopped (at the next keep-alive
+// at the latest) and joined however the test ends.
+struct StreamReader {
+    std::mutex mu;
+    std::string body;
+    int status = 0;
+    std::atomic<bool> stop{false};
+    std::thread thread;
+
+    StreamReader(std::string url, std::vector<std::string> headers) {
+        thread = std::thread([this, url = std::move(url), headers = std::move(headers)] {
+            Reply r = exchange("GET", url, headers, "", [this](const std::string& b) {
+                std::lock_guard lock(mu);
+                body = b;
+                return !stop.load();
+            });
+            std::lock_guard lock(mu);
+            status = r.status;
+        });
+    }
+    ~StreamReader() { finish(); }
+    void finish() {
+        stop = true;
+        if (thread.joinable()) thread.join();
+    }
+    std::string text() {
+        std::lock_guard lock(mu);
+        return body;
+    }
+    std::vector<std::string> events(const std::string& kind = "message") { return sse_events(text(), kind); }
+};
+
 // Retry `check` until it holds (state the server updates on its own threads).
 template <class F>
 bool eventually(F check) {
@@ -236,7 +272,8 @@ TEST_CASE("mcp http: POST is refused on bad Accept, Content-Type or JSON", "[mcp
 TEST_CASE("mcp http: a legacy session from initialize to DELETE", "[mcp]") {
     Gateway gw;
     Reply init = gw.post(make_request(Id(1), "initialize",
-                                      {{"protocolVersion", "2025-06-18"}, {"capabilities", Json::object()},
+                                      {{"protocolVersion", "2025-06-18"},
+                                       {"capabilities", Json::object()},
                                        {"clientInfo", {{"name", "t"}, {"version", "1"}}}}));
     REQUIRE(init.status == 200);
     CHECK(init.header("content-type") == "application/json");
@@ -293,7 +330,9 @@ TEST_CASE("mcp http: each agent sees its own tools", "[mcp]") {
     Gateway gw;
     std::string a = gw.open_session("2025-11-25", "t1");
     std::string b = gw.open_session("2025-11-25", "other");
-    CHECK(gw.post(make_request(Id(2), "tools/list"), Gateway::session_headers(a), "t1").json()["result"]["tools"].size() == 6);
+    CHECK(gw.post(make_request(Id(2), "tools/list"), Gateway::session_headers(a), "t1")
+              .json()["result"]["tools"]
+              .size() == 6);
     CHECK(gw.post(make_request(Id(2), "tools/list"), Gateway::session_headers(b), "other")
               .json()["result"]["tools"]
               .size() == 8);
@@ -345,26 +384,20 @@ TEST_CASE("mcp http: the GET stream pushes list_changed, one stream per session"
     h.push_back("Accept: text/event-stream");
     CHECK(exchange("GET", gw.url(), {"Mcp-Session-Id: nope", "Accept: text/event-stream"}).status == 404);
     CHECK(exchange("GET", gw.url(), {"Mcp-Session-Id: " + sid, "Accept: application/json"}).status == 406);
-
-    std::atomic<bool> open{false};
-    Reply stream;
-    std::thread reader([&] {
-        stream = exchange("GET", gw.url(), h, "", [&](const std::string& body) {
-            open = true;
-            return sse_events(body).empty() || body.find(": ping") == std::string::npos;
-        });
-    });
-    REQUIRE(eventually([&] { return open.load(); }));
-    CHECK(exchange("GET", gw.url(), h).status == 409);
-    CHECK(gw.endpoint->notify_tools_changed("someone-else") == 0);
-    CHECK(gw.endpoint->notify_tools_changed("t1") == 1);
-    reader.join();  // stops once it has the event and a keep-alive
-    CHECK(stream.status == 200);
-    CHECK(stream.header("content-type") == "text/event-stream");
-    auto events = sse_events(stream.body);
-    REQUIRE(events.size() == 1);
-    CHECK(Json::parse(events[0])["method"] == "notifications/tools/list_changed");
-
+    {
+        StreamReader stream(gw.url(), h);
+        CHECK(eventually([&] { return stream.text().find(": stream open") != std::string::npos; }));
+        CHECK(exchange("GET", gw.url(), h).status == 409);
+        CHECK(gw.endpoint->notify_tools_changed("someone-else") == 0);
+        CHECK(gw.endpoint->notify_tools_changed("t1") == 1);
+        CHECK(eventually([&] { return stream.events().size() == 1; }));
+        CHECK(eventually([&] { return stream.text().find(": ping") != std::string::npos; }));
+        stream.finish();
+        CHECK(stream.status == 200);
+        auto events = stream.events();
+        REQUIRE(events.size() == 1);
+        CHECK(Json::parse(events[0])["method"] == "notifications/tools/list_changed");
+    }
     // The client left: a new GET stream may open once the server noticed.
     CHECK(eventually([&] {
         Reply again = exchange("GET", gw.url(), h, "", [](const std::string&) { return false; });
@@ -414,11 +447,10 @@ TEST_CASE("mcp http: modern requests need no session and must agree with their h
     encoded.push_back("Mcp-Session-Id: stale");
     CHECK(gw.post(call, encoded).status == 200);
 
-    for (auto headers : {modern_headers("tools/call"), modern_headers("tools/call", "other"),
-                         modern_headers("tools/list", "echo"),
-                         std::vector<std::string>{"Mcp-Method: tools/call", "Mcp-Name: echo"},
-                         std::vector<std::string>{"MCP-Protocol-Version: 2025-11-25", "Mcp-Method: tools/call",
-                                                  "Mcp-Name: echo"}}) {
+    for (auto headers :
+         {modern_headers("tools/call"), modern_headers("tools/call", "other"), modern_headers("tools/list", "echo"),
+          std::vector<std::string>{"Mcp-Method: tools/call", "Mcp-Name: echo"},
+          std::vector<std::string>{"MCP-Protocol-Version: 2025-11-25", "Mcp-Method: tools/call", "Mcp-Name: echo"}}) {
         Reply bad = gw.post(call, headers);
         CHECK(bad.status == 400);
         CHECK(bad.json()["error"]["code"] == kHeaderMismatch);
@@ -459,46 +491,37 @@ TEST_CASE("mcp http: modern requests need no session and must agree with their h
 
 TEST_CASE("mcp http: legacy HTTP+SSE transport round trip", "[mcp]") {
     Gateway gw;
-    std::mutex mu;
-    std::string body;
-    std::atomic<bool> stop{false};
-    std::thread reader([&] {
-        exchange("GET", gw.url("t1", "sse"), {"Accept: text/event-stream"}, "", [&](const std::string& b) {
-            std::lock_guard lock(mu);
-            body = b;
-            return !stop.load();
-        });
-    });
-    auto events = [&](const std::string& kind) {
-        std::lock_guard lock(mu);
-        return sse_events(body, kind);
-    };
-    REQUIRE(eventually([&] { return events("endpoint").size() == 1; }));
-    std::string endpoint = events("endpoint")[0];
+    auto stream =
+        std::make_unique<StreamReader>(gw.url("t1", "sse"), std::vector<std::string>{"Accept: text/event-stream"});
+    REQUIRE(eventually([&] { return stream->events("endpoint").size() == 1; }));
+    std::string endpoint = stream->events("endpoint")[0];
     REQUIRE(endpoint.rfind("/agents/t1/messages?sessionId=", 0) == 0);
     std::string url = gw.base + endpoint;
     CHECK(gw.endpoint->session_count() == 1);
 
     auto post = [&](const Json& m) { return exchange("POST", url, {kJson}, to_line(m)); };
     Reply r = post(make_request(Id(1), "initialize",
-                                {{"protocolVersion", "2024-11-05"}, {"capabilities", Json::object()},
+                                {{"protocolVersion", "2024-11-05"},
+                                 {"capabilities", Json::object()},
                                  {"clientInfo", {{"name", "old"}, {"version", "0"}}}}));
     CHECK(r.status == 202);
     CHECK(post(make_notification("notifications/initialized")).status == 202);
-    CHECK(post(make_request(Id(2), "tools/call",
-                            {{"name", "progress"}, {"_meta", {{"progressToken", "t"}}}}))
-              .status == 202);
-    REQUIRE(eventually([&] { return events("message").size() == 4; }));
-    auto msgs = events("message");
+    CHECK(post(make_request(Id(2), "tools/call", {{"name", "progress"}, {"_meta", {{"progressToken", "t"}}}})).status ==
+          202);
+    REQUIRE(eventually([&] { return stream->events().size() == 4; }));
+    auto msgs = stream->events();
     CHECK(Json::parse(msgs[0])["result"]["protocolVersion"] == "2024-11-05");
     CHECK(Json::parse(msgs[1])["method"] == "notifications/progress");
+    CHECK(Json::parse(msgs[1])["params"].contains("message") == false);  // not in 2024-11-05
     CHECK(Json::parse(msgs[3])["result"]["content"][0]["text"] == "done");
 
     CHECK(gw.endpoint->notify_tools_changed() == 1);
-    REQUIRE(eventually([&] { return events("message").size() == 5; }));
+    CHECK(eventually([&] { return stream->events().size() == 5; }));
 
     // Bad input and unknown sessions; the session is not usable on /mcp.
-    CHECK(exchange("POST", url, {kJson}, "{nope").status == 400);
+    Reply bad = exchange("POST", url, {kJson}, "{nope");
+    CHECK(bad.status == 400);
+    CHECK(bad.json()["error"]["code"] == kParseError);
     CHECK(exchange("POST", url, {"Content-Type: text/plain"}, "{}").status == 415);
     CHECK(exchange("POST", gw.url("t1", "messages?sessionId=zzz"), {kJson}, "{}").status == 404);
     CHECK(exchange("POST", gw.url("t2", endpoint.substr(endpoint.find("messages"))), {kJson}, "{}").status == 404);
@@ -506,10 +529,9 @@ TEST_CASE("mcp http: legacy HTTP+SSE transport round trip", "[mcp]") {
     CHECK(gw.post(make_request(Id(3), "tools/list"), Gateway::session_headers(sid)).status == 404);
 
     // The session ends with its stream.
-    stop = true;
-    CHECK(eventually([&] { return gw.endpoint->notify_tools_changed() == 0; }));
-    reader.join();
+    stream.reset();
     CHECK(eventually([&] { return gw.endpoint->session_count() == 0; }));
+    CHECK(exchange("POST", url, {kJson}, to_line(make_request(Id(4), "ping"))).status == 404);
 }
 
 TEST_CASE("mcp http: the session table is bounded", "[mcp]") {

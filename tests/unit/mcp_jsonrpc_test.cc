@@ -13,7 +13,9 @@ using namespace fracta::mcp;
 
 namespace {
 
-Json j(const char* text) { return Json::parse(text); }
+Json j(const char* text) {
+    return Json::parse(text);
+}
 
 Message must_parse(const char* text) {
     auto m = parse_message(j(text));
@@ -21,7 +23,9 @@ Message must_parse(const char* text) {
     return std::move(m).value();
 }
 
-bool invalid(const char* text) { return !parse_message(j(text)).ok(); }
+bool invalid(const char* text) {
+    return !parse_message(j(text)).ok();
+}
 
 }  // namespace
 
@@ -56,9 +60,9 @@ TEST_CASE("jsonrpc: the three kinds of message", "[mcp]") {
 TEST_CASE("jsonrpc: invalid requests", "[mcp]") {
     CHECK(invalid(R"([])"));
     CHECK(invalid(R"("text")"));
-    CHECK(invalid(R"({"id":1,"method":"ping"})"));                    // no jsonrpc
-    CHECK(invalid(R"({"jsonrpc":"1.0","id":1,"method":"ping"})"));    // wrong version
-    CHECK(invalid(R"({"jsonrpc":2.0,"id":1,"method":"ping"})"));      // not a string
+    CHECK(invalid(R"({"id":1,"method":"ping"})"));                     // no jsonrpc
+    CHECK(invalid(R"({"jsonrpc":"1.0","id":1,"method":"ping"})"));     // wrong version
+    CHECK(invalid(R"({"jsonrpc":2.0,"id":1,"method":"ping"})"));       // not a string
     CHECK(invalid(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"));  // null id on a request
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})"));
     CHECK(invalid(R"({"jsonrpc":"2.0","id":true,"method":"ping"})"));
@@ -66,10 +70,10 @@ TEST_CASE("jsonrpc: invalid requests", "[mcp]") {
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"method":5})"));
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"method":"x","params":"s"})"));
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"method":"x","result":{}})"));
-    CHECK(invalid(R"({"jsonrpc":"2.0","id":1})"));                      // neither
+    CHECK(invalid(R"({"jsonrpc":"2.0","id":1})"));  // neither
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"m"}})"));
-    CHECK(invalid(R"({"jsonrpc":"2.0","result":{}})"));                 // response without id
-    CHECK(invalid(R"({"jsonrpc":"2.0","id":null,"result":{}})"));       // null id only on errors
+    CHECK(invalid(R"({"jsonrpc":"2.0","result":{}})"));            // response without id
+    CHECK(invalid(R"({"jsonrpc":"2.0","id":null,"result":{}})"));  // null id only on errors
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}})"));
     CHECK(invalid(R"({"jsonrpc":"2.0","id":1,"error":{"code":1}})"));
     CHECK(invalid(R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"})"));  // beyond int64
@@ -107,8 +111,8 @@ TEST_CASE("jsonrpc: builders produce the wire form", "[mcp]") {
     CHECK(make_result(Id(4), Json::object()) == j(R"({"jsonrpc":"2.0","id":4,"result":{}})"));
     CHECK(make_error(Id(), kParseError, "bad") ==
           j(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}})"));
-    CHECK(make_error(Id(3), kUnsupportedProtocolVersion, "v", {{"supported", {"2026-07-28"}}})["error"]["data"]
-              ["supported"][0] == "2026-07-28");
+    CHECK(make_error(Id(3), kUnsupportedProtocolVersion, "v",
+                     {{"supported", {"2026-07-28"}}})["error"]["data"]["supported"][0] == "2026-07-28");
 
     // Every kind round-trips through to_json and parse_message.
     for (const Message& m : {Message::request(Id(1), "a", {{"x", 1}}), Message::notification("b"),

@@ -30,7 +30,9 @@ Json call(const Server& s, Session& session, const Json& wire, const Emit& emit 
     return *r;
 }
 
-Json request(int id, const std::string& method, Json params = nullptr) { return make_request(Id(id), method, params); }
+Json request(int id, const std::string& method, Json params = nullptr) {
+    return make_request(Id(id), method, params);
+}
 
 Json initialize(const std::string& version) {
     return request(1, "initialize",
@@ -44,7 +46,9 @@ void handshake(const Server& s, Session& session, const std::string& version = "
     CHECK_FALSE(s.handle(session, to_message(make_notification("notifications/initialized"))));
 }
 
-int error_code(const Json& reply) { return reply.at("error").at("code").get<int>(); }
+int error_code(const Json& reply) {
+    return reply.at("error").at("code").get<int>();
+}
 
 }  // namespace
 
@@ -157,8 +161,7 @@ TEST_CASE("mcp server: tools/call results, tool failures and protocol errors", "
     CHECK(error_code(call(s, session, request(8, "tools/call", {{"name", "echo"}, {"arguments", "x"}}))) ==
           kInvalidParams);
 
-    Json ctx = call(s, session,
-                    request(9, "tools/call", {{"name", "context"}, {"_meta", {{"traceparent", "00-ab"}}}}));
+    Json ctx = call(s, session, request(9, "tools/call", {{"name", "context"}, {"_meta", {{"traceparent", "00-ab"}}}}));
     CHECK(ctx["result"]["structuredContent"]["session"] == session.id());
     CHECK(ctx["result"]["structuredContent"]["version"] == "2025-11-25");
     CHECK(ctx["result"]["structuredContent"]["meta"]["traceparent"] == "00-ab");
@@ -177,7 +180,8 @@ TEST_CASE("mcp server: progress goes out with the request's token, increasing, u
     CHECK(r["result"]["content"][0]["text"] == "done");
     REQUIRE(sent.size() == 2);
     CHECK(sent[0]["method"] == "notifications/progress");
-    CHECK(sent[0]["params"] == Json{{"progressToken", "tok-1"}, {"progress", 1.0}, {"total", 3.0}, {"message", "first"}});
+    CHECK(sent[0]["params"] ==
+          Json{{"progressToken", "tok-1"}, {"progress", 1.0}, {"total", 3.0}, {"message", "first"}});
     CHECK(sent[1]["params"] == Json{{"progressToken", "tok-1"}, {"progress", 2.5}});
 
     tools.late_progress(7, std::nullopt, "after the response");
@@ -203,16 +207,20 @@ TEST_CASE("mcp server: a cancelled call gets no response, others carry on", "[mc
     handshake(s, session);
 
     std::optional<Json> cancelled_reply = Json("unset"), released_reply;
-    std::thread a([&] { cancelled_reply = s.handle(session, to_message(request(7, "tools/call", {{"name", "wait"}}))); });
-    std::thread b([&] { released_reply = s.handle(session, to_message(request(8, "tools/call", {{"name", "wait"}}))); });
+    std::thread a([&] {
+        cancelled_reply = s.handle(session, to_message(request(7, "tools/call", {{"name", "wait"}})));
+    });
+    std::thread b([&] {
+        released_reply = s.handle(session, to_message(request(8, "tools/call", {{"name", "wait"}})));
+    });
     tools.await_started(2);
     CHECK(session.in_flight() == 2);
 
     // Unknown ids and malformed notifications are harmless races.
     CHECK_FALSE(s.handle(session, to_message(make_notification("notifications/cancelled", {{"requestId", 99}}))));
     CHECK_FALSE(s.handle(session, to_message(make_notification("notifications/cancelled", Json::object()))));
-    CHECK_FALSE(s.handle(session, to_message(make_notification("notifications/cancelled",
-                                                               {{"requestId", 7}, {"reason", "user"}}))));
+    CHECK_FALSE(s.handle(
+        session, to_message(make_notification("notifications/cancelled", {{"requestId", 7}, {"reason", "user"}}))));
     a.join();
     CHECK_FALSE(cancelled_reply.has_value());
     CHECK(tools.saw_cancel == 1);

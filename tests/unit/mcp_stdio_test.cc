@@ -30,11 +30,11 @@ struct Pipes {
         for (int fd : {to_server[0], to_server[1], from_server[0], from_server[1]})
             if (fd >= 0) ::close(fd);
     }
-    void send(const std::string& line) {
+    void send_raw(const std::string& line) {
         std::string l = line + "\n";
         REQUIRE(::write(to_server[1], l.data(), l.size()) == static_cast<ssize_t>(l.size()));
     }
-    void send(const Json& message) { send(to_line(message)); }
+    void send(const Json& message) { send_raw(to_line(message)); }
     void close_input() {
         ::close(to_server[1]);
         to_server[1] = -1;
@@ -81,18 +81,19 @@ TEST_CASE("mcp stdio: a whole session over a pipe pair", "[mcp]") {
     Status status = failure("not run");
     std::thread runner([&] { status = server.run(); });
 
-    pipes.send("{broken");
+    pipes.send_raw("{broken");
     Json parse = pipes.message();
     CHECK(parse["error"]["code"] == kParseError);
     CHECK(parse["id"].is_null());
 
     server.notify_tools_changed();  // not initialized yet: nothing goes out
     pipes.send(make_request(Id(1), "initialize",
-                            {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()},
+                            {{"protocolVersion", "2025-11-25"},
+                             {"capabilities", Json::object()},
                              {"clientInfo", {{"name", "cli"}, {"version", "1"}}}}));
     CHECK(pipes.message()["result"]["serverInfo"]["name"] == "stdio-test");
     pipes.send(make_notification("notifications/initialized"));
-    pipes.send("");  // blank lines are skipped
+    pipes.send_raw("");  // blank lines are skipped
     pipes.send(make_request(Id(2), "tools/list"));
     CHECK(pipes.message()["result"]["tools"].size() == 6);
 
@@ -147,7 +148,7 @@ TEST_CASE("mcp stdio: overlong lines and batches", "[mcp]") {
     StdioServer server(core, o);
     std::thread runner([&] { (void)server.run(); });
 
-    pipes.send(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")" + std::string(5000, 'x') + "\"}}");
+    pipes.send_raw(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")" + std::string(5000, 'x') + "\"}}");
     CHECK(pipes.message()["error"]["code"] == kParseError);
     pipes.send(make_request(Id(2), "ping"));  // the stream is back in step
     CHECK(pipes.message()["id"] == 2);

@@ -1,0 +1,104 @@
+#include "gw/run.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/time.h"
+#include "cp/daemon.h"
+#include "cp/project.h"
+#include "front/api.h"
+#include "gw/api_tools.h"
+#include "gw/backends.h"
+#include "gw/gateway.h"
+#include "mcp/stdio_server.h"
+
+namespace fracta::gw {
+namespace {
+
+using Log = std::function<void(const std::string& level, const std::string& line)>;
+
+Log make_log(const std::function<void(const std::string&)>& write) {
+    if (!write) return [](const std::string&, const std::string&) {};
+    return [write](const std::string& level, const std::string& line) {
+        write(format_rfc3339(now()) + " fracta-gw: " + level + ": " + line);
+    };
+}
+
+// The configuration: --config, FRACTA_CONFIG, the project's, or defaults
+// (a gateway in a container needs no project).
+Result<config::Config> load(const std::string& file) {
+    auto c = cp::load_for(file, std::filesystem::current_path().string());
+    if (c.ok() || !file.empty()) return c;
+    config::Config defaults;
+    defaults.root = std::filesystem::current_path().string();
+    return defaults;
+}
+
+}  // namespace
+
+Status serve(const ServeOptions& o) {
+    const Log log = make_log(o.write_log);
+    FRACTA_TRY_ASSIGN(config, load(o.config_file));
+    for (const auto& w : config.warnings) log("warn", w);
+    FRACTA_TRY_ASSIGN(settings, read_settings(config));
+    GatewayOptions g;
+    g.listen = o.listen.empty() ? config.gateway.listen : o.listen;
+    const cp::Endpoint cp_endpoint = cp::resolve_endpoint(config, config.root);
+    g.cp_url = cp_endpoint.url;
+    g.cp_token = cp_endpoint.token;
+    g.allowed_hosts = own_hosts(config, g.listen);
+    g.log = log;
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    Backends backends(settings.backends, log);
+    g.settings = std::move(settings);
+    FRACTA_TRY_ASSIGN(gateway, Gateway::start(std::move(g), &backends));
+    backends.on_tools_changed([&gateway] { gateway->tools_changed(); });
+    backends.start();
+    log("info", "listening on " + gateway->url() + " (control plane " + cp_endpoint.url + ")");
+    if (o.ready_fd >= 0) {
+        std::string line = "ready " + gateway->url() + "\n";
+        (void)!::write(o.ready_fd, line.data(), line.size());
+        ::close(o.ready_fd);
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0 || sig == SIGHUP) continue;
+        log("info", "stopping");
+        gateway->stop();
+        backends.stop();
+        return {};
+    }
+}
+
+Status stdio(const StdioRunOptions& o) {
+    const Log log = make_log(o.write_log);
+    front::ApiSettings settings;
+    settings.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
+    settings.config_file = o.config_file;
+    settings.warn = [&log](std::string_view w) { log("warn", std::string(w)); };
+    FRACTA_TRY_ASSIGN(api, front::Api::open(settings));
+    ApiToolSource tools(host_tools(), [&api](const ApiRequest& r) -> Result<CpAnswer> {
+        FRACTA_TRY_ASSIGN(res, api.send(r.method, r.path, r.body.is_null() ? std::string() : to_line(r.body)));
+        CpAnswer a;
+        a.status = res.status;
+        auto parsed = parse_json(res.body.empty() ? "{}" : res.body);
+        a.body = parsed.ok() ? *parsed : Json::object();
+        return a;
+    });
+    mcp::ServerConfig sc;
+    sc.instructions = "Drive fracta: spawn coding agents in their own worktrees, watch them, talk to them, merge their work.";
+    mcp::Server server(sc, tools);
+    mcp::StdioServer io(server);
+    return io.run();
+}
+
+}  // namespace fracta::gw
