@@ -57,19 +57,10 @@ int print(const Json& j, bool text) {
 int main(int argc, char** argv) {
     diag::set_program("fracta-cp");
     std::signal(SIGPIPE, SIG_IGN);
-    // Options may come before the operation or after it (`fracta-cp run
-    // --listen :0`): take the operation out, then parse everything else.
-    std::vector<std::string> words(argv, argv + argc);
-    auto first = cli::parse(command(), words);
-    if (!first.ok()) return diag::report(first.error());
-    std::string op;
-    if (!first->positional().empty()) {
-        const size_t at = words.size() - first->positional().size();
-        op = words[at];
-        words.erase(words.begin() + static_cast<long>(at));
-    }
-    auto args = cli::parse(command(), words);
-    if (!args.ok()) return diag::report(args.error());
+    auto invocation = cli::parse_operation(command(), std::vector<std::string>(argv, argv + argc));
+    if (!invocation.ok()) return diag::report(invocation.error());
+    const std::string op = invocation->operation;
+    const cli::Args* args = &invocation->args;
     if (args->has("help")) return io::write_stdout(cli::help_text(command())).ok() ? 0 : 1;
     if (args->has("version")) return io::write_stdout(cli::version_text("fracta-cp")).ok() ? 0 : 1;
     const std::string format = args->get("format", "json");

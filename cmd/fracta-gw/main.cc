@@ -34,18 +34,10 @@ void write_log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_st
 int main(int argc, char** argv) {
     diag::set_program("fracta-gw");
     std::signal(SIGPIPE, SIG_IGN);
-    // Options may come before or after the operation.
-    std::vector<std::string> words(argv, argv + argc);
-    auto first = cli::parse(command(), words);
-    if (!first.ok()) return diag::report(first.error());
-    std::string op;
-    if (!first->positional().empty()) {
-        const size_t at = words.size() - first->positional().size();
-        op = words[at];
-        words.erase(words.begin() + static_cast<long>(at));
-    }
-    auto args = cli::parse(command(), words);
-    if (!args.ok()) return diag::report(args.error());
+    auto invocation = cli::parse_operation(command(), std::vector<std::string>(argv, argv + argc));
+    if (!invocation.ok()) return diag::report(invocation.error());
+    const std::string op = invocation->operation;
+    const cli::Args* args = &invocation->args;
     if (args->has("help")) return io::write_stdout(cli::help_text(command())).ok() ? 0 : 1;
     if (args->has("version")) return io::write_stdout(cli::version_text("fracta-gw")).ok() ? 0 : 1;
     if (op.empty()) return diag::report(usage_error("no operation (try --help)"));

@@ -79,6 +79,19 @@ Result<Args> parse(const Command& command, const std::vector<std::string>& words
     return args;
 }
 
+Result<Invocation> parse_operation(const Command& command, std::vector<std::string> words) {
+    FRACTA_TRY_ASSIGN(first, parse(command, words));
+    Invocation inv;
+    if (!first.positional().empty()) {
+        const size_t at = words.size() - first.positional().size();
+        inv.operation = words[at];
+        words.erase(words.begin() + static_cast<long>(at));
+    }
+    FRACTA_TRY_ASSIGN(args, parse(command, words));
+    inv.args = std::move(args);
+    return inv;
+}
+
 std::string help_text(const Command& command) {
     std::string out = "usage: " + command.name + " " + command.synopsis + "\n";
     if (!command.summary.empty()) out += "\n" + command.summary + "\n";

@@ -54,6 +54,15 @@ private:
 // Unknown options and missing values are usage errors naming the option.
 Result<Args> parse(const Command& command, const std::vector<std::string>& words);
 
+// For binaries whose options may come before or after the operation
+// (`fracta-cp run --listen :0`): the first non-option word is the operation
+// ("" when there is none), taken out; every other word is parsed as usual.
+struct Invocation {
+    Args args;
+    std::string operation;
+};
+Result<Invocation> parse_operation(const Command& command, std::vector<std::string> words);
+
 std::string help_text(const Command& command);
 std::string version_text(const std::string& program);
 

@@ -101,7 +101,6 @@ struct Gateway::Impl {
     mcp::Server server;
     mcp::HttpEndpoint endpoint;
     std::unique_ptr<http::Server> http;
-    const Clock::time_point started = Clock::now();
 
     std::mutex stats_mu;
     std::map<std::string, RouteStats> stats;  // by route kind

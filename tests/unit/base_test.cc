@@ -189,3 +189,18 @@ TEST_CASE("sizes use binary and decimal suffixes", "[units]") {
         CHECK_FALSE(parse_size(bad).ok());
     }
 }
+
+TEST_CASE("parse_operation takes options before and after the operation word", "[base]") {
+    cli::Command c{"x", "", "", {{"listen", 0, "ADDR", ""}, {"config", 'c', "FILE", ""}}, {}, ""};
+    auto inv = cli::parse_operation(c, {"x", "-c", "f.yaml", "run", "--listen", ":0"});
+    REQUIRE(inv.ok());
+    CHECK(inv->operation == "run");
+    CHECK(inv->args.get("config") == "f.yaml");
+    CHECK(inv->args.get("listen") == ":0");
+    CHECK(inv->args.positional().empty());
+    auto extra = cli::parse_operation(c, {"x", "run", "stray"});
+    REQUIRE(extra.ok());
+    CHECK(extra->args.positional() == std::vector<std::string>{"stray"});
+    CHECK(cli::parse_operation(c, {"x"})->operation.empty());
+    CHECK_FALSE(cli::parse_operation(c, {"x", "run", "--nope"}).ok());
+}
