@@ -36,11 +36,12 @@ std::string age(const std::string& rfc3339, Timestamp now) {
 }
 
 std::string agent_table(const Json& agents, Timestamp now) {
-    std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "RUNTIME", "MODE", "BRANCH", "AGE"}};
+    std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "RUNTIME", "MODE", "BRANCH", "AGE", "INTENT"}};
     if (agents.is_array())
         for (const Json& a : agents)
             rows.push_back({or_dash(field(a, "name")), or_dash(field(a, "status")), or_dash(field(a, "runtime")),
-                            or_dash(field(a, "mode")), or_dash(field(a, "branch")), age(field(a, "created_at"), now)});
+                            or_dash(field(a, "mode")), or_dash(field(a, "branch")), age(field(a, "created_at"), now),
+                            field(a, "current_intent")});
     std::vector<size_t> width(rows[0].size(), 0);
     for (const auto& row : rows)
         for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
@@ -51,6 +52,7 @@ std::string agent_table(const Json& agents, Timestamp now) {
             line += row[i];
             if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
         }
+        line.erase(line.find_last_not_of(' ') + 1);  // an empty last column leaves no trailing blanks
         out += line + "\n";
     }
     return out;

@@ -436,7 +436,7 @@ json_lines() { jq -cs . <<<"$output"; }
 
   run --separate-stderr fr list --format text
   assert_status 0
-  [[ ${lines[0]} =~ ^NAME\ +STATUS\ +RUNTIME\ +MODE\ +BRANCH\ +AGE$ ]] || fail "header: ${lines[0]}"
+  [[ ${lines[0]} =~ ^NAME\ +STATUS\ +RUNTIME\ +MODE\ +BRANCH\ +AGE\ +INTENT$ ]] || fail "header: ${lines[0]}"
   [[ ${lines[1]} =~ ^t1\ +Completed\ +shell\ +batch\ +feature/t1\ +[0-9]+s$ ]] || fail "row: ${lines[1]}"
   run --separate-stderr fr list --status Running
   assert_status 0

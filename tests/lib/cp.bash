@@ -4,7 +4,8 @@
 #                                       (postgres: a fresh database, or
 #                                       $CP_PG_DSN when set)
 #                                       (shell runtime, a free port, short
-#                                       leases) plus extra YAML lines
+#                                       leases) plus extra YAML lines;
+#                                       $CP_AGENTS adds keys to `agents:`
 #   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
@@ -26,7 +27,7 @@ cp_project() {
   git -C "$P" add base.txt
   git -C "$P" commit -qm base || return 1
   {
-    echo "agents: {default_runtime: shell}"
+    echo "agents: {default_runtime: shell${CP_AGENTS:+, $CP_AGENTS}}"
     echo "control_plane_api: {listen: \"127.0.0.1:0\"}"
     if [[ $kind == postgres ]]; then
       if [[ -n ${CP_PG_DSN:-} ]]; then  # a server of the test's own
