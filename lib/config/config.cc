@@ -205,6 +205,9 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.positive_int("runtime.queue.max_attempts", c.queue.max_attempts));
     FRACTA_TRY(r.duration("runtime.queue.start_timeout", c.queue.start_timeout));
     FRACTA_TRY(r.positive_int("reaper.max_concurrent", c.max_concurrent, true));
+    FRACTA_TRY(r.duration("reaper.interval", c.reaper.interval));
+    FRACTA_TRY(r.duration("reaper.max_age", c.reaper.max_age));
+    FRACTA_TRY(r.duration("reaper.keep_terminal", c.reaper.keep_terminal));
     FRACTA_TRY(r.string("control_plane_api.listen", c.control_plane.listen));
     FRACTA_TRY(r.string("control_plane_api.url", c.control_plane.url));
     FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));

@@ -28,6 +28,13 @@ struct Logging {
     std::string format = "text";  // text | json
 };
 
+// reaper.*: what a reap pass (fracta-reap) cleans up, and how often fracta-cp runs one.
+struct Reaper {
+    Duration interval = std::chrono::seconds(30);
+    Duration max_age = std::chrono::hours(4);         // live agents older than this are stopped
+    Duration keep_terminal = std::chrono::hours(24);  // ended agents are removed after this
+};
+
 // agents.agent_runtimes.<name>: a built-in runtime's settings, or a runtime
 // of the user's own naming built on one (`adapter`).
 struct AgentRuntime {
@@ -64,6 +71,7 @@ struct Config {
     int max_depth = 3;            // agents.max_depth: parent chain length of a sub-agent
     int max_children = 5;         // agents.max_children: live children per agent
     Queue queue;
+    Reaper reaper;
     int max_concurrent = 0;  // reaper.max_concurrent: cap on Running agents (0: none)
     Listener control_plane{"127.0.0.1:9090", "", ""};                       // control_plane_api
     Listener gateway{"127.0.0.1:8080", "http://127.0.0.1:8080", ""};        // gateway (no token)

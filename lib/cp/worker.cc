@@ -7,6 +7,7 @@
 #include "base/sha256.h"
 #include "base/time.h"
 #include "cp/agents.h"
+#include "cp/leases.h"
 #include "git/git.h"
 #include "proc/run.h"
 #include "queue/queue.h"
@@ -356,17 +357,8 @@ void Workers::loop(int index) {
         int64_t due = next_expiry_ms_, now_ms = steady_ms();
         const int64_t every = std::clamp<int64_t>(lease_of(ctx_).count() / 4, 250, 30000);
         if (now_ms >= due && next_expiry_ms_.compare_exchange_strong(due, now_ms + every)) {
-            auto expired = queue.expire_leases();
-            if (expired.ok()) {
-                for (const auto& m : *expired) {
-                    if (m.status != "failed") continue;
-                    Changes c;
-                    c.reason = "lease expired";
-                    c.set_ended = true;
-                    (void)agents.transition(m.task, {status::Queued, status::Running, status::Idle}, status::Failed,
-                                            c, "lease expired");
-                }
-            }
+            if (auto expired = expire_leases(queue, agents); !expired.ok())
+                ctx_.log("warn", worker + ": " + expired.error().message);
         }
         auto claimed = queue.claim(worker, lease_of(ctx_), admit);
         if (!claimed.ok()) {

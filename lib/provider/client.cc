@@ -228,6 +228,12 @@ Status ProviderClient::stop(const std::string& name) const {
     return {};
 }
 
+Status ProviderClient::forget(const std::string& name) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "forget", {name}, "", options_.op_timeout));
+    FRACTA_TRY(answer("forget", o));  // a provider without it (exit 2) keeps nothing to forget
+    return {};
+}
+
 Status ProviderClient::interrupt(const std::string& name) const {
     FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "interrupt", {name}, "", options_.op_timeout));
     FRACTA_TRY(answer("interrupt", o));

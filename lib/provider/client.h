@@ -88,6 +88,7 @@ public:
                           std::chrono::milliseconds budget = std::chrono::seconds(60)) const;
     Status stop(const std::string& name) const;       // idempotent on the provider's side
     Status interrupt(const std::string& name) const;  // Ctrl-C
+    Status forget(const std::string& name) const;     // an ended session's state (fracta's extra op)
     // stdout "true" → true; "false", empty, or exit 2 → false; anything else
     // is a Failed error (never silently false: followers must not stop early).
     Result<bool> is_running(const std::string& name) const;

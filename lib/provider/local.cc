@@ -204,6 +204,7 @@ const cli::Command& local_command() {
          {"status NAME", "the session's state as JSON"},
          {"list PREFIX", "JSON array of the status of every session starting with PREFIX"},
          {"logs NAME [--follow]", "the session's whole output"},
+         {"forget NAME", "remove an ended session's state and log (exit 1 while it runs)"},
          {"supervise NAME -- CMD…", "run CMD under the supervisor in the foreground"}},
         "state: $FRACTA_STATE_DIR, else .fracta/sessions in the nearest project, else\n"
         "$XDG_RUNTIME_DIR/fracta/sessions.\n"
@@ -246,6 +247,14 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
     }
     if (op == "stop") {
         FRACTA_TRY(stop(dir));
+        return 0;
+    }
+    if (op == "forget") {  // an ended session's state and log, for the reaper
+        std::string st = dir.status();
+        if (st == "running" || st == "starting") return failure("session \"" + name + "\" is running: stop it first");
+        std::error_code ec;
+        std::filesystem::remove_all(dir.path(), ec);
+        if (ec) return failure("forget " + name + ": " + ec.message());
         return 0;
     }
     if (op == "is-running") {

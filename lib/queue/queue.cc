@@ -229,6 +229,14 @@ Result<std::vector<Mission>> Queue::expire_leases() {
     return changed;
 }
 
+Result<std::vector<Mission>> Queue::expired_leases() {
+    FRACTA_TRY_ASSIGN(rows, store_.query(std::string("SELECT ") + kColumns +
+                                             " FROM missions WHERE status = 'claimed' AND lease_expires_at <> '' "
+                                             "AND lease_expires_at < ? ORDER BY id",
+                                         {stamp()}));
+    return missions_from_rows(rows);
+}
+
 Result<std::optional<Mission>> Queue::get(int64_t id) {
     FRACTA_TRY_ASSIGN(rows, store_.query(std::string("SELECT ") + kColumns + " FROM missions WHERE id = ?", {id}));
     if (rows.empty()) return std::optional<Mission>();

@@ -98,6 +98,8 @@ public:
     // the missions changed, as they are now.
     Result<std::vector<Mission>> expire_leases();
 
+    // What expire_leases() would change now, changing nothing (a dry run).
+    Result<std::vector<Mission>> expired_leases();
     Result<std::optional<Mission>> get(int64_t id);
     Result<std::vector<Mission>> for_task(const std::string& task);  // oldest first
     // Missions by status, every status present (zero included): for /metrics.

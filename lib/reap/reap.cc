@@ -1,0 +1,282 @@
+#include "reap/reap.h"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "base/time.h"
+#include "cp/agents.h"
+#include "cp/context.h"
+#include "cp/daemon.h"
+#include "cp/leases.h"
+#include "events/log.h"
+#include "git/git.h"
+#include "queue/queue.h"
+#include "reap/leader.h"
+
+namespace fracta::reap {
+namespace {
+
+using cp::Agent;
+namespace status = cp::status;
+
+bool is_live_session(const std::string& state) { return state == "running" || state == "starting"; }
+
+// The time of `ts`, or nullopt when it is empty or unreadable (an unknown
+// age never makes anything old enough to act on).
+std::optional<Timestamp> time_of(const std::string& ts) {
+    if (ts.empty()) return std::nullopt;
+    auto t = parse_rfc3339(ts);
+    if (!t.ok()) return std::nullopt;
+    return *t;
+}
+
+bool older_than(const std::optional<Timestamp>& then, Duration age, Timestamp now) {
+    if (!then) return false;
+    const Duration elapsed = std::chrono::seconds(now.seconds - then->seconds) +
+                             std::chrono::nanoseconds(now.nanos - then->nanos);
+    return elapsed > age;
+}
+
+std::optional<Timestamp> latest(const std::string& a, const std::string& b) {
+    auto x = time_of(a), y = time_of(b);
+    if (!x) return y;
+    if (!y) return x;
+    return std::max(*x, *y);
+}
+
+std::string seconds_text(Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
+}
+
+class Pass {
+public:
+    Pass(const cp::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
+         const Options& options)
+        : settings_(settings), store_(store), provider_(provider), options_(options), queue_(store),
+          agents_(store) {}
+
+    Status run(Report& report);
+
+private:
+    Status snapshot();
+    void leases();
+    void lost_sessions();
+    void orphans();
+    void too_old();
+    void ended();
+
+    // Report `a` if it was done (a dry run reports every plan); record its event.
+    void done(Action a, bool happened = true);
+    void problem(const std::string& task, const std::string& what, const Error& e) {
+        report_->problems.push_back(task + ": " + what + ": " + e.message);
+    }
+    Status remove_agent(const Agent& a);
+
+    const cp::Settings& settings_;
+    store::Store& store_;
+    const provider::ProviderClient& provider_;
+    const Options& options_;
+    queue::Queue queue_;
+    cp::Agents agents_;
+    Report* report_ = nullptr;
+    Timestamp now_ = now();
+    std::map<std::string, Agent> agents_by_name_;
+    std::map<std::string, provider::SessionStatus> sessions_;
+};
+
+void Pass::done(Action a, bool happened) {
+    if (!happened) return;
+    if (!options_.dry_run) {
+        events::Event e;
+        e.type = "reaper." + a.action;
+        e.ts = format_rfc3339(now());
+        e.actor = "reaper";
+        e.subject = a.task;
+        e.message = a.reason;
+        e.payload = to_line(Json{{"category", "reaper"}, {"outcome", a.action}, {"severity", "info"}});
+        if (auto r = events::EventLog(store_).append(e); !r.ok()) problem(a.task, "event", r.error());
+    }
+    report_->actions.push_back(std::move(a));
+}
+
+Status Pass::snapshot() {
+    FRACTA_TRY_ASSIGN(all, agents_.list());
+    for (auto& a : all) agents_by_name_[a.name] = std::move(a);
+    FRACTA_TRY_ASSIGN(listed, provider_.list(""));
+    if (listed) {
+        for (auto& s : *listed) sessions_[s.name] = std::move(s);
+    } else {  // a provider with list-running only: what runs is all we learn
+        FRACTA_TRY_ASSIGN(names, provider_.list_running(""));
+        for (const auto& n : names) sessions_[n] = provider::SessionStatus{n, "running", std::nullopt, "", "", "", ""};
+    }
+    return {};
+}
+
+void Pass::leases() {
+    auto expired = options_.dry_run ? queue_.expired_leases() : cp::expire_leases(queue_, agents_);
+    if (!expired.ok()) {
+        problem("-", "expire leases", expired.error());
+        return;
+    }
+    for (const auto& m : *expired) {
+        // A dry run sees the missions before the change: what it would become.
+        const bool fails = options_.dry_run ? m.attempt >= m.max_attempts : m.status == "failed";
+        const std::string n = "mission " + std::to_string(m.id) + ", attempt " + std::to_string(m.attempt) +
+                              " of " + std::to_string(m.max_attempts);
+        done({fails ? "fail" : "requeue", m.task, "lease expired (" + n + ")"});
+        if (fails && agents_by_name_.count(m.task)) agents_by_name_[m.task].status = status::Failed;
+    }
+}
+
+void Pass::lost_sessions() {
+    for (auto& [name, a] : agents_by_name_) {
+        if ((a.status != status::Running && a.status != status::Idle) || a.provider.empty()) continue;
+        auto s = sessions_.find(name);
+        const std::string state = s == sessions_.end() ? "absent" : s->second.state;
+        if (state != "absent" && state != "lost") continue;
+        if (!older_than(latest(a.heartbeat_at, a.started_at), options_.grace, now_)) continue;
+        const std::string reason = state == "lost" ? "lost: its supervisor died" : "lost: the provider has no session";
+        bool moved = true;
+        if (!options_.dry_run) {
+            if (state == "lost") (void)provider_.stop(name);  // kills what is left of its process group
+            cp::Changes c;
+            c.reason = "lost";
+            c.set_ended = true;
+            auto r = agents_.transition(name, {status::Running, status::Idle}, status::Failed, c, reason);
+            if (!r.ok()) {
+                problem(name, "lost", r.error());
+                continue;
+            }
+            moved = *r;
+        }
+        if (moved) a.status = status::Failed;
+        done({"lost", name, reason}, moved);
+    }
+}
+
+void Pass::orphans() {
+    for (const auto& [name, s] : sessions_) {
+        auto a = agents_by_name_.find(name);
+        const bool has_row = a != agents_by_name_.end();
+        if (has_row && !cp::is_terminal(a->second.status)) continue;
+        // An ended session of an ended agent is the remove step's business.
+        if (has_row && !is_live_session(s.state)) continue;
+        const std::string reason =
+            has_row ? "the agent has ended (" + a->second.status + ")" : "no agent \"" + name + "\"";
+        if (!options_.dry_run) {
+            if (auto st = provider_.stop(name); !st.ok()) {
+                problem(name, "stop", st.error());
+                continue;
+            }
+            if (!has_row)
+                if (auto f = provider_.forget(name); !f.ok()) problem(name, "forget", f.error());
+        }
+        done({"orphan", name, reason});
+    }
+}
+
+void Pass::too_old() {
+    const Duration max_age = settings_.config.reaper.max_age;
+    for (auto& [name, a] : agents_by_name_) {
+        if (a.status != status::Running && a.status != status::Idle) continue;
+        if (!older_than(time_of(a.started_at), max_age, now_)) continue;
+        const std::string reason = "reaped: max_age";
+        bool moved = true;
+        if (!options_.dry_run) {
+            // Stopped first: a worker following the agent sees it ended and lets go.
+            cp::Changes c;
+            c.reason = reason;
+            c.set_ended = true;
+            auto r = agents_.transition(name, {status::Running, status::Idle}, status::Stopped, c, reason);
+            if (!r.ok()) {
+                problem(name, "max_age", r.error());
+                continue;
+            }
+            moved = *r;
+            if (auto st = moved ? provider_.stop(name) : Status{}; !st.ok()) problem(name, "stop", st.error());
+        }
+        if (moved) a.status = status::Stopped;
+        done({"max_age", name, reason + " (started " + a.started_at + ", older than " + seconds_text(max_age) + ")"},
+             moved);
+    }
+}
+
+Status Pass::remove_agent(const Agent& a) {
+    FRACTA_TRY(provider_.stop(a.name));
+    FRACTA_TRY(provider_.forget(a.name));
+    if (!a.workspace.empty() && std::filesystem::exists(a.workspace)) {
+        if (settings_.in_git) {
+            FRACTA_TRY(git::remove_worktree(settings_.root, a.workspace, true));
+        } else if (a.workspace.rfind(settings_.root + "/.fracta/", 0) == 0) {  // only fracta's own folders
+            std::error_code ec;
+            std::filesystem::remove_all(a.workspace, ec);
+            if (ec) return failure("remove " + a.workspace + ": " + ec.message());
+        }
+    }
+    // A merged branch goes; one holding unmerged commits is kept (never lose work).
+    if (settings_.in_git && !a.branch.empty()) (void)git::delete_branch(settings_.root, a.branch, false);
+    return store_.transaction([&]() -> Status {
+        FRACTA_TRY(store_.exec("DELETE FROM missions WHERE task = ? AND status IN ('completed', 'failed', 'cancelled')",
+                               {a.name}));
+        FRACTA_TRY(store_.exec("DELETE FROM messages WHERE to_task = ?", {a.name}));
+        FRACTA_TRY(store_.exec("DELETE FROM cursors WHERE task = ?", {a.name}));
+        return store_.exec("DELETE FROM agents WHERE name = ? AND status IN ('Completed', 'Failed', 'Stopped')",
+                           {a.name});
+    });
+}
+
+void Pass::ended() {
+    const Duration keep = settings_.config.reaper.keep_terminal;
+    for (const auto& [name, a] : agents_by_name_) {
+        if (!cp::is_terminal(a.status)) continue;
+        const std::string& at = a.ended_at.empty() ? a.updated_at : a.ended_at;
+        if (!older_than(time_of(at), keep, now_)) continue;
+        if (!options_.dry_run)
+            if (auto st = remove_agent(a); !st.ok()) {
+                problem(name, "remove", st.error());
+                continue;
+            }
+        done({"remove", name, a.status + " since " + at + ", past keep_terminal (" + seconds_text(keep) + ")"});
+    }
+}
+
+Status Pass::run(Report& report) {
+    report_ = &report;
+    FRACTA_TRY(snapshot());
+    leases();
+    lost_sessions();
+    orphans();
+    too_old();
+    ended();
+    return {};
+}
+
+}  // namespace
+
+Result<Target> open_target(const std::string& config_file) {
+    FRACTA_TRY_ASSIGN(config, cp::load_for(config_file, std::filesystem::current_path().string()));
+    FRACTA_TRY_ASSIGN(settings, cp::make_settings(std::move(config), cp::self_dir()));
+    Target t;
+    t.settings = std::move(settings);
+    FRACTA_TRY_ASSIGN(store, store::open(t.settings.store_url, "fracta-reap"));
+    t.store = std::move(store);
+    t.provider = std::make_unique<provider::ProviderClient>(t.settings.provider_argv, t.settings.provider_env,
+                                                            cp::provider_options(t.settings));
+    return t;
+}
+
+Result<Report> run_pass(const cp::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
+                        const Options& options) {
+    Report report;
+    FRACTA_TRY_ASSIGN(leader, Leadership::take(store, settings.store_url));
+    if (!leader) {
+        report.skipped = true;
+        return report;
+    }
+    Pass pass(settings, store, provider, options);
+    FRACTA_TRY(pass.run(report));
+    return report;
+}
+
+}  // namespace fracta::reap
