@@ -14,6 +14,7 @@
 #include "base/time.h"
 #include "cp/api.h"
 #include "cp/gateway_child.h"
+#include "cp/reaper_child.h"
 #include "cp/project.h"
 #include "cp/worker.h"
 #include "store/store.h"
@@ -122,6 +123,19 @@ Status run(const RunOptions& o) {
             gateway->start();
         }
     }
+    std::unique_ptr<ReaperChild> reaper;
+    if (ctx.workers > 0) {  // an API-only replica leaves reaping to the ones doing the work
+        const std::string program = self_dir() + "/fracta-reap";
+        if (::access(program.c_str(), X_OK) != 0) {
+            log("warn", "no fracta-reap next to fracta-cp: nothing will be reaped");
+        } else {
+            std::vector<std::string> argv = {program, "--once"};
+            if (!o.config_file.empty()) argv.insert(argv.end(), {"--config", std::filesystem::absolute(o.config_file).string()});
+            auto every = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.config.reaper.interval);
+            reaper = std::make_unique<ReaperChild>(argv, ctx.settings.root, every, log);
+            reaper->start();
+        }
+    }
     write_ready(o.ready_fd, url);
 
     for (;;) {
@@ -139,6 +153,7 @@ Status run(const RunOptions& o) {
         }
         log("info", "draining (" + std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctx.draining = true;
+        if (reaper) reaper->stop();
         workers.drain(o.drain_timeout);
         if (gateway) gateway->stop();
         server->stop();

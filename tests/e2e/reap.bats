@@ -12,6 +12,8 @@ setup() {
   require_cmd git jq sqlite3
   REAP="$FRACTA_BIN/fracta-reap"
   SL="$FRACTA_BIN/fracta-spawn-local"
+  # the control plane's own passes stay out of the way of the ones under test
+  QUIET_CP="reaper: {interval: 1h}"
 }
 
 teardown() {
@@ -67,7 +69,7 @@ supervisor_of() { jq -r .supervisor_pid "$P/.fracta/sessions/$1/state.json"; }
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 @test "lease: a claim whose control plane died goes back to the queue; dry run first changes nothing" {
-  cp_project sqlite
+  cp_project sqlite "$QUIET_CP"
   cp_start
   spawn a1 'exec sleep 300' >/dev/null
   wait_for 20 status_is a1 Running
@@ -87,7 +89,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 }
 
 @test "lost: a Running agent whose supervisor was kill -9ed fails with reason lost, its processes gone" {
-  cp_project sqlite
+  cp_project sqlite "$QUIET_CP"
   cp_start
   spawn a1 'exec sleep 300' >/dev/null
   wait_for 20 status_is a1 Running
@@ -106,7 +108,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 }
 
 @test "orphan: a session with no agent row is stopped and forgotten" {
-  cp_project sqlite
+  cp_project sqlite "$QUIET_CP"
   cp_start
   local wd="$BATS_TEST_TMPDIR/stray"
   mkdir -p "$wd"
@@ -125,7 +127,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 }
 
 @test "max_age: an agent running longer than reaper.max_age is stopped" {
-  cp_project sqlite "reaper: {max_age: 2s}"
+  cp_project sqlite "reaper: {max_age: 2s, interval: 1h}"
   cp_start
   spawn a1 'exec sleep 300' >/dev/null
   wait_for 20 status_is a1 Running
@@ -140,7 +142,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 }
 
 @test "keep_terminal: ended agents lose their rows, sessions and worktrees; merged branches go, unmerged work stays" {
-  cp_project sqlite "reaper: {keep_terminal: 1s}"
+  cp_project sqlite "reaper: {keep_terminal: 1s, interval: 1h}"
   cp_start
   spawn done1 'true' >/dev/null
   spawn work1 'echo work >work.txt && git add work.txt && git commit -qm work' >/dev/null
@@ -165,7 +167,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 }
 
 @test "leader: a reaper finding the lock held skips its pass and does nothing" {
-  cp_project sqlite
+  cp_project sqlite "$QUIET_CP"
   cp_start
   local wd="$BATS_TEST_TMPDIR/stray"
   mkdir -p "$wd"
@@ -204,7 +206,7 @@ two_reapers() {
 }
 
 @test "leader: two reapers started at once on sqlite never both act" {
-  cp_project sqlite
+  cp_project sqlite "$QUIET_CP"
   cp_start
   many_strays 12
   two_reapers 12
@@ -213,7 +215,7 @@ two_reapers() {
 
 @test "leader: two reapers started at once on Postgres never both act; a held advisory lock skips" {
   require_cmd psql
-  cp_project postgres
+  cp_project postgres "$QUIET_CP"
   cp_start
   many_strays 12
   two_reapers 12
@@ -228,3 +230,15 @@ two_reapers() {
   assert_equal "$REAP_OUT" '{"action":"skip","task":"","reason":"another reaper holds the lock"}'
   kill "$HOLD_PID" 2>/dev/null
 }
+
+@test "fracta-cp runs a pass every reaper.interval" {
+  cp_project sqlite "reaper: {interval: 1s, keep_terminal: 1s}"
+  cp_start
+  spawn done1 'true' >/dev/null
+  wait_agent done1
+  wait_for 30 agent_gone done1
+  [[ ! -e $P/.worktrees/done1 ]] || fail "worktree left"
+  grep -q 'reaper: {"action":"remove","task":"done1"' "$P/.fracta/controlplane.log" || fail "not logged: $(cp_log)"
+}
+
+agent_gone() { api GET /api/v1/agents/"$1" && [[ $API_STATUS == 404 ]]; }
