@@ -244,6 +244,7 @@ Result<Json> Backends::call(const std::string& exposed, const Json& arguments, c
     }
     mcp::RequestOptions ro;
     ro.timeout = timeout;
+    ro.cancelled = ctx.cancelled;  // the agent's cancellation reaches the backend under the backend-side id
     if (ctx.progress)
         ro.on_progress = [&ctx](const Json& p) {
             std::optional<double> total;

@@ -121,6 +121,25 @@ struct Gateway::Impl {
     }
     ToolPolicy empty_policy;
 
+    // Each agent's view, built once per task and runtime and then shared by
+    // its requests: fracta's tool definitions (their schemas) cost more to
+    // build than a whole proxied call does. A view holds nothing that
+    // changes (the backends' tools are asked for on every list), so sharing
+    // it changes no answer. Bounded like the token cache.
+    std::mutex sources_mu;
+    std::map<std::string, std::shared_ptr<AgentSource>> sources;  // task + "\n" + runtime → view
+
+    std::shared_ptr<AgentSource> source_for(const std::string& task, const std::string& runtime) {
+        const std::string key = task + "\n" + runtime;
+        std::lock_guard<std::mutex> lock(sources_mu);
+        auto it = sources.find(key);
+        if (it != sources.end()) return it->second;
+        if (sources.size() >= 4096) sources.clear();
+        auto view = std::make_shared<AgentSource>(task, o.settings.global_policy, runtime_policy(runtime), cp, proxy);
+        sources.emplace(key, view);
+        return view;
+    }
+
     // Host, Origin, then the agent's token. Returns the refusal, or the
     // binding to serve the request with.
     std::variant<Response, mcp::Binding> admit(const Request& req) {
@@ -136,8 +155,7 @@ struct Gateway::Impl {
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fracta\"");
             return r;
         }
-        auto tools = std::make_shared<AgentSource>(task, o.settings.global_policy, runtime_policy(who->runtime), cp, proxy);
-        return mcp::Binding{task, tools};
+        return mcp::Binding{task, source_for(task, who->runtime)};
     }
 
     Response serve(const std::string& route, const Request& req,
@@ -241,7 +259,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(GatewayOptions options, Proxy* p
     });
     http::ServerOptions so;
     so.thread_per_connection = true;  // SSE streams and long tool calls hold their connection
-    so.max_body = 4 << 20;
+    so.max_body = kMaxJsonInput;  // larger bodies: 413 before they are read
     so.idle_timeout = std::chrono::seconds(120);
     if (g->o.log) so.error_log = [log = g->o.log](const std::string& line) { log("warn", "http: " + line); };
     FRACTA_TRY_ASSIGN(http, http::Server::listen_tcp(g->o.listen, router.handler(), so));

@@ -20,6 +20,7 @@
 #include <set>
 
 #include "base/io.h"
+#include "http/peer.h"
 #include "http/unix_path.h"
 
 namespace fracta::http {
@@ -172,6 +173,19 @@ bool peer_is_loopback(MHD_Connection* c) {
     return sa->sa_family == AF_UNIX;
 }
 
+// The connection whose handler runs on this thread (see http/peer.h).
+thread_local MHD_Connection* t_handling = nullptr;
+
+// Whether the client closed its end: a read would see end of file (or the
+// connection broke). Bytes of a pipelined request mean it is still there.
+bool connection_closed(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info) return false;
+    char byte;
+    ssize_t n = ::recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 // First call for a request: the request line and headers are in. Fill in
 // the Request; answer right away when the request can be refused unread.
 std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, Exchange& ex, const char* method) {
@@ -205,7 +219,11 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
     return std::nullopt;
 }
 
-Response call_handler(const Server::Impl& s, const Request& req) {
+Response call_handler(const Server::Impl& s, MHD_Connection* c, const Request& req) {
+    struct Handling {
+        explicit Handling(MHD_Connection* c) { t_handling = c; }
+        ~Handling() { t_handling = nullptr; }
+    } handling(c);
     try {
         return s.handler(req);
     } catch (const std::exception& e) {
@@ -245,7 +263,7 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     }
     if (ex->answered) return MHD_YES;
     if (ex->too_large) return send_response(c, *ex, too_large(s.opts));
-    return send_response(c, *ex, call_handler(s, ex->req));
+    return send_response(c, *ex, call_handler(s, c, ex->req));
 }
 
 void* on_uri(void*, const char* uri, MHD_Connection*) {
@@ -274,6 +292,16 @@ void on_log(void* cls, const char* fmt, va_list ap) {
         if (ch == '\n') ch = ' ';
     s.opts.error_log(line);
 }
+
+}  // namespace
+
+std::function<bool()> peer_watch() {
+    MHD_Connection* c = t_handling;
+    if (!c) return {};
+    return [c] { return connection_closed(c); };
+}
+
+namespace {
 
 // --- listen sockets ------------------------------------------------------------
 

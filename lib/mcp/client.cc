@@ -146,9 +146,19 @@ Result<Message> Client::exchange(const std::string& method, Json params, const R
         return error(method, sent.error().message, sent.error().kind);
     }
 
+    // The cancel flag belongs to the caller's caller, who cannot wake this
+    // wait: look at it every kCancelPoll (only requests that have one).
+    auto cancel_requested = [&] { return cancellable && o.cancelled && o.cancelled->load(); };
     std::unique_lock lock(mu_);
+    bool cancelled = false;
     while (!p->outcome) {
-        if (p->cv.wait_until(lock, std::min(p->deadline, p->hard_deadline)) == std::cv_status::timeout && !p->outcome &&
+        if (cancel_requested()) {
+            cancelled = true;
+            break;
+        }
+        auto until = std::min(p->deadline, p->hard_deadline);
+        if (cancellable && o.cancelled) until = std::min(until, Clock::now() + kCancelPoll);
+        if (p->cv.wait_until(lock, until) == std::cv_status::timeout && !p->outcome &&
             Clock::now() >= std::min(p->deadline, p->hard_deadline))
             break;
     }
@@ -160,16 +170,19 @@ Result<Message> Client::exchange(const std::string& method, Json params, const R
         if (!outcome.ok()) return error(method, outcome.error().message, outcome.error().kind);
         return outcome;
     }
-    // Out of time: stop waiting, and tell the server to stop working.
+    // Cancelled or out of time: stop waiting, and tell the server to stop
+    // working (it must not answer a cancelled request, and we would drop it).
     forget();
     lock.unlock();
     finish();
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     if (cancellable) {
-        Json why = {{"requestId", id.to_json()}, {"reason", "timed out after " + ms(waited)}};
+        std::string reason = cancelled ? "cancelled by the client" : "timed out after " + ms(waited);
+        Json why = {{"requestId", id.to_json()}, {"reason", reason}};
         (void)transport_->send(make_notification("notifications/cancelled", why));
     }
     transport_->abandon(id);
+    if (cancelled) return error(method, "cancelled after " + ms(waited));
     return error(method, "no answer within " + ms(waited) + (cancellable ? " (cancelled)" : ""));
 }
 

@@ -15,6 +15,7 @@
 // pass it on (request(), call_tool()).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -55,7 +56,15 @@ struct RequestOptions {
     bool progress_extends_timeout = false;   // each progress restarts the timeout...
     std::chrono::milliseconds max_total{0};  // ...up to this much in all (0: no cap)
     Json meta = nullptr;  // more params._meta, passed through (an incoming progressToken is replaced or dropped)
+    // Set to true by another thread (the peer we proxy for gave up): the
+    // request is cancelled at the server (notifications/cancelled with the
+    // id we sent it under) and fails at once with "… cancelled". Seen
+    // within kCancelPoll.
+    std::shared_ptr<std::atomic<bool>> cancelled;
 };
+
+// How often a request waiting for its answer looks at RequestOptions::cancelled.
+inline constexpr std::chrono::milliseconds kCancelPoll{20};
 
 class Client {
 public:

@@ -8,11 +8,13 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/sha256.h"
+#include "http/peer.h"
 
 namespace fracta::mcp {
 
@@ -156,8 +158,9 @@ struct Channel {
     }
 };
 
-// Runs `on_close` once when the last copy of the stream callback is gone
-// (the http::Server frees it when the response ends or the client leaves).
+// Runs `on_close` once: when the client is seen to have left, or else when
+// the last copy of the stream callback is gone (the http::Server frees it
+// when the response ends or the client leaves).
 struct CloseGuard {
     CloseGuard(std::shared_ptr<Channel> c, std::function<void()> f) : ch(std::move(c)), on_close(std::move(f)) {}
     CloseGuard(const CloseGuard&) = delete;
@@ -165,29 +168,51 @@ struct CloseGuard {
 
     std::shared_ptr<Channel> ch;
     std::function<void()> on_close;
-    ~CloseGuard() {
-        {
-            std::lock_guard lock(ch->mu);
-            ch->closed = true;
-        }
-        if (on_close) on_close();
+    std::once_flag once;
+    void fire() {
+        std::call_once(once, [this] {
+            {
+                std::lock_guard lock(ch->mu);
+                ch->closed = true;
+            }
+            if (on_close) on_close();
+        });
     }
+    ~CloseGuard() { fire(); }
 };
 
+// How often a waiting response looks whether its client is still there
+// (http::Request::peer_gone): the delay before a gone client's call is
+// cancelled.
+constexpr std::chrono::milliseconds kPeerPoll{200};
+
 http::Response sse_response(std::shared_ptr<Channel> ch, std::chrono::milliseconds heartbeat,
-                            std::function<void()> on_close, std::string first = "") {
+                            std::function<void()> on_close, std::string first = "",
+                            std::function<bool()> peer_gone = {}) {
     auto guard = std::make_shared<CloseGuard>(ch, std::move(on_close));
-    auto next = [ch, guard, heartbeat, first = std::move(first)](std::string& chunk) mutable -> bool {
+    auto next = [ch, guard, heartbeat, peer_gone = std::move(peer_gone),
+                 first = std::move(first)](std::string& chunk) mutable -> bool {
         if (!first.empty()) {
             chunk = std::move(first);
             first.clear();
             return true;
         }
+        const auto ping_at = Clock::now() + heartbeat;
         std::unique_lock lock(ch->mu);
-        bool woke = ch->cv.wait_for(lock, heartbeat, [&] { return !ch->frames.empty() || ch->ended; });
-        if (!woke) {
-            chunk = ": ping\n\n";
-            return true;
+        for (;;) {
+            auto until = peer_gone ? std::min(ping_at, Clock::now() + kPeerPoll) : ping_at;
+            if (ch->cv.wait_until(lock, until, [&] { return !ch->frames.empty() || ch->ended; })) break;
+            if (peer_gone) {
+                lock.unlock();
+                bool gone = peer_gone();
+                if (gone) guard->fire();  // now, not whenever the server frees this callback
+                lock.lock();
+                if (gone) return false;
+            }
+            if (Clock::now() >= ping_at) {
+                chunk = ": ping\n\n";
+                return true;
+            }
         }
         while (!ch->frames.empty()) {
             chunk += ch->frames.front();
@@ -284,7 +309,8 @@ struct HttpEndpoint::Impl : std::enable_shared_from_this<HttpEndpoint::Impl> {
     std::mutex streams_mu;
     std::unordered_map<Channel*, std::weak_ptr<Channel>> streams;  // every SSE response still open
 
-    http::Response open_stream(std::shared_ptr<Channel> ch, std::function<void()> on_close, std::string first = "") {
+    http::Response open_stream(std::shared_ptr<Channel> ch, std::function<void()> on_close, std::string first = "",
+                               std::function<bool()> peer_gone = {}) {
         ch->max_frames = opts.max_queued_frames;
         {
             std::lock_guard lock(streams_mu);
@@ -299,7 +325,7 @@ struct HttpEndpoint::Impl : std::enable_shared_from_this<HttpEndpoint::Impl> {
             }
             if (on_close) on_close();
         };
-        return sse_response(std::move(ch), opts.heartbeat, std::move(closed), std::move(first));
+        return sse_response(std::move(ch), opts.heartbeat, std::move(closed), std::move(first), std::move(peer_gone));
     }
 
     // -- running messages --
@@ -309,20 +335,58 @@ struct HttpEndpoint::Impl : std::enable_shared_from_this<HttpEndpoint::Impl> {
     }
 
     // Answer one request as an SSE stream, the call running on a worker:
-    // its notifications, then its response, then the end of the body.
-    http::Response stream_reply(std::shared_ptr<Session> session, Message m, const Binding& b, bool close_cancels) {
+    // its notifications, then its response, then the end of the body. With
+    // `close_cancels` (a stateless request, whose stream is its only link to
+    // the client) a client that leaves cancels the call.
+    http::Response stream_reply(std::shared_ptr<Session> session, Message m, const Binding& b, bool close_cancels,
+                                std::function<bool()> peer_gone = {}) {
         auto ch = std::make_shared<Channel>();
         auto self = shared_from_this();
         Binding binding = b;
         std::function<void()> on_close;
         if (close_cancels) on_close = [session] { session->cancel_all(); };
-        http::Response r = open_stream(ch, std::move(on_close));
+        http::Response r = open_stream(ch, std::move(on_close), "", close_cancels ? std::move(peer_gone) : nullptr);
         workers.run([self, session, m = std::move(m), binding, ch] {
             auto reply = self->run(*session, m, binding, [&ch](const Json& n) { ch->push(sse_frame(n)); });
             if (reply) ch->push(sse_frame(*reply));
             ch->end();
         });
         return r;
+    }
+
+    // Answer one stateless request with one JSON body, the call running on a
+    // worker while this thread watches the client: one that leaves (closing
+    // the connection is how a 2026-07-28 client cancels) cancels the call.
+    http::Response watched_reply(std::shared_ptr<Session> session, Message m, const Binding& b,
+                                 const std::function<bool()>& peer_gone) {
+        struct Outcome {
+            std::mutex mu;
+            std::condition_variable cv;
+            bool done = false;
+            std::optional<Json> reply;
+        };
+        auto out = std::make_shared<Outcome>();
+        auto self = shared_from_this();
+        workers.run([self, session, m = std::move(m), binding = b, out] {
+            auto reply = self->run(*session, m, binding);
+            std::lock_guard lock(out->mu);
+            out->reply = std::move(reply);
+            out->done = true;
+            out->cv.notify_all();
+        });
+        std::unique_lock lock(out->mu);
+        while (!out->cv.wait_for(lock, kPeerPoll, [&] { return out->done; })) {
+            if (!peer_gone || !peer_gone()) continue;
+            session->cancel_all();
+            return rpc_reject(499, kRequestTimeout, "Client Closed Request: the call was cancelled");
+        }
+        if (!out->reply) return empty(202);
+        return rpc_status(modern_status(*out->reply), *out->reply);
+    }
+
+    // 2026-07-28 answers a method it does not have with 404.
+    static int modern_status(const Json& reply) {
+        return reply.contains("error") && reply["error"].value("code", 0) == kMethodNotFound ? 404 : 200;
     }
 
     // -- streamable HTTP --
@@ -351,8 +415,24 @@ http::Response HttpEndpoint::Impl::post(const http::Request& r, const Binding& b
                           "Not Acceptable: the client must accept both application/json and text/event-stream");
     if (!is_json_content(r.header("content-type")))
         return rpc_reject(415, kConnectionClosed, "Unsupported Media Type: the body must be application/json");
+    if (r.body.size() > opts.max_body)
+        return rpc_reject(413, kInvalidRequest,
+                          "Payload Too Large: the body exceeds " + std::to_string(opts.max_body) + " bytes");
     auto payload = parse_payload(r.body, opts.max_body);
     if (!payload) return rpc_reject(400, kParseError, "Parse error: " + payload.error().message);
+    if (payload->is_array()) {
+        // Only a 2025-03-26 session takes batches; initialize is never batched,
+        // so a batch without a session, or under a later revision, is refused.
+        std::string header_version = r.header(kHeaderProtocolVersion);
+        if (r.header(kHeaderSessionId).empty())
+            return rpc_reject(400, kInvalidRequest,
+                              "Invalid Request: batches are only accepted in a 2025-03-26 session");
+        if (!header_version.empty() && !batch_allowed(header_version))
+            return rpc_reject(400, kInvalidRequest,
+                              "Invalid Request: batches are not supported in protocol " + header_version);
+    }
+    if (!payload->is_object() && !payload->is_array())
+        return rpc_reject(400, kInvalidRequest, "Invalid Request: a message must be a JSON object");
     if (payload->is_object()) {
         auto m = parse_message(*payload);
         if (!m)
@@ -391,12 +471,11 @@ http::Response HttpEndpoint::Impl::post_modern(const http::Request& r, const Bin
         if (auto bad = mismatch("Mcp-Name", name)) return *bad;
     }
 
-    if (!progress_token(m).is_null()) return stream_reply(session, m, b, /*close_cancels=*/true);
+    if (!progress_token(m).is_null()) return stream_reply(session, m, b, /*close_cancels=*/true, http::peer_watch());
+    if (m.method == "tools/call") return watched_reply(session, m, b, http::peer_watch());
     auto reply = run(*session, m, b);
     if (!reply) return empty(202);
-    int status = 200;
-    if (reply->contains("error") && (*reply)["error"].value("code", 0) == kMethodNotFound) status = 404;
-    return rpc_status(status, *reply);
+    return rpc_status(modern_status(*reply), *reply);
 }
 
 http::Response HttpEndpoint::Impl::post_legacy(const http::Request& r, const Binding& b, const Json& payload) {

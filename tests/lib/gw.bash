@@ -5,7 +5,9 @@
 #                       (server-everything over streamable HTTP) and rec
 #                       (tests/mcp/recording-server.mjs, which records the
 #                       headers it gets), then starts the control plane and
-#                       `fracta-gw serve`; GW_URL
+#                       `fracta-gw serve`; GW_URL. With REC_MESSAGES
+#                       exported first, rec also appends every JSON-RPC
+#                       message it gets (and its `slow` tool's aborts) there
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
 #

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -598,6 +599,102 @@ TEST_CASE("tools/list stops a server that repeats its cursor", "[mcp-client]") {
     auto r = c->list_tools();
     REQUIRE(!r.ok());
     CHECK_THAT(r.error().message, Catch::Contains("repeats cursor page-2"));
+}
+
+// --- cancellation ------------------------------------------------------------------------
+
+namespace {
+
+// A streamable HTTP backend that holds every `hang` call until the client
+// cancels it, and records the ids of those calls and of the cancellations.
+struct CancelServer {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Json> called, cancelled;  // request ids as sent on the wire
+    bool stopping = false;
+    std::unique_ptr<http::Server> server;
+
+    CancelServer() {
+        http::ServerOptions so;
+        so.thread_per_connection = true;  // a held call must not hold up the cancellation
+        server = ok(http::Server::listen_tcp(
+            "127.0.0.1:0", [this](const http::Request& r) { return handle(r); }, so));
+    }
+    ~CancelServer() {
+        {
+            std::lock_guard lock(mu);
+            stopping = true;
+        }
+        cv.notify_all();
+        server->stop();
+    }
+    std::string url() const { return "http://" + server->address() + "/mcp"; }
+
+    http::Response handle(const http::Request& r) {
+        if (r.method == "GET") return http::Response::error(405, "no server-initiated stream");
+        if (r.method == "DELETE") return http::Response::text(200, "");
+        auto body = parse_json(r.body);
+        if (!body.ok()) return http::Response::error(400, "not JSON");
+        auto parsed = parse_message(*body);
+        if (!parsed.ok()) return http::Response::error(400, "not a message");
+        const Message& m = *parsed;
+        if (m.is_notification()) {
+            if (m.method == "notifications/cancelled") {
+                std::lock_guard lock(mu);
+                cancelled.push_back(m.params.value("requestId", Json()));
+                cv.notify_all();
+            }
+            return http::Response::text(202, "");
+        }
+        if (m.method == "initialize")
+            return http::Response::json(200, make_result(m.id, {{"protocolVersion", "2025-06-18"},
+                                                                {"capabilities", {{"tools", Json::object()}}},
+                                                                {"serverInfo", {{"name", "held"}, {"version", "1"}}}}));
+        if (m.method == "tools/call" && m.params["name"] == "hang") {
+            std::unique_lock lock(mu);
+            called.push_back(m.id.to_json());
+            cv.notify_all();
+            cv.wait_for(lock, kPatience, [&] {
+                return stopping || std::find(cancelled.begin(), cancelled.end(), m.id.to_json()) != cancelled.end();
+            });
+        }
+        return http::Response::json(
+            200, make_result(m.id, {{"content", Json::array({{{"type", "text"}, {"text", "ok"}}})}}));
+    }
+    bool wait_for(const std::vector<Json>& list, size_t n) {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, kPatience, [&] { return list.size() >= n; });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a request its caller cancels is cancelled at the server under the id it went out with", "[mcp-client]") {
+    CancelServer server;
+    auto c = connected(ok(HttpTransport::create(http_to(server.url()))), named("held"));
+    RequestOptions o;
+    o.cancelled = std::make_shared<std::atomic<bool>>(false);
+    std::thread canceller([&] {
+        if (server.wait_for(server.called, 1)) o.cancelled->store(true);
+    });
+    auto start = Clock::now();
+    auto r = c->call_tool("hang", Json::object(), o);
+    auto waited = Clock::now() - start;
+    canceller.join();
+    REQUIRE(!r.ok());
+    CHECK(r.error().kind == ErrorKind::Temporary);
+    CHECK_THAT(r.error().message, Catch::StartsWith("backend held: tools/call: cancelled after"));
+    CHECK(waited < 5s);  // at once, not at the 30 s timeout
+    REQUIRE(server.wait_for(server.cancelled, 1));
+    {
+        std::lock_guard lock(server.mu);
+        CHECK(server.cancelled[0] == server.called[0]);
+    }
+    // A flag that stays false changes nothing; the connection goes on.
+    RequestOptions calm;
+    calm.cancelled = std::make_shared<std::atomic<bool>>(false);
+    CHECK(text_of(ok(c->call_tool("other", Json::object(), calm))) == "ok");
+    CHECK(c->alive());
 }
 
 // --- legacy HTTP+SSE ----------------------------------------------------------------------

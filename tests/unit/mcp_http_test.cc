@@ -5,6 +5,9 @@
 // bound to their scope, and the bounded session table. Requests go out
 // through libcurl directly, to set any header.
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -374,6 +377,81 @@ TEST_CASE("mcp http: a cancelled call's POST ends without a response", "[mcp]") 
     CHECK(waited.status == 202);
     CHECK(waited.body.empty());
     CHECK(gw.tools->saw_cancel == 1);
+}
+
+namespace {
+
+// Send one raw HTTP POST to `port`, and once `sent` returns (the call is
+// running) hang up without reading the answer: a client that gave up.
+void post_and_hang_up(int port, const std::string& path, const std::vector<std::string>& headers,
+                      const std::string& body, const std::function<void()>& sent) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    std::string req =
+        "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    for (const auto& h : headers) req += h + "\r\n";
+    req += "\r\n" + body;
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+    sent();
+    ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("mcp http: a stateless call whose client hangs up is cancelled (JSON and SSE answers)", "[mcp]") {
+    Gateway gw;
+    Json call = modern_request(1, "tools/call", {{"name", "wait"}});
+    auto headers = modern_headers("tools/call", "wait");
+    headers.push_back(kAccept);
+    headers.push_back(kJson);
+    post_and_hang_up(gw.http->port(), "/agents/t1/mcp", headers, to_line(call), [&] { gw.tools->await_started(1); });
+    CHECK(eventually([&] { return gw.tools->saw_cancel == 1; }));
+
+    // With a progress token the answer is an SSE stream: closing it cancels too.
+    Json streamed = call;
+    streamed["params"]["_meta"]["progressToken"] = "p";
+    post_and_hang_up(gw.http->port(), "/agents/t1/mcp", headers, to_line(streamed),
+                     [&] { gw.tools->await_started(2); });
+    CHECK(eventually([&] { return gw.tools->saw_cancel == 2; }));
+
+    // A client that stays gets its answer.
+    std::thread releaser([&] {
+        gw.tools->await_started(3);
+        gw.tools->release();
+    });
+    Reply r = gw.post(call, modern_headers("tools/call", "wait"));
+    releaser.join();
+    CHECK(r.status == 200);
+    CHECK(r.json()["result"]["content"][0]["text"] == "released");
+    CHECK(gw.tools->saw_cancel == 2);
+}
+
+TEST_CASE("mcp http: oversized bodies, non-object payloads and sessionless batches", "[mcp]") {
+    HttpEndpointOptions o;
+    o.max_body = 1000;
+    Gateway gw(o);
+    Json big = make_request(Id(1), "ping", {{"pad", std::string(2000, 'x')}});
+    Reply r = gw.post(big);
+    CHECK(r.status == 413);
+    for (const char* payload : {"\"a string\"", "42", "null"}) {
+        r = exchange("POST", gw.url(), {kAccept, kJson}, payload);
+        CHECK(r.status == 400);
+        CHECK(r.json()["error"]["code"] == kInvalidRequest);
+    }
+    Json batch = Json::array({make_request(Id(1), "ping")});
+    r = gw.post(batch);
+    CHECK(r.status == 400);
+    CHECK(r.json()["error"]["code"] == kInvalidRequest);
+    r = gw.post(batch, {"MCP-Protocol-Version: 2026-07-28"});
+    CHECK(r.status == 400);
+    CHECK(r.json()["error"]["code"] == kInvalidRequest);
+    // the endpoint still answers
+    CHECK(gw.post(modern_request(2, "server/discover"), modern_headers("server/discover")).status == 200);
 }
 
 TEST_CASE("mcp http: the GET stream pushes list_changed, one stream per session", "[mcp]") {
