@@ -1,0 +1,257 @@
+#include "k8s/objects.h"
+
+#include <set>
+
+namespace fracta::k8s {
+namespace {
+
+// Our own volumes; a user's extra volume may not take these names.
+constexpr const char* kFilesVolume = "fracta-files";
+constexpr const char* kTmpVolume = "fracta-tmp";
+constexpr const char* kHomeVolume = "fracta-home";
+constexpr const char* kWorkspaceVolume = "fracta-workspace";
+
+Status check_labels(const std::map<std::string, std::string>& labels) {
+    for (const auto& [k, v] : labels) {
+        if (!valid_qualified_key(k)) return usage_error("kubernetes.labels: invalid label key \"" + k + "\"");
+        if (!valid_label_value(v))
+            return usage_error("kubernetes.labels." + k + ": invalid label value \"" + v +
+                               "\" (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)");
+    }
+    return {};
+}
+
+Status check_annotations(const std::map<std::string, std::string>& annotations) {
+    for (const auto& [k, v] : annotations)
+        if (!valid_qualified_key(k)) return usage_error("kubernetes.annotations: invalid annotation key \"" + k + "\"");
+    return {};
+}
+
+// Secret keys are [-._a-zA-Z0-9]+; an environment variable holding a
+// secret must also be a name a shell can export.
+bool valid_secret_env_name(const std::string& name) {
+    if (name.empty() || name.size() > 253 || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+}
+
+Status check_env(const provider::StartRequest& r) {
+    for (const auto& [k, v] : r.env) {
+        if (k.empty() || k.find('=') != std::string::npos)
+            return usage_error("env: invalid variable name \"" + k + "\"");
+        if (k == kSupervisorTokenKey) return usage_error(std::string("env: ") + kSupervisorTokenKey + " is reserved");
+    }
+    for (const auto& [k, v] : r.secret_env) {
+        if (!valid_secret_env_name(k))
+            return usage_error("secret_env: invalid variable name \"" + k + "\" (use letters, digits and '_')");
+        if (k == kSupervisorTokenKey)
+            return usage_error(std::string("secret_env: ") + kSupervisorTokenKey + " is reserved");
+    }
+    return {};
+}
+
+Json metadata(const std::string& name, const std::string& ns, const ObjectNames& names, const std::string& mode,
+              const ObjectSettings& s) {
+    Json labels = Json::object();
+    for (const auto& [k, v] : s.labels) labels[k] = v;
+    for (const auto& [k, v] : session_labels(names, mode)) labels[k] = v;  // ours win
+    Json annotations = Json::object();
+    for (const auto& [k, v] : s.annotations) annotations[k] = v;
+    annotations["fracta/session-name"] = names.raw;
+    return {{"name", name}, {"namespace", ns}, {"labels", labels}, {"annotations", annotations}};
+}
+
+std::vector<std::string> agent_command(const SessionInput& in) {
+    const provider::StartRequest& r = in.request;
+    std::vector<std::string> argv = {"fracta-spawn-local", "supervise",    in.name,  "--foreground",
+                                     "--control",          kControlListen, "--mode", r.mode,
+                                     "--files-from",       kFilesDir,      "--"};
+    if (r.command.empty())
+        argv.push_back(r.mode == "stream" ? "/bin/sh" : "true");
+    else
+        argv.insert(argv.end(), {"/bin/sh", "-c", r.command});
+    return argv;
+}
+
+// Plain variables by value, secret ones (and the control token) by
+// reference into the Secret: a secret value never appears in the pod spec.
+Json agent_env(const provider::StartRequest& r, const ObjectNames& names) {
+    std::map<std::string, std::string> plain = {{"HOME", kHomeDir}};
+    for (const auto& [k, v] : r.env) plain[k] = v;
+    Json env = Json::array();
+    for (const auto& [k, v] : plain)
+        if (!r.secret_env.count(k)) env.push_back({{"name", k}, {"value", v}});
+    auto from_secret = [&](const std::string& key) {
+        env.push_back({{"name", key}, {"valueFrom", {{"secretKeyRef", {{"name", names.secret}, {"key", key}}}}}});
+    };
+    for (const auto& [k, v] : r.secret_env) from_secret(k);
+    from_secret(kSupervisorTokenKey);
+    return env;
+}
+
+Json restricted_container_security() {
+    return {{"allowPrivilegeEscalation", false},
+            {"capabilities", {{"drop", Json::array({"ALL"})}}},
+            {"privileged", false},
+            {"readOnlyRootFilesystem", true},
+            {"runAsNonRoot", true},
+            {"runAsUser", kAgentUid},
+            {"runAsGroup", kAgentUid},
+            {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
+Result<Json> pod_spec(const SessionInput& in, const ObjectNames& names, const ObjectSettings& s) {
+    const std::string workdir = std::string(kWorkspaceRoot) + "/" + names.raw;
+    Json mounts = Json::array({
+        {{"name", kFilesVolume}, {"mountPath", kFilesDir}, {"readOnly", true}},
+        {{"name", kTmpVolume}, {"mountPath", "/tmp"}},
+        {{"name", kHomeVolume}, {"mountPath", kHomeDir}},
+        // The emptyDir is mounted at the workdir itself: a directory the
+        // runtime had to create inside it would belong to root.
+        {{"name", kWorkspaceVolume}, {"mountPath", workdir}},
+    });
+    for (const Json& m : s.extra_volume_mounts) mounts.push_back(m);
+    Json volumes = Json::array({
+        {{"name", kFilesVolume}, {"configMap", {{"name", names.config_map}, {"defaultMode", 0444}}}},
+        {{"name", kTmpVolume}, {"emptyDir", Json::object()}},
+        {{"name", kHomeVolume}, {"emptyDir", Json::object()}},
+        {{"name", kWorkspaceVolume}, {"emptyDir", Json::object()}},
+    });
+    std::set<std::string> ours = {kFilesVolume, kTmpVolume, kHomeVolume, kWorkspaceVolume};
+    for (const Json& v : s.extra_volumes) {
+        auto n = v.find("name");
+        if (n == v.end() || !n->is_string() || n->get<std::string>().empty())
+            return usage_error("kubernetes.extra_volumes: every volume needs a name");
+        if (ours.count(n->get<std::string>()))
+            return usage_error("kubernetes.extra_volumes: the volume name \"" + n->get<std::string>() +
+                               "\" is fracta's own");
+        volumes.push_back(v);
+    }
+
+    Json container = {
+        {"name", "agent"},
+        {"image", s.image},
+        {"imagePullPolicy", s.image_pull_policy},
+        {"command", agent_command(in)},
+        {"workingDir", workdir},
+        {"env", agent_env(in.request, names)},
+        {"ports", Json::array({{{"name", "control"}, {"containerPort", kControlPort}, {"protocol", "TCP"}}})},
+        {"resources", s.resources},
+        {"securityContext", restricted_container_security()},
+        {"volumeMounts", mounts}};
+
+    Json spec = {{"restartPolicy", "Never"}, {"enableServiceLinks", false}};
+    if (s.service_account.empty())
+        spec["automountServiceAccountToken"] = false;
+    else
+        spec["serviceAccountName"] = s.service_account;
+    spec["securityContext"] = {{"runAsNonRoot", true},
+                               {"runAsUser", kAgentUid},
+                               {"runAsGroup", kAgentUid},
+                               {"fsGroup", kAgentUid},
+                               {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+    if (!s.node_selector.empty()) {
+        Json sel = Json::object();
+        for (const auto& [k, v] : s.node_selector) sel[k] = v;
+        spec["nodeSelector"] = sel;
+    }
+    if (!s.tolerations.empty()) spec["tolerations"] = s.tolerations;
+    spec["containers"] = Json::array({container});
+    spec["volumes"] = volumes;
+    return spec;
+}
+
+Result<Json> config_map(const SessionInput& in, const ObjectNames& names, const ObjectSettings& s) {
+    Json data = Json::object();
+    size_t total = 0;
+    for (const auto& [path, content] : in.request.workspace_files) {
+        FRACTA_TRY_ASSIGN(key, encode_file_key(path));
+        data[key] = content;
+        total += key.size() + content.size();
+    }
+    if (total > kMaxConfigMapBytes - 64 * 1024)  // leave room for the metadata
+        return usage_error("workspace_files: " + std::to_string(total) +
+                           " bytes do not fit in a ConfigMap (at most 960 KiB)");
+    Json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}};
+    cm["metadata"] = metadata(names.config_map, s.namespace_name, names, in.request.mode, s);
+    cm["immutable"] = true;
+    cm["data"] = data;
+    return cm;
+}
+
+Json secret(const SessionInput& in, const ObjectNames& names, const ObjectSettings& s) {
+    Json data = Json::object();
+    for (const auto& [k, v] : in.request.secret_env) data[k] = base64_encode(v);
+    data[kSupervisorTokenKey] = base64_encode(in.control_token);
+    Json sec = {{"apiVersion", "v1"}, {"kind", "Secret"}};
+    sec["metadata"] = metadata(names.secret, s.namespace_name, names, in.request.mode, s);
+    sec["type"] = "Opaque";
+    sec["immutable"] = true;
+    sec["data"] = data;
+    return sec;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> session_labels(const ObjectNames& names, const std::string& mode) {
+    return {{"app.kubernetes.io/name", "fracta"},       {"app.kubernetes.io/component", "agent"},
+            {"app.kubernetes.io/managed-by", "fracta"}, {"app", "fracta"},
+            {"fracta-agent-id", names.label},           {"fracta/mode", mode}};
+}
+
+Result<SessionObjects> build_session_objects(const SessionInput& in) {
+    FRACTA_TRY_ASSIGN(names, object_names(in.name));
+    const provider::StartRequest& r = in.request;
+    if (r.mode != "batch" && r.mode != "stream") return usage_error("\"mode\" must be batch or stream");
+    if (in.control_token.empty()) return failure("no control token for the session supervisor");
+    FRACTA_TRY_ASSIGN(s, merge_session_overrides(in.settings, r.kubernetes));
+    FRACTA_TRY(check_labels(s.labels));
+    FRACTA_TRY(check_annotations(s.annotations));
+    FRACTA_TRY(check_env(r));
+
+    SessionObjects out;
+    out.names = names;
+    out.mode = r.mode;
+    FRACTA_TRY_ASSIGN(spec, pod_spec(in, names, s));
+    if (r.mode == "batch") {
+        Json job = {{"apiVersion", "batch/v1"}, {"kind", "Job"}};
+        job["metadata"] = metadata(names.job, s.namespace_name, names, r.mode, s);
+        Json js = {{"backoffLimit", 0}, {"ttlSecondsAfterFinished", s.job_ttl_seconds}};
+        if (s.max_age_seconds > 0) js["activeDeadlineSeconds"] = s.max_age_seconds;
+        Json tmeta = metadata(names.job, s.namespace_name, names, r.mode, s);
+        js["template"] = {{"metadata", {{"labels", tmeta["labels"]}, {"annotations", tmeta["annotations"]}}},
+                          {"spec", spec}};
+        job["spec"] = js;
+        out.workload = job;
+    } else {
+        if (s.max_age_seconds > 0) spec["activeDeadlineSeconds"] = s.max_age_seconds;
+        Json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}};
+        pod["metadata"] = metadata(names.pod, s.namespace_name, names, r.mode, s);
+        pod["spec"] = spec;
+        out.workload = pod;
+    }
+    FRACTA_TRY_ASSIGN(cm, config_map(in, names, s));
+    out.config_map = cm;
+    out.secret = secret(in, names, s);
+    return out;
+}
+
+Json with_owner(Json object, const Owner& owner) {
+    object["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", owner.api_version},
+                                                          {"kind", owner.kind},
+                                                          {"name", owner.name},
+                                                          {"uid", owner.uid},
+                                                          {"controller", true}}});
+    return object;
+}
+
+Result<Json> render(const SessionInput& in) {
+    FRACTA_TRY_ASSIGN(objects, build_session_objects(in));
+    return Json{{"apiVersion", "v1"},
+                {"kind", "List"},
+                {"metadata", {{"resourceVersion", ""}}},
+                {"items", Json::array({objects.workload, objects.config_map, objects.secret})}};
+}
+
+}  // namespace fracta::k8s
