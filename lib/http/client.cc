@@ -105,6 +105,7 @@ ErrorKind kind_of(CURLcode code) {
             return ErrorKind::Usage;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:  // our own client certificate or key is unusable
         case CURLE_TOO_MANY_REDIRECTS:
             return ErrorKind::Failed;
         default:
@@ -130,6 +131,27 @@ struct Client::Impl {
         return method + " " + path + " via " + o.unix_socket;
     }
 
+    // curl copies blobs (CURL_BLOB_COPY), so the PEM strings may change later.
+    void set_tls() {
+        auto blob = [this](CURLoption opt, const std::string& pem) {
+            curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+            curl_easy_setopt(curl, opt, &b);
+        };
+        if (!o.ca_pem.empty()) blob(CURLOPT_CAINFO_BLOB, o.ca_pem);
+        if (o.insecure_skip_verify) {
+            curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        if (!o.client_cert_pem.empty()) {
+            curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+            blob(CURLOPT_SSLCERT_BLOB, o.client_cert_pem);
+        }
+        if (!o.client_key_pem.empty()) {
+            curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+            blob(CURLOPT_SSLKEY_BLOB, o.client_key_pem);
+        }
+    }
+
     Result<ClientResponse> perform(const std::string& method, const std::string& path, const std::string& body,
                                    const std::string& content_type,
                                    const std::function<bool(std::string_view)>* on_data,
@@ -150,6 +172,11 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 const std::string& Client::base_url() const {
     return impl_->base;
+}
+
+void Client::set_client_certificate(std::string cert_pem, std::string key_pem) {
+    impl_->o.client_cert_pem = std::move(cert_pem);
+    impl_->o.client_key_pem = std::move(key_pem);
 }
 
 Result<ClientResponse> Client::request(const std::string& method, const std::string& path_and_query,
@@ -184,17 +211,19 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    std::chrono::milliseconds timeout = extras.timeout.value_or(o.timeout);
     if (on_data) {
         // A stream may last forever; only silence ends it.
-        if (o.timeout.count() > 0) {
+        if (timeout.count() > 0) {
             curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
             curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                             std::max(1L, static_cast<long>((o.timeout.count() + 999) / 1000)));
+                             std::max(1L, static_cast<long>((timeout.count() + 999) / 1000)));
         }
     } else {
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     }
     if (!o.use_proxy_env) curl_easy_setopt(curl, CURLOPT_PROXY, "");
+    set_tls();
 
     std::string socket_path = o.unix_socket;
     if (!socket_path.empty() && socket_path.size() >= sizeof(sockaddr_un{}.sun_path)) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,12 @@ struct ClientOptions {
     std::string bearer_token;        // sent as "Authorization: Bearer <token>"
     size_t max_response = 64 << 20;  // a longer body is an error
     bool use_proxy_env = false;      // honour http_proxy & co. (off: fracta talks to its own services)
+    // TLS for https URLs. PEM text goes to libcurl in memory (blobs), so keys
+    // never touch the file system.
+    std::string ca_pem;                  // trust only these CAs (empty: the system's)
+    bool insecure_skip_verify = false;   // no peer or host name check at all
+    std::string client_cert_pem;         // client certificate (with client_key_pem)
+    std::string client_key_pem;
 };
 
 struct ClientResponse {
@@ -52,6 +59,8 @@ struct RequestExtras {
     // peer is silent); returning true abandons it with a temporary error
     // "… cancelled". Lets another thread stop a long stream.
     std::function<bool()> cancelled;
+    // Set: replaces options.timeout for this request (0: none).
+    std::optional<std::chrono::milliseconds> timeout;
 };
 
 class Client {
@@ -83,6 +92,10 @@ public:
                                   const RequestExtras& extras = {});
 
     const std::string& base_url() const;
+
+    // Replace the client certificate for later requests (credentials that
+    // rotate); libcurl opens a new connection for a changed certificate.
+    void set_client_certificate(std::string cert_pem, std::string key_pem);
 
 private:
     struct Impl;

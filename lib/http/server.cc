@@ -206,8 +206,13 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
     }
     if (needs_auth(s.opts, req.path)) {
         std::string auth = req.header("authorization");
-        if (auth.empty()) return unauthorized("missing bearer token");
-        if (!authorized(s.opts, auth)) return unauthorized("invalid bearer token");
+        std::string alt = s.opts.token_header.empty() ? "" : req.header(lower(s.opts.token_header));
+        if (auth.empty() && !alt.empty()) {
+            if (!constant_time_equal(alt, s.opts.bearer_token)) return unauthorized("invalid token");
+        } else {
+            if (auth.empty()) return unauthorized("missing bearer token");
+            if (!authorized(s.opts, auth)) return unauthorized("invalid bearer token");
+        }
     }
     std::string length = req.header("content-length");
     if (!length.empty()) {

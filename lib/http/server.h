@@ -102,6 +102,9 @@ struct ServerOptions {
     std::vector<std::string> auth_prefixes;  // one of these prefixes (empty list = all paths)
                                              // needs "Authorization: Bearer <token>"; otherwise
                                              // 401 JSON + WWW-Authenticate: Bearer
+    std::string token_header;                // if set: the token may come as this header's whole
+                                             // value instead (a proxy that drops Authorization,
+                                             // like the Kubernetes API server's pod proxy)
     unsigned threads = 1;                    // MHD internal thread pool size; handlers run on
                                              // these threads, concurrently when more than one
     // One thread per connection instead of a pool (`threads` is then unused):

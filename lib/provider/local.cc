@@ -6,8 +6,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 #include "base/io.h"
+#include "k8s/objects_names.h"
 #include "session/control_client.h"
 #include "session/processes.h"
 #include "session/session_dir.h"
@@ -32,7 +34,8 @@ const cli::Command kSupervise = {
      {"workdir", 0, "DIR", "run the command there"},
      {"state-dir", 0, "DIR", "the session state root"},
      {"lock-fd", 0, "N", "(internal) the session lock, already held"},
-     {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"}},
+     {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
+     {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"}},
     {},
     ""};
 
@@ -140,6 +143,26 @@ Status follow_log(const SessionDir& dir, size_t printed, LocalIo& io) {
     }
 }
 
+// Workspace files shipped in a ConfigMap, one key per file (names encoded by
+// k8s::encode_file_key), written into the workdir before the command starts.
+// The kubelet's own entries (`..data`, `..2026_…`) start with a dot.
+Status restore_files(const std::string& from, const std::string& work_dir) {
+    std::map<std::string, std::string> entries;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(from, ec)) {
+        const std::string key = e.path().filename().string();
+        if (key.empty() || key[0] == '.' || !e.is_regular_file()) continue;  // follows the ConfigMap's symlinks
+        std::ifstream in(e.path(), std::ios::binary);
+        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) return usage_error("--files-from: cannot read " + e.path().string());
+        entries[key] = std::move(content);
+    }
+    if (ec) return usage_error("--files-from " + from + ": " + ec.message());
+    FRACTA_TRY_ASSIGN(files, k8s::decode_file_keys(entries));
+    const std::string root = work_dir.empty() ? std::filesystem::current_path().string() : work_dir;
+    return session::write_files(root, files);
+}
+
 Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx) {
     // NAME comes first, then options, then "--" and the command.
     if (args.empty() || args[0].rfind("-", 0) == 0)
@@ -171,6 +194,7 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
         FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", a.get("ready-fd")));
         o.ready_fd = static_cast<int>(fd);
     }
+    if (a.has("files-from")) FRACTA_TRY(restore_files(a.get("files-from"), o.work_dir));
     return session::supervise(o);
 }
 

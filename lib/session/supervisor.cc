@@ -256,6 +256,7 @@ Result<int> supervise(const SuperviseOptions& o) {
 
     http::ServerOptions server_options;
     server_options.bearer_token = o.control_token;
+    server_options.token_header = "X-Fracta-Token";  // through the pod proxy, which drops Authorization
     auto server = o.control.empty()
                       ? http::Server::listen_unix(dir.file("control.sock"), control_handler(control), server_options)
                       : http::Server::listen_tcp(o.control, control_handler(control), server_options);
