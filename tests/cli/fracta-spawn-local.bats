@@ -255,6 +255,24 @@ teardown() {
   is_running race || fail "race is not running"
 }
 
+@test "contract: forget refuses a running session, removes an ended one, and is a no-op when absent" {
+  run --separate-stderr sl start fg <<<"$SLEEP_JSON"
+  assert_status 0
+  run --separate-stderr sl forget fg
+  assert_status 1
+  [[ $stderr == *"is running"* ]] || fail "stderr: $stderr"
+  [[ -d $FRACTA_STATE_DIR/fg ]] || fail "state removed from a running session"
+  run --separate-stderr sl stop fg
+  assert_status 0
+  run --separate-stderr sl forget fg
+  assert_status 0
+  [[ ! -e $FRACTA_STATE_DIR/fg ]] || fail "state left"
+  run --separate-stderr sl status fg
+  assert_json '.state == "absent"'
+  run --separate-stderr sl forget fg
+  assert_status 0
+}
+
 @test "contract: raw names with '--', '__' and upper case work and are listed raw" {
   start_session My_City--agent__x "$SLEEP_JSON"
   run --separate-stderr sl is-running My_City--agent__x
