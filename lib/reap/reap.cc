@@ -1,5 +1,6 @@
 #include "reap/reap.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -68,10 +69,12 @@ private:
 
     // Report `a` if it was done (a dry run reports every plan); record its event.
     void done(Action a, bool happened = true);
+    void record_events();
     void problem(const std::string& task, const std::string& what, const Error& e) {
         report_->problems.push_back(task + ": " + what + ": " + e.message);
     }
-    Status remove_agent(const Agent& a);
+    Status remove_files(const Agent& a);
+    Status remove_rows(const std::vector<std::string>& names);
 
     const cp::Settings& settings_;
     store::Store& store_;
@@ -83,6 +86,8 @@ private:
     Timestamp now_ = now();
     std::map<std::string, Agent> agents_by_name_;
     std::map<std::string, provider::SessionStatus> sessions_;
+    bool sessions_complete_ = false;  // `list` answered: a session it omits does not exist
+    std::vector<events::Event> unrecorded_;
 };
 
 void Pass::done(Action a, bool happened) {
@@ -95,9 +100,22 @@ void Pass::done(Action a, bool happened) {
         e.subject = a.task;
         e.message = a.reason;
         e.payload = to_line(Json{{"category", "reaper"}, {"outcome", a.action}, {"severity", "info"}});
-        if (auto r = events::EventLog(store_).append(e); !r.ok()) problem(a.task, "event", r.error());
+        unrecorded_.push_back(std::move(e));
     }
     report_->actions.push_back(std::move(a));
+}
+
+// The step's events, in one transaction: a pass over thousands of agents
+// must not pay a commit per action.
+void Pass::record_events() {
+    if (unrecorded_.empty()) return;
+    Status s = store_.transaction([&]() -> Status {
+        events::EventLog log(store_);
+        for (const auto& e : unrecorded_) FRACTA_TRY(log.append_in_tx(e));
+        return {};
+    });
+    if (!s.ok()) problem("-", "events", s.error());
+    unrecorded_.clear();
 }
 
 Status Pass::snapshot() {
@@ -105,6 +123,7 @@ Status Pass::snapshot() {
     for (auto& a : all) agents_by_name_[a.name] = std::move(a);
     FRACTA_TRY_ASSIGN(listed, provider_.list(""));
     if (listed) {
+        sessions_complete_ = true;
         for (auto& s : *listed) sessions_[s.name] = std::move(s);
     } else {  // a provider with list-running only: what runs is all we learn
         FRACTA_TRY_ASSIGN(names, provider_.list_running(""));
@@ -202,9 +221,14 @@ void Pass::too_old() {
     }
 }
 
-Status Pass::remove_agent(const Agent& a) {
-    FRACTA_TRY(provider_.stop(a.name));
-    FRACTA_TRY(provider_.forget(a.name));
+// What an ended agent leaves on disk and with its provider. A session the
+// provider's full list does not have needs no provider call (thousands of
+// ended agents must not cost thousands of processes).
+Status Pass::remove_files(const Agent& a) {
+    if (!sessions_complete_ || sessions_.count(a.name)) {
+        FRACTA_TRY(provider_.stop(a.name));
+        FRACTA_TRY(provider_.forget(a.name));
+    }
     if (!a.workspace.empty() && std::filesystem::exists(a.workspace)) {
         if (settings_.in_git) {
             FRACTA_TRY(git::remove_worktree(settings_.root, a.workspace, true));
@@ -216,39 +240,62 @@ Status Pass::remove_agent(const Agent& a) {
     }
     // A merged branch goes; one holding unmerged commits is kept (never lose work).
     if (settings_.in_git && !a.branch.empty()) (void)git::delete_branch(settings_.root, a.branch, false);
+    return {};
+}
+
+// The rows of agents whose files are gone, in one transaction. Only ended
+// agents are deleted: one given a follow-up run meanwhile stays.
+Status Pass::remove_rows(const std::vector<std::string>& names) {
+    constexpr size_t kChunk = 500;  // names per statement: few round trips, well under parameter limits
     return store_.transaction([&]() -> Status {
-        FRACTA_TRY(store_.exec("DELETE FROM missions WHERE task = ? AND status IN ('completed', 'failed', 'cancelled')",
-                               {a.name}));
-        FRACTA_TRY(store_.exec("DELETE FROM messages WHERE to_task = ?", {a.name}));
-        FRACTA_TRY(store_.exec("DELETE FROM cursors WHERE task = ?", {a.name}));
-        return store_.exec("DELETE FROM agents WHERE name = ? AND status IN ('Completed', 'Failed', 'Stopped')",
-                           {a.name});
+        for (size_t from = 0; from < names.size(); from += kChunk) {
+            store::Params chunk(names.begin() + from, names.begin() + std::min(names.size(), from + kChunk));
+            std::string in = "(?";
+            for (size_t i = 1; i < chunk.size(); ++i) in += ", ?";
+            in += ")";
+            FRACTA_TRY(store_.exec("DELETE FROM missions WHERE task IN " + in +
+                                       " AND status IN ('completed', 'failed', 'cancelled')",
+                                   chunk));
+            FRACTA_TRY(store_.exec("DELETE FROM messages WHERE to_task IN " + in, chunk));
+            FRACTA_TRY(store_.exec("DELETE FROM cursors WHERE task IN " + in, chunk));
+            FRACTA_TRY(store_.exec(
+                "DELETE FROM agents WHERE name IN " + in + " AND status IN ('Completed', 'Failed', 'Stopped')", chunk));
+        }
+        return {};
     });
 }
 
 void Pass::ended() {
     const Duration keep = settings_.config.reaper.keep_terminal;
+    std::vector<std::string> names;
+    std::vector<Action> actions;
     for (const auto& [name, a] : agents_by_name_) {
         if (!cp::is_terminal(a.status)) continue;
         const std::string& at = a.ended_at.empty() ? a.updated_at : a.ended_at;
         if (!older_than(time_of(at), keep, now_)) continue;
         if (!options_.dry_run)
-            if (auto st = remove_agent(a); !st.ok()) {
+            if (auto st = remove_files(a); !st.ok()) {
                 problem(name, "remove", st.error());
                 continue;
             }
-        done({"remove", name, a.status + " since " + at + ", past keep_terminal (" + seconds_text(keep) + ")"});
+        names.push_back(name);
+        actions.push_back({"remove", name, a.status + " since " + at + ", past keep_terminal (" + seconds_text(keep) + ")"});
     }
+    if (!options_.dry_run && !names.empty())
+        if (auto st = remove_rows(names); !st.ok()) {
+            problem("-", "remove", st.error());
+            return;
+        }
+    for (auto& a : actions) done(std::move(a));
 }
 
 Status Pass::run(Report& report) {
     report_ = &report;
     FRACTA_TRY(snapshot());
-    leases();
-    lost_sessions();
-    orphans();
-    too_old();
-    ended();
+    for (void (Pass::*step)() : {&Pass::leases, &Pass::lost_sessions, &Pass::orphans, &Pass::too_old, &Pass::ended}) {
+        (this->*step)();
+        record_events();
+    }
     return {};
 }
 
