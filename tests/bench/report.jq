@@ -12,6 +12,9 @@
 # $cp_spawn   [[{project, agents, p50_ms, p90_ms, p99_ms, min_ms, max_ms}]]
 # $cp_drain   [[{project, agents, completed, failed, stopped, listed_completed, seconds, per_second, hwm_kib, rss_kib,
 #               quarters_s: [seconds until a quarter, half, … had ended], failed_examples: [{name, reason}]}]]
+# $gateway    [section j's gw.json: run facts, targets, levels: [{target, clients, calls, seconds, per_second,
+#               p50_us, p90_us, p99_us, max_us, round_p50_us, round_per_second}], sessions, rss]
+# $only       "gateway": render section j alone (the other inputs are then empty), for `run gateway`
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -32,6 +35,77 @@ def bytes: if . < 1000000 then (. / 1000 | fix(1)) + " kB" else (. / 1000000 | f
 def mib: . / 1024 | fix(2) + " MiB";  # from KiB
 def yesno: if . then "yes" else "**no**" end;
 def row: "| " + join(" | ") + " |";
+def us: fix(1) + " µs";  # from µs
+
+# --- section j: the MCP gateway ($g: run's gw.json) --------------------------------------
+def gw_level($g; $target; $c): $g.levels | map(select(.target == $target and .clients == $c)) | .[0];
+def gw_latency_rows($g):
+  [$g.levels[] | select(.target == "gateway") | .clients] | sort
+  | map(. as $c | gw_level($g; "direct"; $c) as $d | gw_level($g; "gateway"; $c) as $w
+        | {clients: $c, d: $d, w: $w, added_p50: ($w.p50_us - $d.p50_us), added_p99: ($w.p99_us - $d.p99_us),
+           round_added: ([$w.round_p50_us, $d.round_p50_us] | transpose | map(.[0] - .[1])),
+           context: ($c != 1)}
+        | .met = (.added_p50 <= $g.added_p50_target_us));
+def gw_peer($g):
+  gw_level($g; "gateway"; $g.peer_level) as $w | gw_level($g; "supergateway"; $g.peer_level) as $s
+  | {w: $w, s: $s, d: gw_level($g; "direct"; $g.peer_level), ratio: ($w.per_second / $s.per_second)}
+  | .met = (.ratio >= $g.peer_ratio_target);
+def gw_rss($g):
+  $g.rss + {sessions: $g.sessions.sessions, alive: $g.sessions.alive, open_s: $g.sessions.seconds}
+  | .met = (.with_sessions_kib <= $g.rss_target_kib and .alive == .sessions)
+  | .context = (.sessions < $g.rss_target_sessions);  # fewer sessions than the target names: not judged
+# The verdicts that count: added p50 at 1 client, throughput ratio, RSS.
+def gw_checks($g): [(gw_latency_rows($g)[] | select(.context | not) | .met), gw_peer($g).met,
+                    (gw_rss($g) | select(.context | not) | .met)];
+def gw_section($g; $alone):
+  gw_latency_rows($g) as $lat | gw_peer($g) as $p | gw_rss($g) as $r | gw_checks($g) as $checks
+  | def yn: if . then "yes" else "**no**" end;
+    def per_round: map(fix(0)) | join(", ");
+  [
+  "<!-- gateway -->",
+  "## MCP gateway (fracta-gw)",
+  "",
+  "fracta-gw, \($g.gw_build) build `\($g.gw_name)` (\($g.gw_id)), serves the endpoint `/agents/gw-bench/mcp` of one agent in a throwaway git project, whose fracta-cp (\($g.cp_build) build, 1 worker) runs it: a `shell` contract that writes its `FRACTA_GATEWAY_TOKEN` to a file and idles. Every request carries that bearer token, which fracta-gw verifies through the control plane and caches for 2 s. The backend is `tests/bench/mcp_echo.cc`: one tool, `echo`, whose result is its `text` argument, configured as `mcp_servers.servers.echo: {local: {command: mcp_echo}}` — one stdio child shared by every session, its tool exposed as `echo__echo`. **Direct** is the same binary run with `--http`: streamable HTTP on fracta's own http::Server, thread per connection, as fracta-gw runs it; so the added latency is what the gateway does beyond an HTTP server of the same stack: Host/Origin checks, the token (cache), the MCP session, and the hop to the child over its pipes and back. **supergateway \($g.supergateway)** (npm, node \($g.node)) exposes the same binary: `supergateway --stdio mcp_echo --outputTransport streamableHttp --stateful --logLevel none` (stateful: one child per session, answers as SSE; its stateless mode starts a child for every request).",
+  "",
+  "Load: `tests/bench/mcp_load.cc`, N client threads, each with its own keep-alive connection and MCP session (`initialize` at 2025-11-25, `notifications/initialized`, and `tools/list` must offer the tool), \($g.warmup) untimed calls each, then a barrier and \($g.calls) timed `tools/call`s per run split over the clients (\($g.peer_calls) against supergateway), one after the other on each client, every call with its own argument; every answer must echo its argument exactly. Latency: CLOCK_MONOTONIC around each exchange (request written → answer read); calls/s: calls ÷ the time from the barrier to the last answer. \($g.rounds) rounds, the servers in alternating order in each; percentiles (nearest rank) over the pooled calls of all rounds, calls/s over the pooled calls and time. Load generator and servers share the \($g.nproc) CPUs.",
+  "",
+  "- **Measured:** \($g.date), commit \($g.commit)" + (if $g.dirty > 0 then " (built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt)" else "" end) + "; load average \($g.load_start) at the start, \($g.load_end) at the end" + (if $g.pressure_end != "" then ", CPU pressure over the last minute \($g.pressure_end)%" else "" end) + "; \($g.seconds) s" + (if $alone then ". Run alone (`tests/bench/run gateway`): the rest of this file is from the last full run" else "" end),
+  "- **Targets met here:** \($checks | map(select(.)) | length) of \($checks | length)",
+  "",
+  "### Added latency",
+  "",
+  "| clients | direct p50 | fracta-gw p50 | added p50 | direct p99 | fracta-gw p99 | added p99 | added p50 per round | fracta-gw calls/s | direct calls/s | target | met? |",
+  "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+  ($lat[] | ["\(.clients)", (.d.p50_us | us), (.w.p50_us | us), (.added_p50 | us), (.d.p99_us | us), (.w.p99_us | us),
+             (.added_p99 | us), (.round_added | per_round) + " µs", (.w.per_second | fix(0)), (.d.per_second | fix(0)),
+             (if .context then "—" else "added p50 ≤ \($g.added_p50_target_us) µs" end),
+             (if .context then "—" else (.met | yn) end)] | row),
+  "",
+  "### Throughput against supergateway",
+  "",
+  "| clients | fracta-gw calls/s | supergateway calls/s | ratio | supergateway p50 | supergateway p99 | supergateway calls/s per round | direct calls/s (context) | target | met? |",
+  "|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
+  ($p | ["\($g.peer_level)", (.w.per_second | fix(0)), (.s.per_second | fix(0)), (.ratio | ratio), (.s.p50_us | us),
+         (.s.p99_us | us), (.s.round_per_second | per_round), (.d.per_second | fix(0)),
+         "≥ \($g.peer_ratio_target)× supergateway", (.met | yn)] | row),
+  "",
+  "### Memory with open sessions",
+  "",
+  "A fresh fracta-gw (after its first backend discovery, the echo child started); then `mcp_load sessions` opens sessions (`initialize` + `notifications/initialized`, 8 connections) and leaves them open; `VmRSS` and `VmHWM` of the fracta-gw process from /proc/PID/status (its echo child is a process of its own: \($r.echo_child_kib | mib), not counted). Afterwards every session must still answer `ping`.",
+  "",
+  "| sessions opened | still answering `ping` | `fracta_gw_sessions` | VmRSS before | VmRSS with them | per session | VmHWM | target | met? |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ($r | ["\(.sessions)", "\(.alive)", "\(.gauge // "?")", (.before_kib | mib), (.with_sessions_kib | mib),
+         ((.with_sessions_kib - .before_kib) / .sessions * 1024 | fix(0)) + " B", (.hwm_kib | mib),
+         (if .context then "(VmRSS ≤ \($g.rss_target_kib | mib) with \($g.rss_target_sessions) sessions; context)"
+          else "VmRSS ≤ \($g.rss_target_kib | mib), all alive" end),
+         (if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yn) end)] | row),
+  "",
+  "Context: the sessions were opened in \($r.open_s | fix(2)) s; fracta-gw then had \($r.threads) threads; the fracta-gw of the latency runs had a VmRSS of \($r.after_runs_kib | mib) after them.",
+  "<!-- /gateway -->"
+  ] | join("\n");
+
+def full:
 
 # Pool every round's runs per command name.
 ($hyperfine[0] | group_by(.command)
@@ -101,7 +175,8 @@ def row: "| " + join(" | ") + " |";
   as $cp_drain_rows
 | ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[], $cp_post_rows[], $cp_spawn_rows[], $cp_drain_rows[]]
    | map(select(.context | not) | .met)
-   + [$mem[] | select(.judged) | .met]) as $all_met
+   + [$mem[] | select(.judged) | .met]
+   + gw_checks($gateway[0])) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
   def verdict: if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yesno) end;
@@ -245,6 +320,8 @@ def row: "| " + join(" | ") + " |";
    | "", "Failed in the \(.project) project: \(.failed) of \(.agents) agents; the first reasons: " +
      (.failed_examples | map("`\(.name)`: \(.reason | gsub("\n"; " "))") | join("; ")) + "."),
   "",
+  gw_section($gateway[0]; false),
+  "",
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
@@ -257,4 +334,6 @@ def row: "| " + join(" | ") + " |";
   "| name | command | runs | median |",
   "|---|---|---:|---:|",
   ($m | to_entries[] | ["`\(.key)`", "`\(.value.command // "?" | gsub("\\|"; "\\|"))`", "\(.value.runs)", (.value.median | ms)] | row)
-] | join("\n")
+] | join("\n");
+
+if $only == "gateway" then gw_section($gateway[0]; true) else full end
