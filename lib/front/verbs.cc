@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "base/io.h"
+#include "front/completion.h"
 #include "front/format.h"
 #include "front/siblings.h"
 
@@ -284,6 +285,20 @@ Status status(Context& ctx, const cli::Args&, const Operands& operands) {
     return {};
 }
 
+const std::vector<std::pair<std::string, Verb>>& verbs();
+
+Status completion(Context& ctx, const cli::Args&, const Operands& operands) {
+    if (operands.size() != 1 || operands[0] != "bash") return usage_error("completion: say which shell (bash)");
+    std::vector<VerbShape> shapes;
+    for (const auto& [name, verb] : verbs()) {
+        if (name == "completion") continue;
+        VerbShape s{name, {}, verb.takes_task};
+        for (const auto& o : verb.command.options) s.options.push_back(o.long_name);
+        shapes.push_back(std::move(s));
+    }
+    return ctx.io.write(bash_completion(shapes, {"init", "serve", "controlplane", "events", "reap"}));
+}
+
 // ----------------------------------------------------------------- tables --
 
 const std::vector<std::pair<std::string, Verb>>& verbs() {
@@ -402,6 +417,11 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
           false,
           0,
           status}},
+        {"completion",
+         {{"fracta completion", "bash", "Print a bash completion script: source <(fracta completion bash).", {}, {}, ""},
+          false,
+          0,
+          completion}},
     };
     return table;
 }

@@ -574,3 +574,38 @@ peek_shows() { [[ $("$FR" --format text peek "$1" 2>/dev/null) == *"$2"* ]]; }
   assert_status 0
   assert_json '.agents == []'
 }
+
+# complete WORDS… — run the completion function on a command line (the last
+# word is the one being completed); prints COMPREPLY, one per line.
+complete_words() {
+  bash -c 'source <("$1" completion bash) || exit 3
+    shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    PATH=$(dirname "$FR"):$PATH _fracta; printf "%s\n" "${COMPREPLY[@]}"' _ "$FR" "$@"
+}
+
+@test "completion: bash completes verbs, each verb's options from its own table, and task names from the control plane" {
+  run --separate-stderr fr completion bash
+  assert_status 0
+  bash -n <<<"$output" || fail "not valid bash"
+  run complete_words fracta sp
+  assert_equal "$output" spawn
+  run complete_words fracta spawn --contr
+  assert_equal "$output" $'--contract\n--contract-file'
+  run complete_words fracta wait --ti
+  assert_equal "$output" --timeout
+  run --separate-stderr fr completion zsh
+  assert_status 100
+
+  cp_project sqlite
+  cp_start
+  cd "$P"
+  run --separate-stderr fr spawn alpha-1 --contract true --wait
+  assert_status 0
+  run --separate-stderr fr spawn alpine --contract true --wait
+  assert_status 0
+  FR=$FR run complete_words fracta logs alp
+  assert_equal "$output" $'alpha-1\nalpine'
+  # verbs that take no task complete nothing there
+  run complete_words fracta list al
+  assert_equal "$output" ""
+}
