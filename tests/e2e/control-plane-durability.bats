@@ -24,10 +24,6 @@ SH
 
 teardown() {
   cp_stop
-  local pid
-  for pid in $(pgrep -f "fracta-cp run" 2>/dev/null); do
-    [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$BATS_TEST_TMPDIR"* ]] && kill -9 "$pid" 2>/dev/null
-  done
   common_teardown
   [[ -n $OWN_PG ]] && "$FRACTA_SOURCE/tests/lib/pg-fixture" stop "$OWN_PG" >/dev/null 2>&1
   return 0

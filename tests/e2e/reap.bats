@@ -18,10 +18,6 @@ setup() {
 
 teardown() {
   cp_stop
-  local pid
-  for pid in $(pgrep -f "fracta-cp run" 2>/dev/null); do
-    [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$BATS_TEST_TMPDIR"* ]] && kill -9 "$pid" 2>/dev/null
-  done
   common_teardown
 }
 

@@ -64,6 +64,11 @@ cp_start() {
 cp_stop() {
   [[ -n ${P:-} && -d $P/.fracta ]] || return 0
   (cd "$P" && "$CP" stop --timeout 10s >/dev/null 2>&1) || true
+  # Foreground replicas (fracta-cp run) a test started itself, if it left any.
+  local pid
+  for pid in $(pgrep -f "fracta-cp run" 2>/dev/null); do
+    [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$BATS_TEST_TMPDIR"* ]] && kill -9 "$pid" 2>/dev/null
+  done
   # Sessions the suite left running die with it.
   if [[ -d $P/.fracta/sessions ]]; then
     local s
