@@ -1,0 +1,626 @@
+#!/usr/bin/env bats
+# fracta-spawn-k8s: the session contract (spec/exec-provider.md) and the
+# Kubernetes provider (spec/kubernetes.md), against the API double
+# (tests/k8s/double.mjs) playing API server and kubelet: pods go Running on
+# their own (--auto-run); the tests drive exit codes, logs, waiting reasons,
+# faults and proxy targets through its control API.
+#
+#   conformance: …  the lifecycle of tests/cli/fracta-spawn-local.bats
+#   contract: …     names, bad input, unsupported ops, requests per op
+#   faults: …       409, 403, 5xx, the API gone, rollback, dropped watches
+#   auth: …         client cert, token file, exec plugin, in-cluster
+#   control: …      nudge/meta/activity through pods/proxy to a real supervisor
+#
+# shellcheck disable=SC2154,SC2119  # stderr: set by bats' run --separate-stderr; started() rarely takes arguments
+
+load ../lib/common
+load ../lib/k8s
+
+setup_file() {
+  require_cmd openssl node jq curl
+  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR k8s_certs "$BATS_FILE_TMPDIR/certs"
+  export K8S_CERTS="$BATS_FILE_TMPDIR/certs"
+}
+
+setup() {
+  common_setup
+  SK="$FRACTA_BIN/fracta-spawn-k8s"
+  KC="$BATS_TEST_TMPDIR/kubeconfig"
+  export HOME="$BATS_TEST_TMPDIR" KUBECONFIG="$KC"
+  unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
+}
+
+teardown() { common_teardown; }
+
+# a running double (auto-run unless told otherwise) and a token kubeconfig
+# shellcheck disable=SC2120
+started() {
+  k8s_start_default --auto-run "$@" || return 1
+  k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+}
+
+sk() { "$SK" "$@"; }
+start_ok() {
+  run --separate-stderr "$SK" start "$1" <<<"${2:-{\"command\":\"sleep 300\"\}}"
+  assert_status 0
+}
+objects() { k8s_ctl GET "/objects/$1/default"; }
+count() { objects "$1" | jq 'length'; }
+none_left() { [[ $(count jobs) == 0 && $(count configmaps) == 0 && $(count secrets) == 0 && $(count pods) == 0 ]]; }
+seq_now() { k8s_requests | jq -s 'map(.seq) | max // 0'; }
+# requests since SEQ, as [METHOD, resource/subresource, watch?] lines
+requests_since() {
+  k8s_requests "$1" | jq -c 'select(.seq > '"$1"') | [.method, .resource + (if .subresource then "/" + .subresource else "" end), (.query.watch // "")]'
+}
+pod_of() { k8s_job_pod "fracta-agent-$1"; }
+set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# ---------------------------------------------------------- conformance --
+
+@test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" {
+  started
+  start_ok s1
+  run --separate-stderr "$SK" is-running s1
+  assert_status 0
+  assert_equal "$output" true
+  run --separate-stderr "$SK" start s1 <<<'{"command":"sleep 300"}'
+  assert_status 1
+  [[ ${stderr,,} == *"already exists"* ]] || fail "stderr: $stderr"
+  [[ -z $output ]]
+  # the duplicate deleted nothing of the first
+  run --separate-stderr "$SK" is-running s1
+  assert_equal "$output" true
+  [[ $(count configmaps) == 1 && $(count secrets) == 1 && $(count jobs) == 1 ]]
+}
+
+@test "conformance: stop → is-running false; stop is idempotent and removes every object" {
+  started
+  start_ok s1
+  run --separate-stderr "$SK" stop s1
+  assert_status 0
+  run --separate-stderr "$SK" is-running s1
+  assert_status 0
+  assert_equal "$output" false
+  run --separate-stderr "$SK" stop s1
+  assert_status 0
+  run --separate-stderr "$SK" stop never-started
+  assert_status 0
+  # Background propagation: the ConfigMap, Secret and pod go with the Job
+  wait_for 10 none_left
+}
+
+@test "conformance: is-running and status of an unknown session: false / absent" {
+  started
+  run --separate-stderr "$SK" is-running nope
+  assert_status 0
+  assert_equal "$output" false
+  run --separate-stderr "$SK" status nope
+  assert_status 0
+  assert_json '.name == "nope" and .state == "absent"'
+}
+
+@test "conformance: list-running finds sessions, filters by prefix, drops stopped ones" {
+  started
+  start_ok a1
+  start_ok a2
+  start_ok b1
+  run --separate-stderr "$SK" list-running ""
+  assert_status 0
+  assert_equal "$output" $'a1\na2\nb1'
+  run --separate-stderr "$SK" list-running a
+  assert_equal "$output" $'a1\na2'
+  sk stop a2
+  run --separate-stderr "$SK" list-running ""
+  assert_equal "$output" $'a1\nb1'
+}
+
+@test "conformance: stream mode runs a bare Pod; stop deletes it" {
+  started
+  start_ok st1 '{"command":"cat","mode":"stream"}'
+  [[ $(objects pods | jq -r '.[0].metadata.name') == fracta-stream-st1 ]]
+  [[ $(count jobs) == 0 ]]
+  run --separate-stderr "$SK" status st1
+  assert_json '.state == "running" and .ref == "fracta-stream-st1" and .mode == "stream"'
+  [[ $(objects configmaps | jq -r '.[0].metadata.ownerReferences[0].kind') == Pod ]]
+  sk stop st1
+  run --separate-stderr "$SK" is-running st1
+  assert_equal "$output" false
+  wait_for 10 none_left
+}
+
+# ------------------------------------------------------------- contract --
+
+@test "contract: invalid names exit 100 and send no request" {
+  started
+  local since
+  since=$(seq_now)
+  for n in 'a b' 'a/b' '' 'x.y' 'café' "$(printf 'a%.0s' {1..300})"; do
+    run --separate-stderr "$SK" start "$n" <<<'{}'
+    assert_status 100
+    run --separate-stderr "$SK" is-running "$n"
+    assert_status 100
+  done
+  [[ -z $(requests_since "$since") ]] || fail "requests were sent: $(requests_since "$since")"
+}
+
+@test "contract: malformed start JSON exits 100 and creates nothing; unknown keys are ignored" {
+  started
+  for bad in '{' '[1,2]' '"x"' '{"env":"notamap"}' '{"mode":"weird"}' '{"workspace_files":{"../x":"y"}}'; do
+    run --separate-stderr "$SK" start bad1 <<<"$bad"
+    assert_status 100
+  done
+  [[ $(count jobs) == 0 && $(count pods) == 0 && $(count configmaps) == 0 ]]
+  printf '{"command":"sleep 1","unknown_key":[1]}' >"$BATS_TEST_TMPDIR/in.json"  # no trailing newline
+  run --separate-stderr "$SK" start ok1 <"$BATS_TEST_TMPDIR/in.json"
+  assert_status 0
+}
+
+@test "contract: usage errors exit 100; attach, check-image and unknown ops exit 2" {
+  run --separate-stderr "$SK"
+  assert_status 100
+  run --separate-stderr "$SK" --bogus-flag start x
+  assert_status 100
+  run --separate-stderr "$SK" attach s1
+  assert_status 2
+  [[ $stderr == "fracta-spawn-k8s: error: attach: not supported"* ]]
+  run --separate-stderr "$SK" check-image busybox
+  assert_status 2
+  run --separate-stderr "$SK" frobnicate s1
+  assert_status 2
+  run --separate-stderr "$SK" peek s1 lots
+  assert_status 100
+  run --separate-stderr "$SK" --help
+  assert_status 0
+  [[ $output == *"render NAME"* ]]
+  run --separate-stderr "$SK" --version
+  assert_status 0
+  [[ $output == fracta-spawn-k8s* ]]
+}
+
+@test "contract: start = 3 creates + one watch (no polling, no LIST); list of N sessions = one request" {
+  started
+  local since
+  since=$(seq_now)
+  start_ok r1
+  run requests_since "$since"
+  assert_equal "$output" '["POST","jobs",""]
+["POST","configmaps",""]
+["POST","secrets",""]
+["GET","pods","true"]'
+  start_ok r2
+  start_ok r3
+  since=$(seq_now)
+  run --separate-stderr "$SK" list ""
+  assert_status 0
+  assert_json 'length == 3 and (map(.name) == ["r1","r2","r3"]) and all(.state == "running")'
+  run requests_since "$since"
+  assert_equal "$output" '["GET","pods",""]'
+  since=$(seq_now)
+  run --separate-stderr "$SK" list-running r
+  [[ $(requests_since "$since" | wc -l) == 1 ]]
+}
+
+@test "contract: raw names with '--', '__' and upper case work and are listed raw" {
+  started
+  start_ok 'Team--a__B'
+  start_ok 'team-a-b'
+  run --separate-stderr "$SK" list-running ""
+  assert_equal "$output" $'Team--a__B\nteam-a-b'
+  run --separate-stderr "$SK" status 'Team--a__B'
+  assert_json '.state == "running" and .name == "Team--a__B"'
+  [[ $(objects jobs | jq -r '[.[].metadata.annotations["fracta/session-name"]] | sort | join(",")') == "Team--a__B,team-a-b" ]]
+}
+
+@test "contract: start after stop of the same name starts a fresh session" {
+  started
+  start_ok again
+  sk stop again
+  wait_for 10 none_left
+  start_ok again
+  run --separate-stderr "$SK" is-running again
+  assert_equal "$output" true
+}
+
+@test "contract: render prints a valid List without API calls; kubectl accepts it against the double" {
+  require_cmd kubectl
+  started
+  local since
+  since=$(seq_now)
+  run --separate-stderr "$SK" render rend1 <<<'{"command":"echo hi","workspace_files":{"CLAUDE.md":"x"},"secret_env":{"K":"v"}}'
+  assert_status 0
+  [[ -z $(requests_since "$since") ]] || fail "render sent requests"
+  assert_json '.kind == "List" and (.items | map(.kind)) == ["Job","ConfigMap","Secret"]'
+  printf '%s' "$output" >"$BATS_TEST_TMPDIR/list.json"
+  run node "$FRACTA_SOURCE/tests/k8s/validate.mjs" "$BATS_TEST_TMPDIR/list.json"
+  assert_status 0
+  run --separate-stderr kubectl --kubeconfig "$KC" create --dry-run=client -f "$BATS_TEST_TMPDIR/list.json" --validate=false -o json
+  assert_status 0
+  run --separate-stderr kubectl --kubeconfig "$KC" create -f "$BATS_TEST_TMPDIR/list.json" --validate=false -o name
+  assert_status 0
+  [[ $output == *"job.batch/fracta-agent-rend1"* ]]
+}
+
+@test "contract: --config's runtime.kubernetes settings shape the objects; --namespace picks the namespace" {
+  k8s_start_default --auto-run --namespace team || return 1
+  k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+  cat >"$BATS_TEST_TMPDIR/fracta.yaml" <<'EOF2'
+runtime:
+  kubernetes:
+    image: registry.example/agent:7
+    job_ttl_seconds: 42
+EOF2
+  run --separate-stderr "$SK" --config "$BATS_TEST_TMPDIR/fracta.yaml" --namespace team start cfg1 <<<'{}'
+  assert_status 0
+  run k8s_ctl GET /objects/jobs/team
+  assert_json '.[0].spec.ttlSecondsAfterFinished == 42 and .[0].spec.template.spec.containers[0].image == "registry.example/agent:7"'
+  FRACTA_K8S_NAMESPACE=team run --separate-stderr "$SK" is-running cfg1
+  assert_equal "$output" true
+  run --separate-stderr "$SK" is-running cfg1  # the context's namespace: default
+  assert_equal "$output" false
+}
+
+# ---------------------------------------------------------- wait & logs --
+
+@test "batch: wait returns the exit code and the output tail" {
+  started
+  start_ok w1
+  start_ok w2
+  local p1 p2
+  p1=$(pod_of w1)
+  p2=$(pod_of w2)
+  k8s_log "$p1" $'line one\nline two'
+  k8s_pod_exit "$p1" 0
+  k8s_log "$p2" "boom"
+  k8s_pod_exit "$p2" 7
+  run --separate-stderr "$SK" wait w1 20
+  assert_status 0
+  assert_json '.name == "w1" and .state == "exited" and .exit_code == 0 and .output_tail == "line one\nline two\n" and (.started_at | length > 0) and (.ended_at | length > 0)'
+  run --separate-stderr "$SK" wait w2 20
+  assert_status 0
+  assert_json '.state == "exited" and .exit_code == 7 and .output_tail == "boom\n"'
+  run --separate-stderr "$SK" status w2
+  assert_json '.state == "exited" and .exit_code == 7'
+  run --separate-stderr "$SK" is-running w2
+  assert_equal "$output" false
+}
+
+@test "batch: wait follows the Job with a watch while it runs; a still-running session at the timeout exits 111" {
+  started
+  start_ok w3
+  run --separate-stderr "$SK" wait w3 1
+  assert_status 111
+  run --separate-stderr "$SK" wait nosuch 1
+  assert_status 1
+  local since
+  since=$(seq_now)
+  start_bg "$SK" wait w3 30 >"$BATS_TEST_TMPDIR/wait.out" 2>"$BATS_TEST_TMPDIR/wait.err"
+  local wpid=$BG_PID
+  wait_for 10 bash -c "k8s_requests() { curl -sS '$K8S_CTL/requests?since=$since'; }; k8s_requests | jq -e 'select(.resource == \"jobs\" and .query.watch == \"true\")' >/dev/null"
+  k8s_pod_exit "$(pod_of w3)" 3
+  wait "$wpid"
+  jq -e '.state == "exited" and .exit_code == 3' "$BATS_TEST_TMPDIR/wait.out"
+  # no polling: one GET of the Job, one watch
+  [[ $(requests_since "$since" | grep -c '"jobs"') == 2 ]] || fail "$(requests_since "$since")"
+}
+
+@test "faults: a watch that drops reconnects without missing the pod's completion" {
+  started
+  start_ok w4
+  local since
+  since=$(seq_now)
+  start_bg "$SK" wait w4 30 >"$BATS_TEST_TMPDIR/wait.out" 2>"$BATS_TEST_TMPDIR/wait.err"
+  local wpid=$BG_PID
+  wait_for 10 bash -c "curl -sS '$K8S_CTL/requests?since=$since' | jq -e 'select(.resource == \"jobs\" and .query.watch == \"true\")' >/dev/null"
+  k8s_ctl POST /watches/drop '{"mode":"reset"}' >/dev/null
+  k8s_pod_exit "$(pod_of w4)" 5
+  wait "$wpid"
+  jq -e '.state == "exited" and .exit_code == 5' "$BATS_TEST_TMPDIR/wait.out"
+}
+
+@test "batch: a stopped session waits as 'killed'" {
+  started
+  start_ok w5
+  start_bg "$SK" wait w5 30 >"$BATS_TEST_TMPDIR/wait.out" 2>"$BATS_TEST_TMPDIR/wait.err"
+  local wpid=$BG_PID
+  sk stop w5
+  wait "$wpid"
+  jq -e '.state == "killed"' "$BATS_TEST_TMPDIR/wait.out"
+}
+
+@test "logs: peek N gives the last N lines (<= 0: all); logs gives everything; logs --follow streams" {
+  started
+  start_ok l1
+  local p
+  p=$(pod_of l1)
+  k8s_log "$p" $'a\nb\nc\nd'
+  run --separate-stderr "$SK" peek l1 2
+  assert_status 0
+  assert_equal "$output" $'c\nd'
+  run --separate-stderr "$SK" peek l1 0
+  assert_equal "$output" $'a\nb\nc\nd'
+  run --separate-stderr "$SK" logs l1
+  assert_equal "$output" $'a\nb\nc\nd'
+  run --separate-stderr "$SK" logs nosuch
+  assert_status 1
+  run --separate-stderr "$SK" peek nosuch 5
+  assert_status 0
+  assert_equal "$output" ""
+  start_bg "$SK" logs l1 --follow >"$BATS_TEST_TMPDIR/follow.out" 2>"$BATS_TEST_TMPDIR/follow.err"
+  local fpid=$BG_PID
+  wait_for 10 grep -q '^d$' "$BATS_TEST_TMPDIR/follow.out"
+  k8s_log "$p" "later"
+  wait_for 10 grep -q '^later$' "$BATS_TEST_TMPDIR/follow.out"
+  k8s_pod_exit "$p" 0
+  wait "$fpid"
+}
+
+# --------------------------------------------------------------- start --
+
+@test "start: a waiting reason like ImagePullBackOff fails the start with it, and nothing is left" {
+  started
+  set_auto_run false
+  start_bg "$SK" start img1 <<<'{"command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
+  local spid=$BG_PID
+  wait_for 10 pod_of img1
+  k8s_pod_waiting "$(pod_of img1)" ImagePullBackOff 'Back-off pulling image "nope:1"'
+  local rc=0
+  wait "$spid" || rc=$?
+  assert_equal "$rc" 1 "start's exit status"
+  grep -q 'ImagePullBackOff' "$BATS_TEST_TMPDIR/start.err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/start.err")"
+  wait_for 10 none_left
+}
+
+@test "start: returns only once the pod is Running (the test plays kubelet)" {
+  started
+  set_auto_run false
+  start_bg "$SK" start run1 <<<'{"command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
+  local spid=$BG_PID
+  wait_for 10 pod_of run1
+  run --separate-stderr "$SK" status run1
+  assert_json '.state == "starting"'
+  kill -0 "$spid"  # still waiting
+  k8s_pod_running "$(pod_of run1)"
+  wait "$spid"
+  run --separate-stderr "$SK" is-running run1
+  assert_equal "$output" true
+}
+
+@test "start: no Running pod within --start-timeout exits 111 and cleans up" {
+  started
+  set_auto_run false
+  run --separate-stderr "$SK" --start-timeout 1 start slow1 <<<'{}'
+  assert_status 111
+  wait_for 10 none_left
+}
+
+# --------------------------------------------------------------- faults --
+
+@test "faults: 409 on create → exit 1 'already exists', nothing created" {
+  started
+  k8s_fault '{"method":"POST","path":"/jobs","code":409,"reason":"AlreadyExists","message":"jobs.batch \"fracta-agent-f1\" already exists"}'
+  run --separate-stderr "$SK" start f1 <<<'{}'
+  assert_status 1
+  [[ ${stderr,,} == *"already exists"* ]] || fail "$stderr"
+  [[ $(count jobs) == 0 && $(count configmaps) == 0 ]]
+}
+
+@test "faults: 403 → exit 1 naming the verb and the resource" {
+  started
+  k8s_ctl POST /deny '{"verb":"create","resource":"jobs"}' >/dev/null
+  run --separate-stderr "$SK" start f2 <<<'{}'
+  assert_status 1
+  [[ $stderr == "fracta-spawn-k8s: error: "*create*jobs* ]] || fail "$stderr"
+  k8s_ctl DELETE /deny >/dev/null
+  k8s_ctl POST /deny '{"verb":"list","resource":"pods"}' >/dev/null
+  run --separate-stderr "$SK" list ""
+  assert_status 1
+  [[ $stderr == *list*pods* ]] || fail "$stderr"
+}
+
+@test "faults: 500s then success → the op succeeds" {
+  started
+  k8s_fault '{"method":"POST","path":"/jobs","code":500,"count":2}'
+  k8s_fault '{"method":"GET","path":"/pods\\?labelSelector=app","code":503,"count":2}'
+  start_ok f3
+  run --separate-stderr "$SK" list ""
+  assert_status 0
+  assert_json 'length == 1 and .[0].name == "f3"'
+}
+
+@test "faults: the API server gone → exit 111" {
+  started
+  k8s_ctl POST /stop '{"listener":"https"}' >/dev/null
+  run --separate-stderr "$SK" is-running f4
+  assert_status 111
+  run --separate-stderr "$SK" start f4 <<<'{}'
+  assert_status 111
+}
+
+@test "faults: a failed ConfigMap or Secret create after the workload leaves nothing behind" {
+  started
+  k8s_ctl POST /deny '{"verb":"create","resource":"configmaps"}' >/dev/null
+  run --separate-stderr "$SK" start f5 <<<'{}'
+  assert_status 1
+  [[ $stderr == *create*configmaps* ]] || fail "$stderr"
+  wait_for 10 none_left
+  k8s_ctl DELETE /deny >/dev/null
+  k8s_ctl POST /deny '{"verb":"create","resource":"secrets"}' >/dev/null
+  run --separate-stderr "$SK" start f5 <<<'{"mode":"stream"}'
+  assert_status 1
+  wait_for 10 none_left
+  k8s_ctl DELETE /deny >/dev/null
+  k8s_fault '{"method":"POST","path":"/configmaps","code":500,"count":-1}'
+  run --separate-stderr "$SK" start f5 <<<'{}'
+  assert_status 111
+  k8s_ctl DELETE /faults >/dev/null
+  wait_for 10 none_left
+  start_ok f5
+}
+
+# ----------------------------------------------------------------- auth --
+
+auth_of_last() { k8s_requests | jq -sr 'map(select(.resource == "pods")) | last | "\(.auth) \(.user)"'; }
+
+@test "auth: kubeconfig with a client certificate (files and -data)" {
+  k8s_start_default --auto-run || return 1
+  k8s_kubeconfig "$KC" cert
+  run --separate-stderr "$SK" is-running a1
+  assert_status 0
+  assert_equal "$(auth_of_last)" "x509 fracta-test"
+  k8s_kubeconfig "$KC" cert-data
+  start_ok a1
+  assert_equal "$(auth_of_last)" "x509 fracta-test"
+  k8s_kubeconfig "$KC" rogue-cert
+  run --separate-stderr "$SK" is-running a1
+  assert_status 1
+}
+
+@test "auth: kubeconfig with a token file, re-read when it changes" {
+  local tf="$BATS_TEST_TMPDIR/server-tokens"
+  echo "tok-1,filer,2001" >"$tf"
+  k8s_start --auto-run --token-file "$tf" || return 1
+  echo tok-1 >"$BATS_TEST_TMPDIR/token"
+  k8s_kubeconfig "$KC" token-file "$BATS_TEST_TMPDIR/token"
+  run --separate-stderr "$SK" is-running t1
+  assert_status 0
+  assert_equal "$(auth_of_last)" "token filer"
+  echo "tok-2,filer2,2002" >"$tf"
+  run --separate-stderr "$SK" is-running t1
+  assert_status 1
+  [[ $stderr == *fracta-spawn-k8s:\ error:* ]]
+  echo tok-2 >"$BATS_TEST_TMPDIR/token"
+  run --separate-stderr "$SK" is-running t1
+  assert_status 0
+  assert_equal "$(auth_of_last)" "token filer2"
+}
+
+@test "auth: kubeconfig with an exec plugin; an expiring credential is fetched again" {
+  k8s_start_default --auto-run || return 1
+  local plugin="$BATS_TEST_TMPDIR/plugin" runs="$BATS_TEST_TMPDIR/runs"
+  cat >"$plugin" <<EOF2
+#!/bin/sh
+echo run >>"$runs"
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"$K8S_TOKEN","expirationTimestamp":"%s"}}\n' "\$EXPIRES"
+EOF2
+  chmod +x "$plugin"
+  printf '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: %s\n      interactiveMode: Never\n' "$plugin" >"$BATS_TEST_TMPDIR/user.yaml"
+  k8s_kubeconfig "$KC" users "$BATS_TEST_TMPDIR/user.yaml"
+  # valid for an hour: one run serves every request of an op
+  EXPIRES=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ) run --separate-stderr "$SK" status e1
+  assert_status 0
+  assert_json '.state == "absent"'   # a LIST and a GET
+  assert_equal "$(line_count "$runs")" 1
+  assert_equal "$(auth_of_last)" "token tester"
+  # already expired: run again for each request
+  rm -f "$runs"
+  EXPIRES=2000-01-01T00:00:00Z run --separate-stderr "$SK" status e1
+  assert_status 0
+  (($(line_count "$runs") >= 2)) || fail "plugin ran $(line_count "$runs") times"
+}
+
+@test "auth: in-cluster (KUBERNETES_SERVICE_HOST/PORT + service account dir) with a rotating token" {
+  local tf="$BATS_TEST_TMPDIR/server-tokens" sa="$BATS_TEST_TMPDIR/sa"
+  echo "sa-1,system:serviceaccount:team:fracta,3001" >"$tf"
+  k8s_start --auto-run --token-file "$tf" --namespace team || return 1
+  mkdir -p "$sa"
+  cp "$K8S_CERTS/ca.crt" "$sa/ca.crt"
+  echo sa-1 >"$sa/token"
+  echo team >"$sa/namespace"
+  local hostport=${K8S_URL#https://}
+  unset KUBECONFIG  # and no ~/.kube/config: in-cluster
+  export FRACTA_K8S_SA_DIR=$sa
+  export KUBERNETES_SERVICE_HOST=${hostport%:*} KUBERNETES_SERVICE_PORT=${hostport##*:}
+  start_ok ic1
+  assert_equal "$(auth_of_last)" "token system:serviceaccount:team:fracta"
+  [[ $(k8s_ctl GET /objects/jobs/team | jq length) == 1 ]]
+  # the kubelet rotates the projected token; the server accepts only the new one
+  echo "sa-2,system:serviceaccount:team:fracta,3001" >"$tf"
+  echo sa-2 >"$sa/token.new" && mv "$sa/token.new" "$sa/token"
+  run --separate-stderr "$SK" is-running ic1
+  assert_status 0
+  assert_equal "$output" true
+}
+
+# -------------------------------------------------------------- control --
+
+# a real supervisor standing in for the agent container of session NAME
+supervisor_for() {
+  local name=$1 pod port token
+  pod=$2
+  token=$(objects secrets | jq -r --arg n "fracta-auth-$name" '.[] | select(.metadata.name == $n) | .data.FRACTA_SUPERVISOR_TOKEN' | base64 -d)
+  [[ -n $token ]] || { fail "no token in the Secret"; return 1; }
+  port=$(free_port)
+  FRACTA_SUPERVISOR_TOKEN=$token FRACTA_STATE_DIR="$BATS_TEST_TMPDIR/state" \
+    start_bg "$FRACTA_BIN/fracta-spawn-local" supervise "$name" --control "127.0.0.1:$port" --mode stream -- cat \
+    >"$BATS_TEST_TMPDIR/sup.out" 2>"$BATS_TEST_TMPDIR/sup.err" </dev/null
+  SUP_PID=$BG_PID SUP_PORT=$port
+  wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/v1/status"
+  k8s_proxy "$pod" 7070 "http://127.0.0.1:$port"
+}
+
+@test "control: nudge, send-keys, meta, activity, clear, process-alive through the pod proxy" {
+  started
+  start_ok c1 '{"command":"cat","mode":"stream"}'
+  supervisor_for c1 fracta-stream-c1
+  run --separate-stderr "$SK" nudge c1 <<<'hello from k8s'
+  assert_status 0
+  wait_for 10 bash -c "FRACTA_STATE_DIR='$BATS_TEST_TMPDIR/state' '$FRACTA_BIN/fracta-spawn-local' peek c1 0 | grep -q 'hello from k8s'"
+  run --separate-stderr "$SK" send-keys c1 more Enter
+  assert_status 0
+  run --separate-stderr "$SK" get-meta c1 color
+  assert_status 0
+  assert_equal "$output" ""
+  run --separate-stderr "$SK" set-meta c1 color <<<'blue'
+  assert_status 0
+  run --separate-stderr "$SK" get-meta c1 color
+  assert_equal "$output" "blue"
+  run --separate-stderr "$SK" remove-meta c1 color
+  assert_status 0
+  run --separate-stderr "$SK" get-meta c1 color
+  assert_equal "$output" ""
+  run --separate-stderr "$SK" get-last-activity c1
+  assert_status 0
+  [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]] || fail "activity: $output"
+  run --separate-stderr "$SK" process-alive c1 <<<'cat'
+  assert_equal "$output" true
+  run --separate-stderr "$SK" clear-scrollback c1
+  assert_status 0
+  echo payload >"$BATS_TEST_TMPDIR/f.txt"
+  run --separate-stderr "$SK" copy-to c1 "$BATS_TEST_TMPDIR/f.txt" sub/f.txt
+  assert_status 0
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/sub/f.txt")" payload
+  mkdir -p "$BATS_TEST_TMPDIR/adir"
+  run --separate-stderr "$SK" copy-to c1 "$BATS_TEST_TMPDIR/adir" d
+  assert_status 2
+  # everything went through pods/proxy, and the token really guards the port
+  (($(k8s_requests | jq -s 'map(select(.subresource == "proxy")) | length') >= 10))
+  assert_equal "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Fracta-Token: wrong' "http://127.0.0.1:$SUP_PORT/v1/status")" 401
+  # interrupt: SIGINT ends `cat`, and with it the session
+  run --separate-stderr "$SK" interrupt c1
+  assert_status 0
+  wait_for 10 process_gone "$SUP_PID"
+}
+
+@test "control: ops on a missing session are no-ops (nudge, keys, interrupt, meta) or false" {
+  started
+  run --separate-stderr "$SK" nudge gone1 <<<'hi'
+  assert_status 0
+  run --separate-stderr "$SK" send-keys gone1 Enter
+  assert_status 0
+  run --separate-stderr "$SK" interrupt gone1
+  assert_status 0
+  run --separate-stderr "$SK" get-meta gone1 k
+  assert_status 0
+  assert_equal "$output" ""
+  run --separate-stderr "$SK" remove-meta gone1 k
+  assert_status 0
+  run --separate-stderr "$SK" set-meta gone1 k <<<'v'
+  assert_status 1
+  run --separate-stderr "$SK" process-alive gone1 <<<'cat'
+  assert_equal "$output" false
+  run --separate-stderr "$SK" copy-to gone1 /nonexistent/src x
+  assert_status 0
+  run --separate-stderr "$SK" get-meta gone1 'bad key/..'
+  assert_status 100
+}
