@@ -13,6 +13,8 @@
 #include "events/log.h"
 #include "git/git.h"
 #include "queue/queue.h"
+#include "k8s/objects.h"
+#include "reap/k8s_orphans.h"
 #include "reap/leader.h"
 
 namespace fracta::reap {
@@ -66,6 +68,7 @@ private:
     void orphans();
     void too_old();
     void ended();
+    void k8s_objects();
 
     // Report `a` if it was done (a dry run reports every plan); record its event.
     void done(Action a, bool happened = true);
@@ -289,10 +292,43 @@ void Pass::ended() {
     for (auto& a : actions) done(std::move(a));
 }
 
+// Kubernetes only: agent ConfigMaps and Secrets whose owner is gone.
+void Pass::k8s_objects() {
+    if (settings_.config.backend != "kubernetes") return;
+    auto objects = k8s::settings_from_config(settings_.config.document.root);
+    if (!objects.ok()) {
+        problem("-", "kubernetes", objects.error());
+        return;
+    }
+    k8s::ResolveOptions ro;
+    const char* env_ns = std::getenv("FRACTA_K8S_NAMESPACE");
+    ro.ns = env_ns && *env_ns ? env_ns : objects->namespace_name;
+    auto config = k8s::Config::resolve(ro);
+    if (!config.ok()) {
+        problem("-", "kubernetes", config.error());
+        return;
+    }
+    k8s::Client client(std::move(*config));
+    auto orphans = find_k8s_orphans(client, options_.grace, now_);
+    if (!orphans.ok()) {
+        problem("-", "kubernetes", orphans.error());
+        return;
+    }
+    for (const auto& o : *orphans) {
+        if (!options_.dry_run)
+            if (auto st = delete_k8s_orphan(client, o); !st.ok()) {
+                problem(o.session, "delete " + o.resource + "/" + o.name, st.error());
+                continue;
+            }
+        done({"k8s_orphan", o.session, o.reason});
+    }
+}
+
 Status Pass::run(Report& report) {
     report_ = &report;
     FRACTA_TRY(snapshot());
-    for (void (Pass::*step)() : {&Pass::leases, &Pass::lost_sessions, &Pass::orphans, &Pass::too_old, &Pass::ended}) {
+    for (void (Pass::*step)() : {&Pass::leases, &Pass::lost_sessions, &Pass::orphans, &Pass::too_old, &Pass::ended,
+                                &Pass::k8s_objects}) {
         (this->*step)();
         record_events();
     }

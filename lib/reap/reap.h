@@ -13,7 +13,9 @@
 //   remove          agents ended longer ago than reaper.keep_terminal: the
 //                   session's state and log, the worktree, the branch when it
 //                   is merged (unmerged work is never deleted), the missions,
-//                   the mailbox and the row.
+//                   the mailbox and the row;
+//   k8s_orphan      (runtime.backend kubernetes) agent ConfigMaps and Secrets
+//                   whose owner is gone (reap/k8s_orphans.h).
 //
 // Every action is decided from one snapshot taken at the start, and each
 // change is a compare-and-set, so a pass racing the control plane (or a
@@ -37,7 +39,7 @@
 namespace fracta::reap {
 
 struct Action {
-    std::string action;  // requeue | fail | lost | orphan | max_age | remove
+    std::string action;  // requeue | fail | lost | orphan | max_age | remove | k8s_orphan
     std::string task;
     std::string reason;
     Json to_json() const { return {{"action", action}, {"task", task}, {"reason", reason}}; }
