@@ -53,6 +53,7 @@ requests_since() {
   k8s_requests "$1" | jq -c 'select(.seq > '"$1"') | [.method, .resource + (if .subresource then "/" + .subresource else "" end), (.query.watch // "")]'
 }
 pod_of() { k8s_job_pod "fracta-agent-$1"; }
+job_watched() { k8s_requests | jq -e -s 'any(.[]; .resource == "jobs" and .verb == "watch")' >/dev/null; }
 set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
@@ -623,4 +624,67 @@ supervisor_for() {
   assert_status 0
   run --separate-stderr "$SK" get-meta gone1 'bad key/..'
   assert_status 100
+}
+
+# ----------------------------------------------------------------- rbac --
+
+@test "rbac: the Role of manifests/ grants exactly the verbs the provider and the reaper use" {
+  started
+  # every op of the provider, batch and stream, through to the end
+  start_ok r1
+  sk status r1 >/dev/null
+  sk is-running r1 >/dev/null
+  sk list "" >/dev/null
+  sk list-running "" >/dev/null
+  k8s_log "$(pod_of r1)" "out"
+  sk peek r1 5 >/dev/null
+  sk logs r1 >/dev/null
+  # wait while it runs: it watches the Job until the pod ends
+  "$SK" wait r1 30 >"$BATS_TEST_TMPDIR/wait.out" &
+  local waiter=$!
+  wait_for 10 job_watched
+  k8s_pod_exit "$(pod_of r1)" 0
+  wait "$waiter" || fail "wait failed: $(cat "$BATS_TEST_TMPDIR/wait.out")"
+  sk logs r1 --follow >/dev/null
+  sk stop r1
+  start_ok r2 '{"command":"cat","mode":"stream"}'
+  supervisor_for r2 fracta-stream-r2
+  sk nudge r2 <<<'hi'
+  sk send-keys r2 Enter
+  sk set-meta r2 k <<<'v'
+  sk get-meta r2 k >/dev/null
+  sk remove-meta r2 k
+  sk get-last-activity r2 >/dev/null
+  sk clear-scrollback r2
+  echo x >"$BATS_TEST_TMPDIR/x"
+  sk copy-to r2 "$BATS_TEST_TMPDIR/x" x
+  sk process-alive r2 <<<'cat' >/dev/null
+  run --separate-stderr "$SK" wait r2 1  # a stream session: the Pod itself
+  assert_status 111
+  sk stop r2
+  # leftovers of a session whose Job is gone, for the reaper
+  local leftover
+  for kind in ConfigMap Secret; do
+    leftover=$(jq -nc --arg kind "$kind" '{apiVersion: "v1", kind: $kind, metadata: {name: ("fracta-left-" + ($kind | ascii_downcase)),
+      labels: {"app.kubernetes.io/managed-by": "fracta", "app.kubernetes.io/component": "agent"},
+      ownerReferences: [{apiVersion: "batch/v1", kind: "Job", name: "fracta-agent-gone", uid: "00000000-0000-4000-8000-000000000000"}]}}')
+    k8s_curl -X POST -H 'Content-Type: application/json' --data-binary "$leftover" \
+      "$K8S_URL/api/v1/namespaces/default/$(tr 'A-Z' 'a-z' <<<"$kind")s" >/dev/null
+  done
+  # and a reaper pass in a project on this cluster
+  mkdir -p "$BATS_TEST_TMPDIR/p/.fracta"
+  printf '%s\n' 'runtime: {backend: kubernetes, kubernetes: {namespace: default}}' >"$BATS_TEST_TMPDIR/p/fracta.yaml"
+  run --separate-stderr bash -c "cd '$BATS_TEST_TMPDIR/p' && '$FRACTA_BIN/fracta-reap' --once"
+  assert_status 0
+  assert_equal "$(jq -r .action <<<"$output" | sort | uniq -c | tr -s ' ')" " 2 k8s_orphan"
+
+  local used granted
+  used=$(k8s_requests | jq -r 'select(.resource != null and .resource != "")
+      | (.resource + (if .subresource then "/" + .subresource else "" end)) + " " + .verb' | sort -u)
+  granted=$(kubectl kustomize "$FRACTA_SOURCE/manifests" | node "$FRACTA_SOURCE/tests/k8s/validate.mjs" --json - |
+    jq -r '.[] | select(.kind == "Role" and .metadata.name == "fracta-control-plane") | .rules[]
+      | .resources[] as $r | .verbs[] as $v | $r + " " + $v' | sort -u)
+  [[ -n $used && -n $granted ]] || fail "used: $used granted: $granted"
+  # every call allowed, and nothing allowed that is never called
+  [[ $granted == "$used" ]] || fail "the Role (<) and the API calls made (>) differ:" "$(diff <(echo "$granted") <(echo "$used"))"
 }

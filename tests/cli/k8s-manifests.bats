@@ -118,7 +118,6 @@ pod_specs='[.[] | select(.kind == "Deployment" or .kind == "StatefulSet" or .kin
   # API calls it records against the double with this same list.
   local expected="batch/jobs: create delete get list watch
 core/configmaps: create delete list
-core/events: list
 core/pods: create delete get list watch
 core/pods/log: get
 core/pods/proxy: create delete get update
