@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# fracta-init (spec/init-and-reap.md): each mode's files in a fresh git
+# repository, skip on rerun, one mode per project, --force/--yes, local mode
+# outside git, every fracta.yaml written loading without warnings, the k8s
+# tree rendered by the real kubectl kustomize and validated against the
+# Kubernetes OpenAPI schemas, the compose file checked by docker-compose.
+
+# shellcheck disable=SC2154  # status, output, stderr: set by bats' `run`
+load ../lib/common
+
+setup() {
+  common_setup
+  require_cmd git kubectl node docker-compose
+  INIT="$FRACTA_BIN/fracta-init"
+  VALIDATE="$FRACTA_SOURCE/tests/k8s/validate.mjs"
+  git init -q proj
+  cd proj || return 1
+}
+
+teardown() {
+  common_teardown
+}
+
+LOCAL_FILES='[".fracta/logs/",".gitignore","deployment/auth-helpers/README.md","fracta.yaml"]'
+COMPOSE_FILES='["deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/controlplane.yaml","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
+K8S_FILES='["deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/k8s/manifests/components/network-policy/kustomization.yaml","deployment/k8s/manifests/components/network-policy/network-policy.yaml","deployment/k8s/manifests/config/control-plane.yaml","deployment/k8s/manifests/config/gateway.yaml","deployment/k8s/manifests/control-plane.yaml","deployment/k8s/manifests/gateway.yaml","deployment/k8s/manifests/kustomization.yaml","deployment/k8s/manifests/namespace.yaml","deployment/k8s/manifests/postgres.yaml","deployment/k8s/manifests/rbac.yaml","deployment/k8s/manifests/reaper.yaml","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env","fracta.yaml"]'
+
+# tree_sum — a checksum of every path, mode and content in the project
+# (outside .git), to show that a refused run changed nothing.
+tree_sum() {
+  find . -path ./.git -prune -o -printf '%p %m\n' | LC_ALL=C sort
+  find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+}
+
+# files_on_disk — what the project holds besides .git, as the JSON list the
+# report uses (directories that hold nothing else end in /).
+files_on_disk() {
+  { find . -path ./.git -prune -o -type f -printf '%P\n'; find . -path ./.git -prune -o -type d -empty -printf '%P/\n'; } |
+    LC_ALL=C sort | jq -R . | jq -sc .
+}
+
+# scaffold_json MODE EXPECTED — a first run writes exactly EXPECTED and skips nothing.
+scaffold_json() {
+  run --separate-stderr "$INIT" --scaffold "$1" --format json
+  assert_status 0 || return 1
+  assert_equal "$(jq -c '.written | sort' <<<"$output")" "$2" "written" || return 1
+  assert_json ".mode == \"$1\" and .skipped == []" || return 1
+  assert_equal "$(files_on_disk)" "$2" "files on disk"
+}
+
+@test "local: a fresh repository gets exactly the spec's files; a rerun skips them all" {
+  scaffold_json local "$LOCAL_FILES"
+  [[ -d .fracta/logs ]]
+  assert_equal "$(grep -cx '.fracta/' .gitignore)" 1 ".fracta/ entries"
+  assert_equal "$(grep -cx '.worktrees/' .gitignore)" 1 ".worktrees/ entries"
+  before=$(tree_sum)
+  run --separate-stderr "$INIT" --scaffold local --format json
+  assert_status 0
+  assert_json '.written == []'
+  assert_equal "$(jq -c '.skipped | sort' <<<"$output")" "$LOCAL_FILES" "skipped"
+  assert_equal "$(tree_sum)" "$before" "tree after rerun"
+}
+
+@test "local: .gitignore entries are appended once to an existing file" {
+  printf 'node_modules/\n.worktrees/' >.gitignore
+  run --separate-stderr "$INIT" --scaffold local --format json
+  assert_status 0
+  assert_equal "$(cat .gitignore)" $'node_modules/\n.worktrees/\n.fracta/' ".gitignore"
+}
+
+@test "docker-compose: exactly the spec's files, the helper 0755, a rerun skips" {
+  scaffold_json docker-compose "$COMPOSE_FILES"
+  assert_equal "$(stat -c %a deployment/auth-helpers/fetch-token-example)" 755 "helper mode"
+  run --separate-stderr "$INIT" --scaffold docker-compose --format json
+  assert_status 0
+  assert_json '.written == [] and (.skipped | length) == 6'
+}
+
+@test "k8s: exactly the spec's files, a rerun skips, text output counts" {
+  scaffold_json k8s "$K8S_FILES"
+  assert_equal "$(stat -c %a deployment/auth-helpers/fetch-token-example)" 755 "helper mode"
+  run --separate-stderr "$INIT" --scaffold k8s
+  assert_status 0
+  assert_equal "${lines[0]}" "fracta initialized (k8s): 0 written, 16 skipped" "summary"
+  assert_equal "${#lines[@]}" 17 "summary and one line per path"
+}
+
+@test "another mode exits 1 with the exact message and the two ways out, changing nothing" {
+  for pair in "local k8s" "k8s local" "docker-compose k8s" "k8s docker-compose" "local docker-compose"; do
+    read -r old new <<<"$pair"
+    rm -rf deployment fracta.yaml .fracta .gitignore
+    run --separate-stderr "$INIT" --scaffold "$old" --format json
+    assert_status 0
+    before=$(tree_sum)
+    run --separate-stderr "$INIT" --scaffold "$new" --force --yes
+    assert_status 1
+    assert_equal "$output" "" "stdout"
+    assert_equal "$(sed -n 1p <<<"$stderr")" "fracta-init: error: this project is already scaffolded as $old; cannot re-init as $new without losing customizations." "message"
+    grep -qF "rm -rf deployment/ fracta.yaml .fracta/ && fracta-init --scaffold $new" <<<"$stderr"
+    grep -qF "fracta-init --scaffold $old" <<<"$(sed -n 3p <<<"$stderr")"
+    assert_equal "$(tree_sum)" "$before" "tree after refusal"
+  done
+}
+
+@test "fracta.yaml with runtime.backend kubernetes is detected as k8s" {
+  printf 'runtime:\n  backend: kubernetes\n' >fracta.yaml
+  run --separate-stderr "$INIT" --scaffold local
+  assert_status 1
+  [[ $stderr == *"already scaffolded as k8s; cannot re-init as local"* ]]
+}
+
+@test "--force --yes rewrites; --force without --yes and no terminal refuses" {
+  run --separate-stderr "$INIT" --scaffold k8s --format json
+  assert_status 0
+  echo '# mine' >fracta.yaml
+  before=$(tree_sum)
+  run --separate-stderr "$INIT" --scaffold k8s --force </dev/null
+  assert_status 100
+  [[ $stderr == *"confirm with --yes"* ]]
+  assert_equal "$(tree_sum)" "$before" "tree after refusal"
+  run --separate-stderr "$INIT" --scaffold k8s --force --yes --format json
+  assert_status 0
+  assert_json '(.written | length) == 16 and .skipped == []'
+  cmp fracta.yaml "$FRACTA_SOURCE/scaffolds/k8s/fracta.yaml"
+}
+
+@test "local mode outside a git repository exits 100; unknown mode exits 100 with the exact text" {
+  mkdir "$BATS_TEST_TMPDIR/nogit"
+  run --separate-stderr "$INIT" --scaffold local --dir "$BATS_TEST_TMPDIR/nogit"
+  assert_status 100
+  [[ $stderr == "fracta-init: error: local mode needs a git repository"* ]]
+  assert_equal "$(find "$BATS_TEST_TMPDIR/nogit" -mindepth 1 | wc -l)" 0 "files written"
+  run --separate-stderr "$INIT" --scaffold x
+  assert_status 100
+  assert_equal "$stderr" 'fracta-init: error: unknown scaffold "x"; valid: local, docker-compose, k8s'
+  assert_equal "$output" "" "stdout"
+}
+
+# warnings_of FILE — stderr of fracta (front door), fracta-events (project
+# files only: the servers' configs name a Postgres that is not there),
+# fracta-gw serve and fracta-cp run loading FILE, each up to ready or exit.
+warnings_of() {
+  local f=$1 out=$BATS_TEST_TMPDIR/cfg$RANDOM
+  "$FRACTA_BIN/fracta" --config "$f" status >/dev/null 2>"$out.front" || true
+  grep -H . "$out.front" | grep -i 'warn' || true
+  if [[ ${2:-} == project ]]; then
+    FRACTA_CONFIG=$f "$FRACTA_BIN/fracta-events" latest-seq >/dev/null 2>"$out.events" || true
+    grep -H -i 'warn' "$out.events" || true
+  fi
+  local bin
+  for bin in gw cp; do
+    local op=serve extra=()
+    [[ $bin == cp ]] && op=run extra=(--workers 0)
+    start_bg "$FRACTA_BIN/fracta-$bin" --config "$f" "$op" --listen 127.0.0.1:0 "${extra[@]}" --ready-fd 4 \
+      4>"$out.$bin.ready" 2>"$out.$bin" </dev/null
+    local pid=$BG_PID
+    wait_for 20 settled "$out.$bin.ready" "$pid" >&2
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    grep -H -E ' warn(ing)?: ' "$out.$bin" || true
+  done
+}
+
+settled() { has_lines "$1" 1 || process_gone "$2"; }
+
+@test "the warning check can fail: an unknown key is reported by each binary checked" {
+  printf 'bogus: 1\nlogging:\n  level: info\n' >fracta.yaml
+  mkdir .fracta
+  out=$(warnings_of "$PWD/fracta.yaml" project)
+  for who in front events gw cp; do
+    grep -q "\.$who:.*warn.*unknown key \"bogus\"" <<<"$out" || fail "$who did not warn: $out"
+  done
+}
+
+@test "every fracta.yaml written loads without warnings" {
+  for mode in local docker-compose k8s; do
+    rm -rf deployment fracta.yaml .fracta .gitignore
+    run --separate-stderr "$INIT" --scaffold "$mode" --format json
+    assert_status 0
+    configs=(fracta.yaml)
+    [[ $mode == docker-compose ]] && configs+=(deployment/configs/controlplane.yaml deployment/configs/gateway.yaml)
+    [[ $mode == k8s ]] && configs+=(deployment/k8s/manifests/config/control-plane.yaml deployment/k8s/manifests/config/gateway.yaml)
+    for c in "${configs[@]}"; do
+      kind=server
+      [[ $c == fracta.yaml ]] && kind=project
+      out=$(POSTGRES_PASSWORD=x warnings_of "$PWD/$c" "$kind")
+      assert_equal "$out" "" "warnings for $mode $c"
+    done
+  done
+}
+
+@test "k8s: kubectl kustomize renders the tree and every object validates" {
+  run --separate-stderr "$INIT" --scaffold k8s --format json
+  assert_status 0
+  run --separate-stderr kubectl kustomize deployment/k8s/manifests
+  assert_status 0
+  printf '%s\n' "$output" >rendered.yaml
+  run --separate-stderr node "$VALIDATE" --json rendered.yaml
+  assert_status 0
+  assert_json '[.[] | select(.kind != "Namespace") | .metadata.namespace] | unique == ["fracta"]'
+}
+
+@test "CI run: --namespace and --image reach every rendered object; one JSON object on stdout" {
+  run --separate-stderr "$INIT" --scaffold k8s --namespace team-a --image registry.example/fracta:1.2.3 --format json
+  assert_status 0
+  assert_equal "$(jq -s 'length' <<<"$output")" 1 "JSON values on stdout"
+  assert_json '.mode == "k8s" and (.written | length) == 16'
+  run --separate-stderr kubectl kustomize deployment/k8s/manifests
+  assert_status 0
+  printf '%s\n' "$output" >rendered.yaml
+  run --separate-stderr node "$VALIDATE" --json rendered.yaml
+  assert_status 0
+  objects=$output
+  assert_json '[.[] | select(.kind != "Namespace") | .metadata.namespace] | unique == ["team-a"]' "$objects"
+  assert_json '[.[] | select(.kind == "Namespace") | .metadata.name] == ["team-a"]' "$objects"
+  assert_json '[.[] | .. | objects | select(has("containers")) | .containers[] | .image | select(startswith("postgres:") | not)] | (length > 0) and (unique == ["registry.example/fracta:1.2.3"])' "$objects"
+  grep -q 'fracta-cp.team-a.svc' deployment/k8s/manifests/config/control-plane.yaml
+  ! grep -rq 'fracta-[a-z]*\.fracta\.svc' deployment/k8s/manifests
+}
+
+@test "docker-compose: docker-compose config accepts the file; the secrets are required" {
+  run --separate-stderr "$INIT" --scaffold docker-compose --image registry.example/fracta:1.2.3 --format json
+  assert_status 0
+  POSTGRES_PASSWORD=pw FRACTA_CP_TOKEN=tok run --separate-stderr docker-compose -f deployment/docker-compose.yml config
+  assert_status 0
+  [[ $output == *"image: registry.example/fracta:1.2.3"* ]]
+  [[ $output == *"POSTGRES_PASSWORD: pw"* ]]
+  run --separate-stderr env -u POSTGRES_PASSWORD -u FRACTA_CP_TOKEN docker-compose -f deployment/docker-compose.yml config
+  [[ $status -ne 0 ]]
+  [[ $stderr == *"POSTGRES_PASSWORD"* ]]
+}
+
+@test "--print equals what the scaffold wrote" {
+  run --separate-stderr "$INIT" --scaffold k8s --namespace team-b --image r.example/f:2 --format json
+  assert_status 0
+  expected=""
+  while IFS= read -r f; do
+    [[ -n $expected ]] && expected+=$'---\n'
+    expected+="# Source: $f"$'\n'"$(cat "$f")"$'\n'
+  done < <(jq -r '.written[] | select(startswith("deployment/k8s/manifests/") and (endswith(".yaml") or endswith(".yml")))' <<<"$output")
+  run --separate-stderr "$INIT" --print k8s --namespace team-b --image r.example/f:2
+  assert_status 0
+  assert_equal "$output"$'\n' "$expected" "--print k8s"
+  mkdir ../c && cd ../c && git init -q .
+  run --separate-stderr "$INIT" --scaffold docker-compose --format json
+  assert_status 0
+  run --separate-stderr "$INIT" --print docker-compose
+  assert_status 0
+  assert_equal "$output" "$(cat deployment/docker-compose.yml)" "--print docker-compose"
+}
+
+@test "--source uses a directory of the same shape" {
+  cp -r "$FRACTA_SOURCE/scaffolds" "$FRACTA_SOURCE/manifests" "$FRACTA_SOURCE/compose" "$BATS_TEST_TMPDIR/"
+  echo '# ours' >>"$BATS_TEST_TMPDIR/scaffolds/local/fracta.yaml"
+  run --separate-stderr "$INIT" --scaffold local --source "$BATS_TEST_TMPDIR" --format json
+  assert_status 0
+  cmp fracta.yaml "$BATS_TEST_TMPDIR/scaffolds/local/fracta.yaml"
+}
