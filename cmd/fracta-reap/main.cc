@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
 
     auto target = reap::open_target(args->get("config"));
     if (!target.ok()) return diag::report(target.error());
+    for (const auto& w : target->settings.config.warnings) diag::warning(w);
     const bool text = format == "text";
     if (!every) return pass(*target, options, text);
     for (;;) {

@@ -136,8 +136,9 @@ scaffold_json() {
   assert_equal "$output" "" "stdout"
 }
 
-# warnings_of FILE — stderr of fracta (front door), fracta-events (project
-# files only: the servers' configs name a Postgres that is not there),
+# warnings_of FILE — stderr of fracta (front door), fracta-events and
+# fracta-reap (project files only: the servers' configs name a Postgres that
+# is not there),
 # fracta-gw serve and fracta-cp run loading FILE, each up to ready or exit.
 warnings_of() {
   local f=$1 out=$BATS_TEST_TMPDIR/cfg$RANDOM
@@ -146,6 +147,8 @@ warnings_of() {
   if [[ ${2:-} == project ]]; then
     FRACTA_CONFIG=$f "$FRACTA_BIN/fracta-events" latest-seq >/dev/null 2>"$out.events" || true
     grep -H -i 'warn' "$out.events" || true
+    "$FRACTA_BIN/fracta-reap" --config "$f" --dry-run >/dev/null 2>"$out.reap" || true
+    grep -H -i 'warn' "$out.reap" || true
   fi
   local bin
   for bin in gw cp; do
@@ -167,7 +170,7 @@ settled() { has_lines "$1" 1 || process_gone "$2"; }
   printf 'bogus: 1\nlogging:\n  level: info\n' >fracta.yaml
   mkdir .fracta
   out=$(warnings_of "$PWD/fracta.yaml" project)
-  for who in front events gw cp; do
+  for who in front events reap gw cp; do
     grep -q "\.$who:.*warn.*unknown key \"bogus\"" <<<"$out" || fail "$who did not warn: $out"
   done
 }
