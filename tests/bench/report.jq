@@ -14,7 +14,11 @@
 #               quarters_s: [seconds until a quarter, half, … had ended], failed_examples: [{name, reason}]}]]
 # $gateway    [section j's gw.json: run facts, targets, levels: [{target, clients, calls, seconds, per_second,
 #               p50_us, p90_us, p99_us, max_us, round_p50_us, round_per_second}], sessions, rss]
-# $only       "gateway": render section j alone (the other inputs are then empty), for `run gateway`
+# $reap       [section k's reap.json: run facts, target, measurements: [reap-pass outputs]]
+# $replicas   [section l's replicas.json: run facts, levels: [{replicas, workers, agents, completed, failed,
+#               stopped, seconds, per_second, starts, distinct, duplicates, by_replica, max_attempt}]]
+# $only       a section rendered alone — "gateway", "reap" or "replicas" (the other inputs are
+#             then empty), for `run SECTION`; "" for the whole file
 
 def median: sort | length as $n
   | if $n == 0 then null
@@ -105,6 +109,83 @@ def gw_section($g; $alone):
   "<!-- /gateway -->"
   ] | join("\n");
 
+# A section's "measured" line: the run facts every section that runs alone records.
+def measured($x; $alone; $name):
+  "- **Measured:** \($x.date), commit \($x.commit)" + (if $x.dirty > 0 then " (built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt)" else "" end) + "; load average \($x.load_start) at the start, \($x.load_end) at the end" + (if $x.pressure_end != "" then ", CPU pressure over the last minute \($x.pressure_end)%" else "" end) + "; \($x.seconds) s" + (if $alone then ". Run alone (`tests/bench/run \($name)`): the rest of this file is from the last full run" else "" end);
+
+# --- section k: a reap pass ($k: run's reap.json) ----------------------------------------
+def reap_rows($k):
+  $k.measurements | group_by(.store) | map(
+    {store: .[0].store, agents: .[0].agents, removed: .[0].removed, runs: length,
+     dry_run_ms: (map(.dry_run_ms) | median), pass_ms: (map(.pass_ms) | median),
+     second_pass_ms: (map(.second_pass_ms) | median), all_pass_ms: map(.pass_ms)}
+    | .context = (.store != "sqlite" or .agents < $k.target_agents)
+    | .met = (.pass_ms <= $k.pass_target_ms))
+  | sort_by(.store != "sqlite");
+def reap_checks($k): [reap_rows($k)[] | select(.context | not) | .met];
+def reap_section($k; $alone):
+  reap_rows($k) as $rows | reap_checks($k) as $checks
+  | def yn: if . then "yes" else "**no**" end;
+  [
+  "<!-- reap -->",
+  "## Reaping (fracta-reap)",
+  "",
+  "One `fracta-reap --once` pass, \($k.reap_build) build `\($k.reap_name)` (\($k.reap_id)), over a store of \($k.agents) Completed agents, each with its mission (`tests/bench/reap-pass`): a tenth of them ended two hours ago, past `reaper.keep_terminal: 1h`, and are removed (rows and missions deleted, events written); the rest ended five minutes ago and are only looked at. The rows are inserted with SQL, so no session exists: the provider's (local) list of sessions has none of them. Timed as a whole process, wall clock, by the script: a `--dry-run` first (plans, changes nothing), then the pass, then a second pass with nothing left to remove. sqlite (\($k.sqlite)) is `.fracta/state.db` of a throwaway project; Postgres (\($k.pg), the bench's throwaway server, fsync off) a fresh database each time. \($k.runs) measurements per store on a fresh store each, alternating the stores; medians. The target is judged on sqlite; Postgres is context.",
+  "",
+  measured($k; $alone; "reap"),
+  "- **Targets met here:** \($checks | map(select(.)) | length) of \($checks | length)",
+  "",
+  "| store | agents | removed | dry run | pass | second pass | the pass, each run | target | met? |",
+  "|---|---:|---:|---:|---:|---:|---|---:|---|",
+  ($rows[] | [.store, "\(.agents)", "\(.removed)", (.dry_run_ms | ms_of_ms), (.pass_ms | ms_of_ms),
+              (.second_pass_ms | ms_of_ms), (.all_pass_ms | map(tostring) | join(", ") + " ms"),
+              (if .context then "(pass ≤ \($k.pass_target_ms) ms with \($k.target_agents) agents on sqlite; context)"
+               else "pass ≤ \($k.pass_target_ms) ms" end),
+              (if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yn) end)] | row),
+  "<!-- /reap -->"
+  ] | join("\n");
+
+# --- section l: replicas on one Postgres ($l: run's replicas.json) -----------------------
+def rep_rows($l):
+  ($l.levels | map(select(.replicas == 1)) | .[0].per_second) as $one
+  | $l.levels | map(. + {speedup: (if $one then .per_second / $one else null end),
+                         met: (.completed == .agents and .distinct == .agents and .duplicates == 0)});
+def rep_checks($l): [rep_rows($l)[] | .met];
+def replicas_section($l; $alone):
+  rep_rows($l) as $rows | rep_checks($l) as $checks
+  | ($rows | map(select(.replicas > 1)) | map(.speedup // 0) | max // null) as $best
+  | ($rows | map(.per_second / (.replicas * .workers))) as $perw
+  | (if ($perw | min) > 0 then ($perw | max) / ($perw | min) else 1e9 end) as $spread
+  | ($rows | map(.replicas * .workers) | max) as $maxw
+  | def yn: if . then "yes" else "**no**" end;
+  [
+  "<!-- replicas -->",
+  "## Control plane replicas on one Postgres",
+  "",
+  "\($l.agents) agents of `true` (`shell` runtime) in a plain-directory project (no git repository, so no worktrees), its store a fresh database on the bench's Postgres (\($l.pg), fsync off) for each replica count. A fracta-cp with `--workers 0` queues them (`POST /api/v1/agents`, `tests/bench/post_load.cc`) and is stopped; then N `fracta-cp run --workers \($l.workers)` processes (\($l.cp_build) build `\($l.cp_name)`, \($l.cp_id)) start on the same store, one after another, each waited for until ready, and the time runs from just before the first starts until the store counts all \($l.agents) agents ended (psql, polled every 0.2 s). The provider is `runtime.backend: exec:` a wrapper around the fracta-spawn-local beside fracta-cp that appends the session name to a file on every `start`; the section fails if a name is there twice. Missions per replica: `missions.claimed_by` grouped by replica.",
+  "",
+  measured($l; $alone; "replicas"),
+  "- **Every agent Completed and started exactly once:** \($checks | map(select(.)) | length) of \($checks | length) replica counts",
+  "",
+  "| replicas | workers in all | agents | completed | seconds | agents/s | speedup vs 1 replica | agents/s per worker | starts (distinct) | missions per replica | highest attempt | each started once, all Completed? |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+  ($rows[] | ["\(.replicas)", "\(.replicas * .workers)", "\(.agents)",
+              "\(.completed)" + (if .failed > 0 then " (\(.failed) Failed)" else "" end) + (if .stopped > 0 then " (\(.stopped) Stopped)" else "" end),
+              (.seconds | fix(1)), (.per_second | fix(1)), (if .speedup then (.speedup | ratio) else "—" end),
+              (.per_second / (.replicas * .workers) | fix(2)),
+              "\(.starts) (\(.distinct))", (.by_replica | map(tostring) | join(" + ")), "\(.max_attempt)", (.met | yn)] | row),
+  "",
+  "Reading it: the \($l.nproc) CPUs of this machine run every replica, their workers, the agents' supervisors and `sh`, the provider wrapper, Postgres and the poller. " +
+    (if $best == null then "Only one replica count was measured."
+     elif $best >= 1.15 then "More replicas drained the queue faster here (best speedup \($best | ratio))" +
+       (if $spread <= 1.35 then ", about in step with the number of workers (agents/s per worker \($perw | map(fix(2)) | join(", "))): a worker sees one agent through at a time — claim, start, follow until it ends, record — so with agents of `true` the rate is bound by that round trip per worker, not by the CPUs or by one fracta-cp. One fracta-cp with as many workers (`--workers \($maxw)`) was not measured; it might do as well." else "." end)
+     elif $best >= 0.9 then "More replicas were not faster here (best speedup \($best | ratio)): the CPUs, not one fracta-cp's workers, are the limit; replicas are for availability and for spreading load over machines, which one machine cannot show."
+     else "More replicas were slower here (best speedup \($best | ratio)): with \($l.nproc) CPUs the added processes and the contention on the queue cost more than the extra workers bring; replicas are for availability and for spreading load over machines, which one machine cannot show." end) +
+    (if ([$l.load_start, $l.load_end] | map(split(" ")[0] | tonumber) | max) > ($l.nproc | tonumber)
+     then " The machine was busy with other work (load above \($l.nproc)): more processes also win a larger share of contended CPUs, and the load changed between the replica counts, so read the speedups as rough." else "" end),
+  "<!-- /replicas -->"
+  ] | join("\n");
+
 def full:
 
 # Pool every round's runs per command name.
@@ -176,7 +257,7 @@ def full:
 | ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[], $cp_post_rows[], $cp_spawn_rows[], $cp_drain_rows[]]
    | map(select(.context | not) | .met)
    + [$mem[] | select(.judged) | .met]
-   + gw_checks($gateway[0])) as $all_met
+   + gw_checks($gateway[0]) + reap_checks($reap[0]) + rep_checks($replicas[0])) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
   def verdict: if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yesno) end;
@@ -322,6 +403,10 @@ def full:
   "",
   gw_section($gateway[0]; false),
   "",
+  reap_section($reap[0]; false),
+  "",
+  replicas_section($replicas[0]; false),
+  "",
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
@@ -336,4 +421,8 @@ def full:
   ($m | to_entries[] | ["`\(.key)`", "`\(.value.command // "?" | gsub("\\|"; "\\|"))`", "\(.value.runs)", (.value.median | ms)] | row)
 ] | join("\n");
 
-if $only == "gateway" then gw_section($gateway[0]; true) else full end
+if $only == "gateway" then gw_section($gateway[0]; true)
+elif $only == "reap" then reap_section($reap[0]; true)
+elif $only == "replicas" then replicas_section($replicas[0]; true)
+elif $only == "" then full
+else error("report.jq: no section \($only)") end
