@@ -17,7 +17,8 @@
 # $reap       [section k's reap.json: run facts, target, measurements: [reap-pass outputs]]
 # $replicas   [section l's replicas.json: run facts, levels: [{replicas, workers, agents, completed, failed,
 #               stopped, seconds, per_second, starts, distinct, duplicates, by_replica, max_attempt}]]
-# $only       a section rendered alone — "gateway", "reap" or "replicas" (the other inputs are
+# $k8s        [section m's k8s.json: tests/bench/k8s-ops output plus run facts]
+# $only       a section rendered alone — "gateway", "reap", "replicas" or "k8s" (the other inputs are
 #             then empty), for `run SECTION`; "" for the whole file
 
 def median: sort | length as $n
@@ -112,6 +113,37 @@ def gw_section($g; $alone):
 # A section's "measured" line: the run facts every section that runs alone records.
 def measured($x; $alone; $name):
   "- **Measured:** \($x.date), commit \($x.commit)" + (if $x.dirty > 0 then " (built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt)" else "" end) + "; load average \($x.load_start) at the start, \($x.load_end) at the end" + (if $x.pressure_end != "" then ", CPU pressure over the last minute \($x.pressure_end)%" else "" end) + "; \($x.seconds) s" + (if $alone then ". Run alone (`tests/bench/run \($name)`): the rest of this file is from the last full run" else "" end);
+
+# --- section m: fracta-spawn-k8s on the API double ($x: run's k8s.json) --------------------
+def k8s_checks($x):
+  [($x.requests.start.count == 4 and ($x.requests.start.requests | map(select(test("watch"))) | length) == 1),
+   ($x.requests.list.count == 1),
+   ($x.median_ms.is_running < $x.median_ms.kubectl_get_pod),
+   ($x.median_ms.list < $x.median_ms.kubectl_get_pods)];
+def k8s_section($x; $alone):
+  def yn: if . then "yes" else "**no**" end;
+  k8s_checks($x) as $c
+  | [
+  "<!-- k8s -->",
+  "## Kubernetes provider (fracta-spawn-k8s on the API double)",
+  "",
+  "`tests/bench/k8s-ops` with the \($x.build) build: \($x.sessions) sessions started on the Kubernetes API double (`tests/k8s/double.mjs --auto-run`: pods go Running by themselves), the requests of each op read from the double's request log, and whole-process medians over \($x.runs) hyperfine runs each (interleaved, `-N`) of `fracta-spawn-k8s is-running` and `list` against kubectl (\($x.kubectl)) reading the same things from the same double. kubectl here is the version dispatcher, which asks `/version` first: part of what it costs a user.",
+  "",
+  "| op | API requests | target | met? |",
+  "|---|---|---|---|",
+  (["`start`", "\($x.requests.start.count): " + ($x.requests.start.requests | join(", ")), "the creates + one watch, no polling", ($c[0] | yn)] | row),
+  (["`list` (\($x.sessions) sessions)", "\($x.requests.list.count): " + ($x.requests.list.requests | join(", ")), "1 request", ($c[1] | yn)] | row),
+  (["`is-running`", "\($x.requests.is_running.count): " + ($x.requests.is_running.requests | join(", ")), "—", "—"] | row),
+  (["`stop`", "\($x.requests.stop.count): " + ($x.requests.stop.requests | join(", ")), "—", "—"] | row),
+  "",
+  "| read | fracta-spawn-k8s | kubectl | ratio | faster? |",
+  "|---|---:|---:|---:|---|",
+  (["is one session running", "\($x.median_ms.is_running) ms", "\($x.median_ms.kubectl_get_pod) ms (`get pods -l fracta-agent-id=… -o name`)", (($x.median_ms.kubectl_get_pod / $x.median_ms.is_running) | fix(1)) + "×", ($c[2] | yn)] | row),
+  (["list \($x.sessions) sessions", "\($x.median_ms.list) ms", "\($x.median_ms.kubectl_get_pods) ms (`get pods -l app.kubernetes.io/managed-by=fracta -o json`)", (($x.median_ms.kubectl_get_pods / $x.median_ms.list) | fix(1)) + "×", ($c[3] | yn)] | row),
+  "",
+  measured($x; $alone; "k8s"),
+  "<!-- /k8s -->"
+] | join("\n");
 
 # --- section k: a reap pass ($k: run's reap.json) ----------------------------------------
 def reap_rows($k):
@@ -257,7 +289,8 @@ def full:
 | ([$vs_true[], $vs_naive[], $size_rows[], $sl_ops[], $cp_post_rows[], $cp_spawn_rows[], $cp_drain_rows[]]
    | map(select(.context | not) | .met)
    + [$mem[] | select(.judged) | .met]
-   + gw_checks($gateway[0]) + reap_checks($reap[0]) + rep_checks($replicas[0])) as $all_met
+   + gw_checks($gateway[0]) + reap_checks($reap[0]) + rep_checks($replicas[0])
+   + (if $k8s[0] then k8s_checks($k8s[0]) else [] end)) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
   def verdict: if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yesno) end;
@@ -407,6 +440,8 @@ def full:
   "",
   replicas_section($replicas[0]; false),
   "",
+  k8s_section($k8s[0]; false),
+  "",
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
@@ -424,5 +459,6 @@ def full:
 if $only == "gateway" then gw_section($gateway[0]; true)
 elif $only == "reap" then reap_section($reap[0]; true)
 elif $only == "replicas" then replicas_section($replicas[0]; true)
+elif $only == "k8s" then k8s_section($k8s[0]; true)
 elif $only == "" then full
 else error("report.jq: no section \($only)") end
