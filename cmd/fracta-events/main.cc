@@ -27,11 +27,11 @@ int main(int argc, char** argv) {
     if (!events::is_operation(op))  // Gas City reads exit 2 as "not supported": success, empty
         return diag::report(fail(ErrorKind::Unsupported, "unknown operation \"" + op + "\""));
 
-    std::unique_ptr<store::Store> store;
-    events::StoreOpener open_store = [&]() -> Result<store::Store*> {
+    std::unique_ptr<events::Backend> store;
+    events::StoreOpener open_store = [&]() -> Result<events::Backend*> {
         FRACTA_TRY_ASSIGN(choice, events::choose_store(args->get("store"), std::filesystem::current_path()));
         for (const std::string& w : choice.warnings) diag::warning(w);
-        FRACTA_TRY_ASSIGN(opened, store::open(choice.url, "fracta-events"));
+        FRACTA_TRY_ASSIGN(opened, events::open_backend(choice.url, {args->get("kubeconfig"), args->get("context")}));
         store = std::move(opened);
         return store.get();
     };

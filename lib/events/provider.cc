@@ -4,6 +4,7 @@
 
 #include "base/units.h"
 #include "config/config.h"
+#include "events/k8s_store.h"
 #include "events/log.h"
 
 namespace fracta::events {
@@ -27,6 +28,24 @@ const cli::Command kTail = {
      {"follow", 'f', "", "keep printing new events until interrupted"}},
     {},
     ""};
+
+// sqlite: and postgres: — the EventLog over a store::Store, which migrates
+// (creates) the store when opened.
+class SqlBackend final : public Backend {
+public:
+    explicit SqlBackend(std::unique_ptr<store::Store> s) : store_(std::move(s)), log_(*store_) {}
+    Status ensure() override { return {}; }
+    Result<uint64_t> append(const Event& e) override { return log_.append(e); }
+    Result<std::vector<Event>> list(const Filter& f) override { return log_.list(f); }
+    Result<uint64_t> latest_seq() override { return log_.latest_seq(); }
+    Status watch(uint64_t after, int hangup_fd, const std::function<Status(const Event&)>& sink) override {
+        return log_.watch(after, hangup_fd, sink);
+    }
+
+private:
+    std::unique_ptr<store::Store> store_;
+    EventLog log_;
+};
 
 std::string text_line(const Event& e) {
     std::string line = std::to_string(e.seq) + "  " + e.ts + "  " + e.type + "  " + (e.actor.empty() ? "-" : e.actor);
@@ -101,7 +120,9 @@ const cli::Command& command() {
         "fracta-events",
         "[--store URL] [--format json|text] OP [ARGS]",
         "The fracta event log, and a Gas City events provider (GC_EVENTS=exec:fracta-events).",
-        {{"store", 's', "URL", "sqlite:/path/events.db or postgres://… (default: see STORE)"},
+        {{"store", 's', "URL", "sqlite:/path/events.db, postgres://… or k8s:[NAMESPACE] (default: see STORE)"},
+         {"kubeconfig", 0, "FILE", "k8s: stores: the kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)"},
+         {"context", 0, "NAME", "k8s: stores: the kubeconfig context (default its current-context)"},
          {"format", 0, "FORMAT", "json (default) or text, for list, query and watch"}},
         {{"ensure-running", "create the store if it is missing"},
          {"record", "append the event JSON on stdin; assigns seq, fills a zero ts"},
@@ -111,7 +132,8 @@ const cli::Command& command() {
          {"query [OPTIONS]", "NDJSON of matching events: --subject --type --actor --since --after-seq --limit"},
          {"tail [-n N] [-f]", "the last N events for people; -f follows"}},
         "store: --store, else FRACTA_EVENTS_STORE, else runtime.state of the nearest fracta.yaml,\n"
-        "else sqlite:$XDG_STATE_HOME/fracta/events.db.\n"
+        "else sqlite:$XDG_STATE_HOME/fracta/events.db. k8s:[NAMESPACE] keeps the events in ConfigMaps\n"
+        "(the layout of Gas City's gc-events-k8s; namespace default: the client config's).\n"
         "exit status: 0 done, 1 failed, 2 unknown operation, 100 bad usage or input,\n"
         "111 store unavailable (retry)."};
     return c;
@@ -138,6 +160,15 @@ Result<StoreChoice> choose_store(const std::string& flag, const std::string& cwd
     return StoreChoice{"sqlite:" + base + "/fracta/events.db", "default", {}};
 }
 
+Result<std::unique_ptr<Backend>> open_backend(const std::string& url, const OpenOptions& options) {
+    if (is_k8s_url(url)) {
+        FRACTA_TRY_ASSIGN(k8s, K8sStore::open(url, options));
+        return std::unique_ptr<Backend>(std::move(k8s));
+    }
+    FRACTA_TRY_ASSIGN(opened, store::open(url, "fracta-events"));
+    return std::unique_ptr<Backend>(std::make_unique<SqlBackend>(std::move(opened)));
+}
+
 Status run(const std::string& op, const std::vector<std::string>& args, const StoreOpener& open_store, Io& io,
            bool text) {
     auto print = [&](const Event& e) { return io.write(text ? text_line(e) : event_line(e) + "\n"); };
@@ -145,14 +176,13 @@ Status run(const std::string& op, const std::vector<std::string>& args, const St
     if (op == "ensure-running") {
         FRACTA_TRY(expect_args(op, args, 0));
         FRACTA_TRY_ASSIGN(store, open_store());
-        (void)store;
-        return {};
+        return store->ensure();
     }
     if (op == "record") {
         FRACTA_TRY(expect_args(op, args, 0));
         FRACTA_TRY_ASSIGN(event, read_event(io));
         FRACTA_TRY_ASSIGN(store, open_store());
-        FRACTA_TRY_ASSIGN(seq, EventLog(*store).append(event));
+        FRACTA_TRY_ASSIGN(seq, store->append(event));
         (void)seq;
         return {};
     }
@@ -160,7 +190,7 @@ Status run(const std::string& op, const std::vector<std::string>& args, const St
         FRACTA_TRY(expect_args(op, args, 0));
         FRACTA_TRY_ASSIGN(filter, read_filter(io));
         FRACTA_TRY_ASSIGN(store, open_store());
-        FRACTA_TRY_ASSIGN(events, EventLog(*store).list(filter));
+        FRACTA_TRY_ASSIGN(events, store->list(filter));
         if (text) {
             for (const Event& e : events) FRACTA_TRY(print(e));
             return {};
@@ -172,7 +202,7 @@ Status run(const std::string& op, const std::vector<std::string>& args, const St
     if (op == "latest-seq") {
         FRACTA_TRY(expect_args(op, args, 0));
         FRACTA_TRY_ASSIGN(store, open_store());
-        FRACTA_TRY_ASSIGN(seq, EventLog(*store).latest_seq());
+        FRACTA_TRY_ASSIGN(seq, store->latest_seq());
         return io.write(std::to_string(seq) + "\n");
     }
     if (op == "watch") {
@@ -183,7 +213,7 @@ Status run(const std::string& op, const std::vector<std::string>& args, const St
             after = n;
         }
         FRACTA_TRY_ASSIGN(store, open_store());
-        return EventLog(*store).watch(after, io.hangup_fd, print);
+        return store->watch(after, io.hangup_fd, print);
     }
     if (op == "query" || op == "tail") {
         const cli::Command& sub = op == "query" ? kQuery : kTail;
@@ -195,13 +225,13 @@ Status run(const std::string& op, const std::vector<std::string>& args, const St
         if (op == "query") {
             FRACTA_TRY_ASSIGN(filter, query_filter(a));
             FRACTA_TRY_ASSIGN(store, open_store());
-            FRACTA_TRY_ASSIGN(events, EventLog(*store).list(filter));
+            FRACTA_TRY_ASSIGN(events, store->list(filter));
             for (const Event& e : events) FRACTA_TRY(print(e));
             return {};
         }
         FRACTA_TRY_ASSIGN(lines, cli::parse_int("--lines", a.get("lines", "20")));
         FRACTA_TRY_ASSIGN(store, open_store());
-        EventLog log(*store);
+        Backend& log = *store;
         Filter last;
         last.limit = static_cast<uint64_t>(lines);
         last.newest = true;

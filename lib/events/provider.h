@@ -4,11 +4,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/cli.h"
+#include "events/event.h"
 #include "store/store.h"
 
 namespace fracta::events {
@@ -20,9 +22,34 @@ struct Io {
     int hangup_fd = -1;  // watched for the reader going away (watch, tail -f)
 };
 
+// One event store as the operations see it. The SQL stores (sqlite:,
+// postgres:) are an EventLog over a store::Store; k8s: is K8sStore
+// (k8s_store.h). Each keeps the contract's guarantees its own way.
+class Backend {
+public:
+    virtual ~Backend() = default;
+    // ensure-running: create whatever a first record would need.
+    virtual Status ensure() = 0;
+    virtual Result<uint64_t> append(const Event& event) = 0;  // the assigned seq
+    virtual Result<std::vector<Event>> list(const Filter& filter) = 0;
+    virtual Result<uint64_t> latest_seq() = 0;
+    // As EventLog::watch: every event with seq > after_seq in order, then new
+    // ones; returns when `sink` fails or `hangup_fd` reports the reader gone.
+    virtual Status watch(uint64_t after_seq, int hangup_fd, const std::function<Status(const Event&)>& sink) = 0;
+};
+
+// How a k8s: store finds its cluster (the rest: lib/k8s/config.h).
+struct OpenOptions {
+    std::string kubeconfig;  // --kubeconfig
+    std::string context;     // --context
+};
+
+// Open the store a URL names: sqlite:…, postgres(ql)://…, k8s:[NAMESPACE].
+Result<std::unique_ptr<Backend>> open_backend(const std::string& url, const OpenOptions& options);
+
 // The store is opened only once the input is known to be good, so bad input
 // never creates or touches a store.
-using StoreOpener = std::function<Result<store::Store*>()>;
+using StoreOpener = std::function<Result<Backend*>()>;
 
 const cli::Command& command();
 bool is_operation(const std::string& op);

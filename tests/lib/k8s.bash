@@ -20,6 +20,10 @@
 #   k8s_requests [SINCE]      the request log, one JSON object a line
 #   k8s_job_pod JOB [NS]      the name of the job's (first) pod, from the control API
 #   k8s_curl ARGS…            curl against K8S_URL with the CA and K8S_TOKEN
+#   k8s_events_store [NS]     an empty k8s: event store: the double (with
+#                             namespace NS, default "gc") and a token kubeconfig
+#                             in $KUBECONFIG; sets STORE_KIND=k8s,
+#                             STORE_URL=k8s:NS, exports FRACTA_EVENTS_STORE
 #
 # shellcheck disable=SC2154
 
@@ -153,4 +157,15 @@ k8s_job_pod() {
 
 k8s_curl() {
   curl -sS --cacert "$K8S_CERTS/ca.crt" -H "Authorization: Bearer $K8S_TOKEN" "$@"
+}
+
+k8s_events_store() {
+  local ns=${1:-gc}
+  k8s_start_default --namespace "$ns" || return 1
+  export KUBECONFIG="$BATS_TEST_TMPDIR/kubeconfig"
+  k8s_kubeconfig "$KUBECONFIG" token "$K8S_TOKEN" || return 1
+  # shellcheck disable=SC2034  # STORE_KIND: read by the suites (store_is_untouched, contracts)
+  STORE_KIND=k8s
+  STORE_URL="k8s:$ns"
+  export FRACTA_EVENTS_STORE=$STORE_URL
 }
