@@ -114,6 +114,22 @@ def gw_section($g; $alone):
 def measured($x; $alone; $name):
   "- **Measured:** \($x.date), commit \($x.commit)" + (if $x.dirty > 0 then " (built from a working tree with uncommitted changes in lib/, cmd/ or CMakeLists.txt)" else "" end) + "; load average \($x.load_start) at the start, \($x.load_end) at the end" + (if $x.pressure_end != "" then ", CPU pressure over the last minute \($x.pressure_end)%" else "" end) + "; \($x.seconds) s" + (if $alone then ". Run alone (`tests/bench/run \($name)`): the rest of this file is from the last full run" else "" end);
 
+# --- section e: the static binaries' sizes ($rows: [{file, size, stripped, met}]) -----------
+def sizes_section($rows; $target; $alone):
+  [ "<!-- sizes -->",
+    "## Static binary sizes (stripped)",
+    "",
+    (if ($rows | length) == 0 then "build-static/bin was missing when this ran: sizes not measured."
+     else ("| binary | stripped size | as built | target | met? |\n|---|---:|---:|---:|---|\n" +
+           ($rows | map(["`\(.file)`", "\(.stripped / 1000000 | fix(2)) MB", "\(.size / 1000000 | fix(2)) MB",
+                         "≤ \($target / 1000000 | fix(0)) MB", (if .met then "yes" else "**no**" end)] | row) | join("\n")))
+     end),
+    (if $alone and ($rows | length) > 0
+     then "\n- **Measured:** \($rows[0].date), commit \($rows[0].commit). Run alone (`tests/bench/run sizes`): the rest of this file is from the last full run"
+     else empty end),
+    "<!-- /sizes -->"
+  ] | join("\n");
+
 # --- section m: fracta-spawn-k8s on the API double ($x: run's k8s.json) --------------------
 def k8s_checks($x):
   [($x.requests.start.count == 4 and ($x.requests.start.requests | map(select(test("watch"))) | length) == 1),
@@ -348,13 +364,7 @@ def full:
            (.record_p50_us | us_as_ms),
            "\(.received)/\(.events), \(.missing) lost, \(.duplicates) duplicated, \(.out_of_order) out of order"] | row),
   "",
-  "## Static binary sizes (stripped)",
-  "",
-  (if ($size_rows | length) == 0 then "build-static/bin was missing when this ran: sizes not measured."
-   else ("| binary | stripped size | as built | target | met? |\n|---|---:|---:|---:|---|\n" +
-         ($size_rows | map(["`\(.file)`", "\(.stripped / 1000000 | fix(2)) MB", "\(.size / 1000000 | fix(2)) MB",
-                             "≤ \($meta.size_target / 1000000 | fix(0)) MB", (.met | yesno)] | row) | join("\n")))
-   end),
+  sizes_section($size_rows; $meta.size_target; false),
   "",
   "## fracta-spawn-local session ops against `/bin/true` and tmux",
   "",
@@ -460,5 +470,6 @@ if $only == "gateway" then gw_section($gateway[0]; true)
 elif $only == "reap" then reap_section($reap[0]; true)
 elif $only == "replicas" then replicas_section($replicas[0]; true)
 elif $only == "k8s" then k8s_section($k8s[0]; true)
+elif $only == "sizes" then sizes_section($sizes[0] | map(.met = (.stripped <= $meta.size_target)); $meta.size_target; true)
 elif $only == "" then full
 else error("report.jq: no section \($only)") end

@@ -83,13 +83,5 @@ for b in "${builds[@]}"; do
 done
 
 # ---------------------------------------------------------------- e
-: >"$work/sizes.jsonl"
-if [[ -d $static_dir/bin ]]; then
-  for f in "$static_dir"/bin/*; do
-    [[ -f $f ]] || continue
-    strip -o "$work/stripped" "$f" 2>/dev/null || cp "$f" "$work/stripped"
-    jq -nc --arg file "$static_name/bin/${f##*/}" --argjson size "$(stat -c %s "$f")" \
-      --argjson stripped "$(stat -c %s "$work/stripped")" '{file: $file, size: $size, stripped: $stripped}' \
-      >>"$work/sizes.jsonl"
-  done
-fi
+# shellcheck disable=SC1091 # followed when run checks it (source=sections/sizes.bash there)
+source "$here/sections/sizes.bash"
