@@ -322,8 +322,11 @@ EOF2
 @test "batch: a stopped session waits as 'killed'" {
   started
   start_ok w5
+  since=$(seq_now)
   start_bg "$SK" wait w5 30 >"$BATS_TEST_TMPDIR/wait.out" 2>"$BATS_TEST_TMPDIR/wait.err"
   local wpid=$BG_PID
+  # stop only once wait is watching the Job (before that, it would find no session)
+  wait_for 10 bash -c "curl -sS '$K8S_CTL/requests?since=$since' | jq -e 'select(.resource == \"jobs\" and .query.watch == \"true\")' >/dev/null"
   sk stop w5
   wait "$wpid"
   jq -e '.state == "killed"' "$BATS_TEST_TMPDIR/wait.out"
