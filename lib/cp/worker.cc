@@ -47,7 +47,8 @@ private:
     enum class Outcome { Done, HandedBack, LeaseLost };
 
     Result<bool> session_exists();
-    Status start_session(const Agent& agent, const RuntimeChoice& choice);
+    // After mark_starting: the worktree (when we make it), then provider `start`.
+    Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     runtime::SessionInfo session_info(const Agent& agent) const;
     Json start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     void follow(const Agent& agent, const RuntimeChoice& choice);
@@ -145,8 +146,28 @@ void MissionRun::run() {
         adopt = *exists;
     }
     if (!adopt) {
+        // A start may take its whole budget, longer than a lease: hold the
+        // claim that long, or another worker, finding no session yet, would
+        // start the task a second time.
+        const auto& q = ctx_.settings.config.queue;
+        if (Status held = queue_.heartbeat(m_.id, worker_, q.lease_timeout + q.start_timeout); !held.ok()) {
+            if (!queue::lease_lost(held.error())) ack(queue_.release(m_.id, worker_, held.error().message));
+            note("warn", "not started: " + held.error().message);
+            return;
+        }
+        auto token = random_token_hex(32);
+        Status marked = token.ok() ? agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(*token))
+                                   : Status(token.error());
+        if (!marked.ok() && marked.error().kind == ErrorKind::Temporary) {  // the store's trouble, not the agent's
+            ack(queue_.release(m_.id, worker_, marked.error().message));
+            return;
+        }
+        if (!marked.ok()) {
+            finish_failed("start: " + marked.error().message, {status::Queued, status::Running});
+            return;
+        }
         ++ctx_.counters.missions_started;
-        Status started = start_session(agent, *choice);
+        Status started = start_session(agent, *choice, *token);
         if (!started.ok()) {
             (void)ctx_.provider.stop(m_.task);  // a start that timed out may have got half way
             finish_failed("start: " + started.error().message, {status::Queued, status::Running});
@@ -159,7 +180,14 @@ void MissionRun::run() {
         c.attempt = m_.attempt;
         auto moved = agents_.transition(m_.task, {status::Queued}, status::Running, c,
                                         adopt ? "session adopted" : "session started");
-        if (!moved.ok() || !*moved) {  // killed meanwhile (or the store failed): do not leave it running
+        if (!moved.ok() && moved.error().kind == ErrorKind::Temporary) {
+            // The store failed us, not the session: leave it running for the
+            // next claim to adopt (the mission back in the queue, or, with
+            // the store still down, its lease left to run out).
+            ack(queue_.release(m_.id, worker_, moved.error().message));
+            return;
+        }
+        if (!moved.ok() || !*moved) {  // killed meanwhile: do not leave it running
             (void)ctx_.provider.stop(m_.task);
             if (moved.ok()) ack(queue_.complete(m_.id, worker_));
             else ack(queue_.release(m_.id, worker_, moved.error().message));
@@ -222,9 +250,7 @@ Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, con
     return j;
 }
 
-Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice) {
-    FRACTA_TRY_ASSIGN(token, random_token_hex(32));
-    FRACTA_TRY(agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(token)));
+Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
     Json request = start_json(agent, choice, token);
     if (!ctx_.settings.provider_makes_worktrees) {
         if (ctx_.settings.in_git) {
@@ -284,6 +310,9 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
         return;
     }
     if (ended->state != "exited") {
+        // A lost session's supervisor died without ending its processes:
+        // they are ours to end (stop kills what is left of its group).
+        if (ended->state == "lost") (void)ctx_.provider.stop(m_.task);
         finish_failed(ended->state == "lost" ? "session lost" : "session " + ended->state, {status::Running});
         return;
     }
