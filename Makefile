@@ -15,6 +15,9 @@ BUILD_ASAN   ?= build-asan
 STATIC_DEPS  ?= $(CURDIR)/build/static-deps
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
+# ccache, when present, makes rebuilds in fresh clones and worktrees cheap.
+LAUNCHER     := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all deps demo test static static-test asan bench install clean
 
@@ -22,7 +25,7 @@ all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja
+	cmake -S . -B $(BUILD) -G Ninja $(LAUNCHER)
 
 deps:
 	.ci/deps
