@@ -18,6 +18,7 @@ JOBS         ?= $(shell nproc)
 # ccache, when present, makes rebuilds in fresh clones and worktrees cheap.
 LAUNCHER     := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps demo test static static-test asan bench install clean
 
