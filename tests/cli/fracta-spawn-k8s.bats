@@ -199,6 +199,8 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
   assert_equal "$output" '["GET","pods",""]'
   since=$(seq_now)
   run --separate-stderr "$SK" list-running r
+  assert_status 0
+  assert_equal "$output" $'r1\nr2\nr3' "list-running r"
   [[ $(requests_since "$since" | wc -l) == 1 ]]
 }
 

@@ -168,7 +168,10 @@ SH
   token=$(<"$P/.worktrees/a/token")
   [[ ${#token} -ge 32 ]]
   # only the hash is stored
-  ! sqlite3 "$P/.fracta/state.db" .dump | grep -qF "$token"
+  local dump
+  dump=$(sqlite3 "$P/.fracta/state.db" .dump)
+  [[ $dump != *"$token"* ]] || fail "the agent's gateway token is stored in clear"
+  [[ $dump == *"$(printf %s "$token" | sha256sum | cut -d' ' -f1)"* ]] || fail "the token's SHA-256 is not stored"
   expect_api 200 POST /api/v1/auth/verify "{\"task\":\"a\",\"token\":\"$token\"}"
   assert_json '.task == "a"' "$API_BODY"
   expect_api 403 POST /api/v1/auth/verify "{\"task\":\"b\",\"token\":\"$token\"}"

@@ -18,7 +18,8 @@ flow_completes_with_output() {
   assert_json '.status == "Completed" and .last_output == "all done" and .exit_code == 0 and .started_at != "" and .ended_at != ""' "$API_BODY"
   # the commit is on the agent's branch, not on main
   git -C "$P" show feature/t1:f.txt | grep -qx hello
-  ! git -C "$P" show main:f.txt 2>/dev/null
+  run git -C "$P" show main:f.txt
+  [[ $status -eq 128 && $output == *"f.txt' "*"in 'main'"* ]] || fail "f.txt on main: $status $output"
   expect_api 200 GET /api/v1/agents/t1/events
   assert_equal "$(jq -r '[.events[].type] | join(" ")' <<<"$API_BODY")" \
     "lifecycle.queued lifecycle.running lifecycle.completed" "lifecycle events"
@@ -169,16 +170,28 @@ flow_watch_streams_and_resumes() {
   grep -q '^event: lifecycle.running$' <<<"$out"
   grep -q '^event: lifecycle.completed$' <<<"$out"
   [[ $(grep -m1 '^event:' <<<"$out") == "event: snapshot" ]]
-  # ids are the event seqs; resuming after the running event sends only what followed
+  # ids are the event seqs; resuming after the running event, by either
+  # Last-Event-ID or after_seq, sends the snapshot and then exactly the
+  # agent's events that followed it (the server's cursor, not a client filter)
   local running_seq
   running_seq=$(awk '/^id: /{id=$2} /^event: lifecycle.running$/{print id; exit}' <<<"$out")
   [[ $running_seq =~ ^[0-9]+$ ]]
-  out=$(curl -sN -H "Last-Event-ID: $running_seq" "$CP_URL/api/v1/agents/w/watch")
-  ! grep -q '^event: lifecycle.running$' <<<"$out"
-  ! grep -q '^event: lifecycle.queued$' <<<"$out"
-  grep -q '^event: lifecycle.completed$' <<<"$out"
-  out=$(curl -sN "$CP_URL/api/v1/agents/w/watch?after_seq=$running_seq")
-  grep -q '^event: lifecycle.completed$' <<<"$out"
+  expect_api 200 GET /api/v1/agents/w/events
+  local all after
+  all=$(jq -r '.events[] | "\(.seq) \(.type)"' <<<"$API_BODY")
+  after=$(jq -r --argjson s "$running_seq" '.events[] | select(.seq > $s) | "\(.seq) \(.type)"' <<<"$API_BODY")
+  [[ $after == *" lifecycle.completed" ]] || fail "no completion after the running event: $all"
+  assert_equal "$(sse_frames "$BATS_TEST_TMPDIR/watch.out")" "snapshot"$'\n'"$all" "the whole stream"
+  curl -sSN -H "Last-Event-ID: $running_seq" "$CP_URL/api/v1/agents/w/watch" >"$BATS_TEST_TMPDIR/resumed.out"
+  assert_equal "$(sse_frames "$BATS_TEST_TMPDIR/resumed.out")" "snapshot"$'\n'"$after" "resumed with Last-Event-ID: $running_seq"
+  curl -sSN "$CP_URL/api/v1/agents/w/watch?after_seq=$running_seq" >"$BATS_TEST_TMPDIR/resumed.out"
+  assert_equal "$(sse_frames "$BATS_TEST_TMPDIR/resumed.out")" "snapshot"$'\n'"$after" "resumed with after_seq=$running_seq"
+}
+
+# sse_frames FILE — one line per SSE event in FILE: "SEQ TYPE", or just the
+# type for an event without an id (the snapshot).
+sse_frames() {
+  awk '/^id: /{id=$2" "} /^event: /{print id $2; id=""}' "$1"
 }
 
 @test "sqlite: completes with output" { flow_completes_with_output sqlite; }

@@ -230,7 +230,7 @@ cancelled_at_backend() {
   [[ ! -s $BATS_TEST_TMPDIR/call.body ]] || fail "a response to a cancelled request: $(cat "$BATS_TEST_TMPDIR/call.body")"
   wait_for 10 cancelled_at_backend "$first"
   # the agent's own id never reaches the backend
-  ! grep -q '"call-7"' "$REC_MESSAGES"
+  grep -q '"call-7"' "$REC_MESSAGES" && fail "the agent's request id reached the backend: $(<"$REC_MESSAGES")"
 
   # 2. a stateless call whose client hangs up (2026-07-28: closing is cancelling)
   run curl -sS --max-time 2 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

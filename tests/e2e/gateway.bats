@@ -77,12 +77,14 @@ teardown() {
   assert_equal "$MCP_STATUS" 200 "own Origin"
   # a call through to the recording backend: it sees its own credentials only
   run node "$FRACTA_SOURCE/tests/mcp/sdk-client.mjs" "$GW_URL/agents/a1/mcp" "$token" http ev
+  assert_status 0
+  assert_json '.tools | index("rec__echo") != null'
   FRACTA_GATEWAY_URL="$GW_URL/agents/a1/mcp" FRACTA_GATEWAY_TOKEN=$token \
     run node "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" rec__echo '{"message":"via gw"}'
   assert_status 0
   [[ $output == *"echo: via gw"* ]]
   grep -q 'backend-secret' "$HEADERS"
-  ! grep -qF "$token" "$HEADERS"
+  grep -qF "$token" "$HEADERS" && fail "the agent's token reached a backend: $(<"$HEADERS")"
   # killed: the token stops working within the cache time
   expect_api 200 DELETE /api/v1/agents/a1
   wait_for 5 token_refused a1 "$token"
