@@ -187,31 +187,56 @@ many_strays() {
   done
 }
 
-# two_reapers — start two passes at once; every action is done exactly once
-two_reapers() {
-  (cd "$P" && "$REAP" --once >"$BATS_TEST_TMPDIR/r1.out") &
-  local one=$!
-  (cd "$P" && "$REAP" --once >"$BATS_TEST_TMPDIR/r2.out") &
-  local two=$!
-  wait "$one" || fail "reaper 1 failed"
-  wait "$two" || fail "reaper 2 failed"
-  cat "$BATS_TEST_TMPDIR/r1.out" "$BATS_TEST_TMPDIR/r2.out" >"$BATS_TEST_TMPDIR/both.out"
-  # exactly one orphan action per stray, whoever did it
-  assert_equal "$(jq -r 'select(.action == "orphan") | .task' "$BATS_TEST_TMPDIR/both.out" | sort | uniq -d)" "" "done twice"
-  assert_equal "$(jq -r 'select(.action == "orphan") | .task' "$BATS_TEST_TMPDIR/both.out" | sort -u | wc -l | tr -d ' ')" "$1"
+# gated_project KIND — cp_project whose provider is $GATE: fracta-spawn-local,
+# except that a `list` made with REAP_GATE=FIFO in its environment (the
+# first provider call of a pass, made holding the leader lock) writes its
+# pid to FIFO.in and then waits until a line is written to FIFO. A pass in
+# progress the test can see, and end, without any sleep.
+gated_project() {
+  GATE="$BATS_TEST_TMPDIR/gate-provider"
+  cp_project "$1" "  backend: exec:$GATE" "$QUIET_CP" || return 1
+  cat >"$GATE" <<SH
+#!/bin/sh
+if [ "\$1" = list ] && [ -n "\${REAP_GATE:-}" ]; then
+  echo \$\$ >"\$REAP_GATE.tmp" && mv "\$REAP_GATE.tmp" "\$REAP_GATE.in"
+  read -r _ <"\$REAP_GATE"
+fi
+FRACTA_STATE_DIR='$P/.fracta/sessions' exec '$SL' "\$@"
+SH
+  chmod +x "$GATE"
 }
 
-@test "leader: two reapers started at once on sqlite never both act" {
-  cp_project sqlite "$QUIET_CP"
+# two_reapers N — while a first pass is held inside its work, a second
+# reaper skips and does nothing; then the first does every action (one
+# orphan per stray, N of them) exactly once.
+two_reapers() {
+  local gate="$BATS_TEST_TMPDIR/gate"
+  mkfifo "$gate"
+  (cd "$P" && REAP_GATE=$gate exec "$REAP" --once >"$BATS_TEST_TMPDIR/r1.out") &
+  local one=$!
+  BG_PIDS+=("$one")
+  wait_for 60 test -e "$gate.in"
+  BG_PIDS+=("$(<"$gate.in")") # should the test fail before it lets the pass go
+  reap
+  assert_equal "$REAP_STATUS" 0 "the second reaper"
+  assert_equal "$REAP_OUT" '{"action":"skip","task":"","reason":"another reaper holds the lock"}' "the second reaper"
+  echo go >"$gate"
+  wait "$one" || fail "reaper 1 failed: $(<"$BATS_TEST_TMPDIR/r1.out")"
+  assert_equal "$(jq -r 'select(.action == "orphan") | .task' "$BATS_TEST_TMPDIR/r1.out" | sort | uniq -d)" "" "done twice"
+  assert_equal "$(jq -r 'select(.action == "orphan") | .task' "$BATS_TEST_TMPDIR/r1.out" | sort -u | wc -l | tr -d ' ')" "$1"
+}
+
+@test "leader: a second reaper during a pass on sqlite skips; the pass acts once" {
+  gated_project sqlite
   cp_start
   many_strays 12
   two_reapers 12
   assert_equal "$(db "SELECT COUNT(*) FROM events WHERE type = 'reaper.orphan'")" 12
 }
 
-@test "leader: two reapers started at once on Postgres never both act; a held advisory lock skips" {
+@test "leader: a second reaper during a pass on Postgres skips; the pass acts once; a held advisory lock skips" {
   require_cmd psql
-  cp_project postgres "$QUIET_CP"
+  gated_project postgres
   cp_start
   many_strays 12
   two_reapers 12
