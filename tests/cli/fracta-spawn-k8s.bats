@@ -565,15 +565,22 @@ supervisor_for() {
   k8s_proxy "$pod" 7070 "http://127.0.0.1:$port"
 }
 
+# sup_peek NAME — the scrollback of the supervisor supervisor_for started
+sup_peek() { FRACTA_STATE_DIR="$BATS_TEST_TMPDIR/state" "$FRACTA_BIN/fracta-spawn-local" peek "$1" 0 </dev/null; }
+# typed_twice NAME TEXT — TEXT is on two lines of its scrollback
+typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
+
 @test "control: nudge, send-keys, meta, activity, clear, process-alive through the pod proxy" {
   started
   start_ok c1 '{"command":"cat","mode":"stream"}'
   supervisor_for c1 fracta-stream-c1
   run --separate-stderr "$SK" nudge c1 <<<'hello from k8s'
   assert_status 0
-  wait_for 10 bash -c "FRACTA_STATE_DIR='$BATS_TEST_TMPDIR/state' '$FRACTA_BIN/fracta-spawn-local' peek c1 0 | grep -q 'hello from k8s'"
+  wait_for 10 typed_twice c1 'hello from k8s'
   run --separate-stderr "$SK" send-keys c1 more Enter
   assert_status 0
+  # the terminal's echo and cat's copy: all of it is in before the clear below
+  wait_for 10 typed_twice c1 more
   run --separate-stderr "$SK" get-meta c1 color
   assert_status 0
   assert_equal "$output" ""
@@ -592,6 +599,9 @@ supervisor_for() {
   assert_equal "$output" true
   run --separate-stderr "$SK" clear-scrollback c1
   assert_status 0
+  run --separate-stderr sup_peek c1
+  assert_status 0
+  assert_equal "$output" "" "the supervisor's scrollback after clear-scrollback"
   # everything went through pods/proxy, and the token really guards the port
   (($(k8s_requests | jq -s 'map(select(.subresource == "proxy")) | length') >= 8))
   assert_equal "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Fracta-Token: wrong' "http://127.0.0.1:$SUP_PORT/v1/status")" 401

@@ -200,15 +200,20 @@ teardown() {
   assert_status 0
 }
 
-@test "conformance: peek, get-last-activity, clear-scrollback, copy-to (missing src) succeed" {
-  start_session conf-misc "$SLEEP_JSON"
+@test "conformance: peek, get-last-activity, clear-scrollback (peek empty after), copy-to (missing src) succeed" {
+  start_session conf-misc "$(jq -nc --arg wd "$WD" '{command: "echo before-clear; exec sleep 300", work_dir: $wd}')"
+  wait_for 10 peek_has conf-misc before-clear
   run --separate-stderr sl peek conf-misc 10
   assert_status 0
+  assert_equal "$output" before-clear "peek"
   run --separate-stderr sl get-last-activity conf-misc
   assert_status 0
   [[ -z $output ]] || is_rfc3339 "$output" || fail "get-last-activity is neither empty nor RFC 3339: '$output'"
   run --separate-stderr sl clear-scrollback conf-misc
   assert_status 0
+  run --separate-stderr sl peek conf-misc 10
+  assert_status 0
+  assert_equal "$output" "" "peek after clear-scrollback"
   run --separate-stderr sl copy-to conf-misc "/nonexistent-$RANDOM/file" ""
   assert_status 0
   run --separate-stderr sl copy-to conf-misc "/nonexistent-$RANDOM/file" "dst.txt"
