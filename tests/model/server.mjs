@@ -20,7 +20,7 @@ import fs from "node:fs";
 import { randomBytes } from "node:crypto";
 
 // The wire adapters, tried in this order (README.md: "Wire adapters").
-const ADAPTERS = ["anthropic.mjs"];
+const ADAPTERS = ["anthropic.mjs", "responses.mjs"];
 const adapters = [];
 for (const name of ADAPTERS) adapters.push(await import(`./${name}`));
 
