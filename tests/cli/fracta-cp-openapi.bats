@@ -5,8 +5,9 @@
 #   walk: …      every operation of the served document is sent to the daemon
 #                (with {task} = an existing agent and a minimal valid body):
 #                the router always finds it (never its 404 "not found: <path>"
-#                nor 405), and the status that comes back is one the document
-#                lists for that operation
+#                nor 405), and the status that comes back is the one this
+#                state calls for (expected_status), which the document lists
+#                for that operation
 #   security: …  with a token configured, exactly the operations the document
 #                marks with the bearer scheme refuse a request without it
 #
@@ -112,6 +113,22 @@ body_for() {
   esac
 }
 
+# expected_status "METHOD PATH" — what each operation must answer in the
+# walk: t1 has completed, and the requests go in the document's order with
+# the bodies of body_for. Anything else (a 500 too) fails the walk, even
+# when the document lists it.
+expected_status() {
+  case $1 in
+  "post /api/v1/agents") echo 201 ;;                 # t2 is new
+  "post /api/v1/agents/{task}/say") echo 409 ;;      # t1 has ended; the shell runtime cannot resume
+  "post /api/v1/agents/{task}/events") echo 202 ;;
+  "post /api/v1/messages") echo 201 ;;
+  "post /api/v1/auth/verify") echo 401 ;;           # not t1's token
+  "get "* | "post "* | "delete "*) echo 200 ;;
+  *) return 1 ;;
+  esac
+}
+
 # is_router_miss — the last answer is the router's own: 405, or a 404 whose
 # error is "not found: <path>" (a handler's 404 says `agent "x" not found`).
 is_router_miss() {
@@ -135,7 +152,7 @@ is_router_miss() {
   ! is_router_miss || fail "a handler's 404 is taken for the router's"
 }
 
-@test "walk: every operation of the served document reaches its handler and answers a documented status" {
+@test "walk: every operation of the served document reaches its handler and answers the documented status this state calls for" {
   new_project
   start_daemon
   fetch_document
@@ -149,7 +166,7 @@ is_router_miss() {
   assert_equal "$CODE" 200 "wait for t1 ($BODY)"
   assert_json '.status == "Completed"' "$BODY"
 
-  local method path lower key query code_ok count=0 report=""
+  local method path lower key query code_ok expected count=0 report=""
   while IFS=$'\t' read -r lower path; do
     method=${lower^^}
     key="$lower $path"
@@ -175,6 +192,8 @@ is_router_miss() {
     code_ok=$(jq --arg m "$lower" --arg p "$path" --arg c "$CODE" '.paths[$p][$m].responses | has($c)' \
       "$BATS_TEST_TMPDIR/openapi.json")
     [[ $code_ok == true ]] || fail "$key: answered $CODE, which the document does not list ($BODY)"
+    expected=$(expected_status "$key") || fail "$key: no expected status for it: add one to expected_status"
+    assert_equal "$CODE" "$expected" "$key$query ($BODY)"
     count=$((count + 1))
   done < <(operations)
   echo "$report"  # shown by bats on failure
