@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # fracta-init (spec/init-and-reap.md): each mode's files in a fresh git
 # repository, skip on rerun, one mode per project, --force/--yes, local mode
-# outside git, every fracta.yaml written loading without warnings, the k8s
+# outside git, every fracta.yaml written loading without warnings or errors, the k8s
 # tree rendered by the real kubectl kustomize and validated against the
 # Kubernetes OpenAPI schemas, the compose file checked by docker-compose.
 
@@ -136,19 +136,31 @@ scaffold_json() {
   assert_equal "$output" "" "stdout"
 }
 
-# warnings_of FILE — stderr of fracta (front door), fracta-events and
-# fracta-reap (project files only: the servers' configs name a Postgres that
-# is not there),
-# fracta-gw serve and fracta-cp run loading FILE, each up to ready or exit.
+# warnings_of FILE [project] — what goes wrong when FILE is loaded by fracta
+# (front door), fracta-events and fracta-reap (project files only: the
+# servers' configs name a Postgres that is not there), fracta-gw serve and
+# fracta-cp run (each up to ready or exit), one line each: every warning
+# (with the file it went to, which names the binary), and every exit that
+# is not explained by what this machine lacks — no control plane listening
+# at the configured URL, no Kubernetes configuration, a store host
+# (postgres, fracta-postgres) that does not resolve.
 warnings_of() {
-  local f=$1 out=$BATS_TEST_TMPDIR/cfg$RANDOM
-  "$FRACTA_BIN/fracta" --config "$f" status >/dev/null 2>"$out.front" || true
-  grep -H . "$out.front" | grep -i 'warn' || true
+  local f=$1 out=$BATS_TEST_TMPDIR/cfg$RANDOM rc
+  rc=0
+  "$FRACTA_BIN/fracta" --config "$f" status >/dev/null 2>"$out.front" || rc=$?
+  [[ $rc == 0 || ($rc == 111 && $(<"$out.front") == *"the control plane is not answering"*) ]] ||
+    echo "front: exit $rc: $(<"$out.front")"
+  grep -H -i 'warn' "$out.front" || (($? == 1))
   if [[ ${2:-} == project ]]; then
-    FRACTA_CONFIG=$f "$FRACTA_BIN/fracta-events" latest-seq >/dev/null 2>"$out.events" || true
-    grep -H -i 'warn' "$out.events" || true
-    "$FRACTA_BIN/fracta-reap" --config "$f" --dry-run >/dev/null 2>"$out.reap" || true
-    grep -H -i 'warn' "$out.reap" || true
+    rc=0
+    FRACTA_CONFIG=$f "$FRACTA_BIN/fracta-events" latest-seq >/dev/null 2>"$out.events" || rc=$?
+    [[ $rc == 0 ]] || echo "events: exit $rc: $(<"$out.events")"
+    grep -H -i 'warn' "$out.events" || (($? == 1))
+    rc=0
+    "$FRACTA_BIN/fracta-reap" --config "$f" --dry-run >/dev/null 2>"$out.reap" || rc=$?
+    [[ $rc == 0 || ($rc == 100 && $(<"$out.reap") == *"error: no Kubernetes configuration"*) ]] ||
+      echo "reap: exit $rc: $(<"$out.reap")"
+    grep -H -i 'warn' "$out.reap" || (($? == 1))
   fi
   local bin
   for bin in gw cp; do
@@ -158,9 +170,17 @@ warnings_of() {
       4>"$out.$bin.ready" 2>"$out.$bin" </dev/null
     local pid=$BG_PID
     wait_for 20 settled "$out.$bin.ready" "$pid" >&2
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    grep -H -E ' warn(ing)?: ' "$out.$bin" || true
+    rc=0
+    if grep -q '^ready ' "$out.$bin.ready"; then
+      kill "$pid"
+      wait "$pid" || rc=$?
+      [[ $rc == 0 ]] || echo "$bin: exit $rc after SIGTERM: $(<"$out.$bin")"
+    else
+      wait "$pid" || rc=$?
+      [[ $rc == 111 && $(<"$out.$bin") == *"open store: resolve "*": Domain name not found"* ]] ||
+        echo "$bin: exit $rc before ready: $(<"$out.$bin")"
+    fi
+    grep -H -E ' warn(ing)?: |"level":"warn' "$out.$bin" || (($? == 1))
   done
 }
 
@@ -175,7 +195,16 @@ settled() { has_lines "$1" 1 || process_gone "$2"; }
   done
 }
 
-@test "every fracta.yaml written loads without warnings" {
+@test "the check can fail: a file a binary refuses is reported by each binary checked" {
+  printf 'logging:\n  level: loud\n' >fracta.yaml
+  mkdir .fracta
+  out=$(warnings_of "$PWD/fracta.yaml" project)
+  for who in front events reap gw cp; do
+    grep -q "^$who: exit 100.*logging.level: must be one of" <<<"$out" || fail "$who's refusal not reported: $out"
+  done
+}
+
+@test "every fracta.yaml written loads without warnings or errors" {
   for mode in local docker-compose k8s; do
     rm -rf deployment fracta.yaml .fracta .gitignore
     run --separate-stderr "$INIT" --scaffold "$mode" --format json
