@@ -112,7 +112,7 @@ post() { # post PATH BODY — prints the response body, then the status on a lin
 @test "the log holds path, body and headers, never the credential" {
   post /v1/messages "$(messages 0 task-beta)" >/dev/null
   run jq -c 'select(.path == "/v1/messages")' "$MODEL_LOG"
-  assert_json '.method == "POST" and .headers["x-api-key"] == "<redacted>" and .headers["content-type"] == "application/json"
+  assert_json '.method == "POST" and .headers["x-api-key"] == "'"$(model_fingerprint sk-secret-value)"'" and .headers["content-type"] == "application/json"
     and .body.system[0].text == "You work on task-beta." and (.time | length) > 0'
   run grep -c sk-secret-value "$MODEL_LOG"
   assert_equal "$output" 0 "the key in the log"

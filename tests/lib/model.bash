@@ -11,6 +11,8 @@
 #   model_turns [CONV]           the recorded model calls (one JSON per line),
 #                                of conversation index CONV if given
 #   model_calls_at_least N [CONV] true once N model calls were recorded
+#   model_fingerprint SECRET     how the log records a credential header
+#                                holding SECRET: <redacted sha256:XXXXXXXX>
 #   agent_cli_path               prints tests/node_modules/.bin (the pinned CLIs)
 #   claude_offline_env           exports what makes `claude` talk only to the
 #                                server: ANTHROPIC_BASE_URL, a dummy key, no
@@ -58,6 +60,10 @@ model_calls_at_least() {
   local n
   n=$(model_turns "${2:-}" | wc -l)
   ((n >= $1))
+}
+
+model_fingerprint() {
+  printf '<redacted sha256:%s>\n' "$(printf %s "$1" | sha256sum | cut -c1-8)"
 }
 
 agent_cli_path() {

@@ -17,7 +17,7 @@
 // between steps (write it whole, by rename, to be safe).
 import http from "node:http";
 import fs from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 // The wire adapters, tried in this order (README.md: "Wire adapters").
 const ADAPTERS = ["anthropic.mjs", "responses.mjs"];
@@ -46,13 +46,20 @@ function die(msg) {
 
 const opts = parseArgs(process.argv.slice(2));
 
-// Headers that carry credentials are recorded by name only ("<redacted>"), so
-// a test can see that the CLI sent a key without the log ever holding one.
+// Headers that carry credentials are recorded as a fingerprint only,
+// "<redacted sha256:XXXXXXXX>" (the first 8 hex digits of the SHA-256 of the
+// value after any "Bearer "), so a test can tell which credential the CLI
+// sent without the log ever holding one.
 const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization", "api-key", "openai-api-key"]);
+
+function fingerprint(value) {
+  const secret = String(value).replace(/^Bearer /i, "");
+  return `<redacted sha256:${createHash("sha256").update(secret).digest("hex").slice(0, 8)}>`;
+}
 
 function recordableHeaders(headers) {
   const out = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = CREDENTIAL_HEADERS.has(k) ? "<redacted>" : v;
+  for (const [k, v] of Object.entries(headers)) out[k] = CREDENTIAL_HEADERS.has(k) ? fingerprint(v) : v;
   return out;
 }
 
