@@ -163,7 +163,6 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY_ASSIGN(timeout, timeout_option(a));
 
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    // A direct dispatch answers after the provider has started the session.
     FRACTA_TRY_ASSIGN(answer, api.call("POST", "/api/v1/agents", to_line(request), std::chrono::seconds(90)));
     FRACTA_TRY(print(ctx, answer));
     if (!a.has("wait")) return {};
