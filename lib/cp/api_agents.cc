@@ -69,9 +69,16 @@ void record_event(store::Store& store, const std::string& type, const std::strin
 
 // A sub-agent (the fractal part): its parent must be a live agent, within
 // agents.max_depth (the chain of parents above the new agent) and
-// agents.max_children (the parent's live children).
+// agents.max_children (the parent's live children). Runs in the spawn's
+// transaction, and the count and the insert after it must not interleave
+// with another spawn under the same parent: sqlite's write transactions are
+// serial already (BEGIN IMMEDIATE); on Postgres the parent's row is locked
+// first, so concurrent child spawns of one parent take turns, and each count
+// (a fresh snapshot per statement) sees the children committed before it.
 Status check_parent(store::Store& store, const config::Config& config, const std::string& parent) {
     if (!config.allow_subagents) return usage_error("sub-agents are disabled (agents.allow_subagents: false)");
+    if (store.dialect() == store::Dialect::Postgres)
+        FRACTA_TRY(store.query("SELECT name FROM agents WHERE name = ? FOR UPDATE", {parent}));
     Agents agents(store);
     int depth = 1;
     std::string up = parent;

@@ -125,6 +125,15 @@ running_seq() {
   assert_equal "$(sort -n <<<"${order%$'\n'}" | cut -d' ' -f2 | paste -sd' ')" "urgent high plain low" "claim order"
 }
 
+# side_branch NAME — a branch NAME holding NAME.txt ("NAME"), a commit main does not have
+side_branch() {
+  git -C "$P" checkout -q -b "$1" || return 1
+  echo "$1" >"$P/$1.txt"
+  git -C "$P" add "$1.txt"
+  git -C "$P" commit -qm "$1" || return 1
+  git -C "$P" checkout -q main
+}
+
 @test "env reaches the agent's environment; base_branch is the worktree's start; tier picks the runtime's model" {
   cp_project sqlite
   # a runtime on the claude adapter whose program records its command line
@@ -135,12 +144,7 @@ exec $FRACTA_SOURCE/tests/fixtures/claude "\$@"
 EOF
   chmod +x "$BATS_TEST_TMPDIR/claude-rec"
   sed -i "1s|}\$|, agent_runtimes: {tiered: {adapter: claude, program: $BATS_TEST_TMPDIR/claude-rec, model: base-model, model_tiers: {heavy: big-model, light: small-model}}}}|" "$P/fracta.yaml"
-  # a branch with a commit main does not have
-  git -C "$P" checkout -q -b topic
-  echo topic >"$P/topic.txt"
-  git -C "$P" add topic.txt
-  git -C "$P" commit -qm topic
-  git -C "$P" checkout -q main
+  side_branch topic
   cp_start
 
   spawn envy 'printf "%s|%s" "$GREETING" "$FRACTA_TASK" >env.out' '{env: {GREETING: "hello there", EMPTY: ""}}'
@@ -177,11 +181,7 @@ EOF
 
 @test "fracta spawn: --contract-file (a file, and - for stdin), --env, --base-branch, --priority, --tier reach the agent" {
   CP_AGENTS='agent_runtimes: {shell: {model_tiers: {light: small-model}}}' cp_project sqlite
-  git -C "$P" checkout -q -b side
-  echo side >"$P/side.txt"
-  git -C "$P" add side.txt
-  git -C "$P" commit -qm side
-  git -C "$P" checkout -q main
+  side_branch side
   cp_start
   cd "$P"
   printf 'echo "from the file: $WHO $(cat side.txt)" >file.out\n' >"$BATS_TEST_TMPDIR/contract.sh"
