@@ -28,6 +28,7 @@ public:
         return requests_;
     }
     std::atomic<uint64_t> missions_started{0};
+    std::atomic<uint64_t> admissions_refused{0};  // claims max_concurrent held back
     std::atomic<uint64_t> finished_completed{0}, finished_failed{0}, finished_stopped{0}, finished_released{0};
 
 private:

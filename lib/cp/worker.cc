@@ -379,7 +379,9 @@ void Workers::loop(int index) {
         if (store->dialect() == store::Dialect::Postgres)
             FRACTA_TRY(store->query("SELECT pg_advisory_xact_lock(7142037)"));
         FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
-        return rows.empty() || rows[0].integer(0) < cap;
+        const bool admitted = rows.empty() || rows[0].integer(0) < cap;
+        if (!admitted) ++ctx_.counters.admissions_refused;
+        return admitted;
     };
     while (!stop_claiming_) {
         // One worker at a time sends expired leases back to the queue.

@@ -66,6 +66,11 @@ flow_kill_running_agent() {
   expect_api 404 DELETE /api/v1/agents/nobody
 }
 
+# admissions_refused — the control plane's workers have held a claim back
+admissions_refused() {
+  api GET /metrics && grep -qE '^fracta_admissions_refused_total [1-9]' <<<"$API_BODY"
+}
+
 session_running() { [[ $("$FRACTA_BIN/fracta-spawn-local" is-running "$1") == true ]]; }
 
 flow_kill_queued_agent() {
@@ -74,7 +79,8 @@ flow_kill_queued_agent() {
   spawn first 'exec sleep 60'
   wait_for 20 status_is first Running
   spawn second 'echo never'
-  sleep 0.5
+  # a worker has tried second and been refused, not merely not got to it yet
+  wait_for 20 admissions_refused
   assert_equal "$(agent_field second status)" "Queued" "held back by max_concurrent"
   expect_api 200 DELETE /api/v1/agents/second
   expect_api 200 DELETE /api/v1/agents/first
