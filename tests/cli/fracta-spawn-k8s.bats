@@ -55,7 +55,6 @@ requests_since() {
 pod_of() { k8s_job_pod "fracta-agent-$1"; }
 job_watched() { k8s_requests | jq -e -s 'any(.[]; .resource == "jobs" and .verb == "watch")' >/dev/null; }
 set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # ---------------------------------------------------------- conformance --
 
@@ -550,19 +549,30 @@ EOF2
 
 # -------------------------------------------------------------- control --
 
-# a real supervisor standing in for the agent container of session NAME
+# a real supervisor standing in for the agent container of session NAME. It
+# takes a free port itself (--control 127.0.0.1:0) and says which in its
+# state.json: a port picked beforehand can be taken by another process before
+# the supervisor binds it, and then the supervisor is gone while whatever
+# took the port answers the readiness probe.
 supervisor_for() {
-  local name=$1 pod port token
+  local name=$1 pod token
   pod=$2
   token=$(objects secrets | jq -r --arg n "fracta-auth-$name" '.[] | select(.metadata.name == $n) | .data.FRACTA_SUPERVISOR_TOKEN' | base64 -d)
   [[ -n $token ]] || { fail "no token in the Secret"; return 1; }
-  port=$(free_port)
   FRACTA_SUPERVISOR_TOKEN=$token FRACTA_STATE_DIR="$BATS_TEST_TMPDIR/state" \
-    start_bg "$FRACTA_BIN/fracta-spawn-local" supervise "$name" --control "127.0.0.1:$port" --mode stream -- cat \
+    start_bg "$FRACTA_BIN/fracta-spawn-local" supervise "$name" --control 127.0.0.1:0 --mode stream -- cat \
     >"$BATS_TEST_TMPDIR/sup.out" 2>"$BATS_TEST_TMPDIR/sup.err" </dev/null
-  SUP_PID=$BG_PID SUP_PORT=$port
-  wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/v1/status"
-  k8s_proxy "$pod" 7070 "http://127.0.0.1:$port"
+  SUP_PID=$BG_PID
+  wait_for 10 control_listening "$name" || { fail "supervisor: $(cat "$BATS_TEST_TMPDIR/sup.err")"; return 1; }
+  SUP_PORT=${SUP_ADDR##*:}
+  k8s_proxy "$pod" 7070 "http://127.0.0.1:$SUP_PORT"
+}
+
+# control_listening NAME — the supervisor runs and its control API listens;
+# SUP_ADDR is its address
+control_listening() {
+  SUP_ADDR=$(jq -r 'select(.phase == "running") | .control // empty' "$BATS_TEST_TMPDIR/state/$1/state.json" 2>/dev/null)
+  [[ -n $SUP_ADDR ]]
 }
 
 # sup_peek NAME — the scrollback of the supervisor supervisor_for started
@@ -611,9 +621,7 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   wait_for 10 process_gone "$SUP_PID"
 }
 
-# copy-to has a session of its own: once (of many runs) a supervisor was seen
-# gone after a copy-to through the proxy, and the cause is not yet known.
-@test "control: copy-to writes a regular file through the pod proxy; a directory exits 2" {
+@test "control: copy-to writes a regular file through the pod proxy; a directory exits 2; the session lives on" {
   started
   start_ok c2 '{"command":"cat","mode":"stream"}'
   supervisor_for c2 fracta-stream-c2
@@ -624,7 +632,14 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   mkdir -p "$BATS_TEST_TMPDIR/adir"
   run --separate-stderr "$SK" copy-to c2 "$BATS_TEST_TMPDIR/adir" d
   assert_status 2
-  kill "$SUP_PID" 2>/dev/null || true
+  # the supervisor is still there and still serves its session
+  kill -0 "$SUP_PID" || fail "the supervisor is gone: $(cat "$BATS_TEST_TMPDIR/sup.err")"
+  run --separate-stderr "$SK" process-alive c2 <<<'cat'
+  assert_status 0
+  assert_equal "$output" true "process-alive after copy-to"
+  run --separate-stderr "$SK" interrupt c2
+  assert_status 0
+  wait_for 10 process_gone "$SUP_PID"
 }
 
 @test "control: ops on a missing session are no-ops (nudge, keys, interrupt, meta) or false" {
@@ -680,11 +695,11 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   sk remove-meta r2 k
   sk get-last-activity r2 >/dev/null
   sk clear-scrollback r2
+  echo x >"$BATS_TEST_TMPDIR/x"
+  sk copy-to r2 "$BATS_TEST_TMPDIR/x" x
   sk process-alive r2 <<<'cat' >/dev/null
   run --separate-stderr "$SK" wait r2 1  # a stream session: the Pod itself
   assert_status 111
-  echo x >"$BATS_TEST_TMPDIR/x"
-  sk copy-to r2 "$BATS_TEST_TMPDIR/x" x  # last: see the copy-to test
   sk stop r2
   # leftovers of a session whose Job is gone, for the reaper
   local leftover
