@@ -31,17 +31,19 @@ host_peek_has() {
   cp_project sqlite
   cp_start
 
-  host fracta_spawn '{"task":"w1","contract":"echo from-w1 >w1.txt && git add w1.txt && git commit -qm w1 && echo w1 finished"}'
+  host fracta_spawn '{"task":"w1","contract":"echo w1 started && echo from-w1 >w1.txt && git add w1.txt && git commit -qm w1 && echo w1 finished"}'
   assert_json '.isError == false and .structured.agent == "w1" and .structured.branch == "feature/w1"'
   wait_agent w1 60
   assert_json '.status == "Completed"' "$API_BODY"
 
   host fracta_get '{"name":"w1"}'
-  assert_json '.isError == false and .structured.agent.status == "Completed" and .structured.agent.last_output == "w1 finished"'
+  assert_json '.isError == false and .structured.agent.status == "Completed" and (.structured.agent.last_output | endswith("w1 finished"))'
   # the text is the same JSON as structuredContent
   assert_json '(.text | fromjson) == .structured'
   host fracta_logs '{"name":"w1","lines":1}'
   assert_json '.isError == false and .structured.output == "w1 finished"'
+  host fracta_logs '{"name":"w1"}'
+  assert_json '.isError == false and .structured.output == "w1 started\nw1 finished"'
   host fracta_events '{"name":"w1"}'
   assert_json '[.structured.events[].type] == ["lifecycle.queued", "lifecycle.running", "lifecycle.completed"]'
   host fracta_events '{"name":"w1","lines":1}'
