@@ -1,6 +1,7 @@
 #include "cp/spawn.h"
 
 #include "git/git.h"
+#include "runtime/reserved_env.h"
 
 namespace fracta::cp {
 namespace {
@@ -42,6 +43,9 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     FRACTA_TRY_ASSIGN(parent, optional_string(req, "parent"));
     FRACTA_TRY_ASSIGN(labels, string_object(req, "labels"));
     FRACTA_TRY_ASSIGN(env, string_object(req, "env"));
+    for (const auto& item : env.items())
+        if (runtime::is_reserved_env(item.key()))
+            return usage_error("env." + item.key() + ": reserved (fracta sets it for every agent)");
 
     const config::Config& config = settings.config;
     if (base_branch.empty()) base_branch = config.default_base_branch;

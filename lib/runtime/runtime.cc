@@ -4,6 +4,7 @@
 #include <array>
 
 #include "runtime/common.h"
+#include "runtime/reserved_env.h"
 
 namespace fracta::runtime {
 
@@ -11,10 +12,6 @@ namespace {
 
 std::array<const Runtime*, 4> all() {
     return {&detail::claude(), &detail::codex(), &detail::opencode(), &detail::shell()};
-}
-
-bool is_reserved(const std::string& key) {
-    return key == "FRACTA_TASK" || key == "FRACTA_GATEWAY_URL" || key == "FRACTA_GATEWAY_TOKEN";
 }
 
 // Remove CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \) and other two-byte
@@ -98,10 +95,14 @@ std::string tail_text(std::string_view text, size_t max) {
     return std::string(kMarker) + std::string(text.substr(start));
 }
 
+bool is_reserved_env(std::string_view name) {
+    return name == "FRACTA_TASK" || name == "FRACTA_GATEWAY_URL" || name == "FRACTA_GATEWAY_TOKEN";
+}
+
 Env Runtime::environment(const SessionInfo& session, const RuntimeSpec& spec) const {
     Env env;
     for (const auto& [key, value] : spec.env)
-        if (!is_reserved(key)) env[key] = value;
+        if (!is_reserved_env(key)) env[key] = value;
     env["FRACTA_TASK"] = session.task;
     if (auto url = mcp_url(session.gateway_url, session.task); !url.empty()) env["FRACTA_GATEWAY_URL"] = url;
     return env;

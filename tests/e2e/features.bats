@@ -173,6 +173,14 @@ EOF
   grep -qx chosen-model "$P/.worktrees/tier-model/argv.txt" || fail "model: $(cat "$P/.worktrees/tier-model/argv.txt")"
   grep -qx small-model "$P/.worktrees/tier-model/argv.txt" && fail "the tier's model was passed too"
 
+  # the names fracta sets itself cannot be overridden: refused, nothing spawned
+  local name
+  for name in FRACTA_TASK FRACTA_GATEWAY_URL FRACTA_GATEWAY_TOKEN; do
+    expect_api 400 POST /api/v1/agents "{\"task\":\"impostor\",\"contract\":\"true\",\"env\":{\"$name\":\"x\"}}"
+    assert_json ".error == \"env.$name: reserved (fracta sets it for every agent)\"" "$API_BODY"
+  done
+  expect_api 404 GET /api/v1/agents/impostor
+
   # a base branch that does not exist: the agent fails and says why
   spawn nobase 'true' '{base_branch: "no-such-branch"}'
   wait_agent nobase 60
