@@ -1,5 +1,7 @@
 // The event log: decoding what callers send, and the log's guarantees on
 // both stores (gapless seq, filters, latest seq, watch).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -97,7 +99,11 @@ TEST_CASE("the log assigns seq from 1 without gaps and lists in order", "[events
         EventLog log(*s.store);
         CHECK(*log.latest_seq() == 0);
         CHECK(log.list({})->empty());
-        for (int i = 1; i <= 5; ++i) CHECK(*log.append(make("t" + std::to_string(i % 2), "a")) == uint64_t(i));
+        for (int i = 1; i <= 5; ++i) {
+            auto seq = log.append(make("t" + std::to_string(i % 2), "a"));
+            REQUIRE(seq.ok());
+            CHECK(*seq == uint64_t(i));
+        }
         auto all = log.list({});
         REQUIRE(all->size() == 5);
         for (size_t i = 0; i < 5; ++i) CHECK((*all)[i].seq == i + 1);
@@ -146,17 +152,28 @@ TEST_CASE("watch replays after the cursor, then follows new events in order", "[
 
         auto writer_store = store::open(s.url);
         REQUIRE(writer_store.ok());
+        // The watch ends when its sink has all 22 events; should an append
+        // fail, those never come, so the writer hangs the watch up instead.
+        int hangup[2];
+        REQUIRE(::pipe(hangup) == 0);
+        std::vector<std::string> append_errors;
         std::thread writer([&] {
             EventLog w(**writer_store);
-            for (int i = 0; i < 20; ++i) (void)w.append(make("after"));
+            for (int i = 0; i < 20; ++i)
+                if (auto seq = w.append(make("after")); !seq.ok()) append_errors.push_back(seq.error().message);
+            if (!append_errors.empty()) ::close(hangup[1]);
         });
         std::vector<uint64_t> seen;
-        Status st = log.watch(1, -1, [&](const Event& e) -> Status {
+        Status st = log.watch(1, hangup[0], [&](const Event& e) -> Status {
             seen.push_back(e.seq);
             if (seen.size() == 22) return failure("enough");
             return {};
         });
         writer.join();
+        ::close(hangup[0]);
+        if (append_errors.empty()) ::close(hangup[1]);
+        CHECK(append_errors == std::vector<std::string>{});
+        REQUIRE_FALSE(st.ok());
         CHECK(st.error().message == "enough");
         REQUIRE(seen.size() == 22);
         for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i + 2);
