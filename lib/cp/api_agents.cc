@@ -218,10 +218,15 @@ Response kill(Context& ctx, const Request& req) {
     // exit then finds Stopped and changes nothing.
     if (Status stopped = ctx.provider.stop(a.name); !stopped.ok())
         return Response::error(502, "agent stopped, but its session may live on: " + stopped.error().message);
+    Json answer = {{"agent", a.name}, {"status", status::Stopped}, {"keep_files", keep_files}};
     if (!keep_files && ctx.settings.in_git && ctx.settings.config.backend != "kubernetes" &&
-        std::filesystem::exists(a.workspace))
-        (void)git::remove_worktree(ctx.settings.root, a.workspace, true);
-    return Response::json(200, {{"agent", a.name}, {"status", status::Stopped}, {"keep_files", keep_files}});
+        std::filesystem::exists(a.workspace)) {
+        // The agent is stopped either way; a worktree git would not remove
+        // (locked, say) stays, and the answer says why.
+        if (Status removed = git::remove_worktree(ctx.settings.root, a.workspace, true); !removed.ok())
+            answer["message"] = "worktree kept: " + removed.error().message;
+    }
+    return Response::json(200, answer);
 }
 
 Response say(Context& ctx, const Request& req) {

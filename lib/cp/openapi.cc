@@ -139,7 +139,7 @@ constexpr const char* kDocument = R"json({
         },
         "responses": {
           "200": {
-            "description": "Stopped now ({agent, status: Stopped, keep_files}), or already ended ({agent, status, message: \"already ended\"})",
+            "description": "Stopped now ({agent, status: Stopped, keep_files}, and message \"worktree kept: ...\" when git would not remove it), or already ended ({agent, status, message: \"already ended\"})",
             "content": { "application/json": { "schema": {
               "type": "object", "required": ["agent", "status"],
               "properties": {

@@ -56,6 +56,15 @@ registered_worktree() { git -C "$P" worktree list --porcelain | grep -qx "worktr
   [[ -f $P/.worktrees/cli-kept/draft.txt ]] || fail "--keep-files lost the worktree"
   [[ ! -e $P/.worktrees/cli-gone ]] || fail "fracta kill left the worktree"
 
+  # a worktree git will not remove (locked) is kept, and the answer says so
+  spawn locked 'echo draft >draft.txt; exec sleep 300'
+  wait_for 20 test -f "$P/.worktrees/locked/draft.txt"
+  git -C "$P" worktree lock "$P/.worktrees/locked"
+  expect_api 200 DELETE /api/v1/agents/locked
+  assert_json '.status == "Stopped" and .keep_files == false and (.message | startswith("worktree kept: ")) and (.message | contains("locked"))' "$API_BODY"
+  [[ -f $P/.worktrees/locked/draft.txt ]] || fail "the locked worktree went"
+  assert_equal "$(agent_field locked status)" Stopped "locked's status"
+
   # a keep_files that is not a boolean is refused before anything is stopped
   spawn odd 'exec sleep 300'
   expect_api 400 DELETE /api/v1/agents/odd '{"keep_files":"yes"}'
