@@ -9,9 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 
-#include "base/time.h"
 #include "cp/api.h"
 #include "cp/gateway_child.h"
 #include "cp/reaper_child.h"
@@ -48,38 +46,82 @@ Result<config::Config> load_for(const std::string& config_file, const std::strin
 
 namespace {
 
-int level_rank(const std::string& level) {
-    if (level == "debug") return 0;
-    if (level == "info") return 1;
-    if (level == "warn") return 2;
-    return 3;
+// FRACTA_CP_TOKEN, when set, wins over the file (at start and at reloads).
+std::string api_token(const config::Config& config) {
+    if (const char* token = std::getenv("FRACTA_CP_TOKEN"); token && *token) return token;
+    return config.control_plane.token;
 }
 
-// The daemon's log: one line per call, from any thread.
-LogSink make_log(const config::Logging& logging, const LineWriter& write) {
-    if (!write) return [](const std::string&, const std::string&) {};
-    std::string level = logging.level;
-    if (const char* env = std::getenv("FRACTA_LOG_LEVEL"); env && *env) level = env;
-    const int threshold = level_rank(level);
-    const bool json = logging.format == "json";
-    auto mu = std::make_shared<std::mutex>();
-    return [=](const std::string& lvl, const std::string& line) {
-        if (level_rank(lvl) < threshold) return;
-        const std::string ts = format_rfc3339(now());
-        std::string out = json ? to_line(Json{{"ts", ts}, {"level", lvl}, {"component", "fracta-cp"}, {"msg", line}})
-                               : ts + " fracta-cp: " + lvl + ": " + line;
-        std::lock_guard<std::mutex> lock(*mu);
-        write(out);
-    };
+// The project's gateway as a supervised child, calling us with `token`.
+std::unique_ptr<GatewayChild> start_gateway(const RunOptions& o, const std::string& url, const std::string& token,
+                                            const LogSink& log) {
+    const std::string program = self_dir() + "/fracta-gw";
+    if (::access(program.c_str(), X_OK) != 0) {
+        log("info", "no fracta-gw next to fracta-cp: no gateway started");
+        return nullptr;
+    }
+    std::vector<std::string> env = {"FRACTA_CP_URL=" + url};
+    if (!token.empty()) env.push_back("FRACTA_CP_TOKEN=" + token);
+    if (!o.config_file.empty()) env.push_back("FRACTA_CONFIG=" + o.config_file);
+    auto gateway = std::make_unique<GatewayChild>(std::vector<std::string>{program, "serve"}, env, log);
+    gateway->start();
+    return gateway;
 }
+
+std::unique_ptr<ReaperChild> start_reaper(const RunOptions& o, const Context& ctx, const LogSink& log) {
+    const std::string program = self_dir() + "/fracta-reap";
+    if (::access(program.c_str(), X_OK) != 0) {
+        log("warn", "no fracta-reap next to fracta-cp: nothing will be reaped");
+        return nullptr;
+    }
+    std::vector<std::string> argv = {program, "--once"};
+    if (!o.config_file.empty()) argv.insert(argv.end(), {"--config", std::filesystem::absolute(o.config_file).string()});
+    auto every = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.config.reaper.interval);
+    auto reaper = std::make_unique<ReaperChild>(argv, ctx.settings.root, every, log);
+    reaper->start();
+    return reaper;
+}
+
+// What SIGHUP may change while serving; the rest of the file waits for a restart.
+struct Reloadable {
+    const RunOptions& options;
+    Context& ctx;
+    const Logger& logger;
+    http::Server& server;
+    std::string url;
+    std::string token;                       // the API token in force
+    std::unique_ptr<GatewayChild>& gateway;  // holds the token too: restarted when it changes
+
+    void reload() {
+        auto fresh = load_for(options.config_file, ctx.settings.root);
+        if (!fresh.ok()) {
+            logger("warn", "reload: " + fresh.error().message + " (keeping the running configuration)");
+            return;
+        }
+        const std::string level = logger.set_level(fresh->logging.level);
+        ctx.max_concurrent = fresh->max_concurrent;
+        std::string what = "log level " + level + ", max_concurrent " + std::to_string(fresh->max_concurrent);
+        if (std::string next = api_token(*fresh); next != token) {
+            token = next;
+            server.set_bearer_token(token);
+            what += token.empty() ? ", API token removed" : ", API token replaced";
+            if (gateway) {  // it calls us with the token in its environment
+                gateway->stop();
+                gateway = start_gateway(options, url, token, logger);
+            }
+        }
+        logger("info", "reloaded: " + what);
+    }
+};
 
 }  // namespace
 
 Status run(const RunOptions& o) {
     FRACTA_TRY_ASSIGN(config, load_for(o.config_file, std::filesystem::current_path().string()));
-    const LogSink log = make_log(config.logging, o.write_log);
+    const Logger logger("fracta-cp", config.logging.format, config.logging.level, o.write_log);
+    const LogSink log = logger.sink();
     for (const auto& w : config.warnings) log("warn", w);
-    if (const char* token = std::getenv("FRACTA_CP_TOKEN"); token && *token) config.control_plane.token = token;
+    const std::string token = api_token(config);
     const std::string listen = o.listen.empty() ? config.control_plane.listen : o.listen;
     FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config), self_dir()));
     {  // bring the schema up to date (and fail early on a dead store)
@@ -96,7 +138,7 @@ Status run(const RunOptions& o) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     http::ServerOptions server_options;
-    server_options.bearer_token = ctx.settings.config.control_plane.token;
+    server_options.bearer_token = token;
     server_options.auth_prefixes = {"/api/v1/"};
     server_options.thread_per_connection = true;  // watch and wait hold their connection
     server_options.idle_timeout = std::chrono::seconds(60);
@@ -108,47 +150,17 @@ Status run(const RunOptions& o) {
     workers.start(o.workers >= 0 ? o.workers : ctx.settings.config.queue.workers);
     log("info", "listening on " + url + " (store " + ctx.pool.url().substr(0, ctx.pool.url().find('?')) +
                     ", backend " + ctx.settings.config.backend + ")");
-    std::unique_ptr<GatewayChild> gateway;
-    if (o.gateway) {
-        const std::string program = self_dir() + "/fracta-gw";
-        if (::access(program.c_str(), X_OK) != 0) {
-            log("info", "no fracta-gw next to fracta-cp: no gateway started");
-        } else {
-            std::vector<std::string> argv = {program, "serve"};
-            std::vector<std::string> env = {"FRACTA_CP_URL=" + url};
-            if (!ctx.settings.config.control_plane.token.empty())
-                env.push_back("FRACTA_CP_TOKEN=" + ctx.settings.config.control_plane.token);
-            if (!o.config_file.empty()) env.push_back("FRACTA_CONFIG=" + o.config_file);
-            gateway = std::make_unique<GatewayChild>(argv, env, log);
-            gateway->start();
-        }
-    }
-    std::unique_ptr<ReaperChild> reaper;
-    if (ctx.workers > 0) {  // an API-only replica leaves reaping to the ones doing the work
-        const std::string program = self_dir() + "/fracta-reap";
-        if (::access(program.c_str(), X_OK) != 0) {
-            log("warn", "no fracta-reap next to fracta-cp: nothing will be reaped");
-        } else {
-            std::vector<std::string> argv = {program, "--once"};
-            if (!o.config_file.empty()) argv.insert(argv.end(), {"--config", std::filesystem::absolute(o.config_file).string()});
-            auto every = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.config.reaper.interval);
-            reaper = std::make_unique<ReaperChild>(argv, ctx.settings.root, every, log);
-            reaper->start();
-        }
-    }
+    std::unique_ptr<GatewayChild> gateway = o.gateway ? start_gateway(o, url, token, log) : nullptr;
+    // An API-only replica leaves reaping to the ones doing the work.
+    std::unique_ptr<ReaperChild> reaper = ctx.workers > 0 ? start_reaper(o, ctx, log) : nullptr;
     write_ready(o.ready_fd, url);
 
+    Reloadable reloadable{o, ctx, logger, *server, url, token, gateway};
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;
         if (sig == SIGHUP) {
-            auto fresh = load_for(o.config_file, ctx.settings.root);
-            if (!fresh.ok()) {
-                log("warn", "reload: " + fresh.error().message + " (keeping the running configuration)");
-                continue;
-            }
-            ctx.max_concurrent = fresh->max_concurrent;
-            log("info", "reloaded: max_concurrent " + std::to_string(fresh->max_concurrent));
+            reloadable.reload();
             continue;
         }
         log("info", "draining (" + std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");

@@ -9,14 +9,12 @@
 #include <string>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/result.h"
 #include "config/config.h"
 
 namespace fracta::cp {
 
-using LogSink = std::function<void(const std::string& level, const std::string& line)>;
-// Where finished log lines go (main writes them to stderr).
-using LineWriter = std::function<void(const std::string& line)>;
 
 struct RunOptions {
     std::string config_file;  // empty: FRACTA_CONFIG, else the project's fracta.yaml, else defaults
@@ -31,7 +29,8 @@ struct RunOptions {
 };
 
 // Serve until SIGTERM or SIGINT (drain, then return success). SIGHUP
-// reloads reaper.max_concurrent and the log level. The calling thread
+// reloads logging.level, reaper.max_concurrent and control_plane_api.token
+// (FRACTA_CP_TOKEN, when set, stays in force). The calling thread
 // handles the signals; they are blocked in every thread it starts.
 Status run(const RunOptions& options);
 

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "base/time.h"
 #include "cp/daemon.h"
 #include "cp/project.h"
 #include "front/api.h"
@@ -19,15 +18,6 @@
 namespace fracta::gw {
 namespace {
 
-using Log = std::function<void(const std::string& level, const std::string& line)>;
-
-Log make_log(const std::function<void(const std::string&)>& write) {
-    if (!write) return [](const std::string&, const std::string&) {};
-    return [write](const std::string& level, const std::string& line) {
-        write(format_rfc3339(now()) + " fracta-gw: " + level + ": " + line);
-    };
-}
-
 // The configuration: --config, FRACTA_CONFIG, the project's, or defaults
 // (a gateway in a container needs no project).
 Result<config::Config> load(const std::string& file) {
@@ -38,11 +28,16 @@ Result<config::Config> load(const std::string& file) {
     return defaults;
 }
 
+Logger make_logger(const config::Logging& logging, const LineWriter& write) {
+    return Logger("fracta-gw", logging.format, logging.level, write);
+}
+
 }  // namespace
 
 Status serve(const ServeOptions& o) {
-    const Log log = make_log(o.write_log);
     FRACTA_TRY_ASSIGN(config, load(o.config_file));
+    const Logger logger = make_logger(config.logging, o.write_log);
+    const LogSink log = logger.sink();
     for (const auto& w : config.warnings) log("warn", w);
     FRACTA_TRY_ASSIGN(settings, read_settings(config));
     GatewayOptions g;
@@ -71,7 +66,15 @@ Status serve(const ServeOptions& o) {
     }
     for (;;) {
         int sig = 0;
-        if (sigwait(&signals, &sig) != 0 || sig == SIGHUP) continue;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {  // the log level may change; the rest needs a restart
+            auto fresh = load(o.config_file);
+            if (!fresh.ok())
+                log("warn", "reload: " + fresh.error().message + " (keeping the running configuration)");
+            else
+                log("info", "reloaded: log level " + logger.set_level(fresh->logging.level));
+            continue;
+        }
         log("info", "stopping");
         gateway->stop();
         backends.stop();
@@ -80,7 +83,10 @@ Status serve(const ServeOptions& o) {
 }
 
 Status stdio(const StdioRunOptions& o) {
-    const Log log = make_log(o.write_log);
+    // A file that does not load is front::Api::open's to report; its log
+    // settings count when it does.
+    auto config = load(o.config_file);
+    const LogSink log = make_logger(config.ok() ? config->logging : config::Logging{}, o.write_log).sink();
     front::ApiSettings settings;
     settings.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
     settings.config_file = o.config_file;

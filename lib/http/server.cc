@@ -40,6 +40,14 @@ struct Server::Impl {
     std::atomic<size_t> accepted{0};
     std::mutex stop_mu;
     bool stopped = false;
+    // The bearer token in force: opts.bearer_token until set_bearer_token.
+    mutable std::mutex token_mu;
+    std::string token;
+
+    std::string current_token() const {
+        std::lock_guard<std::mutex> lock(token_mu);
+        return token;
+    }
 
     ~Impl() {
         if (!daemon && listen_fd >= 0) ::close(listen_fd);
@@ -69,8 +77,8 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
     return diff == 0;
 }
 
-bool needs_auth(const ServerOptions& o, const std::string& path) {
-    if (o.bearer_token.empty()) return false;
+bool needs_auth(const ServerOptions& o, const std::string& token, const std::string& path) {
+    if (token.empty()) return false;
     if (o.auth_prefixes.empty()) return true;
     for (const auto& p : o.auth_prefixes)
         if (path.compare(0, p.size(), p) == 0) return true;
@@ -78,12 +86,12 @@ bool needs_auth(const ServerOptions& o, const std::string& path) {
 }
 
 // "Bearer <token>" with the scheme in any case, per RFC 7235.
-bool authorized(const ServerOptions& o, const std::string& header) {
+bool authorized(const std::string& token, const std::string& header) {
     static const std::string kScheme = "bearer ";
     if (header.size() < kScheme.size()) return false;
     for (size_t i = 0; i < kScheme.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
-    return constant_time_equal(header.substr(kScheme.size()), o.bearer_token);
+    return constant_time_equal(header.substr(kScheme.size()), token);
 }
 
 std::string lower(std::string s) {
@@ -204,14 +212,14 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
         if (!query.ok()) return Response::error(400, "malformed query: " + query.error().message);
         req.query = std::move(*query);
     }
-    if (needs_auth(s.opts, req.path)) {
+    if (const std::string token = s.current_token(); needs_auth(s.opts, token, req.path)) {
         std::string auth = req.header("authorization");
         std::string alt = s.opts.token_header.empty() ? "" : req.header(lower(s.opts.token_header));
         if (auth.empty() && !alt.empty()) {
-            if (!constant_time_equal(alt, s.opts.bearer_token)) return unauthorized("invalid token");
+            if (!constant_time_equal(alt, token)) return unauthorized("invalid token");
         } else {
             if (auth.empty()) return unauthorized("missing bearer token");
-            if (!authorized(s.opts, auth)) return unauthorized("invalid bearer token");
+            if (!authorized(token, auth)) return unauthorized("invalid bearer token");
         }
     }
     std::string length = req.header("content-length");
@@ -504,6 +512,7 @@ Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Hand
     FRACTA_TRY_ASSIGN(fd, open_tcp(addr, parsed));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
+    impl->token = o.bearer_token;
     impl->opts = std::move(o);
     impl->listen_fd = fd;
     sockaddr_storage bound{};
@@ -522,6 +531,7 @@ Result<std::unique_ptr<Server>> Server::listen_unix(const std::string& path, Han
     FRACTA_TRY_ASSIGN(fd, open_unix(*p));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
+    impl->token = o.bearer_token;
     impl->opts = std::move(o);
     impl->listen_fd = fd;
     impl->address = path;
@@ -546,6 +556,11 @@ int Server::port() const {
 
 size_t Server::connections_accepted() const {
     return impl_->accepted.load();
+}
+
+void Server::set_bearer_token(std::string token) {
+    std::lock_guard<std::mutex> lock(impl_->token_mu);
+    impl_->token = std::move(token);
 }
 
 void Server::stop() {

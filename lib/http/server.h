@@ -138,6 +138,10 @@ public:
     // Connections accepted so far (for tests and metrics).
     size_t connections_accepted() const;
 
+    // Replace ServerOptions::bearer_token (empty: no auth) for the requests
+    // that begin from now on; safe while requests are served (a reload).
+    void set_bearer_token(std::string token);
+
     // Idempotent; also in the destructor. Closes every connection and waits
     // for running handlers and stream producers to return, so never call it
     // from a handler (tell the thread that owns the server instead).
