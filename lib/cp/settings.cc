@@ -37,7 +37,11 @@ Result<Settings> make_settings(config::Config config, const std::string& dir) {
         s.provider_argv = {sibling(dir, "fracta-spawn-local")};
         s.provider_env["FRACTA_STATE_DIR"] = s.root + "/.fracta/sessions";
     } else if (backend == "kubernetes") {
+        // The provider reads runtime.kubernetes itself (image, namespace,
+        // kubeconfig, context, …) from the file we were started with.
         s.provider_argv = {sibling(dir, "fracta-spawn-k8s")};
+        if (!config.file.empty())
+            s.provider_argv.insert(s.provider_argv.end(), {"--config", fs::absolute(config.file).string()});
     } else if (backend.rfind("exec:", 0) == 0 && backend.size() > 5) {
         std::string path = backend.substr(5);
         if (fs::path(path).is_relative() && path.find('/') != std::string::npos) path = s.root + "/" + path;

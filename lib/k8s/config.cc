@@ -231,11 +231,33 @@ Result<Config> in_cluster(const yaml::EnvLookup& env) {
     return c;
 }
 
+Status from_fracta_config(const Json& root, const std::string& root_dir, ResolveOptions& o) {
+    auto k = "/runtime/kubernetes"_json_pointer;
+    if (!root.is_object() || !root.contains(k) || !root.at(k).is_object()) return {};
+    const Json& section = root.at(k);
+    for (auto [key, out] : {std::pair{"kubeconfig", &o.config_kubeconfig}, std::pair{"context", &o.config_context},
+                            std::pair{"namespace", &o.config_ns}}) {
+        auto it = section.find(key);
+        if (it == section.end() || it->is_null()) continue;
+        if (!it->is_string()) return usage_error(std::string("runtime.kubernetes.") + key + ": must be a string");
+        *out = it->get<std::string>();
+    }
+    std::string& file = o.config_kubeconfig;
+    if (file.rfind("~/", 0) == 0) {
+        auto home = lookup(o.env ? o.env : yaml::process_env(), "HOME");
+        if (!home) return usage_error("runtime.kubernetes.kubeconfig: \"~/\" but HOME is not set");
+        file = *home + file.substr(1);
+    } else if (!file.empty() && file[0] != '/' && !root_dir.empty()) {
+        file = root_dir + "/" + file;
+    }
+    return {};
+}
+
 Result<Config> Config::resolve(const ResolveOptions& o) {
     yaml::EnvLookup env = o.env ? o.env : yaml::process_env();
-    std::string context = o.context.empty() ? lookup(env, "FRACTA_K8S_CONTEXT").value_or("") : o.context;
+    std::string context = o.context.empty() ? lookup(env, "FRACTA_K8S_CONTEXT").value_or(o.config_context) : o.context;
 
-    std::string file = o.kubeconfig;
+    std::string file = o.kubeconfig.empty() ? o.config_kubeconfig : o.kubeconfig;
     if (file.empty()) {
         if (auto list = lookup(env, "KUBECONFIG")) {
             std::string first = list->substr(0, list->find(':'));
@@ -265,6 +287,8 @@ Result<Config> Config::resolve(const ResolveOptions& o) {
         c.ns = o.ns;
     } else if (auto ns = lookup(env, "FRACTA_K8S_NAMESPACE")) {
         c.ns = *ns;
+    } else if (!o.config_ns.empty()) {
+        c.ns = o.config_ns;
     } else if (c.ns.empty() && exists(sa_ns_file)) {
         auto ns = read_file(sa_ns_file, "service account namespace");
         if (ns.ok()) {

@@ -2,15 +2,16 @@
 // proves who it is, and which namespace it works in (spec/kubernetes.md,
 // "Client configuration, in order"):
 //
-//   1. a kubeconfig: --kubeconfig FILE, else the first file of $KUBECONFIG,
+//   1. a kubeconfig: --kubeconfig FILE, else fracta.yaml's
+//      runtime.kubernetes.kubeconfig, else the first file of $KUBECONFIG,
 //      else ~/.kube/config (when it exists); the context from --context,
-//      $FRACTA_K8S_CONTEXT or current-context;
+//      $FRACTA_K8S_CONTEXT, runtime.kubernetes.context or current-context;
 //   2. in cluster: $KUBERNETES_SERVICE_HOST/_PORT and the service account's
 //      token, ca.crt and namespace under
 //      /var/run/secrets/kubernetes.io/serviceaccount ($FRACTA_K8S_SA_DIR
 //      overrides the directory, for tests and unusual mounts).
 //
-// The namespace is --namespace, $FRACTA_K8S_NAMESPACE, the context's, the
+// The namespace is --namespace, $FRACTA_K8S_NAMESPACE, fracta.yaml's, the context's, the
 // service account's namespace file, or "fracta". Relative paths in a
 // kubeconfig (certificates, tokenFile, an exec command holding a '/') are
 // relative to the kubeconfig's directory, as kubectl reads them. Files named
@@ -46,7 +47,18 @@ struct ResolveOptions {
     std::string context;     // --context
     std::string ns;          // --namespace
     yaml::EnvLookup env;     // unset: the process environment
+    // fracta.yaml's runtime.kubernetes.kubeconfig, .context and .namespace
+    // (see from_fracta_config): the file is read instead of $KUBECONFIG's;
+    // the context and namespace count after $FRACTA_K8S_CONTEXT and
+    // $FRACTA_K8S_NAMESPACE, before the kubeconfig context's own namespace.
+    std::string config_kubeconfig, config_context, config_ns;
 };
+
+// Fill o.config_kubeconfig, o.config_context and o.config_ns from a parsed fracta.yaml
+// (its root object). A relative kubeconfig path is relative to `root_dir`
+// (the file's directory); "~/" is $HOME's. Wrong types are usage errors
+// naming the key.
+Status from_fracta_config(const Json& root, const std::string& root_dir, ResolveOptions& o);
 
 struct Config {
     std::string server;  // "https://10.0.0.1:443", no trailing '/'

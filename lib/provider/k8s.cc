@@ -1,6 +1,7 @@
 #include "provider/k8s.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "config/yaml.h"
@@ -88,24 +89,26 @@ Result<k8s::ObjectSettings> load_settings(const K8sContext& ctx, const std::stri
     return s;
 }
 
-// fracta.yaml's runtime.kubernetes.namespace, when it sets one.
-static std::string config_namespace(const K8sContext& ctx) {
-    if (ctx.config_file.empty()) return "";
-    auto doc = yaml::load_file(ctx.config_file);
-    if (!doc.ok()) return "";
-    const Json& root = doc->root;
-    auto p = "/runtime/kubernetes/namespace"_json_pointer;
-    return root.contains(p) && root.at(p).is_string() ? root.at(p).get<std::string>() : "";
+// The client's configuration: the flags, then fracta.yaml's
+// runtime.kubernetes namespace, kubeconfig and context (--config).
+Result<k8s::ResolveOptions> resolve_options(const K8sContext& ctx) {
+    k8s::ResolveOptions o = ctx.resolve;
+    if (ctx.config_file.empty()) return o;
+    FRACTA_TRY_ASSIGN(doc, yaml::load_file(ctx.config_file));
+    const std::string dir = std::filesystem::absolute(ctx.config_file).parent_path().string();
+    FRACTA_TRY(k8s::from_fracta_config(doc.root, dir, o));
+    return o;
 }
 
 std::string fallback_namespace(const K8sContext& ctx) {
-    if (!ctx.resolve.ns.empty()) return ctx.resolve.ns;
+    auto o = resolve_options(ctx);
+    if (!o.ok()) return "fracta";
+    if (!o->ns.empty()) return o->ns;
     if (const char* e = std::getenv("FRACTA_K8S_NAMESPACE"); e && *e) return e;
-    std::string c = config_namespace(ctx);
-    if (!c.empty()) return c;
+    if (!o->config_ns.empty()) return o->config_ns;
     // The kubeconfig's context (or the service account's) when there is one:
     // resolving reads files only, it sends nothing.
-    if (auto config = k8s::Config::resolve(ctx.resolve); config.ok() && !config->ns.empty()) return config->ns;
+    if (auto config = k8s::Config::resolve(*o); config.ok() && !config->ns.empty()) return config->ns;
     return "fracta";
 }
 
@@ -122,13 +125,9 @@ Status need_args(const std::string& op, const std::vector<std::string>& args, si
 
 std::string bool_line(bool b) { return b ? "true\n" : "false\n"; }
 
-// One client for the whole op: the kubeconfig or in-cluster configuration;
-// fracta.yaml's namespace counts when neither flag nor environment sets one.
+// One client for the whole op: the kubeconfig or in-cluster configuration.
 Result<k8s::Client> make_client(const K8sContext& ctx) {
-    k8s::ResolveOptions o = ctx.resolve;
-    bool explicit_ns = !o.ns.empty();
-    if (const char* e = std::getenv("FRACTA_K8S_NAMESPACE"); e && *e) explicit_ns = true;
-    if (!explicit_ns) o.ns = config_namespace(ctx);
+    FRACTA_TRY_ASSIGN(o, resolve_options(ctx));
     FRACTA_TRY_ASSIGN(config, k8s::Config::resolve(o));
     return k8s::Client(std::move(config));
 }

@@ -300,9 +300,11 @@ void Pass::k8s_objects() {
         problem("-", "kubernetes", objects.error());
         return;
     }
-    k8s::ResolveOptions ro;
-    const char* env_ns = std::getenv("FRACTA_K8S_NAMESPACE");
-    ro.ns = env_ns && *env_ns ? env_ns : objects->namespace_name;
+    k8s::ResolveOptions ro;  // as fracta-spawn-k8s --config reaches the cluster
+    if (Status st = k8s::from_fracta_config(settings_.config.document.root, settings_.root, ro); !st.ok()) {
+        problem("-", "kubernetes", st.error());
+        return;
+    }
     auto config = k8s::Config::resolve(ro);
     if (!config.ok()) {
         problem("-", "kubernetes", config.error());
