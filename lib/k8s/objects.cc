@@ -51,6 +51,46 @@ Status check_env(const provider::StartRequest& r) {
     return {};
 }
 
+// Start keys whose work happens on the caller's host or around the session
+// in ways a pod cannot do as asked: refused, never dropped.
+Status check_unsupported(const provider::StartRequest& r) {
+    auto refuse = [](const std::string& key, const std::string& why) {
+        return failure("\"" + key + "\" is not supported in a pod: " + why);
+    };
+    if (!r.pre_start.empty()) return refuse("pre_start", "the session's commands run in its image (put them in \"command\")");
+    if (!r.session_setup.empty() || !r.session_setup_script.empty())
+        return refuse(r.session_setup.empty() ? "session_setup_script" : "session_setup",
+                      "the session's commands run in its image (put them in \"command\")");
+    if (!r.copy_files.empty())
+        return refuse("copy_files", "the files are on this host (send them as \"workspace_files\", or use copy-to)");
+    if (!r.ready_prompt_prefix.empty())
+        return refuse("ready_prompt_prefix", "the nudge is typed once the pod runs, without waiting for a prompt");
+    return {};
+}
+
+// work_dir: where the session's workspace volume is mounted and its command
+// starts. Absolute and plain, and clear of the pod's other mounts.
+Result<std::string> workspace_dir(const provider::StartRequest& r, const ObjectNames& names) {
+    if (r.work_dir.empty()) return std::string(kWorkspaceRoot) + "/" + names.raw;
+    const std::string& d = r.work_dir;
+    auto bad = [&](const std::string& why) { return usage_error("work_dir \"" + d + "\": " + why); };
+    if (d[0] != '/') return bad("must be an absolute path");
+    if (d == "/") return bad("must not be /");
+    if (d.size() > 1024 || d.find(':') != std::string::npos) return bad("must be at most 1024 characters, without ':'");
+    for (size_t i = 1, next; i <= d.size(); i = next + 1) {
+        next = d.find('/', i);
+        if (next == std::string::npos) next = d.size();
+        std::string part = d.substr(i, next - i);
+        if (part.empty() || part == "." || part == "..")
+            return bad("must be a plain path (no empty, \".\" or \"..\" parts)");
+    }
+    auto within = [&](const std::string& dir) { return d == dir || d.rfind(dir + "/", 0) == 0; };
+    for (const std::string mount : {"/tmp", kHomeDir})
+        if (d == mount) return bad("is one of the pod's own mounts");
+    if (within(kFilesDir)) return bad(std::string("is inside the read-only ") + kFilesDir);
+    return d;
+}
+
 Json metadata(const std::string& name, const std::string& ns, const ObjectNames& names, const std::string& mode,
               const ObjectSettings& s) {
     Json labels = Json::object();
@@ -102,7 +142,7 @@ Json restricted_container_security() {
 }
 
 Result<Json> pod_spec(const SessionInput& in, const ObjectNames& names, const ObjectSettings& s) {
-    const std::string workdir = std::string(kWorkspaceRoot) + "/" + names.raw;
+    FRACTA_TRY_ASSIGN(workdir, workspace_dir(in.request, names));
     Json mounts = Json::array({
         {{"name", kFilesVolume}, {"mountPath", kFilesDir}, {"readOnly", true}},
         {{"name", kTmpVolume}, {"mountPath", "/tmp"}},
@@ -209,6 +249,7 @@ Result<SessionObjects> build_session_objects(const SessionInput& in) {
     FRACTA_TRY(check_labels(s.labels));
     FRACTA_TRY(check_annotations(s.annotations));
     FRACTA_TRY(check_env(r));
+    FRACTA_TRY(check_unsupported(r));
 
     SessionObjects out;
     out.names = names;

@@ -156,6 +156,43 @@ set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
   assert_status 0
 }
 
+@test "contract: work_dir is the pod's working directory, with the workspace volume mounted there" {
+  started
+  start_ok wd1 '{"command":"sleep 300","work_dir":"/home/gc/city/rigs/app"}'
+  local c
+  c=$(objects jobs | jq -c '.[0].spec.template.spec.containers[0]')
+  assert_json '.workingDir == "/home/gc/city/rigs/app"' "$c"
+  assert_json 'any(.volumeMounts[]; .name == "fracta-workspace" and .mountPath == "/home/gc/city/rigs/app")' "$c"
+  # without work_dir: a directory of its own under /workspace/agents
+  run --separate-stderr "$SK" render wd2 <<<'{}'
+  assert_status 0
+  assert_json '.items[0].spec.template.spec.containers[0].workingDir == "/workspace/agents/wd2"'
+  for bad in 'rel/dir' '/' '/a/../b' '/a//b' '/a/./b' '/tmp' '/home/fracta' '/etc/fracta/files/x'; do
+    run --separate-stderr "$SK" start wd3 <<<"{\"work_dir\":\"$bad\"}"
+    assert_status 100
+    [[ $stderr == "fracta-spawn-k8s: error: "*"work_dir \"$bad\""* ]] || fail "work_dir $bad: $stderr"
+  done
+  assert_equal "$(count jobs)" 1 "jobs"
+}
+
+@test "contract: pre_start, session_setup(_script), copy_files and ready_prompt_prefix are refused (exit 1), never dropped" {
+  started
+  local since key
+  since=$(seq_now)
+  for key in '"pre_start":["make deps"]' '"session_setup":["tmux set x"]' '"session_setup_script":"/bin/setup"' \
+    '"copy_files":[{"src":"/etc/hostname","rel_dst":"h"}]' '"ready_prompt_prefix":"> "'; do
+    run --separate-stderr "$SK" start ref1 <<<"{\"command\":\"sleep 1\",$key}"
+    assert_status 1
+    [[ $stderr == "fracta-spawn-k8s: error: "*"${key%%:*}"*" is not supported in a pod: "* ]] || fail "$key: $stderr"
+    assert_equal "$(wc -l <<<"$stderr")" 1 "stderr lines"
+    run --separate-stderr "$SK" render ref1 <<<"{$key}"
+    assert_status 1
+  done
+  [[ -z $(requests_since "$since") ]] || fail "requests were sent: $(requests_since "$since")"
+  # empty values ask for nothing
+  start_ok ref2 '{"command":"sleep 1","pre_start":[],"session_setup":[],"copy_files":[],"ready_prompt_prefix":""}'
+}
+
 @test "contract: usage errors exit 100; attach, check-image and unknown ops exit 2" {
   run --separate-stderr "$SK"
   assert_status 100
