@@ -74,6 +74,17 @@ Status write_file_atomic(const std::string& path, std::string_view data, int mod
     return {};
 }
 
+Result<std::string> read_file(const std::string& path, size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return failure("missing: " + path);
+        return failure("open " + path + ": " + errno_text(errno));
+    }
+    auto data = read_all(fd, max_bytes);
+    ::close(fd);
+    return data;
+}
+
 Status make_dirs(const std::string& path, int mode) {
     if (path.empty()) return {};
     std::string partial;

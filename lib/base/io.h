@@ -13,6 +13,9 @@ namespace fracta::io {
 // Read `fd` to EOF. More than `max_bytes` is a usage error ("input too large").
 Result<std::string> read_all(int fd, size_t max_bytes);
 
+// A whole file, at most `max_bytes`: "missing: PATH" when it does not exist.
+Result<std::string> read_file(const std::string& path, size_t max_bytes);
+
 // Write everything to stdout (retrying short writes and EINTR). Callers that
 // stream should ignore SIGPIPE; an EPIPE is then reported as an error and
 // remembered, so main can exit quietly (see stdout_closed()).

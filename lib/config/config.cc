@@ -14,9 +14,10 @@ namespace fs = std::filesystem;
 // (runtime names, server ids, labels); below them anything goes.
 const Json& known_keys() {
     static const Json keys = Json::parse(R"({
-      "project": {"default_base_branch": 0, "allowed_tools": 0},
+      "project": {"default_base_branch": 0, "allowed_tools": 0, "check": 0, "check_timeout": 0},
       "agents": {"default_runtime": 0, "default_mode": 0, "allow_subagents": 0, "max_depth": 0,
-                 "max_children": 0, "agent_runtimes": "*"},
+                 "max_children": 0, "timeout": 0, "agent_runtimes": "*"},
+      "credentials": "*",
       "runtime": {"backend": 0,
                   "state": {"driver": 0, "sqlite": {"path": 0}, "postgres": {"dsn": 0}},
                   "queue": {"workers": 0, "lease_timeout": 0, "max_attempts": 0, "max_concurrent": 0,
@@ -124,6 +125,44 @@ public:
         return {};
     }
 
+    // variable → a string, or {env|file|command: string} (exactly one).
+    Status secret_env(const std::string& dotted, SecretEnv& out) {
+        FRACTA_TRY(object(dotted));
+        const Json* v = find(dotted);
+        if (!v || v->is_null()) return {};
+        for (const auto& [name, item] : v->items()) {
+            const std::string key = dotted + "." + name;
+            if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                    std::string::npos || (name[0] >= '0' && name[0] <= '9'))
+                return bad(key, "not a variable name (letters, digits and '_')");
+            SecretSource src;
+            if (item.is_string()) {
+                src.value = item.get<std::string>();
+            } else if (item.is_object() && item.size() == 1 &&
+                       (item.contains("env") || item.contains("file") || item.contains("command")) &&
+                       item.begin()->is_string()) {
+                const std::string& what = item.begin().key();
+                std::string text = item.begin()->get<std::string>();
+                if (text.empty()) return bad(key + "." + what, "must not be empty");
+                (what == "env" ? src.env : what == "file" ? src.file : src.command) = text;
+            } else {
+                return bad(key, "must be a string or one of {env: VAR}, {file: PATH}, {command: CMD}");
+            }
+            out[name] = std::move(src);
+        }
+        return {};
+    }
+
+    // A duration where 0 (or "0s") means none.
+    Status optional_duration(const std::string& dotted, Duration& out) {
+        const Json* v = find(dotted);
+        if (v && ((v->is_number_integer() && v->get<long long>() == 0) || (v->is_string() && *v == "0"))) {
+            out = Duration{0};
+            return {};
+        }
+        return duration(dotted, out);
+    }
+
     const Json* value(const std::string& dotted) const { return find(dotted); }
 
     Status object(const std::string& dotted) {
@@ -152,6 +191,10 @@ private:
         }
         return v;
     }
+public:
+    std::string where(const std::string& dotted) const { return doc_.where(pointer_of(dotted)); }
+
+private:
     Error bad(const std::string& dotted, const std::string& why) const {
         return usage_error(doc_.where(pointer_of(dotted)) + ": " + dotted + ": " + why);
     }
@@ -161,6 +204,13 @@ private:
 Status read_agents(Reader& r, Config& c) {
     FRACTA_TRY(r.string("project.default_base_branch", c.default_base_branch));
     FRACTA_TRY(r.string_list("project.allowed_tools", c.allowed_tools));
+    FRACTA_TRY(r.string("project.check", c.check));
+    FRACTA_TRY(r.duration("project.check_timeout", c.check_timeout));
+    FRACTA_TRY(r.optional_duration("agents.timeout", c.agent_timeout));
+    FRACTA_TRY(r.object("credentials"));
+    if (const Json* profiles = r.value("credentials"); profiles && profiles->is_object())
+        for (const auto& [profile, entry] : profiles->items())
+            FRACTA_TRY(r.secret_env("credentials." + profile, c.credentials[profile]));
     FRACTA_TRY(r.string("agents.default_runtime", c.default_runtime));
     FRACTA_TRY(r.one_of("agents.default_mode", c.default_mode, {"batch", "stream"}));
     FRACTA_TRY(r.boolean("agents.allow_subagents", c.allow_subagents));
@@ -178,6 +228,12 @@ Status read_agents(Reader& r, Config& c) {
         FRACTA_TRY(r.string(base + ".model", rt.model));
         FRACTA_TRY(r.string_map(base + ".model_tiers", rt.model_tiers));
         FRACTA_TRY(r.string_map(base + ".env", rt.env));
+        FRACTA_TRY(r.string(base + ".base_url", rt.base_url));
+        FRACTA_TRY(r.secret_env(base + ".secret_env", rt.secret_env));
+        FRACTA_TRY(r.string(base + ".credentials", rt.credentials));
+        if (!rt.credentials.empty() && !c.credentials.count(rt.credentials))
+            return usage_error(r.where(base + ".credentials") + ": " + base + ".credentials: no profile \"" +
+                               rt.credentials + "\" under credentials");
         c.agent_runtimes[name] = std::move(rt);
     }
     return {};

@@ -35,6 +35,17 @@ struct Reaper {
     Duration keep_terminal = std::chrono::hours(24);  // ended agents are removed after this
 };
 
+// Where a secret's value comes from. Read each time a session starts (a
+// rotated key is picked up without a reload), by fracta-cp, never written
+// anywhere but the session's environment.
+struct SecretSource {
+    std::string value;    // given in the file (usually `${VAR}`, expanded at load)
+    std::string env;      // read from fracta-cp's environment
+    std::string file;     // read from a file (relative: to the project root); a trailing newline dropped
+    std::string command;  // `sh -c` in the project root; its stdout, trailing newline dropped
+};
+using SecretEnv = std::map<std::string, SecretSource>;  // variable → source
+
 // agents.agent_runtimes.<name>: a built-in runtime's settings, or a runtime
 // of the user's own naming built on one (`adapter`).
 struct AgentRuntime {
@@ -43,6 +54,9 @@ struct AgentRuntime {
     std::string model;
     std::map<std::string, std::string> model_tiers;  // heavy | medium | light → model
     std::map<std::string, std::string> env;
+    std::string base_url;     // the model endpoint (a gateway of the user's); empty: the CLI's own
+    SecretEnv secret_env;     // the session's secret variables (API keys)
+    std::string credentials;  // a profile of `credentials`, applied before secret_env
 };
 
 struct Queue {
@@ -67,6 +81,10 @@ struct Config {
     std::string default_runtime = "claude";  // agents.default_runtime
     std::string default_mode = "batch";      // agents.default_mode
     std::map<std::string, AgentRuntime> agent_runtimes;
+    std::map<std::string, SecretEnv> credentials;  // credentials.<profile>: named sets of secrets
+    std::string check;        // project.check: run in the worktree when an agent ends; empty: none
+    Duration check_timeout = std::chrono::minutes(10);  // project.check_timeout
+    Duration agent_timeout{0};  // agents.timeout: an agent running longer fails (0: no limit)
     bool allow_subagents = true;  // agents.allow_subagents: agents may spawn agents
     int max_depth = 3;            // agents.max_depth: parent chain length of a sub-agent
     int max_children = 5;         // agents.max_children: live children per agent

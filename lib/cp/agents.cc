@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "base/time.h"
+#include "base/units.h"
 #include "events/log.h"
 
 namespace fracta::cp {
@@ -11,7 +12,8 @@ namespace {
 constexpr const char* kSelect =
     "SELECT name, status, mode, runtime, model, branch, base_branch, workspace, provider, ref, contract,"
     " current_intent, last_output, exit_code, reason, resume_token, attempt, parent, labels, env, token_hash,"
-    " cancel_requested, created_at, started_at, ended_at, heartbeat_at, updated_at,"
+    " cancel_requested, check_command, timeout_ms, turns, input_tokens, output_tokens, cost_micro_usd,"
+    " created_at, started_at, ended_at, heartbeat_at, updated_at,"
     " (SELECT COUNT(*) FROM messages m WHERE m.to_task = a.name"
     "   AND m.id > COALESCE((SELECT last_id FROM cursors c WHERE c.task = a.name), 0))"
     " FROM agents a";
@@ -47,6 +49,12 @@ Agent from_row(const store::Row& r) {
     a.env = json_or_empty(r.text(i++));
     a.token_hash = r.text(i++);
     a.cancel_requested = r.integer(i++) != 0;
+    a.check_command = r.text(i++);
+    a.timeout_ms = r.integer(i++);
+    for (auto* field : {&a.turns, &a.input_tokens, &a.output_tokens, &a.cost_micro_usd}) {
+        if (!r.is_null(i)) *field = r.integer(i);
+        ++i;
+    }
     a.created_at = r.text(i++);
     a.started_at = r.text(i++);
     a.ended_at = r.text(i++);
@@ -54,6 +62,12 @@ Agent from_row(const store::Row& r) {
     a.updated_at = r.text(i++);
     a.unread_messages = r.integer(i++);
     return a;
+}
+
+Json count_or_null(const std::optional<int64_t>& n) { return n ? Json(*n) : Json(); }
+
+Json usd_or_null(const std::optional<int64_t>& micro) {
+    return micro ? Json(static_cast<double>(*micro) / 1e6) : Json();
 }
 
 std::string lower(std::string s) {
@@ -101,6 +115,12 @@ Json Agent::to_json() const {
               {"attempt", attempt},
               {"parent", parent},
               {"labels", labels},
+              {"check", check_command},
+              {"timeout", timeout_ms > 0 ? format_duration(std::chrono::milliseconds(timeout_ms)) : ""},
+              {"turns", count_or_null(turns)},
+              {"input_tokens", count_or_null(input_tokens)},
+              {"output_tokens", count_or_null(output_tokens)},
+              {"cost_usd", usd_or_null(cost_micro_usd)},
               {"created_at", created_at},
               {"started_at", started_at},
               {"ended_at", ended_at},
@@ -115,10 +135,11 @@ Status Agents::insert(const Agent& a) {
     const std::string now_text = format_rfc3339(now());
     return store_.exec(
         "INSERT INTO agents (name, status, mode, runtime, model, branch, base_branch, workspace, provider, contract,"
-        " parent, labels, env, token_hash, attempt, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " parent, labels, env, token_hash, check_command, timeout_ms, attempt, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {a.name, a.status, a.mode, a.runtime, a.model, a.branch, a.base_branch, a.workspace, a.provider, a.contract,
-         a.parent, to_line(a.labels), to_line(a.env), a.token_hash, int64_t{a.attempt},
+         a.parent, to_line(a.labels), to_line(a.env), a.token_hash, a.check_command, a.timeout_ms,
+         int64_t{a.attempt},
          a.created_at.empty() ? now_text : a.created_at, now_text});
 }
 
@@ -172,6 +193,10 @@ Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector
     if (c.exit_code) set("exit_code", int64_t{*c.exit_code});
     if (c.attempt) set("attempt", int64_t{*c.attempt});
     if (c.token_hash) set("token_hash", *c.token_hash);
+    if (c.turns) set("turns", *c.turns);
+    if (c.input_tokens) set("input_tokens", *c.input_tokens);
+    if (c.output_tokens) set("output_tokens", *c.output_tokens);
+    if (c.cost_micro_usd) set("cost_micro_usd", *c.cost_micro_usd);
     if (c.set_started) set("started_at", now_text);
     if (c.set_ended) set("ended_at", now_text);
     if (c.clear_ended) set("ended_at", std::string());
@@ -184,6 +209,8 @@ Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector
     sql += ") RETURNING name";
     FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
     if (rows.empty()) return false;
+    events::EventLog log(store_);
+    for (const events::Event& before : c.events) FRACTA_TRY(log.append_in_tx(before));
     events::Event e;
     e.type = "lifecycle." + lower(to);
     e.ts = now_text;
@@ -193,8 +220,16 @@ Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector
     Json payload = {{"category", "lifecycle"}, {"outcome", lower(to)}, {"severity", to == status::Failed ? "error" : "info"}};
     if (c.exit_code) payload["exit_code"] = *c.exit_code;
     if (c.reason && !c.reason->empty()) payload["reason"] = *c.reason;
+    if (is_terminal(to)) {  // the run's results, for whoever follows the log
+        if (c.resume_token && !c.resume_token->empty()) payload["session_id"] = *c.resume_token;
+        if (c.last_output) payload["result"] = *c.last_output;
+        if (c.turns) payload["turns"] = *c.turns;
+        if (c.input_tokens) payload["input_tokens"] = *c.input_tokens;
+        if (c.output_tokens) payload["output_tokens"] = *c.output_tokens;
+        if (c.cost_micro_usd) payload["cost_usd"] = usd_or_null(c.cost_micro_usd);
+    }
     e.payload = to_line(payload);
-    FRACTA_TRY(events::EventLog(store_).append_in_tx(e));
+    FRACTA_TRY(log.append_in_tx(e));
     return true;
 }
 

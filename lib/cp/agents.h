@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "events/event.h"
 #include "store/store.h"
 
 namespace fracta::cp {
@@ -39,7 +40,11 @@ struct Agent {
     int attempt = 0;
     Json labels = Json::object(), env = Json::object();
     std::string token_hash;
+    std::string check_command;  // run in the worktree when the agent ends; empty: none
+    int64_t timeout_ms = 0;     // the agent fails with reason "timeout" after this long running (0: never)
     bool cancel_requested = false;
+    // What the run cost, as the runtime's CLI reported it (unset: not reported).
+    std::optional<int64_t> turns, input_tokens, output_tokens, cost_micro_usd;
     std::string created_at, started_at, ended_at, heartbeat_at, updated_at;
     int64_t unread_messages = 0;  // computed from the mailbox on read
 
@@ -53,6 +58,12 @@ struct Changes {
     std::optional<int> exit_code;
     std::optional<int> attempt;
     std::optional<std::string> token_hash;
+    // A run's usage; set ones also go into the lifecycle event's payload,
+    // with last_output as its `result` and resume_token as its `session_id`.
+    std::optional<int64_t> turns, input_tokens, output_tokens, cost_micro_usd;
+    // Recorded, when the transition happens, just before its lifecycle event
+    // (agent.tool_denied), so a watcher sees them before the end.
+    std::vector<events::Event> events;
     bool set_started = false, set_ended = false;
     bool clear_ended = false;  // a follow-up run: the agent is live again
 };

@@ -2,6 +2,8 @@
 // conventions every handler shares.
 #include "cp/api.h"
 
+#include <cstdio>
+
 #include "queue/queue.h"
 
 namespace fracta::cp {
@@ -131,6 +133,22 @@ std::string render_metrics(Context& ctx) {
         {"handed_back", ctx.counters.finished_released.load()}};
     for (const auto& [result, n] : finished)
         out += "fracta_missions_finished_total{result=\"" + std::string(result) + "\"} " + std::to_string(n) + "\n";
+    const auto usage = ctx.counters.usage();
+    gauge("fracta_agent_tokens_total", "Model tokens the agents' runs reported (by this process), by runtime and direction.",
+          "counter");
+    for (const auto& [runtime, u] : usage) {
+        out += "fracta_agent_tokens_total{runtime=\"" + runtime + "\",direction=\"input\"} " +
+               std::to_string(u.input_tokens) + "\n";
+        out += "fracta_agent_tokens_total{runtime=\"" + runtime + "\",direction=\"output\"} " +
+               std::to_string(u.output_tokens) + "\n";
+    }
+    gauge("fracta_agent_cost_usd_total", "Cost in US dollars the agents' runs reported (by this process), by runtime.",
+          "counter");
+    for (const auto& [runtime, u] : usage) {
+        char cost[64];
+        std::snprintf(cost, sizeof cost, "%.6f", static_cast<double>(u.cost_micro_usd) / 1e6);
+        out += "fracta_agent_cost_usd_total{runtime=\"" + runtime + "\"} " + cost + "\n";
+    }
     gauge("fracta_http_requests_total", "HTTP responses sent, by status code.", "counter");
     for (const auto& [code, n] : ctx.counters.requests())
         out += "fracta_http_requests_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + "\n";

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "cp/agents.h"
 #include "cp/pool.h"
 #include "cp/settings.h"
 #include "provider/client.h"
@@ -27,6 +28,23 @@ public:
         std::lock_guard<std::mutex> lock(mu_);
         return requests_;
     }
+    // What ended runs reported, by runtime: fracta_agent_tokens_total and
+    // fracta_agent_cost_usd_total.
+    struct Usage {
+        uint64_t input_tokens = 0, output_tokens = 0, cost_micro_usd = 0;
+    };
+    void add_usage(const std::string& runtime, const Changes& run) {
+        if (!run.input_tokens && !run.output_tokens && !run.cost_micro_usd) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        Usage& u = usage_[runtime];
+        u.input_tokens += static_cast<uint64_t>(run.input_tokens.value_or(0));
+        u.output_tokens += static_cast<uint64_t>(run.output_tokens.value_or(0));
+        u.cost_micro_usd += static_cast<uint64_t>(run.cost_micro_usd.value_or(0));
+    }
+    std::map<std::string, Usage> usage() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return usage_;
+    }
     std::atomic<uint64_t> missions_started{0};
     std::atomic<uint64_t> admissions_refused{0};  // claims max_concurrent held back
     std::atomic<uint64_t> finished_completed{0}, finished_failed{0}, finished_stopped{0}, finished_released{0};
@@ -34,6 +52,7 @@ public:
 private:
     mutable std::mutex mu_;
     std::map<int, uint64_t> requests_;
+    std::map<std::string, Usage> usage_;
 };
 
 // Provider ops other than start get the start budget too, when it is

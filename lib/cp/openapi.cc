@@ -579,7 +579,9 @@ constexpr const char* kDocument = R"json({
           "priority": { "type": "integer", "minimum": -1000000, "maximum": 1000000, "default": 0 },
           "labels": { "$ref": "#/components/schemas/StringMap" },
           "parent": { "$ref": "#/components/schemas/TaskName", "description": "The spawning agent, for fractal spawns" },
-          "env": { "$ref": "#/components/schemas/StringMap" }
+          "env": { "$ref": "#/components/schemas/StringMap" },
+          "check": { "type": "string", "description": "A command run (sh -c) in the worktree when the agent ends: exit 0 or the agent is Failed with its output as the reason. Default: project.check; empty: none" },
+          "timeout": { "type": "string", "description": "A duration (30m, 2h): the agent is stopped and Failed with reason timeout after running this long. Default: agents.timeout; 0: none" }
         }
       },
       "SpawnResponse": {
@@ -598,7 +600,8 @@ constexpr const char* kDocument = R"json({
         "type": "object",
         "required": ["name", "status", "mode", "runtime", "model", "branch", "base_branch", "workspace", "provider", "ref",
                      "current_intent", "unread_messages", "last_output", "exit_code", "reason", "resume_token", "attempt",
-                     "parent", "labels", "created_at", "started_at", "ended_at", "heartbeat_at"],
+                     "parent", "labels", "check", "timeout", "turns", "input_tokens", "output_tokens", "cost_usd",
+                     "created_at", "started_at", "ended_at", "heartbeat_at"],
         "properties": {
           "name": { "$ref": "#/components/schemas/TaskName" },
           "status": { "$ref": "#/components/schemas/Status" },
@@ -615,10 +618,16 @@ constexpr const char* kDocument = R"json({
           "last_output": { "type": "string", "description": "Tail of the output, at most 4 KiB" },
           "exit_code": { "type": ["integer", "null"] },
           "reason": { "type": "string" },
-          "resume_token": { "type": "string" },
+          "resume_token": { "type": "string", "description": "The runtime's session id (claude session_id, codex thread_id, opencode sessionID): what a follow-up run resumes" },
           "attempt": { "type": "integer", "minimum": 0 },
           "parent": { "type": "string" },
           "labels": { "$ref": "#/components/schemas/StringMap" },
+          "check": { "type": "string", "description": "The command its worktree must pass when it ends; empty: none" },
+          "timeout": { "type": "string", "description": "Its time limit as a duration; empty: none" },
+          "turns": { "type": ["integer", "null"], "minimum": 0, "description": "Turns of its last run, as the CLI counts them; null when not reported" },
+          "input_tokens": { "type": ["integer", "null"], "minimum": 0, "description": "Prompt tokens of its last run, cached ones included; null when not reported" },
+          "output_tokens": { "type": ["integer", "null"], "minimum": 0, "description": "Output tokens of its last run; null when not reported" },
+          "cost_usd": { "type": ["number", "null"], "minimum": 0, "description": "Cost of its last run as the CLI reported it; null when not reported" },
           "created_at": { "type": "string", "description": "RFC 3339 UTC" },
           "started_at": { "type": "string", "description": "RFC 3339 UTC; empty until started" },
           "ended_at": { "type": "string", "description": "RFC 3339 UTC; empty until ended" },

@@ -67,6 +67,10 @@ Result<RuntimeChoice> choose_runtime(const config::Config& config, const std::st
         choice.spec.model = rt.model;
         choice.spec.model_tiers = rt.model_tiers;
         choice.spec.env = rt.env;
+        choice.spec.base_url = rt.base_url;
+        if (auto profile = config.credentials.find(rt.credentials); profile != config.credentials.end())
+            choice.secrets = profile->second;
+        for (const auto& [name, source] : rt.secret_env) choice.secrets[name] = source;
     }
     choice.spec.allowed_tools = config.allowed_tools;
     auto found = runtime::find_runtime(adapter);

@@ -18,6 +18,7 @@ namespace fracta::cp {
 struct RuntimeChoice {
     const runtime::Runtime* runtime = nullptr;
     runtime::RuntimeSpec spec;
+    config::SecretEnv secrets;  // its credentials profile, then its own secret_env
 };
 
 struct Settings {

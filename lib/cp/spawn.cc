@@ -1,6 +1,8 @@
 #include "cp/spawn.h"
 
+#include "base/units.h"
 #include "git/git.h"
+#include "proc/run.h"
 #include "runtime/reserved_env.h"
 
 namespace fracta::cp {
@@ -18,6 +20,37 @@ Result<Json> string_object(const Json& j, const char* key) {
     for (const auto& [k, v] : j[key].items())
         if (!v.is_string()) return usage_error(std::string(key) + "." + k + ": must be a string");
     return j[key];
+}
+
+// A runtime whose program is not there would only fail once started, with
+// the shell's "not found" in its output: refuse the spawn instead, naming
+// the program. Looked up as the session will (fracta-cp's PATH, unless the
+// runtime's or the request's env sets one).
+Status find_runtime_program(const std::string& runtime, const std::string& program, const runtime::RuntimeSpec& spec,
+                            const Json& request_env) {
+    proc::Command c;
+    c.argv = {program};
+    for (const auto& [k, v] : spec.env) c.env[k] = v;
+    for (const auto& [k, v] : request_env.items()) c.env[k] = v.get<std::string>();
+    auto found = proc::find_program(c);
+    if (found.ok()) return {};
+    return usage_error("runtime " + runtime + ": program \"" + program + "\" " +
+                       (found.error().kind == ErrorKind::NotFound ? "not found on PATH" : "cannot be run: " +
+                                                                            found.error().message));
+}
+
+// The request's timeout (a duration; "0": none), else agents.timeout, in ms.
+Result<int64_t> agent_timeout(const std::string& requested, const config::Config& config) {
+    Duration limit = config.agent_timeout;
+    if (!requested.empty() && requested != "0") {
+        auto parsed = parse_duration(requested);
+        if (!parsed.ok() || parsed->count() <= 0)
+            return usage_error("timeout: must be a duration such as 30m or 2h, or 0 (got \"" + requested + "\")");
+        limit = *parsed;
+    } else if (requested == "0") {
+        limit = Duration{0};
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(limit).count();
 }
 
 }  // namespace
@@ -41,6 +74,8 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     FRACTA_TRY_ASSIGN(mode, optional_string(req, "mode"));
     FRACTA_TRY_ASSIGN(dispatch, optional_string(req, "dispatch"));
     FRACTA_TRY_ASSIGN(parent, optional_string(req, "parent"));
+    FRACTA_TRY_ASSIGN(check, optional_string(req, "check"));
+    FRACTA_TRY_ASSIGN(timeout, optional_string(req, "timeout"));
     FRACTA_TRY_ASSIGN(labels, string_object(req, "labels"));
     FRACTA_TRY_ASSIGN(env, string_object(req, "env"));
     for (const auto& item : env.items())
@@ -73,7 +108,12 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     info.tier = tier;
     info.mode = *runtime::parse_mode(mode);
     info.task = a.name;
-    FRACTA_TRY(choice.runtime->command(info, choice.spec));  // e.g. shell batch needs a contract
+    FRACTA_TRY_ASSIGN(argv, choice.runtime->command(info, choice.spec));  // e.g. shell batch needs a contract
+    if (config.backend == "local") FRACTA_TRY(find_runtime_program(runtime_name, argv[0], choice.spec, env));
+    if (!req.contains("check")) check = config.check;
+    if (!check.empty() && config.backend == "kubernetes")
+        return usage_error("check: needs the worktree on this machine (runtime.backend kubernetes runs agents in pods)");
+    FRACTA_TRY_ASSIGN(limit, agent_timeout(timeout, config));
 
     a.status = status::Queued;
     a.mode = mode;
@@ -86,6 +126,8 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     a.parent = parent;
     a.labels = labels;
     a.env = env;
+    a.check_command = check;
+    a.timeout_ms = limit;
     plan.payload = {{"task", a.name},     {"contract", contract}, {"runtime", runtime_name}, {"mode", mode},
                     {"model", model},     {"tier", tier},         {"base_branch", base_branch},
                     {"dispatch", dispatch}, {"parent", parent},   {"labels", labels}, {"env", env}};

@@ -8,6 +8,8 @@
 #include "base/time.h"
 #include "cp/agents.h"
 #include "cp/leases.h"
+#include "cp/outcome.h"
+#include "cp/secrets.h"
 #include "git/git.h"
 #include "proc/run.h"
 #include "queue/queue.h"
@@ -50,8 +52,13 @@ private:
     // After mark_starting: the worktree (when we make it), then provider `start`.
     Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     runtime::SessionInfo session_info(const Agent& agent) const;
-    Json start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
+    Result<Json> start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     void follow(const Agent& agent, const RuntimeChoice& choice);
+    // When an agent with a timeout must have ended; none without one.
+    std::optional<Clock::time_point> run_deadline(const Agent& agent) const;
+    // Run the agent's check in its worktree: nothing when it passed (or there
+    // is none), else why the agent failed.
+    std::optional<std::string> check(const Agent& agent);
     // The agent's last transition, then the mission's end. Store errors are
     // retried for a while (a database restart); if it stays down, the mission
     // is left claimed: its lease runs out, and the next claim adopts the
@@ -74,6 +81,7 @@ private:
     const std::string& worker_;
     const std::atomic<bool>& hand_back_;
     queue::Mission m_;
+    std::string runtime_;  // the agent's runtime, for the usage metrics
 };
 
 void MissionRun::settle(const std::vector<std::string>& from, const std::string& to, const Changes& changes,
@@ -88,6 +96,7 @@ void MissionRun::settle(const std::vector<std::string>& from, const std::string&
         note("warn", "left for a later claim: " + moved.error().message);
         return;
     }
+    if (*moved && is_terminal(to)) ctx_.counters.add_usage(runtime_, changes);
     if (*moved && to == status::Completed) ++ctx_.counters.finished_completed;
     if (*moved && to == status::Failed) ++ctx_.counters.finished_failed;
     if (*moved && to == status::Stopped) ++ctx_.counters.finished_stopped;
@@ -120,6 +129,7 @@ void MissionRun::run() {
         return;
     }
     Agent agent = **found;
+    runtime_ = agent.runtime;
     if (is_terminal(agent.status)) {  // killed before we got to it
         ack(queue_.complete(m_.id, worker_));
         return;
@@ -221,8 +231,10 @@ runtime::SessionInfo MissionRun::session_info(const Agent& agent) const {
     return info;
 }
 
-Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
+Result<Json> MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
     const runtime::SessionInfo info = session_info(agent);
+    FRACTA_TRY_ASSIGN(secrets, read_secrets(choice.secrets, ctx_.settings.root));
+    secrets["FRACTA_GATEWAY_TOKEN"] = token;
     Json env = Json::object();
     for (const auto& [k, v] : choice.runtime->environment(info, choice.spec)) env[k] = v;
     for (const auto& [k, v] : agent.env.items())
@@ -233,7 +245,7 @@ Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, con
     Json j = {{"command", proc::shell_quote(*argv)}, {"mode", agent.mode}, {"env", env}};
     if (ctx_.settings.provider_makes_worktrees) {
         j["workspace_files"] = files;
-        j["secret_env"] = {{"FRACTA_GATEWAY_TOKEN", token}};
+        j["secret_env"] = secrets;
         if (ctx_.settings.in_git) {
             Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
             if (!agent.base_branch.empty()) git["base"] = agent.base_branch;
@@ -243,15 +255,15 @@ Json MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, con
         }
     } else {
         // A Gas City–style provider knows only work_dir and env: we make the
-        // worktree and its files ourselves, and the token travels in env.
+        // worktree and its files ourselves, and the secrets travel in env.
         j["work_dir"] = agent.workspace;
-        j["env"]["FRACTA_GATEWAY_TOKEN"] = token;
+        for (const auto& [k, v] : secrets) j["env"][k] = v;
     }
     return j;
 }
 
 Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
-    Json request = start_json(agent, choice, token);
+    FRACTA_TRY_ASSIGN(request, start_json(agent, choice, token));
     if (!ctx_.settings.provider_makes_worktrees) {
         if (ctx_.settings.in_git) {
             std::string base = agent.base_branch;
@@ -274,8 +286,13 @@ Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice
 
 void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
     Outcome why = Outcome::Done;
-    bool cancelled = false;
+    bool cancelled = false, timed_out = false;
+    const auto deadline = run_deadline(agent);
     auto heartbeat = [&]() -> bool {
+        if (deadline && Clock::now() >= *deadline) {
+            timed_out = true;
+            return false;
+        }
         Status beat = queue_.heartbeat(m_.id, worker_, lease_of(ctx_));
         if (!beat.ok() && queue::lease_lost(beat.error())) {
             why = Outcome::LeaseLost;
@@ -298,7 +315,10 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
         return;
     }
     if (ended->state == "cancelled") {
-        if (why == Outcome::LeaseLost) {
+        if (timed_out) {
+            (void)ctx_.provider.stop(m_.task);
+            finish_failed("timeout", {status::Running});
+        } else if (why == Outcome::LeaseLost) {
             note("warn", "lease lost; another worker has it");
         } else if (why == Outcome::HandedBack) {
             ++ctx_.counters.finished_released;
@@ -318,9 +338,7 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
     }
     const runtime::Mode mode = agent.mode == "stream" ? runtime::Mode::Stream : runtime::Mode::Batch;
     runtime::RunResult result = choice.runtime->parse(ended->exit_code.value_or(0), ended->output_tail, mode);
-    Changes c;
-    c.last_output = result.text;
-    c.resume_token = result.resume_token;
+    Changes c = run_changes(result, m_.task, std::string(choice.runtime->name()));
     c.exit_code = ended->exit_code;
     c.set_ended = true;
     if (!result.success) {
@@ -328,7 +346,37 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
         settle({status::Running}, status::Failed, c, *c.reason);
         return;
     }
+    if (auto failed = check(agent); failed) {
+        c.reason = *failed;
+        settle({status::Running}, status::Failed, c, *c.reason);
+        return;
+    }
     settle({status::Running}, status::Completed, c, "");
+}
+
+std::optional<Clock::time_point> MissionRun::run_deadline(const Agent& agent) const {
+    if (agent.timeout_ms <= 0) return std::nullopt;
+    // Counted from the start the row records, so a mission adopted after a
+    // crash or a lease loss keeps the limit it started with.
+    auto limit = milliseconds(agent.timeout_ms);
+    auto started = parse_rfc3339(agent.started_at);
+    if (!started.ok()) return Clock::now() + limit;
+    const Timestamp t = now();
+    auto ran = milliseconds((t.seconds - started->seconds) * 1000 + (t.nanos - started->nanos) / 1000000);
+    return Clock::now() + (ran < limit ? limit - ran : milliseconds(0));
+}
+
+std::optional<std::string> MissionRun::check(const Agent& agent) {
+    if (agent.check_command.empty()) return std::nullopt;
+    const auto budget = std::chrono::duration_cast<milliseconds>(ctx_.settings.config.check_timeout);
+    // No heartbeats while it runs: hold the claim for its whole budget.
+    if (Status held = queue_.heartbeat(m_.id, worker_, lease_of(ctx_) + budget); !held.ok())
+        note("warn", "check: " + held.error().message);
+    std::map<std::string, std::string> env = {{"FRACTA_TASK", m_.task}};
+    auto outcome = run_check(agent.check_command, agent.workspace, env, budget);
+    if (!outcome.ok()) return "check: " + outcome.error().message;
+    if (outcome->passed) return std::nullopt;
+    return outcome->reason;
 }
 
 }  // namespace

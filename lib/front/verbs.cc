@@ -138,6 +138,8 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
         request["tier"] = a.get("tier");
     }
     if (a.has("runtime")) request["runtime"] = a.get("runtime");
+    if (a.has("check")) request["check"] = a.get("check");
+    if (a.has("max-time")) request["timeout"] = a.get("max-time");
     if (a.has("mode")) {
         FRACTA_TRY(one_of("mode", a.get("mode"), {"batch", "stream"}));
         request["mode"] = a.get("mode");
@@ -313,6 +315,8 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
                         {"model", 0, "MODEL", "the model to use"},
                         {"tier", 0, "TIER", "heavy, medium or light (the runtime's model_tiers)"},
                         {"base-branch", 0, "BRANCH", "branch the worktree from this branch"},
+                        {"check", 0, "COMMAND", "run in the worktree when the agent ends; it must pass (\"\": none)"},
+                        {"max-time", 0, "DURATION", "fail the agent (reason timeout) after running this long; 0: none"},
                         {"priority", 0, "N", "queue priority; higher is claimed first"},
                         {"label", 0, "KEY=VALUE", "a label (repeatable)"},
                         {"env", 0, "NAME=VALUE", "an environment variable for the agent (repeatable)"},

@@ -52,6 +52,10 @@ struct Outcome {
 // are left alone.
 Result<Outcome> run(const Command& c);
 
+// Where `c.argv[0]` would be found, as run() looks it up (the child's PATH,
+// its cwd), without starting anything: NotFound or CannotExec as run() says.
+Result<std::string> find_program(const Command& c);
+
 // {"/bin/sh", "-c", command_line}.
 Command shell(const std::string& command_line);
 

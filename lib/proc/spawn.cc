@@ -202,6 +202,12 @@ SigpipeBlock::~SigpipeBlock() {
     pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
 }
 
+Result<std::string> find_program(const Command& c) {
+    if (c.argv.empty()) return usage_error("empty command");
+    FRACTA_TRY_ASSIGN(env, child_environment(c));
+    return resolve_program(c.argv[0], env, c.cwd);
+}
+
 Result<Spawned> spawn(const Command& c) {
     if (c.argv.empty() || c.argv[0].empty()) return usage_error("run: empty command");
     FRACTA_TRY_ASSIGN(env, child_environment(c));

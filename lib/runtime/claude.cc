@@ -41,6 +41,34 @@ bool find_result(std::string_view output, Json& found) {
     return false;
 }
 
+// usage.{input_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+// output_tokens}, total_cost_usd and num_turns of the result object.
+Usage usage(const Json& result) {
+    Usage u;
+    u.turns = integer(result, "num_turns");
+    u.cost_usd = number(result, "total_cost_usd");
+    if (auto tokens = result.find("usage"); tokens != result.end() && tokens->is_object()) {
+        u.input_tokens = add(add(integer(*tokens, "input_tokens"), integer(*tokens, "cache_creation_input_tokens")),
+                             integer(*tokens, "cache_read_input_tokens"));
+        u.output_tokens = integer(*tokens, "output_tokens");
+    }
+    return u;
+}
+
+// permission_denials: [{tool_name, tool_use_id, tool_input}] — every call
+// the permission mode refused (dontAsk refuses what the allow list lacks).
+std::vector<DeniedTool> denials(const Json& result) {
+    std::vector<DeniedTool> out;
+    auto list = result.find("permission_denials");
+    if (list == result.end() || !list->is_array()) return out;
+    for (const auto& d : *list) {
+        DeniedTool t{str(d, "tool_name"), "", str(d, "tool_use_id")};
+        if (auto input = d.find("tool_input"); d.is_object() && input != d.end()) t.input = to_line(*input);
+        if (!t.tool.empty()) out.push_back(std::move(t));
+    }
+    return out;
+}
+
 class Claude final : public Runtime {
 public:
     std::string_view name() const override { return kName; }
@@ -95,6 +123,8 @@ protected:
             return r;
         }
         r.resume_token = str(result, "session_id");
+        r.usage = usage(result);
+        r.denied = denials(result);
         std::string text = str(result, "result");
         r.text = tail_text(text);
         auto is_error = result.find("is_error");

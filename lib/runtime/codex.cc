@@ -35,6 +35,17 @@ std::string toml_string(std::string_view text) {
     return out + "\"";
 }
 
+// turn.completed carries the turn's usage: {input_tokens (cached ones
+// included), cached_input_tokens, output_tokens, reasoning_output_tokens}.
+// Codex reports no cost.
+void add_usage(Usage& u, const Json& turn_completed) {
+    u.turns = add(u.turns, int64_t{1});
+    auto usage = turn_completed.find("usage");
+    if (usage == turn_completed.end() || !usage->is_object()) return;
+    u.input_tokens = add(u.input_tokens, integer(*usage, "input_tokens"));
+    u.output_tokens = add(u.output_tokens, integer(*usage, "output_tokens"));
+}
+
 class Codex final : public Runtime {
 public:
     std::string_view name() const override { return kName; }
@@ -68,6 +79,10 @@ protected:
     // agent_message items carry the answer (the last one wins); the turn ends
     // with turn.completed or turn.failed; error events carry a message (a
     // later turn.completed outranks them: codex reports retries that way).
+    // Refused calls leave no trace here: codex exec answers the model itself
+    // ("approval policy is Never; reject command", a sandbox's read-only
+    // file system) and reports no item for them, so a codex run has no
+    // denied tools to report.
     RunResult parse_batch(int exit_code, std::string_view output) const override {
         RunResult r;
         std::string message, failure;
@@ -83,6 +98,7 @@ protected:
             } else if (type == "turn.completed") {
                 completed = true;
                 failed = false;
+                add_usage(r.usage, event);
             } else if (type == "turn.failed") {
                 failed = true;
                 completed = false;

@@ -3,6 +3,8 @@
 // result that shell and stream sessions use.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +57,14 @@ std::string json_file(const Json& value);
 
 // A string member of `object`, or "" when absent or not a string.
 std::string str(const Json& object, const char* key);
+
+// A number member of `object`, or nothing when absent or not a number
+// (integer() also refuses fractions and negatives: counts are whole).
+std::optional<int64_t> integer(const Json& object, const char* key);
+std::optional<double> number(const Json& object, const char* key);
+
+// `a + b`, where a missing side counts as 0 unless both are missing.
+std::optional<int64_t> add(std::optional<int64_t> a, std::optional<int64_t> b);
+std::optional<double> add(std::optional<double> a, std::optional<double> b);
 
 }  // namespace fracta::runtime::detail

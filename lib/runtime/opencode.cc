@@ -67,6 +67,37 @@ std::string error_message(const Json& event) {
     return "opencode reported an error";
 }
 
+// A step-finish part ends one model request: tokens {input, output,
+// reasoning, cache {read, write}} and its cost.
+void add_step(Usage& u, const Json& part) {
+    u.turns = add(u.turns, int64_t{1});
+    u.cost_usd = add(u.cost_usd, number(part, "cost"));
+    auto tokens = part.find("tokens");
+    if (tokens == part.end() || !tokens->is_object()) return;
+    std::optional<int64_t> input = integer(*tokens, "input");
+    if (auto cache = tokens->find("cache"); cache != tokens->end() && cache->is_object())
+        input = add(add(input, integer(*cache, "read")), integer(*cache, "write"));
+    u.input_tokens = add(u.input_tokens, input);
+    u.output_tokens = add(u.output_tokens, integer(*tokens, "output"));
+}
+
+// A tool part whose call the permission rules refused: state.status
+// "error" with opencode's refusal message — a `deny` rule ("The user has
+// specified a rule which prevents you from using this specific tool call")
+// or an `ask` answered no ("The user rejected permission to use this
+// specific tool call").
+std::optional<DeniedTool> denial(const Json& part) {
+    auto state = part.find("state");
+    if (state == part.end() || !state->is_object() || str(*state, "status") != "error") return std::nullopt;
+    const std::string error = str(*state, "error");
+    if (error.rfind("The user has specified a rule which prevents you", 0) != 0 &&
+        error.rfind("The user rejected permission", 0) != 0)
+        return std::nullopt;
+    DeniedTool t{str(part, "tool"), "", str(part, "callID")};
+    if (auto input = state->find("input"); input != state->end()) t.input = to_line(*input);
+    return t;
+}
+
 class OpenCode final : public Runtime {
 public:
     std::string_view name() const override { return kName; }
@@ -106,7 +137,8 @@ protected:
     // Every event carries sessionID (the resume token). Text parts of one
     // message are joined; a later message's text replaces an earlier one's,
     // so the answer is the last message. Any error event fails the run, even
-    // with exit status 0.
+    // with exit status 0. step_finish parts add up to the usage; tool parts
+    // refused by the permission rules are the denied tools.
     RunResult parse_batch(int exit_code, std::string_view output) const override {
         RunResult r;
         std::string text, message_id, failure;
@@ -127,6 +159,10 @@ protected:
                 message_id = id;
             } else if (type == "error") {
                 failure = error_message(event);
+            } else if (type == "step_finish" && has_part) {
+                add_step(r.usage, *part);
+            } else if (type == "tool_use" && has_part) {
+                if (auto denied = denial(*part)) r.denied.push_back(std::move(*denied));
             }
         }
         r.text = tail_text(text);

@@ -101,6 +101,13 @@ bool is_reserved_env(std::string_view name) {
 
 Env Runtime::environment(const SessionInfo& session, const RuntimeSpec& spec) const {
     Env env;
+    // The variables each CLI reads its endpoint from (see RuntimeSpec::base_url).
+    static const std::map<std::string_view, std::vector<const char*>> kBaseUrlVariables = {
+        {"claude", {"ANTHROPIC_BASE_URL"}},
+        {"codex", {"OPENAI_BASE_URL"}},
+        {"opencode", {"ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"}}};
+    if (auto vars = kBaseUrlVariables.find(name()); vars != kBaseUrlVariables.end() && !spec.base_url.empty())
+        for (const char* var : vars->second) env[var] = spec.base_url;
     for (const auto& [key, value] : spec.env)
         if (!is_reserved_env(key)) env[key] = value;
     env["FRACTA_TASK"] = session.task;
@@ -217,6 +224,32 @@ std::string str(const Json& object, const char* key) {
     if (!object.is_object()) return "";
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::optional<int64_t> integer(const Json& object, const char* key) {
+    if (!object.is_object()) return std::nullopt;
+    auto it = object.find(key);
+    if (it == object.end()) return std::nullopt;
+    if (it->is_number_unsigned()) return static_cast<int64_t>(it->get<uint64_t>());
+    if (it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
+    return std::nullopt;
+}
+
+std::optional<double> number(const Json& object, const char* key) {
+    if (!object.is_object()) return std::nullopt;
+    auto it = object.find(key);
+    if (it == object.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+}
+
+std::optional<int64_t> add(std::optional<int64_t> a, std::optional<int64_t> b) {
+    if (!a && !b) return std::nullopt;
+    return a.value_or(0) + b.value_or(0);
+}
+
+std::optional<double> add(std::optional<double> a, std::optional<double> b) {
+    if (!a && !b) return std::nullopt;
+    return a.value_or(0) + b.value_or(0);
 }
 
 }  // namespace detail

@@ -22,7 +22,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,12 @@ struct RuntimeSpec {
     std::string model;                             // default model; empty → the CLI's default
     std::map<std::string, std::string> model_tiers;  // heavy|medium|light → model
     Env env;                                       // configured additions to the environment
+    // The model endpoint (a gateway of the user's), given to the CLI as it
+    // expects it: claude ANTHROPIC_BASE_URL, opencode ANTHROPIC_BASE_URL and
+    // OPENAI_BASE_URL (the model's provider picks its own), codex
+    // OPENAI_BASE_URL. Verbatim: Claude Code appends /v1/messages itself,
+    // the others expect the /v1 in it. Empty: the CLI's default.
+    std::string base_url;
     std::vector<std::string> allowed_tools;        // project.allowed_tools (Claude-style names)
 };
 
@@ -63,11 +71,32 @@ struct SessionInfo {
     std::string prompt;        // overrides the default prompt (e.g. a follow-up message)
 };
 
+// A tool call the CLI's own permission system refused (the model asked, the
+// CLI said no): an `agent.tool_denied` event each.
+struct DeniedTool {
+    std::string tool;   // the CLI's name for it: Bash, Write, mcp__fracta__…, bash, edit
+    std::string input;  // what the model asked for, compact JSON; may be empty
+    std::string id;     // the CLI's id of the call; may be empty
+};
+
+// What the run cost, as far as the CLI reported it (absent: it did not).
+// input_tokens counts every prompt token the model read, cached or not, so
+// the runtimes compare: claude's input + cache creation + cache reads,
+// codex's input_tokens (which include the cached ones), opencode's input +
+// cache reads and writes. turns are the CLI's own count: claude's
+// num_turns and opencode's steps (model requests), codex's turns.
+struct Usage {
+    std::optional<int64_t> turns, input_tokens, output_tokens;
+    std::optional<double> cost_usd;
+};
+
 struct RunResult {
     bool success = false;
     std::string text;          // the final answer, else the output's tail; ≤ kMaxOutputTail bytes
-    std::string resume_token;  // empty when the output named none
+    std::string resume_token;  // the runtime's session id; empty when the output named none
     std::string error;         // one line, why it failed; empty on success
+    Usage usage;
+    std::vector<DeniedTool> denied;  // in the order the CLI reported them
 };
 
 inline constexpr size_t kMaxOutputTail = 4096;
@@ -88,7 +117,8 @@ public:
     // empty contract).
     virtual Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const = 0;
 
-    // What to add to the inherited environment: RuntimeSpec::env, then
+    // What to add to the inherited environment: RuntimeSpec::base_url in the
+    // CLI's variables, RuntimeSpec::env, then
     // FRACTA_TASK and, with a gateway, FRACTA_GATEWAY_URL (this agent's MCP
     // URL). FRACTA_TASK, FRACTA_GATEWAY_URL and FRACTA_GATEWAY_TOKEN are
     // fracta's: configured values for them are dropped. The caller adds

@@ -27,17 +27,6 @@ bool mtime_of(const std::string& path, struct timespec* out) {
     return true;
 }
 
-Result<std::string> read_file(const std::string& path, size_t cap) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return failure("missing: " + path);
-        return failure("open " + path + ": " + io::errno_text(errno));
-    }
-    auto data = io::read_all(fd, cap);
-    ::close(fd);
-    return data;
-}
-
 // Whether anyone holds the lock, probed without taking it (OFD GETLK).
 bool lock_held(const std::string& lock_path) {
     int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -125,7 +114,7 @@ Liveness SessionDir::liveness() const {
 }
 
 Result<State> SessionDir::read_state() const {
-    FRACTA_TRY_ASSIGN(text, read_file(file("state.json"), 1 << 20));
+    FRACTA_TRY_ASSIGN(text, io::read_file(file("state.json"), 1 << 20));
     FRACTA_TRY_ASSIGN(json, parse_json(text));
     return State::from_json(json);
 }
@@ -188,7 +177,7 @@ Status SessionDir::touch_input() const {
 
 Result<std::string> SessionDir::get_meta(const std::string& key) const {
     FRACTA_TRY(validate_meta_key(key));
-    auto value = read_file(path_ + "/meta/" + key, 1 << 20);
+    auto value = io::read_file(path_ + "/meta/" + key, 1 << 20);
     if (!value.ok()) return std::string();
     return value;
 }

@@ -106,6 +106,18 @@ const char* kControlPlane = R"(
     CREATE INDEX messages_to ON messages (to_task, id);
     CREATE TABLE cursors (task TEXT PRIMARY KEY, last_id {bigint} NOT NULL DEFAULT 0);)";
 
+// What an agent's run cost, as its CLI reported it (NULL: not reported);
+// cost in millionths of a US dollar, so both dialects keep it exact. And
+// what ends it beside its own exit: the check run in its worktree, and its
+// time limit (0: none).
+const char* kAgentUsage = R"(
+    ALTER TABLE agents ADD COLUMN check_command TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN timeout_ms {bigint} NOT NULL DEFAULT 0;
+    ALTER TABLE agents ADD COLUMN turns {bigint};
+    ALTER TABLE agents ADD COLUMN input_tokens {bigint};
+    ALTER TABLE agents ADD COLUMN output_tokens {bigint};
+    ALTER TABLE agents ADD COLUMN cost_micro_usd {bigint};)";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -116,6 +128,7 @@ const std::vector<Migration>& migrations() {
         };
         add(1, "event log", kEventLog);
         add(2, "control plane: agents, missions, mailbox", kControlPlane);
+        add(3, "agents: check, timeout, turns, tokens and cost", kAgentUsage);
         return list;
     }();
     return all;

@@ -196,3 +196,61 @@ TEST_CASE("the control plane's keys: defaults, values, and errors that name the 
         CHECK_THAT(r.error().message, Catch::Contains(message));
     }
 }
+
+TEST_CASE("credentials, base_url, check and timeout", "[config]") {
+    auto defaults = config::parse("", "fracta.yaml", env_of({}));
+    REQUIRE(defaults.ok());
+    CHECK(defaults->check.empty());
+    CHECK(defaults->check_timeout == std::chrono::minutes(10));
+    CHECK(defaults->agent_timeout.count() == 0);
+    CHECK(defaults->credentials.empty());
+
+    auto c = config::parse("project: {check: 'git log -1 --format=%s main..HEAD | grep .', check_timeout: 2m}\n"
+                           "agents:\n"
+                           "  timeout: 30m\n"
+                           "  agent_runtimes:\n"
+                           "    claude:\n"
+                           "      base_url: http://gw:4000\n"
+                           "      credentials: team\n"
+                           "      secret_env: {ANTHROPIC_API_KEY: '${KEY}', OTHER: {command: pass show x}}\n"
+                           "credentials:\n"
+                           "  team: {ANTHROPIC_API_KEY: {env: TEAM_KEY}, EXTRA: {file: keys/extra}}\n",
+                           "fracta.yaml", env_of({{"KEY", "sk-from-env"}}));
+    REQUIRE(c.ok());
+    CHECK(c->warnings.empty());
+    CHECK(c->check == "git log -1 --format=%s main..HEAD | grep .");
+    CHECK(c->check_timeout == std::chrono::minutes(2));
+    CHECK(c->agent_timeout == std::chrono::minutes(30));
+    const auto& claude = c->agent_runtimes.at("claude");
+    CHECK(claude.base_url == "http://gw:4000");
+    CHECK(claude.credentials == "team");
+    CHECK(claude.secret_env.at("ANTHROPIC_API_KEY").value == "sk-from-env");
+    CHECK(claude.secret_env.at("OTHER").command == "pass show x");
+    CHECK(c->credentials.at("team").at("ANTHROPIC_API_KEY").env == "TEAM_KEY");
+    CHECK(c->credentials.at("team").at("EXTRA").file == "keys/extra");
+
+    auto none = config::parse("agents: {timeout: 0}\n", "fracta.yaml", env_of({}));
+    REQUIRE(none.ok());
+    CHECK(none->agent_timeout.count() == 0);
+
+    const std::pair<const char*, const char*> bad[] = {
+        {"agents: {agent_runtimes: {claude: {credentials: nobody}}}\n",
+         "agents.agent_runtimes.claude.credentials: no profile \"nobody\" under credentials"},
+        {"agents: {agent_runtimes: {claude: {secret_env: {'A-B': x}}}}\n",
+         "agents.agent_runtimes.claude.secret_env.A-B: not a variable name"},
+        {"agents: {agent_runtimes: {claude: {secret_env: {K: {vault: x}}}}}\n",
+         "agents.agent_runtimes.claude.secret_env.K: must be a string or one of {env: VAR}, {file: PATH}, {command: CMD}"},
+        {"agents: {agent_runtimes: {claude: {secret_env: {K: {env: ''}}}}}\n",
+         "agents.agent_runtimes.claude.secret_env.K.env: must not be empty"},
+        {"credentials: {p: {K: [1]}}\n", "credentials.p.K: must be a string or one of"},
+        {"agents: {timeout: soon}\n", "agents.timeout: must be a positive duration"},
+        {"project: {check: [x]}\n", "project.check: must be a string"},
+    };
+    for (const auto& [text, message] : bad) {
+        auto r = config::parse(text, "fracta.yaml", env_of({}));
+        INFO(text);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().kind == ErrorKind::Usage);
+        CHECK_THAT(r.error().message, Catch::Contains(message));
+    }
+}

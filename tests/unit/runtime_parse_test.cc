@@ -275,3 +275,109 @@ TEST_CASE("every runtime's text is cut to a 4 KiB tail", "[runtime]") {
     RunResult r = rt("codex").parse(1, R"({"type":"error","message":")" + big + R"("})");
     CHECK(r.error.size() <= 515);
 }
+
+// --- usage and refused tools ----------------------------------------------------------------
+
+TEST_CASE("claude: usage, cost, turns and permission denials from the result object", "[runtime]") {
+    // The shape Claude Code 2.1 prints with --output-format json (trimmed).
+    std::string out =
+        R"({"type":"result","subtype":"success","is_error":false,"num_turns":3,"result":"All done.",)"
+        R"("session_id":"939f4ffa","total_cost_usd":0.0018000000000000002,)"
+        R"("usage":{"input_tokens":300,"cache_creation_input_tokens":40,"cache_read_input_tokens":2,)"
+        R"("output_tokens":60,"server_tool_use":{"web_search_requests":0}},)"
+        R"("permission_denials":[{"tool_name":"Bash","tool_use_id":"toolu_1",)"
+        R"("tool_input":{"command":"echo hi > out.txt","description":"x"}},)"
+        R"({"tool_name":"Write","tool_use_id":"toolu_2","tool_input":{"file_path":"/tmp/o","content":"x"}}]})";
+    RunResult r = rt("claude").parse(0, out);
+    CHECK(r.success);
+    CHECK(r.usage.turns == 3);
+    CHECK(r.usage.input_tokens == 342);
+    CHECK(r.usage.output_tokens == 60);
+    REQUIRE(r.usage.cost_usd);
+    CHECK(*r.usage.cost_usd == Approx(0.0018));
+    REQUIRE(r.denied.size() == 2);
+    CHECK(r.denied[0].tool == "Bash");
+    CHECK(r.denied[0].id == "toolu_1");
+    CHECK(r.denied[0].input == R"({"command":"echo hi > out.txt","description":"x"})");
+    CHECK(r.denied[1].tool == "Write");
+
+    // An API error still reports what it cost; no usage at all is no usage.
+    r = rt("claude").parse(1, R"({"type":"result","is_error":true,"api_error_status":500,"num_turns":1,)"
+                              R"("result":"API Error: 500 Internal server error.","session_id":"s","total_cost_usd":0,)"
+                              R"("usage":{"input_tokens":0,"output_tokens":0},"permission_denials":[]})");
+    CHECK(r.error == "claude reported an error: API Error: 500 Internal server error.");
+    CHECK(r.usage.turns == 1);
+    CHECK(r.usage.input_tokens == 0);
+    CHECK(r.usage.cost_usd == 0.0);
+    CHECK(r.denied.empty());
+    r = rt("claude").parse(0, R"({"type":"result","is_error":false,"result":"x","session_id":"s"})");
+    CHECK_FALSE(r.usage.turns);
+    CHECK_FALSE(r.usage.input_tokens);
+    CHECK_FALSE(r.usage.cost_usd);
+}
+
+TEST_CASE("codex: usage adds up over turn.completed events; no cost", "[runtime]") {
+    // What codex 0.171 `exec --json` prints (its non-fatal error item included).
+    std::string out =
+        R"({"type":"thread.started","thread_id":"01a24d17"})" "\n"
+        R"({"type":"item.completed","item":{"id":"item_0","type":"error","message":"Model metadata for `gpt-5` not found."}})" "\n"
+        R"({"type":"turn.started"})" "\n"
+        R"({"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"All done."}})" "\n"
+        R"({"type":"turn.completed","usage":{"input_tokens":200,"cached_input_tokens":20,"cache_write_input_tokens":0,)"
+        R"("output_tokens":40,"reasoning_output_tokens":0}})" "\n";
+    RunResult r = rt("codex").parse(0, out);
+    CHECK(r.success);
+    CHECK(r.text == "All done.");
+    CHECK(r.usage.turns == 1);
+    CHECK(r.usage.input_tokens == 200);
+    CHECK(r.usage.output_tokens == 40);
+    CHECK_FALSE(r.usage.cost_usd);
+    CHECK(r.denied.empty());
+
+    r = rt("codex").parse(0, out + R"({"type":"turn.completed","usage":{"input_tokens":5,"output_tokens":1}})" "\n");
+    CHECK(r.usage.turns == 2);
+    CHECK(r.usage.input_tokens == 205);
+    CHECK(r.usage.output_tokens == 41);
+}
+
+TEST_CASE("opencode: usage adds up over step_finish parts; refused tool parts are denials", "[runtime]") {
+    // What opencode 1.18 `run --format json` prints when its permission rules refuse a write.
+    std::string out =
+        R"({"type":"step_start","sessionID":"ses_1","part":{"type":"step-start","sessionID":"ses_1","messageID":"m1"}})" "\n"
+        R"({"type":"tool_use","sessionID":"ses_1","part":{"type":"tool","tool":"write","callID":"toolu_2",)"
+        R"("state":{"status":"error","input":{"filePath":"/tmp/outside.txt","content":"x"},)"
+        R"("error":"The user has specified a rule which prevents you from using this specific tool call. Here are some of the relevant rules []"},)"
+        R"("sessionID":"ses_1","messageID":"m1"}})" "\n"
+        R"({"type":"tool_use","sessionID":"ses_1","part":{"type":"tool","tool":"bash","callID":"toolu_3",)"
+        R"("state":{"status":"error","input":{"command":"false"},"error":"exit 1"},"sessionID":"ses_1","messageID":"m1"}})" "\n"
+        R"({"type":"step_finish","sessionID":"ses_1","part":{"type":"step-finish","reason":"tool-calls","messageID":"m1",)"
+        R"("tokens":{"total":120,"input":100,"output":20,"reasoning":0,"cache":{"write":3,"read":7}},"cost":0.0006}})" "\n"
+        R"({"type":"text","sessionID":"ses_1","part":{"type":"text","text":"All done.","messageID":"m2"}})" "\n"
+        R"({"type":"step_finish","sessionID":"ses_1","part":{"type":"step-finish","reason":"stop","messageID":"m2",)"
+        R"("tokens":{"total":120,"input":100,"output":20,"reasoning":0,"cache":{"write":0,"read":0}},"cost":0.0006}})" "\n";
+    RunResult r = rt("opencode").parse(0, out);
+    CHECK(r.success);
+    CHECK(r.text == "All done.");
+    CHECK(r.usage.turns == 2);
+    CHECK(r.usage.input_tokens == 210);
+    CHECK(r.usage.output_tokens == 40);
+    REQUIRE(r.usage.cost_usd);
+    CHECK(*r.usage.cost_usd == Approx(0.0012));
+    REQUIRE(r.denied.size() == 1);  // the failed `false` was run, not refused
+    CHECK(r.denied[0].tool == "write");
+    CHECK(r.denied[0].id == "toolu_2");
+    CHECK(r.denied[0].input == R"({"content":"x","filePath":"/tmp/outside.txt"})");
+
+    std::string asked = R"({"type":"tool_use","sessionID":"s","part":{"type":"tool","tool":"bash","callID":"c",)"
+                        R"("state":{"status":"error","input":{},"error":"The user rejected permission to use this specific tool call."}}})";
+    CHECK(rt("opencode").parse(0, asked).denied.size() == 1);
+}
+
+TEST_CASE("shell and stream runs report no usage", "[runtime]") {
+    RunResult r = rt("shell").parse(0, "ok\n");
+    CHECK_FALSE(r.usage.turns);
+    CHECK_FALSE(r.usage.input_tokens);
+    CHECK(r.denied.empty());
+    r = rt("claude").parse(0, "screen text", Mode::Stream);
+    CHECK_FALSE(r.usage.input_tokens);
+}
