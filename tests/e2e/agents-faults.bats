@@ -61,6 +61,10 @@ flow_results_and_secrets() {
       {"text": "All done: out.txt written.", "usage": {"input_tokens": 1300, "output_tokens": 20}}]}],
     "fallback": {"text": "ok"}}'
   claude_project "$1" 'project: {allowed_tools: [Bash], check: "test -f out.txt"}'
+  # Claude Code ignores a workspace's allow list until the repository the
+  # worktree belongs to is trusted; this user has trusted it.
+  jq -n --arg w "$P" '{projects: {($w): {hasTrustDialogAccepted: true}}}' \
+    >"$BATS_TEST_TMPDIR/home/.claude.json"
   cp_start
   spawn_claude res1
 
@@ -82,9 +86,10 @@ flow_results_and_secrets() {
   # Claude Code's own numbers: two model calls, their tokens, a cost it computed.
   assert_json '.turns == 2 and .input_tokens >= 2500 and .output_tokens >= 100 and .cost_usd > 0' "$agent" || return 1
   assert_json '.check == "test -f out.txt"' "$agent" || return 1
-  # A key was sent with every model call (the server records it redacted).
-  [[ $(calls_of res1 | jq -r '.headers["x-api-key"]' | sort -u) == "<redacted>" ]] ||
-    fail "model calls without the key: $(calls_of res1 | jq -c .headers)" || return 1
+  # The configured key was sent with every model call (the server records
+  # a fingerprint of it).
+  [[ $(calls_of | jq -r '.headers["x-api-key"]' | sort -u) == "$(model_fingerprint "$KEY")" ]] ||
+    fail "model calls without the key: $(calls_of | jq -c .headers)" || return 1
 
   # fracta get shows them; the completed event carries them.
   run --separate-stderr bash -c 'cd "$1" && "$2/fracta" get res1' _ "$P" "$FRACTA_BIN"
@@ -143,11 +148,11 @@ flow_check_and_denials() {
   # Write is not allowed: claude refuses it, tells the model, and still
   # exits 0 saying it is done. The check (given per spawn, over the
   # project's) sees that nothing was written.
-  run --separate-stderr bash -c 'cd "$1" && "$2/fracta" spawn lazy1 --runtime claude --contract "Work on task lazy1." \
-      --check "test -f out.txt || { echo out.txt was never written; exit 4; }"' _ "$P" "$FRACTA_BIN"
+  local check='test -f out.txt || { echo out.txt was never written; exit 4; }'
+  run --separate-stderr bash -c 'cd "$1" && "$2/fracta" spawn lazy1 --runtime claude --contract "Work on task lazy1." --check "$3"' _ "$P" "$FRACTA_BIN" "$check"
   assert_status 0 || return 1
   wait_agent lazy1 120
-  assert_json '.status == "Failed" and .reason == "check failed (exit 4): out.txt was never written"' || return 1
+  assert_json '.status == "Failed" and .reason == "check failed (exit 4): out.txt was never written"' "$API_BODY" || return 1
   assert_json '.last_output == "Done, the file is written." and .exit_code == 0' "$API_BODY" || return 1
   # The refusal reached the model as the tool's result...
   calls_of lazy1 | jq -e 'select(.turn == 1) | .body.messages | tostring | test("ermission")' >/dev/null ||

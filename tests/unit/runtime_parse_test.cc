@@ -366,7 +366,7 @@ TEST_CASE("opencode: usage adds up over step_finish parts; refused tool parts ar
     REQUIRE(r.denied.size() == 1);  // the failed `false` was run, not refused
     CHECK(r.denied[0].tool == "write");
     CHECK(r.denied[0].id == "toolu_2");
-    CHECK(r.denied[0].input == R"({"content":"x","filePath":"/tmp/outside.txt"})");
+    CHECK(r.denied[0].input == R"({"filePath":"/tmp/outside.txt","content":"x"})");
 
     std::string asked = R"({"type":"tool_use","sessionID":"s","part":{"type":"tool","tool":"bash","callID":"c",)"
                         R"("state":{"status":"error","input":{},"error":"The user rejected permission to use this specific tool call."}}})";
