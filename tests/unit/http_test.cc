@@ -822,3 +822,17 @@ TEST_CASE("a client that goes quiet is cut off after the idle timeout", "[http]"
     CHECK((n == 0 || (n < 0 && err == ECONNRESET)));
     CHECK(ok(client_for(*server).get("/still")).status == 200);
 }
+
+TEST_CASE("set_bearer_token: the next requests need the new token; empty opens the routes", "[http]") {
+    ServerOptions o;
+    o.bearer_token = "old-token";
+    o.auth_prefixes = {"/api/v1"};
+    auto server = serve(echo, o);
+    CHECK(ok(client_for(*server, with_token("old-token")).get("/api/v1/x")).status == 200);
+    server->set_bearer_token("new-token");
+    CHECK(ok(client_for(*server, with_token("old-token")).get("/api/v1/x")).status == 401);
+    CHECK(ok(client_for(*server, with_token("new-token")).get("/api/v1/x")).status == 200);
+    CHECK(ok(client_for(*server).get("/api/v1/x")).status == 401);
+    server->set_bearer_token("");
+    CHECK(ok(client_for(*server).get("/api/v1/x")).status == 200);
+}

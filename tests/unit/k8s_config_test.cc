@@ -448,3 +448,41 @@ TEST_CASE("exec plugin: v1beta1 client certificates, cluster info, failures", "[
     interactive.exec->interactive_mode = "Always";
     CHECK(Credentials(interactive).current().error().kind == ErrorKind::Usage);
 }
+
+TEST_CASE("resolve: fracta.yaml's runtime.kubernetes kubeconfig, context and namespace", "[k8s][config]") {
+    std::string dir = test::temp_dir();
+    REQUIRE(::mkdir((dir + "/kube").c_str(), 0755) == 0);
+    write(dir + "/kube/config", kTwoContexts);
+    write(dir + "/ambient.yaml", kTwoContexts);
+    const Json root = {{"runtime", {{"kubernetes", {{"kubeconfig", "kube/config"}, {"context", "anon"}, {"namespace", "yns"}}}}}};
+    ResolveOptions o;
+    o.env = env_of({{"KUBECONFIG", dir + "/ambient.yaml"}, {"HOME", dir}, {"FRACTA_K8S_SA_DIR", dir + "/sa"}});
+    REQUIRE(from_fracta_config(root, dir, o).ok());
+    CHECK(o.config_kubeconfig == dir + "/kube/config");  // relative to the file's directory
+    auto c = ok(Config::resolve(o));
+    CHECK(c.origin.find(dir + "/kube/config") != std::string::npos);  // the file's, not KUBECONFIG's
+    CHECK(c.context == "anon");
+    CHECK(c.ns == "yns");
+
+    // the environment outranks the file's context and namespace
+    o.env = env_of({{"HOME", dir}, {"FRACTA_K8S_CONTEXT", "dev"}, {"FRACTA_K8S_NAMESPACE", "envns"},
+                    {"FRACTA_K8S_SA_DIR", dir + "/sa"}});
+    c = ok(Config::resolve(o));
+    CHECK(c.context == "dev");
+    CHECK(c.ns == "envns");
+    // and the flags outrank both
+    o.kubeconfig = dir + "/ambient.yaml";
+    o.context = "anon";
+    c = ok(Config::resolve(o));
+    CHECK(c.origin.find(dir + "/ambient.yaml") != std::string::npos);
+    CHECK(c.context == "anon");
+
+    ResolveOptions home;
+    home.env = env_of({{"HOME", "/home/u"}});
+    REQUIRE(from_fracta_config({{"runtime", {{"kubernetes", {{"kubeconfig", "~/.kube/other"}}}}}}, dir, home).ok());
+    CHECK(home.config_kubeconfig == "/home/u/.kube/other");
+    auto bad = from_fracta_config({{"runtime", {{"kubernetes", {{"context", 7}}}}}}, dir, home);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().kind == ErrorKind::Usage);
+    CHECK(bad.error().message.find("runtime.kubernetes.context") != std::string::npos);
+}
