@@ -112,26 +112,30 @@ contract_fields_round_trip() {
 # RFC 3339, nanoseconds, UTC.
 NOW_TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$'
 
-# assert_ts_is_now TS — TS is "now" in fracta's format, within 5 s of the clock.
-assert_ts_is_now() {
+# assert_ts_in TS FROM TO — TS is in fracta's format and, to the second,
+# between FROM and TO (epoch seconds read before the record and after it):
+# stamped by the clock when it was written, however long that took.
+assert_ts_in() {
   [[ $1 =~ $NOW_TS_RE ]] || { fail "ts '$1' is not RFC 3339 UTC with 9 fraction digits"; return 1; }
-  local then_s now_s
+  local then_s
   then_s=$(date -u -d "$1" +%s) || return 1
-  now_s=$(date -u +%s)
-  ((now_s - then_s <= 5 && then_s - now_s <= 5)) || fail "ts '$1' is not within 5 s of now ($(date -u +%FT%TZ))"
+  ((then_s >= $2 && then_s <= $3)) || fail "ts '$1' is not between $(date -u -d "@$2" +%FT%TZ) and $(date -u -d "@$3" +%FT%TZ)"
 }
 
 contract_ts() {
+  local from to
+  from=$(date -u +%s)
   record '{"type":"missing-ts"}'
   record '{"type":"go-zero-ts","ts":"0001-01-01T00:00:00Z"}'
   record '{"type":"explicit-ts","ts":"2021-03-04T05:06:07.123456789+02:00"}'
   record '{"type":"empty-ts","ts":""}'
+  to=$(date -u +%s)
   run --separate-stderr ev list <<<'{}'
   assert_status 0
-  assert_ts_is_now "$(jq -r '.[0].ts' <<<"$output")"
-  assert_ts_is_now "$(jq -r '.[1].ts' <<<"$output")"
+  assert_ts_in "$(jq -r '.[0].ts' <<<"$output")" "$from" "$to"
+  assert_ts_in "$(jq -r '.[1].ts' <<<"$output")" "$from" "$to"
   assert_equal "$(jq -r '.[2].ts' <<<"$output")" "2021-03-04T05:06:07.123456789+02:00" "explicit ts"
-  assert_ts_is_now "$(jq -r '.[3].ts' <<<"$output")"
+  assert_ts_in "$(jq -r '.[3].ts' <<<"$output")" "$from" "$to"
 }
 
 contract_list_filters() {
@@ -187,17 +191,15 @@ contract_watch_replays_then_streams() {
   # Ready once the replay (seq 3, 4) is out: it listens before it replays.
   wait_for 10 has_lines watch.out 2
 
-  local i t0 t1 expected=2
+  # Each new event reaches the watcher (how fast is tests/bench's business).
+  local i expected=2
   for i in 5 6 7; do
     # No trailing newline on this payload.
     printf '%s' "{\"type\":\"b\",\"message\":\"$i\"}" >event.json
     run --separate-stderr ev record <event.json
     assert_status 0
-    t0=$(now_ns)
     expected=$((expected + 1))
-    wait_for 10 has_lines watch.out "$expected"
-    t1=$(now_ns)
-    (((t1 - t0) < 1000000000)) || fail "event $i reached the watcher after $(((t1 - t0) / 1000000)) ms (limit 1000)"
+    wait_for 60 has_lines watch.out "$expected"
   done
 
   kill -0 "$BG_PID" || fail "the watcher exited: $(cat watch.err)"
@@ -411,6 +413,18 @@ sqlite_release_write_lock() {
   wait "$HOLDER_PID" || fail "the sqlite3 lock holder failed: $(cat holder.out)"
 }
 
+# waiting_on_or_gone PID FILE — PID has FILE open and sleeps (a busy
+# handler's back-off), or PID has exited.
+waiting_on_or_gone() {
+  kill -0 "$1" 2>/dev/null || return 0
+  [[ $(cat "/proc/$1/wchan" 2>/dev/null) == *nanosleep* ]] || return 1
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == "$2" ]] && return 0
+  done
+  return 1
+}
+
 # A record that meets another writer's lock waits for it (busy timeout), on
 # an existing store and on its first use alike. $1: existing|fresh.
 contract_record_waits_for_a_writer() {
@@ -422,9 +436,10 @@ contract_record_waits_for_a_writer() {
   sqlite_hold_write_lock "$db"
   start_bg "$EV" record <<<'{"type":"patient"}' >record.out 2>record.err
   local rec=$BG_PID
-  # Observe it for up to 0.5 s: it must be waiting, not have given up.
-  local deadline=$(($(now_ns) + 500000000))
-  while kill -0 "$rec" 2>/dev/null && (($(now_ns) < deadline)); do sleep 0.02; done
+  # It meets the lock and waits: seen asleep (busy handler) with the store
+  # open. Had it given up instead, it would be gone.
+  wait_for 60 waiting_on_or_gone "$rec" "$db"
+  kill -0 "$rec" 2>/dev/null || fail "record gave up while another writer held the lock: $(cat record.err)"
   sqlite_release_write_lock
   local rc=0
   wait "$rec" || rc=$?
@@ -591,8 +606,8 @@ contract_unknown_config_key_warns() {
 @test "sqlite: list filters (Go names, snake_case, since as time, subject, limit)" { use_store sqlite; contract_list_filters; }
 @test "postgres: list filters (Go names, snake_case, since as time, subject, limit)" { use_store postgres; contract_list_filters; }
 
-@test "sqlite: watch N replays seq > N, then streams new events within 1 s" { use_store sqlite; contract_watch_replays_then_streams; }
-@test "postgres: watch N replays seq > N, then streams new events within 1 s" { use_store postgres; contract_watch_replays_then_streams; }
+@test "sqlite: watch N replays seq > N, then streams new events" { use_store sqlite; contract_watch_replays_then_streams; }
+@test "postgres: watch N replays seq > N, then streams new events" { use_store postgres; contract_watch_replays_then_streams; }
 
 @test "sqlite: unknown op exits 2 silently; no op 100; --help lists ops; --version" { use_store sqlite; contract_cli_surface; }
 @test "postgres: unknown op exits 2 silently; no op 100; --help lists ops; --version" { use_store postgres; contract_cli_surface; }

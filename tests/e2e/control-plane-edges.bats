@@ -109,8 +109,7 @@ SH
 }
 
 @test "a provider that hangs on start: the agent fails after runtime.queue.start_timeout" {
-  cp_project sqlite "  backend: exec:$FRACTA_SOURCE/tests/fixtures/providers/hang"
-  sed -i "s/lease_timeout: 3s, start_timeout: 10s/lease_timeout: 20s, start_timeout: 1s/" "$P/fracta.yaml"
+  CP_QUEUE="lease_timeout: 20s, start_timeout: 1s" cp_project sqlite "  backend: exec:$FRACTA_SOURCE/tests/fixtures/providers/hang"
   cp_start
   spawn stuck 'true'
   wait_agent stuck 60

@@ -60,7 +60,7 @@ plan_removes() {
 BURST_CONTRACT='case "$FRACTA_SESSION" in *50|*00) exec sleep 300 ;; esac; echo done'
 
 burst_flow() {
-  CP_QUEUE="workers: 8, lease_timeout: 3s, start_timeout: 10s" faults_project "$1"
+  CP_QUEUE="workers: 8, lease_timeout: 3s, start_timeout: 30s, max_attempts: 100" faults_project "$1"
   cp_start
   burst b 200 "$BURST_CONTRACT" 3>&- &
   local burster=$!
@@ -96,8 +96,9 @@ burst_flow() {
 # --- kill -9 of a worker's provider call ------------------------------------
 
 provider_flow() {
-  # The start budget outlasts the lease: a slow start must not lose its claim.
-  CP_QUEUE="workers: 8, lease_timeout: 2s, start_timeout: 5s" faults_project "$1" "reaper: {interval: 1h, keep_terminal: 1s}"
+  # The start budget outlasts the lease: a slow start (3 s) must not lose
+  # its claim; the budget is ample, so that only the hung one runs it out.
+  CP_QUEUE="workers: 8, lease_timeout: 2s, start_timeout: 20s, max_attempts: 100" faults_project "$1" "reaper: {interval: 1h, keep_terminal: 1s}"
   cp_start
   local t
   for t in pk-before-1 pk-after-1 pk-hang-1 pk-slow-1 ok-1; do
@@ -110,7 +111,7 @@ provider_flow() {
   # The provider call died (or ran out of time) without an answer: the
   # agent fails with what the start said, and whatever it started is stopped.
   for t in pk-before-1 pk-after-1 pk-hang-1; do
-    wait_for 30 status_is "$t" Failed
+    wait_for 120 status_is "$t" Failed
     [[ $(agent_reason "$t") == start:* ]] || { fail "$t: reason $(agent_reason "$t")"; return 1; }
   done
   [[ $(agent_reason pk-before-1) == *"signal 9"* ]] || fail "pk-before-1: $(agent_reason pk-before-1)"
@@ -171,10 +172,9 @@ supervisor_flow() {
 
 @test "postgres: stopped for 10 s mid-run; the API says so, and everything recovers" {
   OWN_PG="/tmp/fracta-pg-faults-$$"
-  local port=$((20000 + RANDOM % 20000))
-  (cd / && "$FRACTA_SOURCE/tests/lib/pg-fixture" start "$OWN_PG" "$port" 2>/dev/null)
-  CP_PG_DSN="postgresql://postgres@/postgres?host=$OWN_PG&port=$port" \
-    CP_QUEUE="workers: 6, lease_timeout: 3s, start_timeout: 10s" faults_project postgres
+  own_pg "$OWN_PG"
+  local port=$OWN_PG_PORT
+  CP_PG_DSN=$OWN_PG_URL CP_QUEUE="workers: 6, lease_timeout: 3s, start_timeout: 30s, max_attempts: 100" faults_project postgres
   cp_start
   spawn d-long-1 'exec sleep 300' >/dev/null
   spawn d-long-2 'exec sleep 300' >/dev/null

@@ -57,7 +57,7 @@ teardown() {
   assert_json '.error.code == -32020' "$MCP_BODY"
 }
 
-@test "tokens: none 401, another agent's 403, a killed agent's stops within 5 s; foreign Origin or Host 403; backends never see it" {
+@test "tokens: none 401, another agent's 403, a killed agent's stops once its cache entry ages out; foreign Origin or Host 403; backends never see it" {
   gw_project
   token=$(agent_token a1)
   other=$(agent_token b1)
@@ -85,9 +85,10 @@ teardown() {
   [[ $output == *"echo: via gw"* ]]
   grep -q 'backend-secret' "$HEADERS"
   grep -qF "$token" "$HEADERS" && fail "the agent's token reached a backend: $(<"$HEADERS")"
-  # killed: the token stops working within the cache time
+  # killed: the token stops working once the gateway's cached answer (2 s) is
+  # stale; the bound only stops a hung test
   expect_api 200 DELETE /api/v1/agents/a1
-  wait_for 5 token_refused a1 "$token"
+  wait_for 30 token_refused a1 "$token"
 }
 
 token_refused() {
@@ -105,10 +106,11 @@ token_refused() {
   pid=$(backend_pid)
   [[ -n $pid ]]
   # a call in flight when the backend dies comes back as an isError result naming it
-  node "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" ev__trigger-long-running-operation '{"duration":5,"steps":5}' \
-    >"$BATS_TEST_TMPDIR/long.out" 2>&1 &
+  # (far longer than the test: killed once its first progress shows it running)
+  CALL_TOOL_PROGRESS=1 node "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" ev__trigger-long-running-operation \
+    '{"duration":600,"steps":600}' >"$BATS_TEST_TMPDIR/long.out" 2>&1 &
   local caller=$!
-  sleep 1.5
+  wait_for 60 grep -q '^progress ' "$BATS_TEST_TMPDIR/long.out"
   kill -9 "$pid"
   wait "$caller" && fail "the call in flight succeeded: $(cat "$BATS_TEST_TMPDIR/long.out")"
   grep -q '"ev"' "$BATS_TEST_TMPDIR/long.out" || fail "the error does not name the backend: $(cat "$BATS_TEST_TMPDIR/long.out")"
@@ -126,20 +128,25 @@ lists_tool() {
 }
 
 @test "a backend that never answers is left out of tools/list without delaying it" {
-  gw_project "    mute: {local: {command: sleep, args: [\"600\"]}, list_timeout: 1s}"
+  # mute never answers, and its timeouts outlast the test: a tools/list that
+  # waited for it would not come back at all (curl gives up first). So the
+  # gateway is not awaited ready either (readiness waits for discovery).
+  GW_WAIT_READY=0 gw_project "    mute: {local: {command: sleep, args: [\"600\"]}, timeout: 600s, list_timeout: 600s}"
+  wait_for 60 backend_up ev
   token=$(agent_token a1)
   local init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
   mcp_post a1 "$token" "$init" -D "$BATS_TEST_TMPDIR/h"
   local sid
   sid=$(awk 'tolower($1) == "mcp-session-id:" {print $2}' "$BATS_TEST_TMPDIR/h" | tr -d '\r')
-  local start
-  start=$(now_ns)
-  mcp_post a1 "$token" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-06-18'
-  local took_ms=$((($(now_ns) - start) / 1000000))
+  mcp_post a1 "$token" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-06-18' \
+    --max-time 120 || fail "tools/list did not come back while mute was silent"
   assert_equal "$MCP_STATUS" 200 "tools/list"
   assert_json '[.result.tools[].name] | (index("ev__echo") != null) and (map(startswith("mute__")) | any | not)' "$MCP_BODY"
-  ((took_ms < 1000)) || fail "tools/list took ${took_ms} ms"
   curl -s "$GW_URL/metrics" | grep -q 'fracta_gw_backend_up{backend="mute"} 0'
+  # its discovery is stuck in mute's initialize: do not wait for it to end
+  local mute
+  mute=$(pgrep -P "$GW_PID" -x sleep)
+  kill -9 "$GW_PID" $mute
 }
 
 gw_healthy() { [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/healthz") == 200 ]]; }

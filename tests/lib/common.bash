@@ -137,6 +137,25 @@ store_is_untouched() {
   esac
 }
 
+# own_pg DIR — a Postgres server of the test's own (tests/lib/pg-fixture) in
+# DIR, on a free port (a taken one is retried): sets OWN_PG_PORT and
+# OWN_PG_URL. Stop it with `pg-fixture stop DIR`.
+own_pg() {
+  local try port
+  for try in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    port_taken "$port" && continue
+    if (cd / && "$FRACTA_SOURCE/tests/lib/pg-fixture" start "$1" "$port" 2>"$BATS_TEST_TMPDIR/own-pg.log"); then
+      OWN_PG_PORT=$port
+      OWN_PG_URL="postgresql://postgres@/postgres?host=$1&port=$port"
+      return 0
+    fi
+  done
+  fail "no Postgres of the test's own in $1: $(cat "$BATS_TEST_TMPDIR/own-pg.log")"
+}
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 # start_bg CMD… — run a command in the background (stdin/stdout/stderr as
 # redirected by the caller); its pid is in BG_PID and it is killed in teardown.
 # CMD should be a binary, not a function, so that the pid is the program's own.
@@ -153,19 +172,25 @@ now_ns() {
   echo $((10#$t * 1000))
 }
 
-# wait_for SECONDS CMD… — poll CMD every 50 ms until it succeeds; fail after
-# SECONDS. For conditions that become true, never for fixed delays.
+# wait_for SECONDS CMD… — poll CMD until it succeeds; fail after SECONDS
+# times $FRACTA_TEST_PATIENCE (default 4). For conditions that become true,
+# never for fixed delays: the limit only stops a hung test, and a loaded
+# machine (CI, `stress-ng`) may take many times as long as an idle one.
+# Polls every 50 ms at first, backing off to 0.5 s, so that a long wait does
+# not take the CPU from what it waits for.
 wait_for() {
-  local limit=$1
+  local limit=$(($1 * ${FRACTA_TEST_PATIENCE:-4}))
   shift
-  local deadline=$(($(now_ns) + limit * 1000000000))
+  local deadline=$(($(now_ns) + limit * 1000000000)) pause=50
   until "$@"; do
     if (($(now_ns) > deadline)); then
       fail "timed out after ${limit}s waiting for: $*"
       return 1
     fi
-    sleep 0.05
+    sleep "0.$(printf '%03d' "$pause")"
+    ((pause = pause * 3 / 2, pause > 500)) && pause=500
   done
+  return 0
 }
 
 # process_gone PID — the process has exited.

@@ -5,7 +5,8 @@
 #                                       $CP_PG_DSN when set)
 #                                       (shell runtime, a free port, short
 #                                       leases) plus extra YAML lines;
-#                                       $CP_AGENTS adds keys to `agents:`
+#                                       $CP_AGENTS adds keys to `agents:`,
+#                                       $CP_QUEUE replaces runtime.queue's
 #   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
@@ -14,6 +15,7 @@
 # shellcheck disable=SC2154
 
 CP="$FRACTA_BIN/fracta-cp"
+CP_QUEUE_DEFAULT="lease_timeout: 3s, start_timeout: 60s, max_attempts: 100"
 
 cp_project() {
   local kind=$1
@@ -42,7 +44,11 @@ cp_project() {
       STORE_URL="sqlite:$P/.fracta/state.db"
       echo "runtime:"
     fi
-    echo "  queue: {lease_timeout: 3s, start_timeout: 10s}"
+    # Short leases, so that a killed daemon's claims come back soon. On a
+    # loaded machine a live worker's heartbeat can still come late and its
+    # lease run out: the next claim adopts the session, and that must not use
+    # up the agent's attempts (nor a slow start its budget). $CP_QUEUE replaces it.
+    echo "  queue: {${CP_QUEUE:-$CP_QUEUE_DEFAULT}}"
     local line own_gateway=""
     for line in "$@"; do
       echo "$line"

@@ -79,7 +79,6 @@ faults_project() {
   shift
   faults_provider
   cp_project "$kind" "  backend: exec:$WRAP" "$@" || return 1
-  sed -i "s/^  queue: {.*}\$/  queue: {${CP_QUEUE:-lease_timeout: 3s, start_timeout: 10s}}/" "$P/fracta.yaml"
   grep -q '^reaper:' "$P/fracta.yaml" || echo 'reaper: {interval: 1h}' >>"$P/fracta.yaml"
 }
 

@@ -7,7 +7,8 @@
 #                       headers it gets), then starts the control plane and
 #                       `fracta-gw serve`; GW_URL. With REC_MESSAGES
 #                       exported first, rec also appends every JSON-RPC
-#                       message it gets (and its `slow` tool's aborts) there
+#                       message it gets (and its `slow` tool's aborts) there;
+#                       GW_WAIT_READY=0: do not wait for /readyz
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
 #
@@ -51,9 +52,17 @@ gw_project() {
   cd "$BATS_TEST_TMPDIR" || return 1
   wait_for 20 grep -q ready "$BATS_TEST_TMPDIR/gw.ready"
   GW_URL="http://127.0.0.1:$GW_PORT"
-  # the first discovery pass is done once /readyz says so
-  wait_for 30 gw_ready
+  # the first discovery pass is done once /readyz says so (GW_WAIT_READY=0:
+  # not awaited, for a test whose backend holds discovery up on purpose)
+  [[ ${GW_WAIT_READY:-1} == 0 ]] && return 0
+  wait_for 60 gw_ready
+  # readiness also comes at a deadline; on a loaded machine a backend can
+  # still be starting then: wait for each to have been listed
+  local b
+  for b in ev evh rec; do wait_for 60 backend_up "$b"; done
 }
+
+backend_up() { curl -s "$GW_URL/metrics" | grep -q "fracta_gw_backend_up{backend=\"$1\"} 1"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 gw_ready() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$GW_URL/readyz") == 200 ]]; }
