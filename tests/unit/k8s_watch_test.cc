@@ -225,7 +225,10 @@ TEST_CASE("watch: a silent stream ends at the deadline, or when cancelled", "[k8
         REQUIRE(r.ok());
         CHECK(r->end == WatchEnd::Deadline);
         CHECK(std::chrono::steady_clock::now() >= *o.deadline);
-        CHECK(api.at(0).query.at("timeoutSeconds") == "2");
+        // what is left of the deadline, rounded up: 2, or 1 if the request
+        // went out more than half a second late (a loaded machine)
+        const std::string asked = api.at(0).query.at("timeoutSeconds");
+        CHECK((asked == "2" || asked == "1"));
     }
     SECTION("cancel") {
         std::atomic<bool> stop{false};

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "provider/client.h"
 #include "support.h"
@@ -35,10 +36,6 @@ std::string fixture(const std::string& name) {
 
 Json batch(const std::string& command, const std::string& work_dir) {
     return {{"work_dir", work_dir}, {"command", command}, {"mode", "batch"}};
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 template <class T>
@@ -134,29 +131,30 @@ TEST_CASE("provider client drives fracta-spawn-local", "[provider-client]") {
     }
 
     SECTION("follow waits in slices, with a heartbeat between them") {
-        REQUIRE(p.start("pc-slow", batch("sleep 1.5; echo slow", work)).ok());
+        // The session ends only after the first heartbeat lets it (a file,
+        // not a race against the slice's length).
+        const std::string gate = work + "/gate";
+        REQUIRE(p.start("pc-slow", batch("while [ ! -e gate ]; do sleep 0.05; done; echo slow", work)).ok());
         int beats = 0;
-        auto t0 = std::chrono::steady_clock::now();
-        auto r = p.follow("pc-slow", 1s, 100ms, [&] { return ++beats, true; });
+        auto r = p.follow("pc-slow", 1s, 100ms, [&] {
+            if (++beats == 1) std::ofstream(gate) << "go";
+            return true;
+        });
         INFO(error_text(r));
         REQUIRE(r.ok());
         CHECK(r->state == "exited");
         CHECK(r->exit_code == std::optional<int>(0));
         CHECK(r->output_tail == "slow");
         CHECK(beats >= 1);
-        CHECK(beats <= 2);
-        CHECK(seconds_since(t0) < 5);
     }
 
     SECTION("follow ends as cancelled when the heartbeat says so; the session runs on") {
         int beats = 0;
-        auto t0 = std::chrono::steady_clock::now();
         auto r = p.follow("pc-long", 1s, 100ms, [&] { return ++beats, false; });
         REQUIRE(r.ok());
         CHECK(r->state == "cancelled");
         CHECK_FALSE(r->exit_code.has_value());
         CHECK(beats == 1);
-        CHECK(seconds_since(t0) < 3);
         CHECK(*p.is_running("pc-long"));
     }
 
@@ -176,11 +174,11 @@ TEST_CASE("provider client copes with a minimal Gas City-style provider", "[prov
     std::string work = test::temp_dir();
     ProviderClient p({fixture("minimal")}, {{"GC_EXEC_STATE_DIR", test::temp_dir()}});
 
-    auto started = p.start("m1", batch("echo out; sleep 1", work));
+    auto started = p.start("m1", batch("echo out; while [ ! -e gate ]; do sleep 0.05; done", work));
     INFO(error_text(started));
     REQUIRE(started.ok());
     CHECK_FALSE(started->adopted);
-    auto again = p.start("m1", batch("echo out; sleep 1", work));
+    auto again = p.start("m1", batch("echo out; while [ ! -e gate ]; do sleep 0.05; done", work));
     REQUIRE(again.ok());
     CHECK(again->adopted);
     CHECK(*p.is_running("m1"));
@@ -205,6 +203,7 @@ TEST_CASE("provider client copes with a minimal Gas City-style provider", "[prov
     CHECK(p.nudge("m1", "hello").ok());
 
     // follow falls back to polling is-running, then peeks
+    std::ofstream(work + "/gate") << "go";  // the session may end now
     int beats = 0;
     auto r = p.follow("m1", 1s, 100ms, [&] { return ++beats, true; });
     INFO(error_text(r));
@@ -213,16 +212,13 @@ TEST_CASE("provider client copes with a minimal Gas City-style provider", "[prov
     CHECK(r->state == "exited");
     CHECK_FALSE(r->exit_code.has_value());
     CHECK(r->output_tail == "out");
-    CHECK(beats <= 1);
     CHECK_FALSE(*p.is_running("m1"));
 
     // cancelled while polling
     REQUIRE(p.start("m2", batch("sleep 30", work)).ok());
-    auto t0 = std::chrono::steady_clock::now();
     auto c = p.follow("m2", 1s, 100ms, [] { return false; });
     REQUIRE(c.ok());
     CHECK(c->state == "cancelled");
-    CHECK(seconds_since(t0) < 3);
     REQUIRE(p.stop("m2").ok());
     CHECK_FALSE(*p.is_running("m2"));
 
@@ -233,24 +229,22 @@ TEST_CASE("provider client copes with a minimal Gas City-style provider", "[prov
     CHECK(bad.error().message == "minimal: error: invalid session name \"bad name\"");
 }
 
+// The fixture sleeps forever: a timeout that did not end the op would hang
+// the test (ctest's limit), so no clock is read here.
 TEST_CASE("provider client times out a provider that never answers", "[provider-client]") {
     ClientOptions quick;
     quick.op_timeout = 300ms;
     ProviderClient p({fixture("hang")}, {}, quick);
 
-    auto t0 = std::chrono::steady_clock::now();
     auto running = p.is_running("h1");
     REQUIRE_FALSE(running.ok());
     CHECK(running.error().kind == ErrorKind::Temporary);
     CHECK(running.error().message == "is-running timed out after 0.3 s");
-    CHECK(seconds_since(t0) < 3);
 
-    t0 = std::chrono::steady_clock::now();
     auto started = p.start("h1", Json::object(), 200ms);
     REQUIRE_FALSE(started.ok());
     CHECK(started.error().kind == ErrorKind::Temporary);
     CHECK(started.error().message == "start timed out after 0.2 s");
-    CHECK(seconds_since(t0) < 3);
 
     auto w = p.wait("h1", 0s);  // its timeout + the op timeout
     REQUIRE_FALSE(w.ok());
