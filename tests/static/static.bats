@@ -14,9 +14,7 @@
 
 bats_require_minimum_version 1.5.0
 
-REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-STATIC_BIN=${FRACTA_STATIC_BIN:-$REPO/build-static/bin}
-RUN_TIMEOUT=${FRACTA_STATIC_TIMEOUT:-60}
+load lib
 
 setup_file() {
   [[ -d $STATIC_BIN ]] || {
@@ -52,29 +50,6 @@ binaries() {
     [[ -f $f ]] && echo "$f"
   done
   return 0
-}
-
-# make_root DIR BINARY — an empty root: the binary, etc/hosts, etc/resolv.conf
-make_root() {
-  local dir=$1 bin=$2
-  mkdir -p "$dir/etc"
-  cp "$bin" "$dir/"
-  printf '127.0.0.1 localhost\n::1 localhost\n' >"$dir/etc/hosts"
-  printf 'nameserver 127.0.0.1\n' >"$dir/etc/resolv.conf"
-}
-
-# in_empty_root DIR CMD... — run CMD (a path inside DIR) with DIR as its root,
-# an empty environment and a time limit.
-in_empty_root() {
-  local dir=$1
-  shift
-  if [[ $(id -u) == 0 ]]; then
-    env -i HOME=/ PATH=/ "$(command -v timeout)" "$RUN_TIMEOUT" \
-      "$(command -v chroot)" "$dir" "$@"
-  else
-    env -i HOME=/ PATH=/ "$(command -v timeout)" "$RUN_TIMEOUT" \
-      "$(command -v unshare)" -r --root="$dir" "$@"
-  fi
 }
 
 # events_root — an empty root holding fracta-events; prints its path
