@@ -121,9 +121,13 @@ void Pass::record_events() {
     unrecorded_.clear();
 }
 
+// Sessions first, then agents: an agent's row is written before its
+// session starts, so every session listed has its row in the later agent
+// list. The other order let a session started while the provider was
+// listing (slow on a loaded machine) look like an orphan with no agent, and
+// be stopped and forgotten under its worker. (An agent whose session starts
+// after the listing is not "lost": that takes the grace period.)
 Status Pass::snapshot() {
-    FRACTA_TRY_ASSIGN(all, agents_.list());
-    for (auto& a : all) agents_by_name_[a.name] = std::move(a);
     FRACTA_TRY_ASSIGN(listed, provider_.list(""));
     if (listed) {
         sessions_complete_ = true;
@@ -132,6 +136,8 @@ Status Pass::snapshot() {
         FRACTA_TRY_ASSIGN(names, provider_.list_running(""));
         for (const auto& n : names) sessions_[n] = provider::SessionStatus{n, "running", std::nullopt, "", "", "", ""};
     }
+    FRACTA_TRY_ASSIGN(all, agents_.list());
+    for (auto& a : all) agents_by_name_[a.name] = std::move(a);
     return {};
 }
 
