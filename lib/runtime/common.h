@@ -39,6 +39,18 @@ std::string positional(std::string text);
 
 std::string program(const RuntimeSpec& spec, std::string_view fallback);
 
+// The tools an agent gets when project.allowed_tools is empty: read, edit and
+// write files, and run commands (its contract, git) — Claude-style names.
+const std::vector<std::string>& default_allowed_tools();
+
+// `argv` run through a small sh launcher (the session's command is a shell
+// line, run in the workspace). `setup` is sh code run first, with $s set to
+// a directory of the session's own for this runtime's state —
+// $FRACTA_SESSION_DIR/<runtime>, or $HOME/.fracta/agents/$FRACTA_TASK/<runtime>
+// where the provider names no session directory — which exists by then.
+// The launcher then runs "$@", the CLI's argv.
+Argv with_launcher(std::string_view runtime, std::string_view setup, Argv argv);
+
 // Every line of `output` that parses as a JSON object, in order; other lines
 // (noise, banners, stderr) are skipped.
 std::vector<Json> json_lines(std::string_view output);

@@ -1,6 +1,8 @@
-// opencode.cc — the OpenCode runtime: AGENTS.md and opencode.json (MCP
-// server and permissions); `opencode run --format json` in batch, the
-// interactive `opencode` in stream; reading its NDJSON events.
+// opencode.cc — the OpenCode runtime: AGENTS.md, and fracta's settings
+// (MCP server, permissions, model endpoint) in OPENCODE_CONFIG_CONTENT with
+// config and data directories of the session's own; `opencode run --format
+// json` in batch, the interactive `opencode` in stream; reading its NDJSON
+// events.
 #include "runtime/common.h"
 
 namespace fracta::runtime::detail {
@@ -8,10 +10,11 @@ namespace {
 
 constexpr std::string_view kName = "opencode";
 
-// opencode's permission block from Claude-style allowed_tools. What is not
-// granted is denied in batch (nobody could answer a question) and asked in
-// stream. Sub-agents go through fracta_spawn, so opencode's own `task` tool
-// is always denied.
+// opencode's permission block from Claude-style allowed_tools (the defaults
+// when there are none). What is not granted is denied in batch (nobody could
+// answer a question) and asked in stream, and so is any path outside the
+// workspace. Sub-agents go through fracta_spawn, so opencode's own `task`
+// tool is always denied.
 Json permissions(const RuntimeSpec& spec, Mode mode, bool gateway) {
     const std::string fallback = mode == Mode::Batch ? "deny" : "ask";
     Json p = Json::object();
@@ -19,7 +22,7 @@ Json permissions(const RuntimeSpec& spec, Mode mode, bool gateway) {
     auto allow = [&](const char* key) { p[key] = "allow"; };
     Json bash_patterns = Json::object();
     bool bash_all = false;
-    for (const std::string& tool : spec.allowed_tools) {
+    for (const std::string& tool : spec.allowed_tools.empty() ? default_allowed_tools() : spec.allowed_tools) {
         if (tool == "Read") {
             for (const char* key : {"read", "glob", "grep", "list"}) allow(key);
         } else if (tool == "Edit" || tool == "Write" || tool == "MultiEdit") {
@@ -48,6 +51,7 @@ Json permissions(const RuntimeSpec& spec, Mode mode, bool gateway) {
     }
     if (gateway) p["fracta_*"] = "allow";
     p["task"] = "deny";
+    p["external_directory"] = fallback;  // nothing outside the workspace, whatever the tool
     return p;
 }
 
@@ -97,26 +101,23 @@ std::optional<DeniedTool> denial(const Json& part) {
     if (auto input = state->find("input"); input != state->end()) t.input = to_line(*input);
     return t;
 }
+// The launcher's part: opencode's config, data (sessions, logins) and state
+// directories in the session's own directory unless configured, so nothing
+// of ~/.config/opencode or ~/.local/share/opencode steers the agent; git's
+// ~/.config/git stays reachable for the agent's git commands (its identity).
+constexpr std::string_view kLaunch = R"(: "${XDG_CONFIG_HOME:=$s/config}" "${XDG_DATA_HOME:=$s/data}" "${XDG_STATE_HOME:=$s/state}"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" || exit 1
+if [ -e "$HOME/.config/git" ] && [ ! -e "$XDG_CONFIG_HOME/git" ]; then ln -s "$HOME/.config/git" "$XDG_CONFIG_HOME/git"; fi
+export XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME
+)";
 
 class OpenCode final : public Runtime {
 public:
     std::string_view name() const override { return kName; }
     bool supports_resume() const override { return true; }
 
-    Files workspace_files(const SessionInfo& session, const RuntimeSpec& spec) const override {
-        Files files;
-        files["AGENTS.md"] = instructions(session);
-        std::string url = mcp_url(session.gateway_url, session.task);
-        Json config = {{"$schema", "https://opencode.ai/config.json"},
-                       {"permission", permissions(spec, session.mode, !url.empty())}};
-        if (!url.empty()) {
-            config["mcp"] = {{"fracta",
-                              {{"type", "remote"},
-                               {"url", url},
-                               {"headers", {{"Authorization", "Bearer {env:FRACTA_GATEWAY_TOKEN}"}}}}}};
-        }
-        files["opencode.json"] = json_file(config);
-        return files;
+    Files workspace_files(const SessionInfo& session, const RuntimeSpec&) const override {
+        return {{"AGENTS.md", instructions(session)}};
     }
 
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
@@ -130,7 +131,39 @@ public:
             argv.insert(argv.end(), {"--prompt", text});
         else
             argv.push_back(text);
-        return argv;
+        return with_launcher(kName, kLaunch, std::move(argv));
+    }
+
+    // fracta's settings travel in OPENCODE_CONFIG_CONTENT, which outranks the
+    // project's opencode.json and is not a file the agent could commit.
+    Env environment(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Env env = Runtime::environment(session, spec);
+        std::string url = mcp_url(session.gateway_url, session.task);
+        Json config = {{"$schema", "https://opencode.ai/config.json"},
+                       {"permission", permissions(spec, session.mode, !url.empty())},
+                       {"agent", {{"title", {{"disable", true}}}}},
+                       {"share", "disabled"},
+                       {"autoupdate", false}};
+        if (!url.empty()) {
+            config["mcp"] = {{"fracta",
+                              {{"type", "remote"},
+                               {"url", url},
+                               {"headers", {{"Authorization", "Bearer {env:FRACTA_GATEWAY_TOKEN}"}}}}}};
+        }
+        if (!spec.base_url.empty()) {
+            std::string model = resolve_model(session, spec);
+            size_t slash = model.find('/');
+            std::string provider = slash == std::string::npos ? "anthropic" : model.substr(0, slash);
+            config["provider"] = {{provider, {{"options", {{"baseURL", spec.base_url}}}}}};
+        }
+        env["OPENCODE_CONFIG_CONTENT"] = to_line(config);
+        // What the user's home would otherwise add: Claude Code's CLAUDE.md
+        // and skills, skills of other agents, self-updates.
+        env["OPENCODE_DISABLE_CLAUDE_CODE"] = "1";
+        env["OPENCODE_DISABLE_EXTERNAL_SKILLS"] = "1";
+        env["OPENCODE_DISABLE_AUTOUPDATE"] = "1";
+        for (const char* key : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"}) env.emplace(key, "");
+        return env;
     }
 
 protected:

@@ -2,6 +2,7 @@
 // resolution, the gateway URL, the environment, the instructions document,
 // prompts, output scanning and tails.
 #include <array>
+#include <iterator>
 
 #include "runtime/common.h"
 #include "runtime/reserved_env.h"
@@ -179,6 +180,19 @@ std::string positional(std::string text) {
 
 std::string program(const RuntimeSpec& spec, std::string_view fallback) {
     return spec.program.empty() ? std::string(fallback) : spec.program;
+}
+
+const std::vector<std::string>& default_allowed_tools() {
+    static const std::vector<std::string> tools = {"Read", "Edit", "Write", "Bash"};
+    return tools;
+}
+
+Argv with_launcher(std::string_view runtime, std::string_view setup, Argv argv) {
+    std::string script = "s=${FRACTA_SESSION_DIR:-$HOME/.fracta/agents/$FRACTA_TASK}/" + std::string(runtime) +
+                         "\nmkdir -p \"$s\" || exit 1\n" + std::string(setup) + "exec \"$@\"\n";
+    Argv out = {"/bin/sh", "-c", std::move(script), "fracta-" + std::string(runtime)};
+    out.insert(out.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+    return out;
 }
 
 std::vector<Json> json_lines(std::string_view output) {

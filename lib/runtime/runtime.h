@@ -16,9 +16,10 @@
 // transcript's tail (escape sequences removed) as text, and no resume token.
 //
 // Secrets. The agent's gateway token never passes through this module: the
-// files reference it by name (`${FRACTA_GATEWAY_TOKEN}`, `{env:…}`,
-// `bearer_token_env_var`) and the caller adds FRACTA_GATEWAY_TOKEN to the
-// environment it starts the process with.
+// files, arguments and variables rendered here reference it by name
+// (`${FRACTA_GATEWAY_TOKEN}`, `{env:…}`, `bearer_token_env_var`) and the
+// caller adds FRACTA_GATEWAY_TOKEN to the environment it starts the process
+// with.
 #pragma once
 
 #include <cstddef>
@@ -51,9 +52,10 @@ struct RuntimeSpec {
     Env env;                                       // configured additions to the environment
     // The model endpoint (a gateway of the user's), given to the CLI as it
     // expects it: claude ANTHROPIC_BASE_URL, opencode ANTHROPIC_BASE_URL and
-    // OPENAI_BASE_URL (the model's provider picks its own), codex
-    // OPENAI_BASE_URL. Verbatim: Claude Code appends /v1/messages itself,
-    // the others expect the /v1 in it. Empty: the CLI's default.
+    // OPENAI_BASE_URL (the model's provider picks its own) and the baseURL
+    // of that provider in its config, codex OPENAI_BASE_URL and a model
+    // provider of its own. Verbatim: Claude Code appends /v1/messages
+    // itself, the others expect the /v1 in it. Empty: the CLI's default.
     std::string base_url;
     std::vector<std::string> allowed_tools;        // project.allowed_tools (Claude-style names)
 };

@@ -5,7 +5,7 @@
 //   GET    /v1/status            state.json + "state" + "last_activity"
 //   GET    /v1/peek?lines=N      {"output"}  (N <= 0: everything)
 //   GET    /v1/logs              the whole log, text/plain
-//   POST   /v1/nudge  {"text"}   type the text, then Enter
+//   POST   /v1/nudge  {"text"}   type the text, then (100 ms later) Enter
 //   POST   /v1/keys   {"keys"}   tmux key names or literal text
 //   POST   /v1/interrupt         SIGINT to the session's process group
 //   POST   /v1/stop              TERM the group; KILL after the grace period

@@ -150,6 +150,7 @@ Ran start(const Runtime& rt, const SessionInfo& session, const std::string& dir,
     REQUIRE(argv.ok());
     Env env = rt.environment(session, spec);
     env["FRACTA_GATEWAY_TOKEN"] = "tok-" + session.task;  // what the caller adds
+    env["FRACTA_SESSION_DIR"] = dir + "/../session";       // what the provider adds
     for (auto& [k, v] : extra) env[k] = v;
     return run(*argv, dir, env, input);
 }

@@ -2,6 +2,7 @@
 // for claude, codex, opencode and shell — pure functions, so every case here
 // is a golden input and an exact expectation. Output parsing:
 // runtime_parse_test.cc; the fixtures run for real: runtime_fixture_test.cc.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "base/json.h"
@@ -43,6 +44,29 @@ Argv argv_of(std::string_view name, const SessionInfo& s, const RuntimeSpec& sp 
     auto argv = rt(name).command(s, sp);
     REQUIRE(argv.ok());
     return *argv;
+}
+
+// The CLI's own argv behind the launcher codex and opencode run through
+// (/bin/sh -c SCRIPT fracta-NAME CLI-ARGV...).
+Argv cli_argv(std::string_view name, const SessionInfo& s, const RuntimeSpec& sp = spec()) {
+    Argv argv = argv_of(name, s, sp);
+    REQUIRE(argv.size() > 4);
+    CHECK(argv[0] == "/bin/sh");
+    CHECK(argv[1] == "-c");
+    CHECK(argv[3] == "fracta-" + std::string(name));
+    return Argv(argv.begin() + 4, argv.end());
+}
+
+// The -c overrides of a codex argv, in order.
+std::vector<std::string> codex_overrides(const Argv& argv) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < argv.size(); ++i)
+        if (argv[i] == "-c") out.push_back(argv[++i]);
+    return out;
+}
+
+Json opencode_config(const SessionInfo& s, const RuntimeSpec& sp = spec()) {
+    return json_of(rt("opencode").environment(s, sp).at("OPENCODE_CONFIG_CONTENT"));
 }
 
 }  // namespace
@@ -149,8 +173,9 @@ TEST_CASE("no gateway: no MCP config, no fracta tools granted or described", "[r
     auto codex = rt("codex").workspace_files(s, spec());
     CHECK(codex.size() == 1);
     CHECK(codex.count("AGENTS.md") == 1);
+    for (const auto& o : codex_overrides(cli_argv("codex", s))) CHECK(o.rfind("mcp_servers", 0) != 0);
 
-    auto opencode = json_of(rt("opencode").workspace_files(s, spec()).at("opencode.json"));
+    Json opencode = opencode_config(s);
     CHECK_FALSE(opencode.contains("mcp"));
     CHECK_FALSE(opencode["permission"].contains("fracta_*"));
 }
@@ -172,45 +197,98 @@ TEST_CASE("an empty contract: the instructions name the task instead", "[runtime
     CHECK(doc.find("made from") == std::string::npos);
 }
 
-TEST_CASE("codex gets AGENTS.md and .codex/config.toml naming the token's variable", "[runtime]") {
+TEST_CASE("codex gets AGENTS.md; the MCP server, sandbox and approvals are -c overrides", "[runtime]") {
     auto files = rt("codex").workspace_files(session(), spec());
-    REQUIRE(files.size() == 2);
-    CHECK(files.at(".codex/config.toml") ==
-          "[mcp_servers.fracta]\n"
-          "url = \"http://127.0.0.1:8080/agents/fix-bug/mcp\"\n"
-          "bearer_token_env_var = \"FRACTA_GATEWAY_TOKEN\"\n");
+    REQUIRE(files.size() == 1);
     CHECK(files.at("AGENTS.md") == rt("claude").workspace_files(session(), spec()).at("CLAUDE.md"));
+    CHECK(codex_overrides(cli_argv("codex", session())) ==
+          std::vector<std::string>{"sandbox_mode=\"workspace-write\"", "sandbox_workspace_write.network_access=true",
+                                   "sandbox_workspace_write.exclude_slash_tmp=true",
+                                   "sandbox_workspace_write.exclude_tmpdir_env_var=true", "approval_policy=\"never\"",
+                                   "check_for_update_on_startup=false",
+                                   "mcp_servers.fracta.url=\"http://127.0.0.1:8080/agents/fix-bug/mcp\"",
+                                   "mcp_servers.fracta.bearer_token_env_var=\"FRACTA_GATEWAY_TOKEN\"",
+                                   "mcp_servers.fracta.default_tools_approval_mode=\"approve\""});
+    SessionInfo s = session();
+    s.mode = Mode::Stream;
+    auto stream = codex_overrides(cli_argv("codex", s));
+    CHECK(std::find(stream.begin(), stream.end(), "approval_policy=\"on-request\"") != stream.end());
 }
 
-TEST_CASE("config.toml strings are TOML-escaped", "[runtime]") {
-    auto files = rt("codex").workspace_files(session("http://gw/a\"b\\c\td\x01"), spec());
-    CHECK(files.at(".codex/config.toml").find("url = \"http://gw/a\\\"b\\\\c\\td\\u0001/agents/fix-bug/mcp\"\n") !=
-          std::string::npos);
+TEST_CASE("codex: base_url is a model provider of its own; no editing tool is the read-only sandbox", "[runtime]") {
+    RuntimeSpec sp;
+    sp.base_url = "http://127.0.0.1:4000/v1";
+    sp.allowed_tools = {"Read", "WebFetch"};
+    auto o = codex_overrides(cli_argv("codex", session(""), sp));
+    CHECK(o.front() == "sandbox_mode=\"read-only\"");
+    CHECK(o[o.size() - 2] ==
+          "model_providers.fracta={name=\"fracta\",base_url=\"http://127.0.0.1:4000/v1\","
+          "env_key=\"OPENAI_API_KEY\",wire_api=\"responses\"}");
+    CHECK(o.back() == "model_provider=\"fracta\"");
+    sp.allowed_tools = {"Bash(git *)"};
+    CHECK(codex_overrides(cli_argv("codex", session(""), sp)).front() == "sandbox_mode=\"workspace-write\"");
 }
 
-TEST_CASE("opencode gets AGENTS.md and opencode.json with the remote server and permissions", "[runtime]") {
+TEST_CASE("codex -c strings are TOML-escaped", "[runtime]") {
+    auto o = codex_overrides(cli_argv("codex", session("http://gw/a\"b\\c\td\x01")));
+    CHECK(std::find(o.begin(), o.end(), "mcp_servers.fracta.url=\"http://gw/a\\\"b\\\\c\\td\\u0001/agents/fix-bug/mcp\"") !=
+          o.end());
+}
+
+TEST_CASE("codex and opencode clear an inherited CODEX_HOME / XDG directories; configured ones stay", "[runtime]") {
+    CHECK(rt("codex").environment(session(), spec()).at("CODEX_HOME").empty());
+    RuntimeSpec sp = spec();
+    sp.env = {{"CODEX_HOME", "/home/me/.codex"}, {"XDG_DATA_HOME", "/home/me/.local/share"}};
+    CHECK(rt("codex").environment(session(), sp).at("CODEX_HOME") == "/home/me/.codex");
+    Env env = rt("opencode").environment(session(), sp);
+    CHECK(env.at("XDG_DATA_HOME") == "/home/me/.local/share");
+    CHECK(env.at("XDG_CONFIG_HOME").empty());
+    CHECK(env.at("XDG_STATE_HOME").empty());
+    CHECK(env.at("OPENCODE_DISABLE_CLAUDE_CODE") == "1");
+}
+
+TEST_CASE("opencode gets AGENTS.md; its config, with the remote server and permissions, is in the environment",
+          "[runtime]") {
     auto files = rt("opencode").workspace_files(session(), spec());
-    REQUIRE(files.size() == 2);
+    REQUIRE(files.size() == 1);
     CHECK(files.count("AGENTS.md") == 1);
-    Json config = json_of(files.at("opencode.json"));
+    Json config = opencode_config(session());
     CHECK(config["mcp"] == Json::parse(R"({"fracta":{"type":"remote",
         "url":"http://127.0.0.1:8080/agents/fix-bug/mcp",
         "headers":{"Authorization":"Bearer {env:FRACTA_GATEWAY_TOKEN}"}}})"));
     CHECK(config["permission"] == Json::parse(R"({"*":"deny","read":"allow","glob":"allow","grep":"allow",
-        "list":"allow","edit":"allow","bash":{"*":"deny","git *":"allow"},"fracta_*":"allow","task":"deny"})"));
+        "list":"allow","edit":"allow","bash":{"*":"deny","git *":"allow"},"fracta_*":"allow","task":"deny",
+        "external_directory":"deny"})"));
+    CHECK(config["agent"]["title"]["disable"] == true);
+    CHECK_FALSE(config.contains("provider"));
 }
 
-TEST_CASE("opencode permissions: plain Bash allows all, stream asks instead of denying", "[runtime]") {
+TEST_CASE("opencode permissions: the defaults, plain Bash allows all, stream asks instead of denying", "[runtime]") {
     RuntimeSpec sp;
+    Json p = opencode_config(session(), sp)["permission"];
+    CHECK(p == Json::parse(R"({"*":"deny","read":"allow","glob":"allow","grep":"allow","list":"allow",
+        "edit":"allow","bash":"allow","fracta_*":"allow","task":"deny","external_directory":"deny"})"));
+
     sp.allowed_tools = {"Bash", "Bash(npm:*)", "WebFetch"};
     SessionInfo s = session();
     s.mode = Mode::Stream;
-    Json p = json_of(rt("opencode").workspace_files(s, sp).at("opencode.json"))["permission"];
-    CHECK(p == Json::parse(R"({"*":"ask","webfetch":"allow","bash":"allow","fracta_*":"allow","task":"deny"})"));
+    p = opencode_config(s, sp)["permission"];
+    CHECK(p == Json::parse(R"({"*":"ask","webfetch":"allow","bash":"allow","fracta_*":"allow","task":"deny",
+        "external_directory":"ask"})"));
 
     sp.allowed_tools = {"Bash(npm:*)"};
-    p = json_of(rt("opencode").workspace_files(session(), sp).at("opencode.json"))["permission"];
+    p = opencode_config(session(), sp)["permission"];
     CHECK(p["bash"] == Json::parse(R"({"*":"deny","npm *":"allow"})"));
+}
+
+TEST_CASE("opencode: base_url points the model's provider (anthropic by default) at it", "[runtime]") {
+    RuntimeSpec sp;
+    sp.base_url = "http://127.0.0.1:4000/v1";
+    CHECK(opencode_config(session(), sp)["provider"] ==
+          Json::parse(R"({"anthropic":{"options":{"baseURL":"http://127.0.0.1:4000/v1"}}})"));
+    sp.model = "openai/gpt-test";
+    CHECK(opencode_config(session(), sp)["provider"] ==
+          Json::parse(R"({"openai":{"options":{"baseURL":"http://127.0.0.1:4000/v1"}}})"));
 }
 
 TEST_CASE("shell gets no files", "[runtime]") {
@@ -244,43 +322,56 @@ TEST_CASE("claude stream: the interactive CLI with the prompt as its first messa
                "Read CLAUDE.md and carry out the task it describes, on your own, until it is done."});
 }
 
-TEST_CASE("codex batch: exec [resume THREAD] --json --full-auto --skip-git-repo-check [--model] PROMPT",
-          "[runtime]") {
+// The CLI's argv without its -c overrides.
+static Argv without_overrides(Argv argv) {
+    Argv out;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        if (argv[i] == "-c") ++i;
+        else out.push_back(argv[i]);
+    }
+    return out;
+}
+
+TEST_CASE("codex batch: exec [resume THREAD] --json --skip-git-repo-check [--model] PROMPT", "[runtime]") {
     const std::string prompt =
         "Read AGENTS.md and carry out the task it describes, on your own, until it is done. "
         "You are fracta agent \"fix-bug\".";
-    CHECK(argv_of("codex", session()) ==
-          Argv{"codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", prompt});
+    Argv argv = cli_argv("codex", session());
+    CHECK(argv[0] == "codex");
+    CHECK(argv[1] == "-c");
+    CHECK(without_overrides(argv) == Argv{"codex", "exec", "--json", "--skip-git-repo-check", prompt});
 
     SessionInfo s = session();
     s.resume_token = "thread-1";
     s.prompt = "Also update the docs.";
     s.model = "gpt-5-codex";
-    CHECK(argv_of("codex", s) == Argv{"codex", "exec", "resume", "thread-1", "--json", "--full-auto",
-                                      "--skip-git-repo-check", "--model", "gpt-5-codex", "Also update the docs."});
+    CHECK(without_overrides(cli_argv("codex", s)) == Argv{"codex", "exec", "resume", "thread-1", "--json",
+                                                          "--skip-git-repo-check", "--model", "gpt-5-codex",
+                                                          "Also update the docs."});
 
     s.mode = Mode::Stream;
-    CHECK(argv_of("codex", s) ==
-          Argv{"codex", "resume", "thread-1", "--model", "gpt-5-codex", "Also update the docs."});
+    CHECK(without_overrides(cli_argv("codex", s)) == Argv{"codex", "resume", "thread-1", "--no-alt-screen",
+                                                          "--no-daemon", "--model", "gpt-5-codex",
+                                                          "Also update the docs."});
 }
 
 TEST_CASE("opencode batch: run --format json [--model] [--session] PROMPT", "[runtime]") {
     SessionInfo s = session();
     s.contract.clear();  // an empty contract: the task name is the prompt
-    CHECK(argv_of("opencode", s) == Argv{"opencode", "run", "--format", "json", "fix-bug"});
+    CHECK(cli_argv("opencode", s) == Argv{"opencode", "run", "--format", "json", "fix-bug"});
 
     s.resume_token = "ses_abc";
     s.prompt = "-x is a flag, not an option";  // never mistaken for an option
     s.tier = "light";
     RuntimeSpec sp = spec();
     sp.model_tiers = {{"light", "anthropic/claude-haiku"}};
-    CHECK(argv_of("opencode", s, sp) == Argv{"opencode", "run", "--format", "json", "--model",
-                                             "anthropic/claude-haiku", "--session", "ses_abc",
-                                             " -x is a flag, not an option"});
+    CHECK(cli_argv("opencode", s, sp) == Argv{"opencode", "run", "--format", "json", "--model",
+                                              "anthropic/claude-haiku", "--session", "ses_abc",
+                                              " -x is a flag, not an option"});
 
     s.mode = Mode::Stream;
-    CHECK(argv_of("opencode", s, sp) == Argv{"opencode", "--model", "anthropic/claude-haiku", "--session", "ses_abc",
-                                             "--prompt", " -x is a flag, not an option"});
+    CHECK(cli_argv("opencode", s, sp) == Argv{"opencode", "--model", "anthropic/claude-haiku", "--session",
+                                              "ses_abc", "--prompt", " -x is a flag, not an option"});
 }
 
 TEST_CASE("shell runs the contract with sh -c; stream with no contract is a plain sh", "[runtime]") {
@@ -307,11 +398,17 @@ TEST_CASE("the environment adds the task, the MCP URL and the configured env, ne
     sp.env = {{"ANTHROPIC_BASE_URL", "http://proxy"},
               {"FRACTA_TASK", "spoofed"},
               {"FRACTA_GATEWAY_TOKEN", "leaked"}};
+    const Env common = {{"ANTHROPIC_BASE_URL", "http://proxy"},
+                        {"FRACTA_GATEWAY_URL", "http://127.0.0.1:8080/agents/fix-bug/mcp"},
+                        {"FRACTA_TASK", "fix-bug"}};
     for (const auto& name : runtime_names()) {
         Env env = rt(name).environment(session(), sp);
-        CHECK(env == Env{{"ANTHROPIC_BASE_URL", "http://proxy"},
-                         {"FRACTA_GATEWAY_URL", "http://127.0.0.1:8080/agents/fix-bug/mcp"},
-                         {"FRACTA_TASK", "fix-bug"}});
+        if (name == "codex" || name == "opencode") {  // they add settings of their own (tested above)
+            for (const auto& [k, v] : common) CHECK(env.at(k) == v);
+            CHECK(env.count("FRACTA_GATEWAY_TOKEN") == 0);
+        } else {
+            CHECK(env == common);
+        }
     }
     CHECK(rt("shell").environment(session(""), RuntimeSpec{}) == Env{{"FRACTA_TASK", "fix-bug"}});
 }
