@@ -140,6 +140,6 @@ data_of() { grep '^data: ' <<<"$1" | cut -c7-; }
   model_calls_at_least 3 0
   run model_turns 0
   assert_json '.turn == 1 and ([.body.input[] | select(.type=="function_call_output")] | length) == 1
-    and .body.stream == true and .headers.authorization == "<redacted>"' "${lines[1]}"
+    and .body.stream == true and (.headers.authorization | startswith("<redacted"))' "${lines[1]}"
   assert_json '[.body.tools[].name] | index("exec_command") != null' "${lines[0]}"
 }
