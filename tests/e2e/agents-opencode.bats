@@ -81,13 +81,7 @@ tool_results() {
 @test "sqlite: an opencode batch agent edits, runs the contract, commits, calls fracta tools; merge; say resumes" {
   batch_script fix-greeting
   opencode_project
-  run --separate-stderr fracta spawn fix-greeting --contract "Fix the typo in greeting.txt so that ./check.sh passes, then commit."
-  assert_status 0
-  assert_json '.agent == "fix-greeting" and .branch == "feature/fix-greeting"'
-  run --separate-stderr fracta wait fix-greeting --timeout 10m
-  assert_status 0
-  run --separate-stderr fracta get fix-greeting
-  assert_status 0
+  batch_agent_ends fix-greeting
   assert_json '.agent.status == "Completed" and .agent.runtime == "opencode"
     and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
     and (.agent.resume_token | startswith("ses_"))'
@@ -111,12 +105,7 @@ tool_results() {
   # The commit is on the agent's branch; the events show intent and report.
   assert_equal "$(git show feature/fix-greeting:greeting.txt)" "hello world" "greeting on the branch"
   assert_equal "$(git log -1 --format=%s feature/fix-greeting)" "fix the greeting" "commit"
-  run --separate-stderr events_of fix-greeting
-  assert_status 0
-  jq -se 'map(select(.type == "agent.intent" and (.message | contains("fixing the greeting")))) | length == 1' <<<"$output" >/dev/null ||
-    fail "no agent.intent event: $output"
-  jq -se 'map(select(.type == "agent.report" and .message == "greeting fixed, check passes")) | length == 1' <<<"$output" >/dev/null ||
-    fail "no agent.report event: $output"
+  intent_and_report_recorded fix-greeting
 
   # Nothing of the hostile home reached the model or the agent.
   grep -q 'HOSTILE-OPENCODE-MARKER' "$MODEL_LOG" && fail "the user's opencode or claude config reached the model"
@@ -125,18 +114,10 @@ tool_results() {
   [[ ! -e $WT_ROOT/fix-greeting/opencode.json ]] || fail "an opencode.json in the worktree"
 
   # fracta merge brings the commit in.
-  run --separate-stderr fracta merge fix-greeting
-  assert_status 0
-  assert_equal "$(git show master:greeting.txt)" "hello world" "greeting on master"
+  merge_brings_in fix-greeting
 
   # Item 2: say to the finished batch agent resumes the same session.
-  run --separate-stderr fracta say fix-greeting "also tell me the time"
-  assert_status 0
-  assert_json '.delivery == "resume"'
-  wait_for 300 has_turn 0 7
-  run --separate-stderr fracta wait fix-greeting --timeout 10m
-  assert_status 0
-  run --separate-stderr fracta get fix-greeting
+  say_resumes fix-greeting "also tell me the time"
   # (opencode run quotes a message that holds spaces before it sends it)
   assert_json '.agent.status == "Completed" and .agent.last_output == "Resumed: \"also tell me the time\""'
   assert_equal "$(jq -r .agent.resume_token <<<"$output")" "$session" "the same session"
@@ -148,28 +129,5 @@ tool_results() {
 }
 
 @test "sqlite: an opencode stream agent in the pty: say reaches the model, peek shows the reply, kill leaves nothing" {
-  jq -n '{conversations: [{match: "chat-room", turns: [
-      {text: "Ready for orders."},
-      {text: "Heard you say {{last_user}}"}
-    ]}]}' >"$BATS_TEST_TMPDIR/script.json"
-  opencode_project
-  run --separate-stderr fracta spawn chat-room --mode stream --contract "You are chat-room: answer what you are told."
-  assert_status 0
-  wait_for 300 peek_shows chat-room "Ready for orders."
-  pids=$(session_processes "$WT_ROOT/chat-room")
-  [[ -n $pids ]] || fail "no process runs in the worktree"
-  run --separate-stderr fracta say chat-room "bananas-42"
-  assert_status 0
-  assert_json '.delivery == "session"'
-  wait_for 300 has_turn 0 1
-  model_turns 0 | jq -se 'map(select(.turn == 1)) | last | .body.messages | tostring | contains("bananas-42")' >/dev/null ||
-    fail "the model did not get what was said"
-  wait_for 300 peek_shows chat-room "Heard you say bananas-42"
-  run --separate-stderr fracta kill chat-room
-  assert_status 0
-  wait_for 60 no_session_processes "$WT_ROOT/chat-room"
-  local pid
-  for pid in $pids; do process_gone "$pid" || fail "process $pid of the session is left"; done
-  run --separate-stderr fracta get chat-room
-  assert_json '.agent.status == "Stopped"'
+  stream_agent_talks opencode_project messages
 }

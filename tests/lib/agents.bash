@@ -16,6 +16,17 @@
 #   peek_shows TASK TEXT      `fracta peek` shows TEXT
 #   events_of TASK            the task's events, one JSON object per line
 #   has_turn CONV TURN        the model server has answered that turn
+#   batch_agent_ends TASK     fracta spawn TASK (fix greeting.txt), wait for
+#                             its end; `fracta get` of it in output
+#   intent_and_report_recorded TASK  its events hold the fracta_set_intent
+#                             and fracta_report of the batch scripts
+#   merge_brings_in TASK      fracta merge; greeting.txt fixed on master
+#   say_resumes TASK TEXT     say to the ended TASK resumes it (turn 7 of
+#                             the script); `fracta get` of it in output
+#   stream_agent_talks START FIELD  a stream agent (the project made and the
+#                             control plane started by START): say reaches
+#                             the model (in the request's FIELD), peek shows
+#                             the reply, kill leaves no process behind
 #
 # shellcheck disable=SC2154
 
@@ -69,3 +80,65 @@ peek_shows() { fracta peek "$1" --format text 2>/dev/null | grep -qF "$2"; }
 events_of() { fracta events query --subject "$1"; }
 
 has_turn() { model_turns "$1" | jq -e --argjson t "$2" 'select(.turn == $t)' >/dev/null; }
+
+stream_agent_talks() {
+  local start=$1 field=$2 pids pid
+  jq -n '{conversations: [{match: "chat-room", turns: [
+      {text: "Ready for orders."},
+      {text: "Heard you say {{last_user}}"}
+    ]}]}' >"$BATS_TEST_TMPDIR/script.json"
+  "$start" || return 1
+  run --separate-stderr fracta spawn chat-room --mode stream --contract "You are chat-room: answer what you are told."
+  assert_status 0
+  wait_for 300 peek_shows chat-room "Ready for orders."
+  pids=$(session_processes "$WT_ROOT/chat-room")
+  [[ -n $pids ]] || fail "no process runs in the worktree"
+  run --separate-stderr fracta say chat-room "bananas-42"
+  assert_status 0
+  assert_json '.delivery == "session"'
+  wait_for 300 has_turn 0 1
+  model_turns 0 | jq -se --arg f "$field" 'map(select(.turn == 1)) | last | .body[$f] | tostring | contains("bananas-42")' >/dev/null ||
+    fail "the model did not get what was said"
+  wait_for 300 peek_shows chat-room "Heard you say bananas-42"
+  run --separate-stderr fracta kill chat-room
+  assert_status 0
+  wait_for 60 no_session_processes "$WT_ROOT/chat-room"
+  for pid in $pids; do process_gone "$pid" || fail "process $pid of the session is left"; done
+  run --separate-stderr fracta get chat-room
+  assert_json '.agent.status == "Stopped"'
+}
+
+intent_and_report_recorded() {
+  run --separate-stderr events_of "$1"
+  assert_status 0
+  jq -se 'map(select(.type == "agent.intent" and (.message | contains("fixing the greeting")))) | length == 1' <<<"$output" >/dev/null ||
+    fail "no agent.intent event: $output"
+  jq -se 'map(select(.type == "agent.report" and .message == "greeting fixed, check passes")) | length == 1' <<<"$output" >/dev/null ||
+    fail "no agent.report event: $output"
+}
+
+merge_brings_in() {
+  run --separate-stderr fracta merge "$1"
+  assert_status 0
+  assert_equal "$(git show master:greeting.txt)" "hello world" "greeting on master"
+}
+
+say_resumes() {
+  run --separate-stderr fracta say "$1" "$2"
+  assert_status 0
+  assert_json '.delivery == "resume"'
+  wait_for 300 has_turn 0 7
+  run --separate-stderr fracta wait "$1" --timeout 10m
+  assert_status 0
+  run --separate-stderr fracta get "$1"
+}
+
+batch_agent_ends() {
+  run --separate-stderr fracta spawn "$1" --contract "Fix the typo in greeting.txt so that ./check.sh passes, then commit."
+  assert_status 0
+  assert_json ".agent == \"$1\" and .branch == \"feature/$1\""
+  run --separate-stderr fracta wait "$1" --timeout 10m
+  assert_status 0
+  run --separate-stderr fracta get "$1"
+  assert_status 0
+}
