@@ -234,6 +234,8 @@ Status read_agents(Reader& r, Config& c) {
         if (!rt.credentials.empty() && !c.credentials.count(rt.credentials))
             return usage_error(r.where(base + ".credentials") + ": " + base + ".credentials: no profile \"" +
                                rt.credentials + "\" under credentials");
+        FRACTA_TRY(r.string_list(base + ".clear_keys", rt.clear_keys));
+        FRACTA_TRY(r.string_list(base + ".submit_keys", rt.submit_keys));
         c.agent_runtimes[name] = std::move(rt);
     }
     return {};

@@ -57,6 +57,9 @@ struct AgentRuntime {
     std::string base_url;     // the model endpoint (a gateway of the user's); empty: the CLI's own
     SecretEnv secret_env;     // the session's secret variables (API keys)
     std::string credentials;  // a profile of `credentials`, applied before secret_env
+    // How a nudge empties the agent's input line and submits it (tmux key
+    // names); empty: the provider's defaults (C-u, Enter).
+    std::vector<std::string> clear_keys, submit_keys;
 };
 
 struct Queue {

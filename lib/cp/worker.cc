@@ -243,6 +243,12 @@ Result<Json> MissionRun::start_json(const Agent& agent, const RuntimeChoice& cho
     for (const auto& [path, content] : choice.runtime->workspace_files(info, choice.spec)) files[path] = content;
     auto argv = choice.runtime->command(info, choice.spec);
     Json j = {{"command", proc::shell_quote(*argv)}, {"mode", agent.mode}, {"env", env}};
+    // The runtime's own way to clear and submit a nudge, from fracta.yaml.
+    const auto& runtimes = ctx_.settings.config.agent_runtimes;
+    if (auto rt = runtimes.find(agent.runtime); rt != runtimes.end()) {
+        if (!rt->second.clear_keys.empty()) j["clear_keys"] = rt->second.clear_keys;
+        if (!rt->second.submit_keys.empty()) j["submit_keys"] = rt->second.submit_keys;
+    }
     if (ctx_.settings.provider_makes_worktrees) {
         j["workspace_files"] = files;
         j["secret_env"] = secrets;

@@ -36,6 +36,10 @@ std::optional<Sibling> sibling_of(const std::string& verb) {
     if (verb == "controlplane") return Sibling{"fracta-cp", {}};
     if (verb == "events") return Sibling{"fracta-events", {}};
     if (verb == "reap") return Sibling{"fracta-reap", {}};
+    // A local session's terminal: the supervisor serves it, no daemon needed
+    // (sessions of the local backend live in the project's .fracta/sessions,
+    // which fracta-spawn-local finds from anywhere in the project).
+    if (verb == "attach") return Sibling{"fracta-spawn-local", {"attach"}};
     return std::nullopt;
 }
 

@@ -297,7 +297,7 @@ Status completion(Context& ctx, const cli::Args&, const Operands& operands) {
         for (const auto& o : verb.command.options) s.options.push_back(o.long_name);
         shapes.push_back(std::move(s));
     }
-    return ctx.io.write(bash_completion(shapes, {"init", "serve", "controlplane", "events", "reap"}));
+    return ctx.io.write(bash_completion(shapes, {"init", "serve", "controlplane", "events", "reap", "attach"}));
 }
 
 // ----------------------------------------------------------------- tables --
@@ -509,6 +509,8 @@ const cli::Command& command() {
         g.operations.push_back({"controlplane [ARGS]", "fracta-cp: start, stop, status or run the control plane"});
         g.operations.push_back({"events [ARGS]", "fracta-events: the event log"});
         g.operations.push_back({"reap [ARGS]", "fracta-reap: clean up what policy says is garbage"});
+        g.operations.push_back({"attach TASK [--detach-key KEY]",
+                                "fracta-spawn-local attach: this terminal on a local stream agent's (C-\\ detaches)"});
         return g;
     }();
     return c;

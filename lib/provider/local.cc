@@ -10,7 +10,9 @@
 
 #include "base/io.h"
 #include "k8s/objects_names.h"
+#include "session/attach.h"
 #include "session/control_client.h"
+#include "session/keys.h"
 #include "session/processes.h"
 #include "session/session_dir.h"
 #include "session/supervisor.h"
@@ -35,7 +37,9 @@ const cli::Command kSupervise = {
      {"state-dir", 0, "DIR", "the session state root"},
      {"lock-fd", 0, "N", "(internal) the session lock, already held"},
      {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
-     {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"}},
+     {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"},
+     {"clear-keys", 0, "KEYS", "how a nudge empties the input line: key names, comma-separated (default C-u)"},
+     {"submit-keys", 0, "KEYS", "how a nudge submits: key names, comma-separated (default Enter)"}},
     {},
     ""};
 
@@ -163,6 +167,37 @@ Status restore_files(const std::string& from, const std::string& work_dir) {
     return session::write_files(root, files);
 }
 
+std::vector<std::string> split_keys(const std::string& list) {
+    std::vector<std::string> keys;
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string key = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!key.empty()) keys.push_back(key);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return keys;
+}
+
+Result<int> attach_op(const SessionDir& dir, const std::vector<std::string>& args) {
+    static const cli::Command kAttach = {
+        "attach", "NAME [--detach-key KEY]", "connect this terminal to the session's terminal",
+        {{"detach-key", 0, "KEY", "the key that detaches: C-<letter> or one of C-\\ C-] C-^ C-_ (default C-\\)"}},
+        {}, ""};
+    std::vector<std::string> words = {"attach"};
+    words.insert(words.end(), args.begin() + 1, args.end());
+    FRACTA_TRY_ASSIGN(a, cli::parse(kAttach, words));
+    session::AttachOptions o;
+    if (a.has("detach-key")) {
+        const std::string key = session::key_bytes(a.get("detach-key"));
+        if (key.size() != 1 || static_cast<unsigned char>(key[0]) >= 0x20)
+            return usage_error("--detach-key: use a control key such as C-\\, C-] or C-q");
+        o.detach_key = key[0];
+    }
+    return session::attach_terminal(dir, o);
+}
+
 Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx) {
     // NAME comes first, then options, then "--" and the command.
     if (args.empty() || args[0].rfind("-", 0) == 0)
@@ -195,6 +230,8 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
         o.ready_fd = static_cast<int>(fd);
     }
     if (a.has("files-from")) FRACTA_TRY(restore_files(a.get("files-from"), o.work_dir));
+    if (a.has("clear-keys")) o.nudge_keys.clear = split_keys(a.get("clear-keys"));
+    if (a.has("submit-keys")) o.nudge_keys.submit = split_keys(a.get("submit-keys"));
     return session::supervise(o);
 }
 
@@ -212,7 +249,8 @@ const cli::Command& local_command() {
          {"interrupt NAME", "Ctrl-C (SIGINT) to the session"},
          {"is-running NAME", "true or false"},
          {"process-alive NAME", "true if a process named on stdin (one per line) runs in the session"},
-         {"nudge NAME", "type the text on stdin into the session, then Enter"},
+         {"nudge NAME [--no-wait] [--timeout S]",
+          "clear the input line, type the text on stdin, submit; wait until the program reacted"},
          {"send-keys NAME KEY…", "send tmux-style keys (Enter, Up, Down, Escape, C-c) or text"},
          {"peek NAME LINES", "the last LINES lines of output (<= 0: all)"},
          {"list-running PREFIX", "names of running sessions starting with PREFIX"},
@@ -222,7 +260,8 @@ const cli::Command& local_command() {
          {"remove-meta NAME KEY", "forget a value"},
          {"clear-scrollback NAME", "clear the session's output log"},
          {"copy-to NAME SRC REL_DST", "copy a file or directory into the session's workdir"},
-         {"attach NAME", "not supported (exit 2)"},
+         {"attach NAME [--detach-key KEY]",
+          "connect this terminal to the session's (C-\\ detaches); exits with the session's status"},
          {"check-image IMAGE", "not applicable (exit 2)"},
          {"wait NAME [TIMEOUT_S]", "block until the session ends; print its result as JSON"},
          {"status NAME", "the session's state as JSON"},
@@ -245,7 +284,7 @@ bool is_local_operation(const std::string& op) {
 
 Result<int> run_local(const std::string& op, const std::vector<std::string>& args, const LocalContext& ctx,
                       LocalIo& io) {
-    if (op == "attach" || op == "check-image") return fail(ErrorKind::Unsupported, op + ": not supported");
+    if (op == "check-image") return fail(ErrorKind::Unsupported, op + ": not supported");
     if (op == "supervise") return supervise(args, ctx);
     if (op == "list-running" || op == "list") {
         std::string prefix = args.empty() ? "" : args[0];
@@ -265,6 +304,7 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
     FRACTA_TRY(session::validate_name(name));
     SessionDir dir(ctx.root, name);
 
+    if (op == "attach") return attach_op(dir, args);
     if (op == "start") {
         FRACTA_TRY(start_local(name, ctx, io));
         return 0;
@@ -314,18 +354,14 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
         FRACTA_TRY(io.write(bool_line(found)));
         return 0;
     }
-    if (op == "nudge" || op == "send-keys") {
-        std::string body;
-        if (op == "nudge") {
-            FRACTA_TRY_ASSIGN(text, io.read_input(1 << 20));
-            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-            if (text.empty()) return 0;  // nudge adds the Enter itself
-            body = to_line(Json{{"text", text}});
-        } else {
-            body = to_line(Json{{"keys", std::vector<std::string>(args.begin() + 1, args.end())}});
-        }
+    if (op == "nudge") {
+        FRACTA_TRY(nudge_op(args, ctx, io));
+        return 0;
+    }
+    if (op == "send-keys") {
+        std::string body = to_line(Json{{"keys", std::vector<std::string>(args.begin() + 1, args.end())}});
         if (!alive(dir)) return 0;  // absent: nothing to type into, and not an error
-        FRACTA_TRY(session::call_control(dir, "POST", op == "nudge" ? "/v1/nudge" : "/v1/keys", body));
+        FRACTA_TRY(session::call_control(dir, "POST", "/v1/keys", body));
         return 0;
     }
     if (op == "peek") {

@@ -7,6 +7,7 @@
 // input to a session's terminal talks to its supervisor.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "base/cli.h"
 #include "base/result.h"
+#include "session/session_dir.h"
 
 namespace fracta::provider {
 
@@ -39,6 +41,13 @@ Result<int> run_local(const std::string& op, const std::vector<std::string>& arg
 
 // start, in local_start.cc
 Status start_local(const std::string& name, const LocalContext& ctx, LocalIo& io);
+
+// nudge, in local_nudge.cc: `args` is NAME [--no-wait] [--timeout S].
+Status nudge_op(const std::vector<std::string>& args, const LocalContext& ctx, LocalIo& io);
+// Type `text` into a running session; wait > 0: until the program reacted.
+// Records nudge.delivered / nudge.failed when it waited.
+Status deliver_nudge(const session::SessionDir& dir, const std::string& text, std::chrono::milliseconds wait,
+                     const LocalContext& ctx, LocalIo& io);
 
 // Copy a file or directory into `dst_dir` (at `rel_dst`, or its contents
 // into the directory itself when `rel_dst` is empty): overlays, copy_files,

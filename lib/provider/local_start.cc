@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/io.h"
+#include "config/config.h"
 #include "git/git.h"
 #include "proc/run.h"
 #include "provider/local.h"
@@ -32,7 +33,7 @@ using session::SessionDir;
 
 // The session's environment: ours, then the request's, then the secrets,
 // then what identifies the session to itself.
-std::vector<std::string> session_environment(const StartRequest& r, const SessionDir& dir) {
+std::map<std::string, std::string> session_env_map(const StartRequest& r, const SessionDir& dir) {
     std::map<std::string, std::string> env;
     for (char** e = environ; *e; ++e) {
         std::string kv = *e;
@@ -44,9 +45,7 @@ std::vector<std::string> session_environment(const StartRequest& r, const Sessio
     env["FRACTA_SESSION"] = dir.name();
     env["FRACTA_SESSION_DIR"] = dir.path();
     if (r.mode == "stream" && env["TERM"].empty()) env["TERM"] = "xterm-256color";
-    std::vector<std::string> out;
-    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-    return out;
+    return env;
 }
 
 Status run_hook(const std::string& what, const std::vector<std::string>& argv, const std::string& cwd,
@@ -130,10 +129,22 @@ Status launch_supervisor(const std::string& name, const StartRequest& r, const L
     if (::pipe2(ready, O_CLOEXEC) != 0) return temporary_error("pipe: " + io::errno_text(errno));
     std::vector<std::string> args = {ctx.self_exe, "supervise", name, "--state-dir", ctx.root, "--mode", r.mode,
                                      "--workdir", work_dir, "--lock-fd", std::to_string(lock_fd),
-                                     "--ready-fd", std::to_string(ready[1]), "--"};
-    if (r.command.empty()) args.push_back(r.mode == "stream" ? "/bin/sh" : "true");
+                                     "--ready-fd", std::to_string(ready[1])};
+    auto joined = [](const std::vector<std::string>& keys) {
+        std::string out;
+        for (const auto& k : keys) out += (out.empty() ? "" : ",") + k;
+        return out;
+    };
+    if (!r.clear_keys.empty()) args.insert(args.end(), {"--clear-keys", joined(r.clear_keys)});
+    if (!r.submit_keys.empty()) args.insert(args.end(), {"--submit-keys", joined(r.submit_keys)});
+    args.push_back("--");
+    const std::map<std::string, std::string> env_map = session_env_map(r, dir);
+    // No command: the user's shell (Gas City's "a default shell is started").
+    auto shell = env_map.find("SHELL");
+    if (r.command.empty()) args.push_back(shell != env_map.end() && !shell->second.empty() ? shell->second : "/bin/sh");
     else args.insert(args.end(), {"/bin/sh", "-c", r.command});
-    std::vector<std::string> env = session_environment(r, dir);
+    std::vector<std::string> env;
+    for (const auto& [k, v] : env_map) env.push_back(k + "=" + v);
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -180,6 +191,37 @@ Status launch_supervisor(const std::string& name, const StartRequest& r, const L
     return failure("supervisor did not come up (see " + supervisor_log + ")");
 }
 
+// A start that does not say how a nudge clears and submits (every Gas City
+// start) gets the keys of the runtime whose program its command runs, as the
+// nearest fracta.yaml declares them (agents.agent_runtimes.<name>): the
+// command's first word that is not a VAR=value, by base name, against each
+// entry's program (else its adapter, else its name).
+void runtime_nudge_keys(StartRequest& r, const std::string& cwd) {
+    if (!r.clear_keys.empty() || !r.submit_keys.empty() || r.command.empty()) return;
+    auto file = config::find_file(cwd);
+    if (!file) return;
+    auto config = config::load(*file);
+    if (!config.ok()) return;
+    std::string program;
+    for (size_t at = 0; at < r.command.size();) {
+        size_t start = r.command.find_first_not_of(" \t", at);
+        if (start == std::string::npos) break;
+        size_t end = r.command.find_first_of(" \t", start);
+        std::string word = r.command.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        at = end == std::string::npos ? r.command.size() : end;
+        if (word.find('=') != std::string::npos) continue;
+        program = word.substr(word.rfind('/') + 1);
+        break;
+    }
+    for (const auto& [name, rt] : config->agent_runtimes) {
+        std::string own = !rt.program.empty() ? rt.program : !rt.adapter.empty() ? rt.adapter : name;
+        if (own.substr(own.rfind('/') + 1) != program) continue;
+        r.clear_keys = rt.clear_keys;
+        r.submit_keys = rt.submit_keys;
+        return;
+    }
+}
+
 // Wait for the prompt a TUI shows when it is ready for input.
 void wait_for_prompt(const SessionDir& dir, const std::string& prefix) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -206,7 +248,10 @@ Status start_local(const std::string& name, const LocalContext& ctx, LocalIo& io
         FRACTA_TRY_ASSIGN(parsed, parse_json(input));
         json = std::move(parsed);
     }
-    FRACTA_TRY_ASSIGN(request, parse_start_request(json));
+    // Without "mode" (every Gas City start) a session is a terminal: input
+    // typed into it (nudges, keys, attach) must reach it.
+    FRACTA_TRY_ASSIGN(request, parse_start_request(json, "stream"));
+    runtime_nudge_keys(request, request.work_dir.empty() ? ctx.cwd : request.work_dir);
 
     SessionDir dir(ctx.root, name);
     FRACTA_TRY(io::make_dirs(dir.path(), 0700));
@@ -256,8 +301,12 @@ Status start_local(const std::string& name, const LocalContext& ctx, LocalIo& io
         if (!request.ready_prompt_prefix.empty()) wait_for_prompt(dir, request.ready_prompt_prefix);
         if (request.ready_delay_ms > 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(request.ready_delay_ms));
-        auto sent = session::call_control(dir, "POST", "/v1/nudge", to_line(Json{{"text", request.nudge}}));
-        if (!sent.ok()) io.warn("nudge: " + sent.error().message);
+        // Confirmed like any nudge, within the caller's startup budget; a
+        // program that does not react is reported, the session stays up.
+        Status sent = request.mode == "stream"
+                          ? deliver_nudge(dir, request.nudge, std::chrono::seconds(20), ctx, io)
+                          : Status(usage_error("the session has no terminal (batch mode)"));
+        if (!sent.ok()) io.warn("startup nudge: " + sent.error().message);
     }
     return {};
 }

@@ -31,10 +31,11 @@ Result<std::map<std::string, std::string>> string_map(const Json& j, const char*
 
 }  // namespace
 
-Result<StartRequest> parse_start_request(const Json& j) {
-    if (j.is_null()) return StartRequest{};
-    if (!j.is_object()) return usage_error("start request must be a JSON object");
+Result<StartRequest> parse_start_request(const Json& j, const std::string& default_mode) {
     StartRequest r;
+    r.mode = default_mode;
+    if (j.is_null()) return r;
+    if (!j.is_object()) return usage_error("start request must be a JSON object");
 #define FRACTA_FIELD(member, call)   \
     {                                \
         FRACTA_TRY_ASSIGN(v, call);  \
@@ -53,9 +54,11 @@ Result<StartRequest> parse_start_request(const Json& j) {
     FRACTA_FIELD(session_setup_script, string_field(j, "session_setup_script"));
     FRACTA_FIELD(pack_overlay_dirs, string_list(j, "pack_overlay_dirs"));
     FRACTA_FIELD(overlay_dir, string_field(j, "overlay_dir"));
-    FRACTA_FIELD(mode, string_field(j, "mode", "batch"));
+    FRACTA_FIELD(mode, string_field(j, "mode", default_mode));
     FRACTA_FIELD(workspace_files, string_map(j, "workspace_files"));
     FRACTA_FIELD(secret_env, string_map(j, "secret_env"));
+    FRACTA_FIELD(clear_keys, string_list(j, "clear_keys"));
+    FRACTA_FIELD(submit_keys, string_list(j, "submit_keys"));
 #undef FRACTA_FIELD
     if (r.mode != "batch" && r.mode != "stream")
         return usage_error("\"mode\" must be batch or stream (got \"" + r.mode + "\")");

@@ -37,15 +37,19 @@ struct StartRequest {
     std::string overlay_dir;
     std::vector<CopyFile> copy_files;
     // fracta
-    std::string mode = "batch";  // batch | stream
+    std::string mode = "batch";  // batch | stream (absent: the provider's default)
     std::map<std::string, std::string> workspace_files;
     std::optional<GitSpec> git;
     std::map<std::string, std::string> secret_env;
+    // How a nudge empties the input line and submits (tmux key names; the
+    // runtime's, from fracta.yaml). Empty: the supervisor's defaults.
+    std::vector<std::string> clear_keys, submit_keys;
     Json kubernetes;  // per-session overrides, for fracta-spawn-k8s
 };
 
 // Checks types, the mode, and every workspace file path (no absolute paths,
-// no ".."): all usage errors, found before anything is written.
-Result<StartRequest> parse_start_request(const Json& json);
+// no ".."): all usage errors, found before anything is written. A request
+// without "mode" (Gas City's never has one) gets `default_mode`.
+Result<StartRequest> parse_start_request(const Json& json, const std::string& default_mode = "batch");
 
 }  // namespace fracta::provider

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <thread>
 
 #include "base/cli.h"
 #include "session/keys.h"
@@ -14,7 +13,6 @@ namespace {
 using http::Request;
 using http::Response;
 
-constexpr std::chrono::milliseconds kEnterPause{100};  // between a nudge's text and its Enter
 
 Response from_error(const Error& e) {
     int status = e.kind == ErrorKind::Usage ? 400 : e.kind == ErrorKind::Temporary ? 503 : 500;
@@ -63,16 +61,14 @@ http::Handler control_handler(const SessionControl& c) {
         if (!body.ok()) return from_error(body.error());
         auto text = string_field(*body, "text");
         if (!text.ok()) return from_error(text.error());
-        // Enter as a keystroke of its own: the agent TUIs take a burst of
-        // input that ends in CR for a paste and put a newline in the prompt
-        // instead of sending it (seen with Codex).
-        if (!text->empty()) {
-            auto delivered = c.type(*text);
-            if (!delivered.ok()) return from_error(delivered.error());
-            if (!*delivered) return typed(c, "");
-            std::this_thread::sleep_for(kEnterPause);
-        }
-        return typed(c, "\r");
+        auto wait = int_field(*body, "wait_ms");
+        if (!wait.ok()) return from_error(wait.error());
+        Status sent = c.nudge(*text, std::chrono::milliseconds(*wait));
+        (void)c.dir->touch_input();
+        if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}});
+        const Error& e = sent.error();
+        return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500,
+                               e.message);
     });
     router->add("POST", "/v1/keys", [c](const Request& r) {
         auto body = json_body(r);

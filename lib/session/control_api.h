@@ -5,7 +5,10 @@
 //   GET    /v1/status            state.json + "state" + "last_activity"
 //   GET    /v1/peek?lines=N      {"output"}  (N <= 0: everything)
 //   GET    /v1/logs              the whole log, text/plain
-//   POST   /v1/nudge  {"text"}   type the text, then (100 ms later) Enter
+//   POST   /v1/nudge  {"text", "wait_ms"?}
+//                                clear the input line, type the text, submit;
+//                                with wait_ms, answer once the program reacted
+//                                (terminal_input.h), else 504
 //   POST   /v1/keys   {"keys"}   tmux key names or literal text
 //   POST   /v1/interrupt         SIGINT to the session's process group
 //   POST   /v1/stop              TERM the group; KILL after the grace period
@@ -13,10 +16,12 @@
 //   GET|PUT|DELETE /v1/meta/{key}
 //   PUT    /v1/files?path=REL    write the body to a file in the workdir
 //
-// Input to a batch session (no terminal) is accepted and reported as
-// {"delivered": false}: callers treat input as best effort, like tmux.
+// Keys for a batch session (no terminal) are accepted and reported as
+// {"delivered": false}; a nudge to one is refused (409): it could never be
+// confirmed.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -30,6 +35,7 @@ struct SessionControl {
     std::string work_dir;
     // Write bytes to the session's terminal; false for a batch session.
     std::function<Result<bool>(const std::string& bytes)> type;
+    std::function<Status(const std::string& text, std::chrono::milliseconds wait)> nudge;
     std::function<void(int signal)> signal_group;
     std::function<void()> request_stop;
     std::function<void()> clear_log;

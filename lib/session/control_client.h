@@ -2,6 +2,7 @@
 // Unix socket (only for what needs the supervisor: typing into the session).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "base/json.h"
@@ -11,6 +12,7 @@ namespace fracta::session {
 
 // One request; a non-2xx answer is an error carrying the API's message.
 Result<Json> call_control(const SessionDir& dir, const std::string& method, const std::string& path,
-                          const std::string& body = "");
+                          const std::string& body = "",
+                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 }  // namespace fracta::session

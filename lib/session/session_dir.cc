@@ -62,11 +62,28 @@ Status validate_meta_key(const std::string& key) {
     return {};
 }
 
+namespace {
+bool is_dir(const fs::path& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool is_file(const fs::path& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+}  // namespace
+
+// A missing .fracta/ at one level is the normal case, not an error: probe
+// with stat(2) so that nothing ends the climb before the filesystem root.
 std::string state_root(const std::string& cwd) {
     if (const char* dir = std::getenv("FRACTA_STATE_DIR"); dir && *dir) return dir;
     std::error_code ec;
-    for (fs::path p = fs::absolute(cwd, ec); !ec && !p.empty(); p = p.parent_path()) {
-        if (fs::is_directory(p / ".fracta", ec)) return (p / ".fracta" / "sessions").string();
+    fs::path p = fs::absolute(cwd, ec).lexically_normal();
+    for (; !ec && !p.empty(); p = p.parent_path()) {
+        if (is_dir(p / ".fracta")) return (p / ".fracta" / "sessions").string();
+        // A Gas City city (city.toml at its root): its own sessions, so two
+        // cities with the same agent names never meet.
+        if (is_file(p / "city.toml")) return (p / ".gc" / "fracta" / "sessions").string();
         if (p == p.parent_path()) break;
     }
     if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run && *run == '/')

@@ -28,9 +28,11 @@ namespace fracta::session {
 // and '__'), at most 200 characters. Anything else is a usage error.
 Status validate_name(const std::string& name);
 
-// Where session directories live: $FRACTA_STATE_DIR, else .fracta/sessions in
-// the nearest project (an ancestor of `cwd` holding .fracta/), else
-// $XDG_RUNTIME_DIR/fracta/sessions, else /tmp/fracta-<uid>/sessions.
+// Where session directories live: $FRACTA_STATE_DIR, else the nearest
+// ancestor of `cwd` (itself included) that is a fracta project (holds
+// .fracta/: .fracta/sessions) or a Gas City city (holds city.toml:
+// .gc/fracta/sessions), else $XDG_RUNTIME_DIR/fracta/sessions, else
+// /tmp/fracta-<uid>/sessions.
 std::string state_root(const std::string& cwd);
 
 struct State {

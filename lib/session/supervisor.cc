@@ -20,8 +20,10 @@
 #include "base/memory.h"
 #include "base/time.h"
 #include "http/server.h"
+#include "session/attach.h"
 #include "session/control_api.h"
 #include "session/session_dir.h"
+#include "session/terminal_input.h"
 
 namespace fracta::session {
 namespace {
@@ -43,6 +45,7 @@ struct Child {
     pid_t pid = -1;
     int output = -1;        // read side
     int terminal = -1;      // pty master for writing input (stream), else -1
+    int peer = -1;          // our own handle on the pty's terminal side (stream), else -1
 };
 
 // Fork the command in a new session (its own process group) with the pty or
@@ -119,6 +122,9 @@ Result<Child> spawn(const SuperviseOptions& o) {
     if (stream) {
         c.output = master;
         c.terminal = master;
+        // Only to see whether typed input has been read (terminal_input.h);
+        // never a controlling terminal of ours.
+        c.peer = ::open(slave_name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     } else {
         ::close(out_pipe[1]);
         c.output = out_pipe[0];
@@ -224,30 +230,15 @@ Result<int> supervise(const SuperviseOptions& o) {
     }
     state.pgid = child->pid;
 
-    std::mutex input_mu;
+    TerminalInput input(child->terminal, child->peer, o.nudge_keys);
     bool stopping = false;
     Clock::time_point kill_at;
     SessionControl control;
     control.dir = &dir;
     control.work_dir = o.work_dir.empty() ? "." : o.work_dir;
-    control.type = [&](const std::string& bytes) -> Result<bool> {
-        std::lock_guard<std::mutex> lock(input_mu);
-        if (child->terminal < 0) return false;
-        std::string_view rest = bytes;
-        auto give_up = Clock::now() + std::chrono::seconds(5);
-        while (!rest.empty()) {
-            ssize_t n = ::write(child->terminal, rest.data(), rest.size());
-            if (n > 0) {
-                rest.remove_prefix(static_cast<size_t>(n));
-            } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                if (Clock::now() > give_up) return temporary_error("session is not reading its input");
-                struct pollfd p = {child->terminal, POLLOUT, 0};
-                ::poll(&p, 1, 50);
-            } else {
-                return failure("write to session: " + io::errno_text(errno));
-            }
-        }
-        return true;
+    control.type = [&input](const std::string& bytes) { return input.type(bytes); };
+    control.nudge = [&input](const std::string& text, std::chrono::milliseconds wait) {
+        return input.nudge(text, wait);
     };
     const pid_t pgid = child->pid;
     control.signal_group = [pgid](int sig) { ::kill(-pgid, sig); };
@@ -257,6 +248,7 @@ Result<int> supervise(const SuperviseOptions& o) {
     http::ServerOptions server_options;
     server_options.bearer_token = o.control_token;
     server_options.token_header = "X-Fracta-Token";  // through the pod proxy, which drops Authorization
+    server_options.thread_per_connection = true;     // a nudge waiting for its reaction holds up nobody
     auto server = o.control.empty()
                       ? http::Server::listen_unix(dir.file("control.sock"), control_handler(control), server_options)
                       : http::Server::listen_tcp(o.control, control_handler(control), server_options);
@@ -268,6 +260,14 @@ Result<int> supervise(const SuperviseOptions& o) {
         state.ended_at = format_rfc3339(now());
         (void)dir.write_state(state);
         return fail_start(server.error().context("control API"));
+    }
+
+    // A terminal can be attached to (attach.h); without the socket a session
+    // still runs, only attach is refused.
+    std::unique_ptr<AttachHub> hub;
+    if (child->terminal >= 0) {
+        auto started = AttachHub::start(dir.file("attach.sock"), dir, input, child->terminal);
+        if (started.ok()) hub = std::move(*started);
     }
 
     state.phase = "running";
@@ -297,8 +297,11 @@ Result<int> supervise(const SuperviseOptions& o) {
         }
         if (child->output >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t r = ::read(child->output, buf, sizeof buf);
-            if (r > 0) log.append(buf, static_cast<size_t>(r));
-            else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+            if (r > 0) {
+                log.append(buf, static_cast<size_t>(r));
+                input.saw_output(static_cast<size_t>(r));
+                if (hub) hub->broadcast(buf, static_cast<size_t>(r));
+            } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                 // Pipe closed, or EIO from a pty whose other side is gone.
                 if (child->terminal < 0) ::close(child->output);
                 child->output = -1;
@@ -318,12 +321,14 @@ Result<int> supervise(const SuperviseOptions& o) {
         }
     }
 
+    input.ended();
     // Whatever the command wrote last is still in the pipe or pty: drain it
     // without waiting for grandchildren that may hold the pipe open.
     while (child->output >= 0) {
         ssize_t r = ::read(child->output, buf, sizeof buf);
         if (r <= 0) break;
         log.append(buf, static_cast<size_t>(r));
+        if (hub) hub->broadcast(buf, static_cast<size_t>(r));
     }
     // Nothing of the session outlives it.
     if (group_alive(pgid)) {
@@ -345,7 +350,10 @@ Result<int> supervise(const SuperviseOptions& o) {
     }
     state.exit_code = code;
     (void)dir.write_state(state);
+    if (hub) hub->finish(code);  // after the state: an attached client may read it next
+    ::unlink(dir.file("attach.sock").c_str());
     if (child->terminal >= 0) ::close(child->terminal);
+    if (child->peer >= 0) ::close(child->peer);
     ::close(sig_fd);
     ::close(lock_fd);  // last: from here on the session reads as ended
     return code;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "session/terminal_input.h"
 
 namespace fracta::session {
 
@@ -30,6 +31,7 @@ struct SuperviseOptions {
     std::string control_token;              // required as a bearer token when set (TCP)
     uint64_t log_cap = 8u << 20;            // output.log keeps the newest half when it grows past this
     std::chrono::milliseconds stop_grace{3000};  // TERM → KILL
+    NudgeKeys nudge_keys;                   // how a nudge clears the input line and submits
 };
 
 // Run the session to its end. Returns its exit code (128 + signal when a

@@ -226,7 +226,10 @@ teardown() {
   run --separate-stderr sl send-keys conf-keys Enter
   assert_status 0
   assert_equal "$output" "" "stdout of send-keys"
-  run --separate-stderr sl nudge conf-keys < <(printf 'hello')
+  # A nudge is confirmed by the program's reaction (spawn-local-terminal.bats
+  # has the one that never reads): here a program that reads.
+  start_session conf-nudge "$(jq -nc --arg wd "$WD" '{work_dir: $wd, command: "while read -r l; do echo \"got:$l\"; done"}')"
+  run --separate-stderr sl nudge conf-nudge < <(printf 'hello')
   assert_status 0
   assert_equal "$output" "" "stdout of nudge"
   run --separate-stderr sl interrupt conf-keys
@@ -354,7 +357,7 @@ teardown() {
   is_running killed-start || fail "not running"
 }
 
-@test "contract: usage errors exit 100; attach, check-image and unknown ops exit 2" {
+@test "contract: usage errors exit 100; check-image and unknown ops exit 2" {
   run --separate-stderr sl
   assert_status 100
   run --separate-stderr sl start
@@ -362,8 +365,6 @@ teardown() {
   run --separate-stderr sl check-image docker.io/library/busybox:latest
   assert_status 2
   assert_equal "$output" "" "stdout of check-image"
-  run --separate-stderr sl attach some-name </dev/null
-  assert_status 2
   # Gas City treats exit 2 as "not supported, succeed with empty output".
   run --separate-stderr sl some-future-op some-name </dev/null
   assert_status 2
@@ -477,7 +478,7 @@ teardown() {
 
   run --separate-stderr sl status lst-a
   assert_status 0
-  assert_json '.name == "lst-a" and .state == "running" and .mode == "batch"'
+  assert_json '.name == "lst-a" and .state == "running" and .mode == "stream"'
   assert_equal "$(jq -r .work_dir <<<"$output")" "$WD" "status .work_dir"
   is_rfc3339 "$(jq -r .started_at <<<"$output")" || fail "started_at: $output"
   assert_equal "$(jq -r .ref <<<"$output")" "$(state_field lst-a pgid)" "status .ref vs state.json .pgid"
@@ -696,7 +697,7 @@ interrupt_reaches_group() {
 }
 
 @test "batch: stdin is /dev/null" {
-  start_session stdin-null "$(jq -nc --arg wd "$WD" '{work_dir: $wd, command: "cat; echo cat-done"}')"
+  start_session stdin-null "$(jq -nc --arg wd "$WD" '{mode: "batch", work_dir: $wd, command: "cat; echo cat-done"}')"
   run --separate-stderr sl wait stdin-null 30
   assert_status 0
   assert_json '.state == "exited" and .exit_code == 0 and (.output_tail | contains("cat-done"))'
@@ -804,7 +805,7 @@ interrupt_reaches_group() {
   local main_sha
   main_sha=$(git -C "$repo" rev-parse main)
   local json
-  json=$(jq -nc --arg repo "$repo" '{git: {repo: $repo, base: "main"},
+  json=$(jq -nc --arg repo "$repo" '{mode: "batch", git: {repo: $repo, base: "main"},
     workspace_files: {"CLAUDE.md": "notes\n"},
     command: "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; pwd -P; ls; git status --porcelain --untracked-files=no | wc -l"}')
   start_session task-1 "$json"

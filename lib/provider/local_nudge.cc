@@ -1,0 +1,100 @@
+// local_nudge.cc — `fracta-spawn-local nudge NAME [--no-wait] [--timeout S]`
+// and the startup nudge: typed by the supervisor (session/terminal_input.h),
+// confirmed by the program's reaction, recorded as a nudge.delivered or
+// nudge.failed event.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "base/cli.h"
+#include "base/time.h"
+#include "proc/run.h"
+#include "provider/local.h"
+#include "session/control_client.h"
+
+namespace fracta::provider {
+namespace {
+
+// Where the events go: Gas City's events provider when it names one
+// (GC_EVENTS=exec:PATH), else fracta-events next to us when the caller has
+// an event log (FRACTA_EVENTS_STORE, or a fracta project). None: no event.
+std::vector<std::string> events_recorder(const LocalContext& ctx) {
+    if (const char* gc = std::getenv("GC_EVENTS"); gc && std::string(gc).rfind("exec:", 0) == 0)
+        return {std::string(gc).substr(5), "record"};
+    const char* store = std::getenv("FRACTA_EVENTS_STORE");
+    const std::string suffix = "/.fracta/sessions";
+    bool in_project = ctx.root.size() > suffix.size() && ctx.root.compare(ctx.root.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (!(store && *store) && !in_project) return {};
+    std::string dir = ctx.self_exe.substr(0, ctx.self_exe.rfind('/') + 1);
+    std::string events = dir + "fracta-events";
+    if (::access(events.c_str(), X_OK) != 0) events = "fracta-events";
+    return {events, "record"};
+}
+
+void record(const LocalContext& ctx, LocalIo& io, const std::string& type, const std::string& name,
+            const std::string& message, const Json& payload) {
+    auto argv = events_recorder(ctx);
+    if (argv.empty()) return;
+    Json event = {{"type", type}, {"actor", "fracta-spawn-local"}, {"subject", name}, {"message", message},
+                  {"payload", payload}, {"ts", format_rfc3339(now())}};
+    proc::Command c;
+    c.argv = argv;
+    c.input = to_line(event);
+    c.timeout = std::chrono::seconds(10);
+    auto outcome = proc::run(c);
+    if (!outcome.ok()) io.warn("event " + type + ": " + outcome.error().message);
+    else if (!outcome->ok()) io.warn("event " + type + ": " + outcome->err.substr(0, outcome->err.find('\n')));
+}
+
+}  // namespace
+
+Status deliver_nudge(const session::SessionDir& dir, const std::string& text, std::chrono::milliseconds wait,
+                     const LocalContext& ctx, LocalIo& io) {
+    const auto started = std::chrono::steady_clock::now();
+    Json body = {{"text", text}, {"wait_ms", wait.count()}};
+    // The supervisor serializes nudges: ours may first wait for the ones
+    // ahead of it, so the call may take longer than our own wait.
+    auto answer = session::call_control(dir, "POST", "/v1/nudge", to_line(body), wait * 4 + std::chrono::seconds(20));
+    if (wait.count() <= 0) return answer.ok() ? Status{} : Status(answer.error());
+    const long long ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    Json payload = {{"session", dir.name()}, {"bytes", text.size()}, {"elapsed_ms", ms}};
+    if (answer.ok()) {
+        record(ctx, io, "nudge.delivered", dir.name(), "the program reacted", payload);
+        return {};
+    }
+    payload["error"] = answer.error().message;
+    record(ctx, io, "nudge.failed", dir.name(), answer.error().message, payload);
+    Error e = answer.error();
+    e.message = "nudge " + dir.name() + ": " + e.message;
+    return e;
+}
+
+Status nudge_op(const std::vector<std::string>& args, const LocalContext& ctx, LocalIo& io) {
+    static const cli::Command kNudge = {
+        "nudge", "NAME [--no-wait] [--timeout SECONDS]", "type the text on stdin into the session and submit it",
+        {{"no-wait", 0, "", "return once typed, without waiting for the program's reaction"},
+         {"timeout", 0, "SECONDS", "how long the program may take to react (default 10)"}},
+        {}, ""};
+    std::vector<std::string> words = {"nudge"};
+    words.insert(words.end(), args.begin() + 1, args.end());
+    FRACTA_TRY_ASSIGN(a, cli::parse(kNudge, words));
+    if (!a.positional().empty()) return usage_error("nudge: unexpected argument \"" + a.positional()[0] + "\"");
+    long long timeout_s = 10;
+    if (a.has("timeout")) {
+        FRACTA_TRY_ASSIGN(t, cli::parse_int("--timeout", a.get("timeout")));
+        if (t <= 0) return usage_error("--timeout: must be a positive number of seconds");
+        timeout_s = t;
+    }
+    FRACTA_TRY_ASSIGN(text, io.read_input(1 << 20));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) return {};  // Gas City skips empty nudges; so do we
+    session::SessionDir dir(ctx.root, args[0]);
+    // Not running: nothing to type into, and not an error (the contract).
+    if (dir.liveness() != session::Liveness::Alive) return {};
+    const auto wait = a.has("no-wait") ? std::chrono::milliseconds(0) : std::chrono::milliseconds(timeout_s * 1000);
+    return deliver_nudge(dir, text, wait, ctx, io);
+}
+
+}  // namespace fracta::provider

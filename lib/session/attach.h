@@ -1,0 +1,46 @@
+// attach.h — a terminal attached to a stream session's pty, like dtach or
+// abduco: the supervisor serves <state dir>/attach.sock (AttachHub), and
+// `fracta-spawn-local attach NAME` connects the caller's terminal to it
+// (attach_terminal).
+//
+// The wire, both ways: frames of one type byte, a 4-byte big-endian length
+// and the payload.
+//   client → supervisor   'i' input bytes      'w' window size (rows, cols: 2 bytes each)
+//   supervisor → client   'o' output bytes     'x' the session ended (its exit code, decimal)
+// A new client first gets the end of the session's recent output, and its
+// window size, even when unchanged, makes the program redraw (SIGWINCH).
+// Any number of clients may attach at once; one that cannot keep up
+// (over 4 MiB behind) is dropped rather than slowing the session.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "session/session_dir.h"
+#include "session/terminal_input.h"
+
+namespace fracta::session {
+
+class AttachHub {
+public:
+    // Listen on `socket_path`; input goes through `input`, window sizes to
+    // the pty `master` of the process group `pgid`.
+    static Result<std::unique_ptr<AttachHub>> start(const std::string& socket_path, const SessionDir& dir,
+                                                    TerminalInput& input, int master);
+    virtual ~AttachHub() = default;
+    // From the output loop: what the program wrote.
+    virtual void broadcast(const char* data, size_t n) = 0;
+    // The session ended: tell every client, close, stop listening.
+    virtual void finish(int exit_code) = 0;
+};
+
+struct AttachOptions {
+    int in = 0, out = 1;       // the caller's terminal (raw mode while attached, when it is one)
+    char detach_key = 0x1c;    // C-\ (as dtach); typing it detaches
+};
+
+// Attach until the session ends (its exit code) or the user detaches (0).
+Result<int> attach_terminal(const SessionDir& dir, const AttachOptions& options);
+
+}  // namespace fracta::session

@@ -1,0 +1,97 @@
+#include "session/terminal_input.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "base/io.h"
+#include "session/keys.h"
+
+namespace fracta::session {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kSubmitPause{100};  // between a nudge's text and its submit
+
+Result<bool> TerminalInput::type(const std::string& bytes) {
+    std::lock_guard<std::mutex> lock(input_mu_);
+    if (master_ < 0) return false;
+    std::string_view rest = bytes;
+    auto give_up = Clock::now() + std::chrono::seconds(5);
+    while (!rest.empty()) {
+        ssize_t n = ::write(master_, rest.data(), rest.size());
+        if (n > 0) {
+            rest.remove_prefix(static_cast<size_t>(n));
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (Clock::now() > give_up) return temporary_error("session is not reading its input");
+            struct pollfd p = {master_, POLLOUT, 0};
+            ::poll(&p, 1, 50);
+        } else {
+            return failure("write to session: " + io::errno_text(errno));
+        }
+    }
+    return true;
+}
+
+// poll(2) on the terminal's side first moves what was written to the master
+// into the line discipline, then says whether any of it is unread (in
+// canonical mode: a whole line). So "not readable" right after a write means
+// the program has taken it.
+bool TerminalInput::input_pending() const {
+    struct pollfd p = {peer_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+Status TerminalInput::nudge(const std::string& text, std::chrono::milliseconds wait) {
+    if (master_ < 0) return usage_error("the session has no terminal (batch mode): a nudge cannot reach it");
+    std::lock_guard<std::mutex> serial(nudge_mu_);
+    FRACTA_TRY(type(keys_bytes(keys_.clear) + text));
+    // The submit as keystrokes of their own: the agent TUIs take a burst of
+    // input that ends in CR for a paste and put a newline in the prompt
+    // instead of sending it (seen with Codex).
+    std::this_thread::sleep_for(kSubmitPause);
+    uint64_t before;
+    {
+        std::lock_guard<std::mutex> lock(out_mu_);
+        before = output_;
+    }
+    FRACTA_TRY(type(keys_bytes(keys_.submit)));
+    if (wait.count() <= 0) return {};
+
+    const auto deadline = Clock::now() + wait;
+    bool read_it = false, shown = false;
+    for (;;) {
+        read_it = peer_ < 0 || !input_pending();
+        std::unique_lock<std::mutex> lock(out_mu_);
+        shown = output_ > before;
+        if (read_it && shown) return {};
+        if (ended_) return failure("the session ended before it reacted to the nudge");
+        if (Clock::now() >= deadline) break;
+        // Output wakes us; reading leaves no trace but the emptied queue, so
+        // look again every little while.
+        out_cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    const long long s = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+    const std::string within = std::to_string(s / 1000) + (s % 1000 ? "." + std::to_string(s % 1000 / 100) : "") + "s";
+    if (!read_it) return temporary_error("no reaction within " + within + ": the program did not read the nudge");
+    return temporary_error("no reaction within " + within + ": the program read the nudge but showed nothing");
+}
+
+void TerminalInput::saw_output(size_t bytes) {
+    {
+        std::lock_guard<std::mutex> lock(out_mu_);
+        output_ += bytes;
+    }
+    out_cv_.notify_all();
+}
+
+void TerminalInput::ended() {
+    {
+        std::lock_guard<std::mutex> lock(out_mu_);
+        ended_ = true;
+    }
+    out_cv_.notify_all();
+}
+
+}  // namespace fracta::session

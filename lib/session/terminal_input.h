@@ -1,0 +1,66 @@
+// terminal_input.h — everything typed into a stream session's pty goes
+// through here: keys and attach input byte by byte, nudges as one unit that
+// is confirmed.
+//
+// A nudge is serialized against every other nudge of the session (never
+// interleaved), and is typed as: the clear sequence (the runtime's "empty the
+// input line", C-u by default), the text, then the runtime's submit sequence
+// (Enter by default; Esc Enter for the Codex TUI). Both sequences come from
+// the start request, never from this code.
+//
+// Confirmed means the program reacted: it has read everything typed (the
+// pty's input queue, seen from the supervisor's own handle on the terminal,
+// is empty again) and it has written output since the submit. The kernel's
+// echo of a line that nobody reads does not count: that line stays queued.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace fracta::session {
+
+struct NudgeKeys {
+    std::vector<std::string> clear = {"C-u"};
+    std::vector<std::string> submit = {"Enter"};
+};
+
+class TerminalInput {
+public:
+    // `master` is the pty master (input is written there), `peer` the
+    // supervisor's own open handle on the terminal's other side (to see
+    // whether typed input has been read). -1, -1: a batch session.
+    TerminalInput(int master, int peer, NudgeKeys keys) : master_(master), peer_(peer), keys_(std::move(keys)) {}
+
+    bool has_terminal() const { return master_ >= 0; }
+
+    // Write bytes as they are; false for a batch session.
+    Result<bool> type(const std::string& bytes);
+
+    // Type a nudge; with `wait` > 0 return only once the program reacted, or
+    // fail (Temporary) after `wait`. A batch session cannot take one (usage).
+    Status nudge(const std::string& text, std::chrono::milliseconds wait);
+
+    // From the supervisor's output loop: output arrived; the session ended.
+    void saw_output(size_t bytes);
+    void ended();
+
+private:
+    bool input_pending() const;
+
+    int master_, peer_;
+    NudgeKeys keys_;
+    std::mutex input_mu_;   // one writer to the pty at a time
+    std::mutex nudge_mu_;   // one nudge at a time, from typing to confirmation
+    std::mutex out_mu_;
+    std::condition_variable out_cv_;
+    uint64_t output_ = 0;   // bytes of output so far
+    bool ended_ = false;
+};
+
+}  // namespace fracta::session
