@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "base/io.h"
 #include "http/peer.h"
@@ -38,6 +39,7 @@ struct Server::Impl {
     ino_t unix_ino = 0;
     MHD_Daemon* daemon = nullptr;
     std::atomic<size_t> accepted{0};
+    std::atomic<int> in_flight{0};  // requests begun and not yet completed (answer sent or dropped)
     std::mutex stop_mu;
     bool stopped = false;
     // The bearer token in force: opts.bearer_token until set_bearer_token.
@@ -256,6 +258,7 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
         ex = new Exchange;
         ex->raw_uri = url ? url : "/";
         *con_cls = ex;
+        s.in_flight++;
     }
     if (!ex->started) {
         ex->started = true;
@@ -279,13 +282,15 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     return send_response(c, *ex, call_handler(s, c, ex->req));
 }
 
-void* on_uri(void*, const char* uri, MHD_Connection*) {
+void* on_uri(void* cls, const char* uri, MHD_Connection*) {
+    static_cast<Server::Impl*>(cls)->in_flight++;
     auto* ex = new Exchange;
     ex->raw_uri = uri ? uri : "/";
     return ex;
 }
 
-void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    if (*con_cls) static_cast<Server::Impl*>(cls)->in_flight--;
     delete static_cast<Exchange*>(*con_cls);
     *con_cls = nullptr;
 }
@@ -561,6 +566,16 @@ size_t Server::connections_accepted() const {
 void Server::set_bearer_token(std::string token) {
     std::lock_guard<std::mutex> lock(impl_->token_mu);
     impl_->token = std::move(token);
+}
+
+bool Server::wait_idle(std::chrono::milliseconds limit) {
+    if (!impl_) return true;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (impl_->in_flight.load() > 0) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
 }
 
 void Server::stop() {

@@ -142,6 +142,11 @@ public:
     // that begin from now on; safe while requests are served (a reload).
     void set_bearer_token(std::string token);
 
+    // Wait until no request is in flight (every answer sent), at most
+    // `limit`; false if some still is. Before stop(), for answers that must
+    // not be cut off.
+    bool wait_idle(std::chrono::milliseconds limit);
+
     // Idempotent; also in the destructor. Closes every connection and waits
     // for running handlers and stream producers to return, so never call it
     // from a handler (tell the thread that owns the server instead).

@@ -336,6 +336,8 @@ Result<int> supervise(const SuperviseOptions& o) {
         for (int i = 0; i < 20 && group_alive(pgid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
         if (group_alive(pgid)) ::kill(-pgid, SIGKILL);
     }
+    // A nudge the program answered by ending (`exit`) still gets its answer.
+    (void)(*server)->wait_idle(std::chrono::seconds(2));
     (*server)->stop();
     ::unlink(dir.file("control.sock").c_str());
 

@@ -66,7 +66,8 @@ Status TerminalInput::nudge(const std::string& text, std::chrono::milliseconds w
         std::unique_lock<std::mutex> lock(out_mu_);
         shown = output_ > before;
         if (read_it && shown) return {};
-        if (ended_) return failure("the session ended before it reacted to the nudge");
+        if (ended_ && read_it) return {};  // it took the nudge and ended (an `exit`, say)
+        if (ended_) return failure("the session ended before it read the nudge");
         if (Clock::now() >= deadline) break;
         // Output wakes us; reading leaves no trace but the emptied queue, so
         // look again every little while.
