@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,24 @@ Result<bool> ignore_entries(const std::string& root) {
     if (!text.empty() && text.back() != '\n') text += "\n";
     FRACTA_TRY(io::write_file_atomic(path, text + add, 0644, false));
     return true;
+}
+
+// Local mode's fracta.yaml names the repository's current branch as the
+// base of new agents, not the template's `main` (a repository on `master`
+// would fail its first spawn). With HEAD detached it is left empty: fracta
+// then takes the branch checked out at each spawn.
+void use_current_branch(std::vector<Planned>& files, const std::string& root) {
+    static const std::string kLine = "  default_base_branch: main\n";
+    auto config = std::find_if(files.begin(), files.end(), [](const Planned& f) { return f.target == "fracta.yaml"; });
+    if (config == files.end()) return;
+    size_t at = config->content.find(kLine);
+    if (at == std::string::npos) return;  // a --source template that says otherwise
+    auto branch = git::current_branch(root);
+    std::string value = branch.ok() ? *branch : "";
+    bool plain = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '/' || c == '-';
+    });
+    config->content.replace(at, kLine.size(), "  default_base_branch: " + (plain ? value : Json(value).dump()) + "\n");
 }
 
 }  // namespace
@@ -102,6 +121,7 @@ Result<Report> scaffold(const Source& source, const Options& options) {
         if (!top.ok()) return usage_error("local mode needs a git repository: " + root + " is not in one (git init first)");
     }
     FRACTA_TRY_ASSIGN(files, plan(source, options.mode, options.settings));
+    if (options.mode == Mode::Local) use_current_branch(files, root);
     FRACTA_TRY_ASSIGN(existing, detect(root));
     if (existing && *existing != options.mode) return conflict_error(*existing, options.mode);
 

@@ -1,5 +1,5 @@
-// claude.cc — the Claude Code runtime: CLAUDE.md, .mcp.json and
-// .claude/settings.json; `claude -p … --output-format json` in batch, the
+// claude.cc — the Claude Code runtime: CLAUDE.md, .mcp.json and fracta's
+// settings under .claude/; `claude -p … --output-format json` in batch, the
 // interactive `claude` in stream; reading its one JSON result object.
 #include <algorithm>
 
@@ -56,7 +56,7 @@ Usage usage(const Json& result) {
 }
 
 // permission_denials: [{tool_name, tool_use_id, tool_input}] — every call
-// the permission mode refused (dontAsk refuses what the allow list lacks).
+// the CLI refused (batch: whatever would have needed a person to approve).
 std::vector<DeniedTool> denials(const Json& result) {
     std::vector<DeniedTool> out;
     auto list = result.find("permission_denials");
@@ -69,6 +69,27 @@ std::vector<DeniedTool> denials(const Json& result) {
     return out;
 }
 
+// fracta's own settings for the session, passed with --settings (the
+// command line's settings source): the allow list. Project settings
+// (.claude/settings.json) would not do: Claude Code ignores their allow
+// rules in a workspace nobody has trusted, which a fresh worktree is.
+constexpr const char* kSettings = ".claude/fracta-settings.json";
+// The same plus an apiKeyHelper reading FRACTA_ANTHROPIC_API_KEY, for the
+// interactive CLI (see stream_wrapper).
+constexpr const char* kKeySettings = ".claude/fracta-key-settings.json";
+
+// Interactive claude asks on screen whether to use an ANTHROPIC_API_KEY it
+// finds in its environment, and nobody is there to answer; a key from an
+// apiKeyHelper is used without asking. So when a key is set, this moves it
+// to FRACTA_ANTHROPIC_API_KEY and starts claude with the settings naming
+// the helper; without one, the user's own login is used as it is. Run as
+// `sh -c SCRIPT claude ARGS…`.
+std::string stream_wrapper() {
+    return std::string("if [ -n \"${ANTHROPIC_API_KEY:-}\" ]; then") +
+           " FRACTA_ANTHROPIC_API_KEY=$ANTHROPIC_API_KEY; export FRACTA_ANTHROPIC_API_KEY; unset ANTHROPIC_API_KEY;" +
+           " s=" + kKeySettings + "; else s=" + kSettings + "; fi; exec \"$0\" --settings \"$s\" \"$@\"";
+}
+
 class Claude final : public Runtime {
 public:
     std::string_view name() const override { return kName; }
@@ -79,15 +100,12 @@ public:
         files["CLAUDE.md"] = instructions(session);
 
         std::string url = mcp_url(session.gateway_url, session.task);
-        Json allow = Json::array();
-        auto add = [&](const std::string& tool) {
-            if (!tool.empty() && std::find(allow.begin(), allow.end(), tool) == allow.end()) allow.push_back(tool);
-        };
-        for (const auto& tool : spec.allowed_tools) add(tool);
-        if (!url.empty()) add("mcp__fracta__*");
-        Json settings = {{"permissions", {{"allow", allow}}}};
-        files[".claude/settings.json"] = json_file(settings);
-
+        Json settings = {{"permissions", {{"allow", allow_list(spec, !url.empty())}}}};
+        files[kSettings] = json_file(settings);
+        if (session.mode == Mode::Stream) {
+            settings["apiKeyHelper"] = "printenv FRACTA_ANTHROPIC_API_KEY";
+            files[kKeySettings] = json_file(settings);
+        }
         if (!url.empty()) {
             Json server = {{"type", "http"},
                            {"url", url},
@@ -97,19 +115,55 @@ public:
         return files;
     }
 
+    // Every run: edits inside the worktree are accepted (acceptEdits), what
+    // the allow list names is allowed, and everything else would need a
+    // person — denied in batch (--permission-prompts none), asked on screen
+    // in stream. Only the project's own settings are read (never the user's
+    // hooks, permissions or env), and only fracta's MCP server
+    // (--strict-mcp-config: none of the user's).
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
-        Argv argv = {program(spec, kName)};
+        const bool stream = session.mode == Mode::Stream;
+        Argv argv;
+        if (stream) argv = {"/bin/sh", "-c", stream_wrapper()};
+        argv.push_back(program(spec, kName));
         if (!session.resume_token.empty()) argv.insert(argv.end(), {"-r", session.resume_token});
-        std::string model = resolve_model(session, spec);
+        // The prompt comes early: --mcp-config takes every word after it.
         std::string text = positional(prompt(session, "CLAUDE.md", false));
-        if (session.mode == Mode::Stream) {
-            if (!model.empty()) argv.insert(argv.end(), {"--model", model});
-            argv.push_back(text);
-            return argv;
-        }
-        argv.insert(argv.end(), {"-p", text, "--output-format", "json", "--permission-mode", "dontAsk"});
-        if (!model.empty()) argv.insert(argv.end(), {"--model", model});
+        if (stream) argv.push_back(text);
+        else argv.insert(argv.end(), {"-p", text, "--output-format", "json", "--settings", kSettings});
+        argv.insert(argv.end(), {"--permission-mode", "acceptEdits"});
+        if (!stream) argv.insert(argv.end(), {"--permission-prompts", "none"});
+        argv.insert(argv.end(), {"--setting-sources", "project", "--strict-mcp-config"});
+        if (!mcp_url(session.gateway_url, session.task).empty()) argv.insert(argv.end(), {"--mcp-config", ".mcp.json"});
+        if (std::string model = resolve_model(session, spec); !model.empty()) argv.insert(argv.end(), {"--model", model});
         return argv;
+    }
+
+    // Claude Code's defaults that fracta changes, before the configured env
+    // (which may change them back): MCP tools offered to the model up front
+    // rather than behind its tool search, no self-update of a CLI fracta
+    // runs; in stream mode the worktree counts as trusted (fracta made it
+    // from the user's own repository), so no trust dialog blocks the TUI.
+    Env environment(const SessionInfo& session, const RuntimeSpec& spec) const override {
+        Env env = {{"ENABLE_TOOL_SEARCH", "false"}, {"DISABLE_AUTOUPDATER", "1"}};
+        if (session.mode == Mode::Stream) env["CLAUDE_CODE_SANDBOXED"] = "1";
+        for (const auto& [k, v] : Runtime::environment(session, spec)) env[k] = v;
+        return env;
+    }
+
+private:
+    // project.allowed_tools, else Bash (the contract must run); then the
+    // fracta tools. Read-only tools and edits inside the worktree need no
+    // rule.
+    static Json allow_list(const RuntimeSpec& spec, bool gateway) {
+        Json allow = Json::array();
+        auto add = [&](const std::string& tool) {
+            if (!tool.empty() && std::find(allow.begin(), allow.end(), tool) == allow.end()) allow.push_back(tool);
+        };
+        if (spec.allowed_tools.empty()) add("Bash");
+        for (const auto& tool : spec.allowed_tools) add(tool);
+        if (gateway) add("mcp__fracta__*");
+        return allow;
     }
 
 protected:

@@ -289,5 +289,27 @@ reported_by_each() {
   echo '# ours' >>"$BATS_TEST_TMPDIR/scaffolds/local/fracta.yaml"
   run --separate-stderr "$INIT" --scaffold local --source "$BATS_TEST_TMPDIR" --format json
   assert_status 0
-  cmp fracta.yaml "$BATS_TEST_TMPDIR/scaffolds/local/fracta.yaml"
+  branch=$(git symbolic-ref --short HEAD)
+  sed "s|^  default_base_branch: main\$|  default_base_branch: $branch|" "$BATS_TEST_TMPDIR/scaffolds/local/fracta.yaml" >expected.yaml
+  cmp fracta.yaml expected.yaml
+}
+
+@test "local: default_base_branch is the repository's current branch (master, trunk), empty with HEAD detached" {
+  git checkout -q -b master 2>/dev/null || git checkout -q master
+  run --separate-stderr "$INIT" --scaffold local
+  assert_status 0
+  assert_equal "$(grep default_base_branch fracta.yaml)" "  default_base_branch: master" "on master"
+  mkdir ../trunk && cd ../trunk && git init -q -b trunk .
+  run --separate-stderr "$INIT" --scaffold local
+  assert_status 0
+  assert_equal "$(grep default_base_branch fracta.yaml)" "  default_base_branch: trunk" "on trunk"
+  mkdir ../odd && cd ../odd && git init -q -b 'wip#1' .
+  run --separate-stderr "$INIT" --scaffold local
+  assert_status 0
+  assert_equal "$(grep default_base_branch fracta.yaml)" '  default_base_branch: "wip#1"' "quoted"
+  mkdir ../detached && cd ../detached && git init -q . && git -c user.name=t -c user.email=t@t commit -q --allow-empty -m one
+  git checkout -q --detach
+  run --separate-stderr "$INIT" --scaffold local
+  assert_status 0
+  assert_equal "$(grep default_base_branch fracta.yaml)" '  default_base_branch: ""' "detached"
 }

@@ -140,7 +140,7 @@ TEST_CASE("tail_text keeps the end, marks the cut, and stays within the limit", 
 
 // --- workspace files ---------------------------------------------------------------
 
-TEST_CASE("claude gets CLAUDE.md, .mcp.json and .claude/settings.json", "[runtime]") {
+TEST_CASE("claude gets CLAUDE.md, .mcp.json and fracta's settings file", "[runtime]") {
     auto files = rt("claude").workspace_files(session(), spec());
     REQUIRE(files.size() == 3);
 
@@ -149,7 +149,10 @@ TEST_CASE("claude gets CLAUDE.md, .mcp.json and .claude/settings.json", "[runtim
           R"("headers":{"Authorization":"Bearer ${FRACTA_GATEWAY_TOKEN}"}}}})"
           "\n");
 
-    Json settings = json_of(files.at(".claude/settings.json"));
+    // Not .claude/settings.json: Claude Code ignores a project file's allow
+    // rules in an untrusted workspace; this one is passed with --settings.
+    CHECK(files.count(".claude/settings.json") == 0);
+    Json settings = json_of(files.at(".claude/fracta-settings.json"));
     CHECK(settings == Json::parse(R"J({"permissions":{"allow":["Read","Edit","Bash(git *)","mcp__fracta__*"]}})J"));
 
     const std::string& doc = files.at("CLAUDE.md");
@@ -166,7 +169,7 @@ TEST_CASE("no gateway: no MCP config, no fracta tools granted or described", "[r
     SessionInfo s = session("");
     auto claude = rt("claude").workspace_files(s, spec());
     CHECK(claude.count(".mcp.json") == 0);
-    CHECK(json_of(claude.at(".claude/settings.json"))["permissions"]["allow"] ==
+    CHECK(json_of(claude.at(".claude/fracta-settings.json"))["permissions"]["allow"] ==
           Json::parse(R"J(["Read","Edit","Bash(git *)"])J"));
     CHECK(claude.at("CLAUDE.md").find("fracta_inbox") == std::string::npos);
 
@@ -180,12 +183,38 @@ TEST_CASE("no gateway: no MCP config, no fracta tools granted or described", "[r
     CHECK_FALSE(opencode["permission"].contains("fracta_*"));
 }
 
-TEST_CASE("settings.json lists each allowed tool once", "[runtime]") {
+TEST_CASE("claude's allow list: each allowed tool once; Bash when none is configured", "[runtime]") {
     RuntimeSpec sp;
     sp.allowed_tools = {"Read", "Read", "mcp__fracta__*"};
     auto files = rt("claude").workspace_files(session(), sp);
-    CHECK(json_of(files.at(".claude/settings.json"))["permissions"]["allow"] ==
+    CHECK(json_of(files.at(".claude/fracta-settings.json"))["permissions"]["allow"] ==
           Json::parse(R"(["Read","mcp__fracta__*"])"));
+    files = rt("claude").workspace_files(session(), RuntimeSpec{});
+    CHECK(json_of(files.at(".claude/fracta-settings.json"))["permissions"]["allow"] ==
+          Json::parse(R"(["Bash","mcp__fracta__*"])"));
+}
+
+TEST_CASE("claude stream: a second settings file naming the key helper", "[runtime]") {
+    SessionInfo s = session();
+    s.mode = Mode::Stream;
+    auto files = rt("claude").workspace_files(s, spec());
+    Json with_key = json_of(files.at(".claude/fracta-key-settings.json"));
+    CHECK(with_key["apiKeyHelper"] == "printenv FRACTA_ANTHROPIC_API_KEY");
+    with_key.erase("apiKeyHelper");
+    CHECK(with_key == json_of(files.at(".claude/fracta-settings.json")));
+    CHECK(rt("claude").workspace_files(session(), spec()).count(".claude/fracta-key-settings.json") == 0);
+}
+
+TEST_CASE("claude's environment: tool search off, no autoupdate, stream trusted; configured env wins", "[runtime]") {
+    RuntimeSpec sp = spec();
+    sp.env = {{"ENABLE_TOOL_SEARCH", "true"}, {"FRACTA_TASK", "x"}};
+    Env env = rt("claude").environment(session(), sp);
+    CHECK(env == Env{{"ENABLE_TOOL_SEARCH", "true"}, {"DISABLE_AUTOUPDATER", "1"}, {"FRACTA_TASK", "fix-bug"},
+                     {"FRACTA_GATEWAY_URL", "http://127.0.0.1:8080/agents/fix-bug/mcp"}});
+    SessionInfo s = session();
+    s.mode = Mode::Stream;
+    CHECK(rt("claude").environment(s, spec()).at("CLAUDE_CODE_SANDBOXED") == "1");
+    CHECK(rt("claude").environment(session(), spec()).at("ENABLE_TOOL_SEARCH") == "false");
 }
 
 TEST_CASE("an empty contract: the instructions name the task instead", "[runtime]") {
@@ -297,29 +326,39 @@ TEST_CASE("shell gets no files", "[runtime]") {
 
 // --- command lines -------------------------------------------------------------------
 
-TEST_CASE("claude batch: -p with the prompt, JSON output, dontAsk; -r and --model when given", "[runtime]") {
+TEST_CASE("claude batch: -p, JSON output, fracta's settings, edits accepted, no prompts, no user config",
+          "[runtime]") {
     const std::string prompt = "Read CLAUDE.md and carry out the task it describes, on your own, until it is done.";
     CHECK(argv_of("claude", session()) ==
-          Argv{"claude", "-p", prompt, "--output-format", "json", "--permission-mode", "dontAsk"});
+          Argv{"claude", "-p", prompt, "--output-format", "json", "--settings", ".claude/fracta-settings.json",
+               "--permission-mode", "acceptEdits", "--permission-prompts", "none", "--setting-sources", "project",
+               "--strict-mcp-config", "--mcp-config", ".mcp.json"});
 
-    SessionInfo s = session();
+    SessionInfo s = session("");
     s.resume_token = "3f1c-uuid";
     s.model = "opus";
     CHECK(argv_of("claude", s) ==
-          Argv{"claude", "-r", "3f1c-uuid", "-p",
-               "You have new messages: read them with the fracta_inbox tool, then continue your task.",
-               "--output-format", "json", "--permission-mode", "dontAsk", "--model", "opus"});
+          Argv{"claude", "-r", "3f1c-uuid", "-p", "Continue your task.", "--output-format", "json", "--settings",
+               ".claude/fracta-settings.json", "--permission-mode", "acceptEdits", "--permission-prompts", "none",
+               "--setting-sources", "project", "--strict-mcp-config", "--model", "opus"});
 }
 
-TEST_CASE("claude stream: the interactive CLI with the prompt as its first message", "[runtime]") {
+TEST_CASE("claude stream: the interactive CLI, through the key wrapper, the prompt as its first message",
+          "[runtime]") {
     SessionInfo s = session();
     s.mode = Mode::Stream;
     RuntimeSpec sp = spec();
     sp.model = "sonnet";
     sp.program = "/opt/bin/claude";
-    CHECK(argv_of("claude", s, sp) ==
-          Argv{"/opt/bin/claude", "--model", "sonnet",
-               "Read CLAUDE.md and carry out the task it describes, on your own, until it is done."});
+    Argv argv = argv_of("claude", s, sp);
+    REQUIRE(argv.size() > 3);
+    CHECK(argv[0] == "/bin/sh");
+    CHECK(argv[1] == "-c");
+    CHECK(argv[2].find("exec \"$0\" --settings \"$s\" \"$@\"") != std::string::npos);
+    CHECK(Argv(argv.begin() + 3, argv.end()) ==
+          Argv{"/opt/bin/claude", "Read CLAUDE.md and carry out the task it describes, on your own, until it is done.",
+               "--permission-mode", "acceptEdits", "--setting-sources", "project", "--strict-mcp-config",
+               "--mcp-config", ".mcp.json", "--model", "sonnet"});
 }
 
 // The CLI's argv without its -c overrides.
