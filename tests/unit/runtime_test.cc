@@ -442,6 +442,10 @@ TEST_CASE("the environment adds the task, the MCP URL and the configured env, ne
                         {"FRACTA_TASK", "fix-bug"}};
     for (const auto& name : runtime_names()) {
         Env env = rt(name).environment(session(), sp);
+        if (name == "claude") {  // its own defaults: see the claude environment case
+            CHECK(env.erase("ENABLE_TOOL_SEARCH") == 1);
+            CHECK(env.erase("DISABLE_AUTOUPDATER") == 1);
+        }
         if (name == "codex" || name == "opencode") {  // they add settings of their own (tested above)
             for (const auto& [k, v] : common) CHECK(env.at(k) == v);
             CHECK(env.count("FRACTA_GATEWAY_TOKEN") == 0);
