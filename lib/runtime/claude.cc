@@ -115,10 +115,10 @@ public:
         return files;
     }
 
-    // Every run: edits inside the worktree are accepted (acceptEdits), what
-    // the allow list names is allowed, and everything else would need a
-    // person — denied in batch (--permission-prompts none), asked on screen
-    // in stream. Only the project's own settings are read (never the user's
+    // By default edits inside the worktree are accepted (acceptEdits) and
+    // Bash is allowed; with project.allowed_tools set, exactly what it names
+    // (dontAsk). Everything else would need a person: denied in batch
+    // (--permission-prompts none), asked on screen in stream. Only the project's own settings are read (never the user's
     // hooks, permissions or env), and only fracta's MCP server
     // (--strict-mcp-config: none of the user's).
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
@@ -131,7 +131,7 @@ public:
         std::string text = positional(prompt(session, "CLAUDE.md", false));
         if (stream) argv.push_back(text);
         else argv.insert(argv.end(), {"-p", text, "--output-format", "json", "--settings", kSettings});
-        argv.insert(argv.end(), {"--permission-mode", "acceptEdits"});
+        argv.insert(argv.end(), {"--permission-mode", spec.allowed_tools.empty() ? "acceptEdits" : "dontAsk"});
         if (!stream) argv.insert(argv.end(), {"--permission-prompts", "none"});
         argv.insert(argv.end(), {"--setting-sources", "project", "--strict-mcp-config"});
         if (!mcp_url(session.gateway_url, session.task).empty()) argv.insert(argv.end(), {"--mcp-config", ".mcp.json"});

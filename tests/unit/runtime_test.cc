@@ -329,17 +329,19 @@ TEST_CASE("shell gets no files", "[runtime]") {
 TEST_CASE("claude batch: -p, JSON output, fracta's settings, edits accepted, no prompts, no user config",
           "[runtime]") {
     const std::string prompt = "Read CLAUDE.md and carry out the task it describes, on your own, until it is done.";
-    CHECK(argv_of("claude", session()) ==
+    CHECK(argv_of("claude", session(), RuntimeSpec{}) ==
           Argv{"claude", "-p", prompt, "--output-format", "json", "--settings", ".claude/fracta-settings.json",
                "--permission-mode", "acceptEdits", "--permission-prompts", "none", "--setting-sources", "project",
                "--strict-mcp-config", "--mcp-config", ".mcp.json"});
+    // With allowed_tools configured: exactly those, nothing on its own.
+    CHECK(argv_of("claude", session())[8] == "dontAsk");
 
     SessionInfo s = session("");
     s.resume_token = "3f1c-uuid";
     s.model = "opus";
     CHECK(argv_of("claude", s) ==
           Argv{"claude", "-r", "3f1c-uuid", "-p", "Continue your task.", "--output-format", "json", "--settings",
-               ".claude/fracta-settings.json", "--permission-mode", "acceptEdits", "--permission-prompts", "none",
+               ".claude/fracta-settings.json", "--permission-mode", "dontAsk", "--permission-prompts", "none",
                "--setting-sources", "project", "--strict-mcp-config", "--model", "opus"});
 }
 
@@ -357,7 +359,7 @@ TEST_CASE("claude stream: the interactive CLI, through the key wrapper, the prom
     CHECK(argv[2].find("exec \"$0\" --settings \"$s\" \"$@\"") != std::string::npos);
     CHECK(Argv(argv.begin() + 3, argv.end()) ==
           Argv{"/opt/bin/claude", "Read CLAUDE.md and carry out the task it describes, on your own, until it is done.",
-               "--permission-mode", "acceptEdits", "--setting-sources", "project", "--strict-mcp-config",
+               "--permission-mode", "dontAsk", "--setting-sources", "project", "--strict-mcp-config",
                "--mcp-config", ".mcp.json", "--model", "sonnet"});
 }
 
