@@ -103,7 +103,7 @@ stream_agent_talks() {
   run --separate-stderr fracta kill chat-room
   assert_status 0
   wait_for 60 no_session_processes "$WT_ROOT/chat-room"
-  for pid in $pids; do process_gone "$pid" || fail "process $pid of the session is left"; done
+  for pid in $pids; do wait_for 30 process_gone "$pid" || fail "process $pid of the session is left"; done
   run --separate-stderr fracta get chat-room
   assert_json '.agent.status == "Stopped"'
 }

@@ -193,9 +193,12 @@ wait_for() {
   return 0
 }
 
-# process_gone PID — the process has exited.
+# process_gone PID — the process has exited. A zombie has exited too: it
+# only waits for its parent (or init, for an orphan) to collect its status.
 process_gone() {
-  ! kill -0 "$1" 2>/dev/null
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  [[ ${stat##*) } == Z* ]]
 }
 
 # line_count FILE — number of complete lines in FILE (0 if missing).
