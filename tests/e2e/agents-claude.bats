@@ -235,7 +235,9 @@ stream_agent_talks() {
   assert_status 0
   wait_for 60 no_session_processes "$WT_ROOT/chat-room"
   local pid
-  for pid in $pids; do wait_for 30 process_gone "$pid" || fail "process $pid of the session is left"; done
+  for pid in $pids; do
+    wait_for 30 process_gone "$pid" || fail "process $pid of the session is left: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+  done
   run --separate-stderr fracta get chat-room
   assert_json '.agent.status == "Stopped"'
 }

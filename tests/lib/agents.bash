@@ -44,14 +44,21 @@ agent_project() {
   chmod +x "$P/check.sh"
   git -C "$P" add -A && git -C "$P" commit -qm "first commit" || return 1
   (cd "$P" && fracta init --scaffold local >/dev/null) || return 1
-  local gw_port line entry="    $runtime:"
+  local gw_port line keys entry="    $runtime:"
   gw_port=$(free_port)
   for line in "$@"; do entry+="\n      $line"; done
+  # The scaffold's agent_runtimes block may already hold a line for RUNTIME
+  # (its nudge keys): the test's settings join it there.
+  keys=$(sed -n "s|^    $runtime: {submit_keys: \(.*\)}\$|\1|p" "$P/fracta.yaml")
+  [[ -z $keys ]] || entry+="\n      submit_keys: $keys"
   # (the branch: fracta-init may name main, from before it detected it)
   sed -i -e 's|listen: "127.0.0.1:9090"|listen: "127.0.0.1:0"|' -e 's|default_base_branch: main$|default_base_branch: master|' \
     -e "s|127.0.0.1:8080|127.0.0.1:$gw_port|g" \
-    -e "s|^  default_runtime: claude\$|  default_runtime: $runtime\n  agent_runtimes:\n$entry|" "$P/fracta.yaml"
-  grep -q "^  default_runtime: $runtime\$" "$P/fracta.yaml" || { fail "fracta.yaml: $(cat "$P/fracta.yaml")"; return 1; }
+    -e "s|^  default_runtime: claude\$|  default_runtime: $runtime|" \
+    -e "/^    $runtime: {submit_keys: .*}\$/d" \
+    -e "s|^  agent_runtimes:\$|  agent_runtimes:\n$entry|" "$P/fracta.yaml"
+  grep -q "^  default_runtime: $runtime\$" "$P/fracta.yaml" && grep -q "^    $runtime:\$" "$P/fracta.yaml" ||
+    { fail "fracta.yaml: $(cat "$P/fracta.yaml")"; return 1; }
   git -C "$P" add -A && git -C "$P" commit -qm "fracta init" || return 1
   export FRACTA_STATE_DIR="$P/.fracta/sessions"
   WT_ROOT=$(realpath "$P")/.worktrees
@@ -103,7 +110,9 @@ stream_agent_talks() {
   run --separate-stderr fracta kill chat-room
   assert_status 0
   wait_for 60 no_session_processes "$WT_ROOT/chat-room"
-  for pid in $pids; do wait_for 30 process_gone "$pid" || fail "process $pid of the session is left"; done
+  for pid in $pids; do
+    wait_for 30 process_gone "$pid" || fail "process $pid of the session is left: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+  done
   run --separate-stderr fracta get chat-room
   assert_json '.agent.status == "Stopped"'
 }
