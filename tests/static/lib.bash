@@ -5,11 +5,12 @@
 #   in_empty_root DIR CMD…     CMD (a path inside DIR) with DIR as its root,
 #                              an empty environment and a time limit
 #   container_root DIR BINARY…  make_root, plus what a container runtime gives
-#                              a scratch image's process (a /proc, a /dev/null)
-#                              and a shell for sessions' commands: Debian's
-#                              static busybox as /bin/sh
+#                              a scratch image's process (a /proc, /dev/null,
+#                              /dev/pts and /dev/ptmx for terminal sessions,
+#                              /bin on PATH) and a shell for sessions'
+#                              commands: Debian's static busybox as /bin/sh
 #   in_container_root DIR WORKDIR CMD…   CMD in DIR as its root, in WORKDIR,
-#                              with /proc and /dev/null mounted (a mount
+#                              with /proc, /dev/null and the ptys mounted (a mount
 #                              namespace of its own); ROOT_ENV=(K=V…) adds to
 #                              the empty environment
 #
@@ -47,8 +48,9 @@ container_root() {
   [[ -x /bin/busybox ]] && file -L /bin/busybox | grep -q 'statically linked' ||
     { echo "no static /bin/busybox: install busybox-static (make deps)" >&2; return 1; }
   make_root "$dir" "$@"
-  mkdir -p "$dir/proc" "$dir/dev" "$dir/bin" "$dir/tmp"
+  mkdir -p "$dir/proc" "$dir/dev/pts" "$dir/bin" "$dir/tmp"
   : >"$dir/dev/null"
+  ln -s pts/ptmx "$dir/dev/ptmx"  # a pty instance of the root's own, as containers have
   cp /bin/busybox "$dir/bin/sh"
 }
 
@@ -61,12 +63,13 @@ in_container_root() {
   # of proc itself would need a PID namespace, whose end would kill the
   # daemons started here) and /dev/null into the root; then the command runs
   # in it, seeing nothing else.
-  env -i HOME=/ PATH=/ "${ROOT_ENV[@]}" "$(command -v timeout)" "$RUN_TIMEOUT" \
+  env -i HOME=/ PATH=/bin:/ "${ROOT_ENV[@]}" "$(command -v timeout)" "$RUN_TIMEOUT" \
     "$(command -v unshare)" "${userns[@]}" --mount --propagation private \
     "$(command -v sh)" -c '
       root=$1 workdir=$2 mount=$3 chroot=$4
       shift 4
       "$mount" --rbind /proc "$root/proc" && "$mount" --bind /dev/null "$root/dev/null" &&
+        "$mount" -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts" &&
         exec "$chroot" "$root" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"' \
     _ "$dir" "$workdir" "$(command -v mount)" "$(command -v chroot)" "$@"
 }
