@@ -18,7 +18,9 @@
 # $replicas   [section l's replicas.json: run facts, levels: [{replicas, workers, agents, completed, failed,
 #               stopped, seconds, per_second, starts, distinct, duplicates, by_replica, max_attempt}]]
 # $k8s        [section m's k8s.json: tests/bench/k8s-ops output plus run facts]
-# $only       a section rendered alone — "gateway", "reap", "replicas" or "k8s" (the other inputs are
+# $agents     [section n's agents.json: run facts, overhead: {direct_ms, fracta_ms}, concurrent: {ended,
+#               completed, first_call_ms: [{task, ms}], peak_rss_kib, peak_processes, peak_by_binary: {BINARY: {kib, processes}}}]
+# $only       a section rendered alone — "gateway", "reap", "replicas", "k8s" or "agents" (the other inputs are
 #             then empty), for `run SECTION`; "" for the whole file
 
 def median: sort | length as $n
@@ -159,6 +161,58 @@ def k8s_section($x; $alone):
   "",
   measured($x; $alone; "k8s"),
   "<!-- /k8s -->"
+] | join("\n");
+
+# --- section n: real Claude Code agents ($x: run's agents.json) -------------------------
+def nearest_rank($p): sort | .[([(($p / 100) * length | ceil), 1] | max) - 1];
+def agents_rows($x):
+  ($x.overhead.direct_ms | median) as $direct | ($x.overhead.fracta_ms | median) as $fracta
+  | ($x.concurrent.first_call_ms | map(.ms) | map(select(. != null))) as $first
+  | {direct: $direct, fracta: $fracta, ratio: ($fracta / $direct), added: ($fracta - $direct),
+     overhead_met: ($fracta / $direct <= $x.overhead_target),
+     first: $first, first_missing: ($x.agents - ($first | length)),
+     all_met: ($x.concurrent.completed == $x.agents and ($first | length) == $x.agents)};
+def agents_checks($x): agents_rows($x) | [.overhead_met, .all_met];
+def agents_section($x; $alone):
+  def yn: if . then "yes" else "**no**" end;
+  def mss: map(tostring) | join(", ") + " ms";
+  agents_rows($x) as $r
+  | ($x.concurrent) as $c
+  | [
+  "<!-- agents -->",
+  "## Real agents (Claude Code \($x.claude) under fracta)",
+  "",
+  "`tests/bench/sections/agents.bash`: the real `claude` CLI pinned in tests/package.json, its model the scripted model server (`tests/model/server.mjs`, no API key, no network) answering every call \"Done.\" at once, so each agent is one model turn and what is measured is the CLI's start and fracta's around it. One project made by `fracta init --scaffold local` (the claude runtime's `base_url` and a dummy key in `secret_env`), served by one `fracta-cp run --gateway --workers \($x.agents)` (\($x.build) build). fracta's agent gets what it always gets: a git worktree and branch, CLAUDE.md, fracta's MCP server (fracta-gw, which the CLI connects to at start) and settings file; the direct run is `claude -p` in a clone of the project with the same environment and flags, less `--mcp-config` and `--settings`.",
+  "",
+  measured($x; $alone; "agents"),
+  "",
+  "| one-turn agent, wall clock | median | each run | target | met? |",
+  "|---|---:|---|---|---|",
+  (["`claude -p` directly", ($r.direct | tostring) + " ms", ($x.overhead.direct_ms | mss), "—", "—"] | row),
+  (["`fracta spawn --wait`", ($r.fracta | tostring) + " ms", ($x.overhead.fracta_ms | mss),
+    "≤ \($x.overhead_target)× direct", ($r.overhead_met | yn)] | row),
+  (["fracta's overhead", "\($r.ratio | ratio), +\($r.added | fix(0)) ms", "—", "—", "—"] | row),
+  "",
+  "\($x.runs) rounds after an untimed one, the two in alternating order; medians over the rounds.",
+  "",
+  "| \($x.agents) agents at once on \($x.nproc) CPUs | value |",
+  "|---|---:|",
+  (["Completed (target: all)", "\($c.completed) of \($x.agents) \($r.all_met | yn)"] | row),
+  (["spawn → first model call, p50", (if ($r.first | length) > 0 then ($r.first | nearest_rank(50) | tostring) + " ms" else "—" end)] | row),
+  (["spawn → first model call, p95", (if ($r.first | length) > 0 then ($r.first | nearest_rank(95) | tostring) + " ms" else "—" end)] | row),
+  (["spawn → first model call, max", (if ($r.first | length) > 0 then ($r.first | max | tostring) + " ms" else "—" end)] | row),
+  (if $r.first_missing > 0 then (["agents the model never heard from", "\($r.first_missing)"] | row) else empty end),
+  (["all spawned → all ended", ($x.wall_s | fix(1)) + " s"] | row),
+  (["peak RSS of fracta's processes (sum, sampled every 0.1 s)", "\($c.peak_rss_kib | mib) over \($c.peak_processes) processes"] | row),
+  (["… the most each binary reached (its processes together; most processes at once)", ($c.peak_by_binary | to_entries | sort_by(-.value.kib)
+     | map("\(.key) \(.value.kib | mib) (\(.value.processes))") | join(", "))] | row),
+  (["fracta-cp VmHWM / fracta-gw VmHWM", "\($x.cp_hwm_kib | mib) / " + (if $x.gw_hwm_kib then ($x.gw_hwm_kib | mib) else "—" end)] | row),
+  "",
+  "The \($x.agents) `fracta spawn` processes start one after another in the background; an agent's time runs from just before its own `fracta spawn` to the model server's arrival time (ms) of the first request of that agent's conversation (matched by task name). fracta's processes are those running one of the measured binaries (by inode): fracta-cp, fracta-gw, fracta-reap (the control plane's reaper), fracta-spawn-local (each agent's supervisor, and the control plane's calls to it) and the front door; the CLIs (node) and their launcher shells are not counted." +
+    (if ([$x.load_start, $x.load_end] | map(split(" ")[0] | tonumber) | max) > ($x.nproc | tonumber)
+     then " The machine was busy with other work (load above \($x.nproc)): the CLIs' start, most of an agent's time, is what a busy machine slows most." else "" end),
+  (if $c.completed < $x.agents then "\nNot Completed: " + ($c.ended | map(select(.status != "Completed")) | map("`\(.task)` \(.status): \(.reason | gsub("\n"; " "))") | join("; ")) else empty end),
+  "<!-- /agents -->"
 ] | join("\n");
 
 # --- section k: a reap pass ($k: run's reap.json) ----------------------------------------
@@ -306,7 +360,8 @@ def full:
    | map(select(.context | not) | .met)
    + [$mem[] | select(.judged) | .met]
    + gw_checks($gateway[0]) + reap_checks($reap[0]) + rep_checks($replicas[0])
-   + (if $k8s[0] then k8s_checks($k8s[0]) else [] end)) as $all_met
+   + (if $k8s[0] then k8s_checks($k8s[0]) else [] end)
+   + (if $agents[0] then agents_checks($agents[0]) else [] end)) as $all_met
   # target and met? cells: in parentheses for context rows
 | def goal($text): if .context then "(\($text); context)" else $text end;
   def verdict: if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yesno) end;
@@ -453,6 +508,7 @@ def full:
   "",
   k8s_section($k8s[0]; false),
   "",
+  (if $agents[0] then agents_section($agents[0]; false), "" else empty end),
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
@@ -471,6 +527,7 @@ if $only == "gateway" then gw_section($gateway[0]; true)
 elif $only == "reap" then reap_section($reap[0]; true)
 elif $only == "replicas" then replicas_section($replicas[0]; true)
 elif $only == "k8s" then k8s_section($k8s[0]; true)
+elif $only == "agents" then agents_section($agents[0]; true)
 elif $only == "sizes" then sizes_section($sizes[0] | map(.met = (.stripped <= $meta.size_target)); $meta.size_target; true)
 elif $only == "" then full
 else error("report.jq: no section \($only)") end
