@@ -67,7 +67,7 @@ batch_script() {
       {tools: [{name: "mcp__fracta__fracta_report", input: {summary: "greeting fixed, check passes", status: "done"}}]},
       {text: "Fixed the typo in greeting.txt; check.sh passes; committed."},
       {text: "Resumed: {{last_user}}"}
-    ]}]
+    ] | map(. + {usage: {input_tokens: 1000, output_tokens: 10}})}]
   }' >"$BATS_TEST_TMPDIR/script.json"
 }
 
@@ -85,6 +85,10 @@ outputs() {
     and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
     and (.agent.resume_token | test("^[0-9a-f-]{36}$"))'
   thread=$(jq -r .agent.resume_token <<<"$output")
+  # Codex's own numbers: turn.completed's usage, the sum of the run's seven
+  # model calls (1000 and 10 tokens each, by the script); one turn (one
+  # `codex exec`); Codex reports no cost.
+  usage_recorded fix-greeting codex '.input_tokens == 7000 and .output_tokens == 70 and .turns == 1 and .cost_usd == null'
 
   # What the model was offered: Codex's shell tool and fracta's tools in
   # their MCP namespace; the thread is the one fracta recorded.

@@ -67,7 +67,7 @@ batch_script() {
       {tools: [{name: "fracta_fracta_report", input: {summary: "greeting fixed, check passes", status: "done"}}]},
       {text: "Fixed the typo in greeting.txt; check.sh passes; committed."},
       {text: "Resumed: {{last_user}}"}
-    ]}]
+    ] | map(. + {usage: {input_tokens: 1000, output_tokens: 10}})}]
   }' >"$BATS_TEST_TMPDIR/script.json"
 }
 
@@ -86,6 +86,11 @@ tool_results() {
     and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
     and (.agent.resume_token | startswith("ses_"))'
   session=$(jq -r .agent.resume_token <<<"$output")
+  # OpenCode's own numbers: its step_finish parts, one per model call (seven,
+  # 1000 and 10 tokens each by the script), with the cost it computed from
+  # its own price list (claude-sonnet-4-5: $3 and $15 per million).
+  usage_recorded fix-greeting opencode '.input_tokens == 7000 and .output_tokens == 70 and .turns == 7
+    and (.cost_usd - 0.02205 | fabs) < 1e-9'
 
   # What the model was offered: OpenCode's tools and fracta's, up front.
   model_turns 0 | head -1 | jq -e '[.body.tools[].name] | (index("bash") and index("edit")
@@ -101,6 +106,8 @@ tool_results() {
   assert_json '.content | tostring | contains("prevents you from using this specific tool call")' "${lines[3]}"
   [[ ! -e $BATS_TEST_TMPDIR/outside.txt ]] || fail "the write outside the worktree happened"
   assert_json '.is_error != true and (.content | tostring | contains("check passed"))' "${lines[4]}"  # bash
+  # Item 6: the refusal is an agent.tool_denied event, in fracta watch.
+  tool_denied_watched fix-greeting opencode write
 
   # The commit is on the agent's branch; the events show intent and report.
   assert_equal "$(git show feature/fix-greeting:greeting.txt)" "hello world" "greeting on the branch"

@@ -23,6 +23,13 @@
 #   merge_brings_in TASK      fracta merge; greeting.txt fixed on master
 #   say_resumes TASK TEXT     say to the ended TASK resumes it (turn 7 of
 #                             the script); `fracta get` of it in output
+#   usage_recorded TASK RUNTIME JQ  `fracta get` of the ended TASK meets JQ
+#                             (on .agent); its lifecycle.completed event
+#                             carries the same session id, result, turns,
+#                             tokens and cost; /metrics counts the tokens
+#                             (and cost) under RUNTIME
+#   tool_denied_watched TASK RUNTIME TOOL  `fracta watch` shows an
+#                             agent.tool_denied of TOOL before the end
 #   stream_agent_talks START FIELD  a stream agent (the project made and the
 #                             control plane started by START): say reaches
 #                             the model (in the request's FIELD), peek shows
@@ -150,4 +157,42 @@ batch_agent_ends() {
   assert_status 0
   run --separate-stderr fracta get "$1"
   assert_status 0
+}
+
+usage_recorded() {
+  local task=$1 runtime=$2 agent metrics want
+  run --separate-stderr fracta get "$task"
+  assert_status 0
+  assert_json ".agent | $3"
+  agent=$(jq -c .agent <<<"$output")
+  run --separate-stderr events_of "$task"
+  assert_status 0
+  jq -se --argjson a "$agent" 'map(select(.type == "lifecycle.completed")) | last | .payload
+      | .session_id == $a.resume_token and .result == $a.last_output and .turns == $a.turns
+        and .input_tokens == $a.input_tokens and .output_tokens == $a.output_tokens and .cost_usd == $a.cost_usd' \
+    <<<"$output" >/dev/null || fail "lifecycle.completed lacks the results of $agent: $output"
+  metrics=$(curl -sS "$CP_URL/metrics")
+  want="fracta_agent_tokens_total{runtime=\"$runtime\",direction=\"input\"} $(jq .input_tokens <<<"$agent")"
+  grep -qxF "$want" <<<"$metrics" || fail "metrics lack '$want': $(grep fracta_agent_ <<<"$metrics")"
+  want="fracta_agent_tokens_total{runtime=\"$runtime\",direction=\"output\"} $(jq .output_tokens <<<"$agent")"
+  grep -qxF "$want" <<<"$metrics" || fail "metrics lack '$want': $(grep fracta_agent_ <<<"$metrics")"
+  if [[ $(jq .cost_usd <<<"$agent") == null ]]; then
+    grep "^fracta_agent_cost_usd_total{runtime=\"$runtime\"}" <<<"$metrics" | grep -Eqv ' 0(\.0*)?$' &&
+      fail "a cost in metrics for $runtime, which reported none: $(grep fracta_agent_ <<<"$metrics")"
+  else
+    grep -Eq "^fracta_agent_cost_usd_total\{runtime=\"$runtime\"\} 0\.[0-9]*[1-9]" <<<"$metrics" ||
+      fail "metrics lack the $runtime cost: $(grep fracta_agent_ <<<"$metrics")"
+  fi
+  true
+}
+
+tool_denied_watched() {
+  local denied
+  run --separate-stderr fracta watch "$1"
+  assert_status 0
+  denied=$(jq -c --arg tool "$3" 'select(.type == "agent.tool_denied" and .payload.tool == $tool)' <<<"$output")
+  [[ -n $denied ]] || fail "fracta watch shows no agent.tool_denied of $3: $output"
+  assert_json ".subject == \"$1\" and .payload.runtime == \"$2\"" "$denied"
+  jq -se '[.[].type] | index("agent.tool_denied") < index("lifecycle.completed")' <<<"$output" >/dev/null ||
+    fail "agent.tool_denied is not before the end: $output"
 }
