@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cp/agents.h"
+#include "agents/agents.h"
 #include "cp/context.h"
 #include "http/server.h"
 

@@ -12,6 +12,15 @@
 #include "queue/queue.h"
 
 namespace fracta::cp::routes_impl {
+
+using agents::Agent;
+using agents::Agents;
+using agents::Changes;
+using agents::is_terminal;
+using agents::is_status;
+using agents::validate_task;
+using agents::choose_runtime;
+namespace status = agents::status;
 namespace {
 
 using http::Request;

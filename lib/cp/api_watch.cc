@@ -10,6 +10,11 @@
 #include "events/log.h"
 
 namespace fracta::cp::routes_impl {
+
+using agents::Agent;
+using agents::Agents;
+using agents::is_terminal;
+using agents::validate_task;
 namespace {
 
 using http::Request;

@@ -10,9 +10,9 @@
 #include <mutex>
 #include <string>
 
-#include "cp/agents.h"
+#include "agents/agents.h"
+#include "agents/settings.h"
 #include "cp/pool.h"
-#include "cp/settings.h"
 #include "provider/client.h"
 
 namespace fracta::cp {
@@ -33,7 +33,7 @@ public:
     struct Usage {
         uint64_t input_tokens = 0, output_tokens = 0, cost_micro_usd = 0;
     };
-    void add_usage(const std::string& runtime, const Changes& run) {
+    void add_usage(const std::string& runtime, const agents::Changes& run) {
         if (!run.input_tokens && !run.output_tokens && !run.cost_micro_usd) return;
         std::lock_guard<std::mutex> lock(mu_);
         Usage& u = usage_[runtime];
@@ -55,24 +55,14 @@ private:
     std::map<std::string, Usage> usage_;
 };
 
-// Provider ops other than start get the start budget too, when it is
-// shorter than their usual 30 s: a hung provider is given up on as quickly
-// as the operator asked for.
-inline provider::ClientOptions provider_options(const Settings& s) {
-    provider::ClientOptions o;
-    auto start = std::chrono::duration_cast<std::chrono::milliseconds>(s.config.queue.start_timeout);
-    o.op_timeout = std::min(o.op_timeout, start);
-    return o;
-}
-
 struct Context {
-    explicit Context(Settings s)
+    explicit Context(agents::Settings s)
         : settings(std::move(s)),
           pool(settings.store_url, "fracta-cp"),
           provider(settings.provider_argv, settings.provider_env, provider_options(settings)),
           max_concurrent(settings.config.max_concurrent) {}
 
-    Settings settings;  // fixed for the process's life, but for the reloadable knobs below
+    agents::Settings settings;  // fixed for the process's life, but for the reloadable knobs below
     StorePool pool;
     provider::ProviderClient provider;
 

@@ -10,14 +10,20 @@
 #include <filesystem>
 #include <memory>
 
+#include "config/project.h"
+#include "config/siblings.h"
 #include "cp/api.h"
 #include "cp/gateway_child.h"
 #include "cp/reaper_child.h"
-#include "cp/project.h"
 #include "cp/worker.h"
 #include "store/store.h"
 
 namespace fracta::cp {
+
+using agents::make_settings;
+using config::self_dir;
+using config::load_for;
+using config::url_of_listen;
 namespace {
 
 std::string host_name() {
@@ -32,19 +38,6 @@ void write_ready(int fd, const std::string& url) {
     (void)!::write(fd, line.data(), line.size());
     ::close(fd);
 }
-
-}  // namespace
-
-Result<config::Config> load_for(const std::string& config_file, const std::string& cwd) {
-    std::string file = config_file;
-    if (file.empty())
-        if (const char* env = std::getenv("FRACTA_CONFIG"); env && *env) file = env;
-    if (!file.empty()) return config::load(file);
-    FRACTA_TRY_ASSIGN(root, find_project_root(cwd));
-    return load_project_config(root);
-}
-
-namespace {
 
 // FRACTA_CP_TOKEN, when set, wins over the file (at start and at reloads).
 std::string api_token(const config::Config& config) {
@@ -123,7 +116,7 @@ Status run(const RunOptions& o) {
     for (const auto& w : config.warnings) log("warn", w);
     const std::string token = api_token(config);
     const std::string listen = o.listen.empty() ? config.control_plane.listen : o.listen;
-    FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config), self_dir()));
+    FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config)));
     {  // bring the schema up to date (and fail early on a dead store)
         auto store = store::open(settings.store_url, "fracta-cp");
         if (!store.ok()) return std::move(store).take_error().context("open store");

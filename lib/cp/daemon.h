@@ -34,10 +34,6 @@ struct RunOptions {
 // handles the signals; they are blocked in every thread it starts.
 Status run(const RunOptions& options);
 
-// The configuration and project root a command works on: `config_file`
-// (its directory is the root), else the nearest project.
-Result<config::Config> load_for(const std::string& config_file, const std::string& cwd);
-
 struct StartOptions {
     std::string config_file;
     std::string listen;  // passed to run

@@ -11,11 +11,16 @@
 #include <thread>
 
 #include "base/io.h"
+#include "config/project.h"
 #include "cp/daemon.h"
-#include "cp/project.h"
 #include "http/client.h"
 
 namespace fracta::cp {
+
+using config::DaemonFiles;
+using config::daemon_files;
+using config::load_for;
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -160,7 +165,7 @@ Result<Json> daemon_status(const std::string& config_file) {
     FRACTA_TRY_ASSIGN(config, load_for(config_file, std::filesystem::current_path().string()));
     const DaemonFiles files = daemon_files(config.root);
     const pid_t pid = live_pid(files);
-    Endpoint e = resolve_endpoint(config, config.root);
+    config::Endpoint e = config::resolve_endpoint(config, config.root);
     Json out = {{"running", pid != 0}, {"pid", pid ? Json(pid) : Json()}, {"url", e.url}};
     out["healthy"] = answers(e.url, "/healthz", e.token);
     out["ready"] = out["healthy"].get<bool>() && answers(e.url, "/readyz", e.token);

@@ -7,6 +7,8 @@
 #include "proc/run.h"
 
 namespace fracta::cp {
+
+using agents::Changes;
 namespace {
 
 // A refused Write may carry a whole file: the event keeps its start.

@@ -11,8 +11,8 @@
 #include <map>
 #include <string>
 
+#include "agents/agents.h"
 #include "base/result.h"
-#include "cp/agents.h"
 #include "runtime/runtime.h"
 
 namespace fracta::cp {
@@ -20,7 +20,7 @@ namespace fracta::cp {
 // The row changes and events of a finished run: last_output, resume_token
 // (the runtime's session id), turns, tokens, cost, and one agent.tool_denied
 // event per refused call (actor the task, payload {runtime, tool, input, id}).
-Changes run_changes(const runtime::RunResult& result, const std::string& task, const std::string& runtime);
+agents::Changes run_changes(const runtime::RunResult& result, const std::string& task, const std::string& runtime);
 
 struct CheckOutcome {
     bool passed = false;

@@ -6,6 +6,12 @@
 #include "runtime/reserved_env.h"
 
 namespace fracta::cp {
+
+using agents::Agent;
+using agents::validate_task;
+using agents::Settings;
+using agents::choose_runtime;
+namespace status = agents::status;
 namespace {
 
 Result<std::string> optional_string(const Json& j, const char* key) {

@@ -5,14 +5,14 @@
 
 #include <string>
 
+#include "agents/agents.h"
+#include "agents/settings.h"
 #include "base/json.h"
-#include "cp/agents.h"
-#include "cp/settings.h"
 
 namespace fracta::cp {
 
 struct SpawnPlan {
-    Agent agent;    // status Queued, branch feature/<task>
+    agents::Agent agent;    // status Queued, branch feature/<task>
     Json payload;   // the mission payload: the request, normalised
     int priority = 0;
 };
@@ -20,10 +20,10 @@ struct SpawnPlan {
 // `dispatch: direct` jumps the queue: its mission outranks every queued one.
 inline constexpr int kDirectPriority = 1 << 30;
 
-Result<SpawnPlan> plan_spawn(const Json& request, const Settings& settings);
+Result<SpawnPlan> plan_spawn(const Json& request, const agents::Settings& settings);
 
 // What POST /api/v1/agents answers.
-Json spawn_response(const Agent& agent, int64_t mission_id);
+Json spawn_response(const agents::Agent& agent, int64_t mission_id);
 
 // Where the workspace of `task` lives for a project rooted at `root`: its git
 // worktree, or a plain directory when the project is not in git.

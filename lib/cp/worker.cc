@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agents/agents.h"
+#include "agents/leases.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/time.h"
-#include "cp/agents.h"
-#include "cp/leases.h"
 #include "cp/outcome.h"
 #include "cp/secrets.h"
 #include "git/git.h"
@@ -16,6 +16,15 @@
 #include "session/workspace.h"
 
 namespace fracta::cp {
+
+using agents::Agent;
+using agents::Agents;
+using agents::Changes;
+using agents::is_terminal;
+using agents::expire_leases;
+using agents::RuntimeChoice;
+using agents::choose_runtime;
+namespace status = agents::status;
 namespace {
 
 using std::chrono::milliseconds;

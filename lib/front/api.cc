@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "front/siblings.h"
+#include "config/siblings.h"
 #include "proc/run.h"
 
 namespace fracta::front {
@@ -48,16 +48,16 @@ Result<Api> Api::open(const ApiSettings& settings) {
     api.config_file_ = settings.config_file;
     const bool url_given = !env("FRACTA_CP_URL").empty();
 
-    auto root = cp::find_project_root(settings.cwd);
+    auto root = config::find_project_root(settings.cwd);
     if (!root.ok() && !settings.config_file.empty())  // the project of the file we were pointed at
-        root = cp::find_project_root(std::filesystem::path(settings.config_file).parent_path().string());
+        root = config::find_project_root(std::filesystem::path(settings.config_file).parent_path().string());
     if (root.ok()) api.root_ = *root;
 
     if (!settings.config_file.empty()) {
         FRACTA_TRY_ASSIGN(cfg, config::load(settings.config_file));
         api.config_ = std::move(cfg);
     } else if (!api.root_.empty()) {
-        FRACTA_TRY_ASSIGN(cfg, cp::load_project_config(api.root_));
+        FRACTA_TRY_ASSIGN(cfg, config::load_project_config(api.root_));
         api.config_ = std::move(cfg);
     } else if (std::string file = env("FRACTA_CONFIG"); !file.empty()) {
         FRACTA_TRY_ASSIGN(cfg, config::load(file));
@@ -68,12 +68,12 @@ Result<Api> Api::open(const ApiSettings& settings) {
     if (!root.ok() && !url_given && api.config_.control_plane.url.empty()) return root.error();
     if (settings.warn)
         for (const std::string& w : api.config_.warnings) settings.warn(w);
-    api.endpoint_ = cp::resolve_endpoint(api.config_, api.root_);
+    api.endpoint_ = config::resolve_endpoint(api.config_, api.root_);
     return api;
 }
 
 void Api::refresh() {
-    if (!endpoint_.explicit_url) endpoint_ = cp::resolve_endpoint(config_, root_);
+    if (!endpoint_.explicit_url) endpoint_ = config::resolve_endpoint(config_, root_);
 }
 
 http::Client Api::client(std::chrono::milliseconds timeout) const {
@@ -89,7 +89,7 @@ bool Api::may_autostart() const {
 }
 
 Status Api::start_daemon() {
-    FRACTA_TRY_ASSIGN(program, find_sibling("fracta-cp"));
+    FRACTA_TRY_ASSIGN(program, config::find_sibling("fracta-cp"));
     proc::Command c;
     c.argv = {program, "start"};
     c.cwd = root_;
@@ -104,7 +104,7 @@ Status Api::start_daemon() {
         if (std::string line = first_line(out.err); !line.empty()) why += ": " + line;
         return temporary_error("fracta-cp start " + why);
     }
-    endpoint_ = cp::resolve_endpoint(config_, root_);  // the daemon recorded the URL it really answers on
+    endpoint_ = config::resolve_endpoint(config_, root_);  // the daemon recorded the URL it really answers on
     return {};
 }
 

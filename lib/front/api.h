@@ -13,7 +13,7 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "config/config.h"
-#include "cp/project.h"
+#include "config/project.h"
 #include "http/client.h"
 
 namespace fracta::front {
@@ -67,7 +67,7 @@ private:
     std::string root_;  // empty: no project (FRACTA_CP_URL given)
     std::string config_file_;
     config::Config config_;
-    cp::Endpoint endpoint_;
+    config::Endpoint endpoint_;
     bool tried_autostart_ = false;
 };
 

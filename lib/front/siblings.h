@@ -1,6 +1,5 @@
 // siblings.h — git-style dispatch: `fracta init` runs `fracta-init`, and so
-// on. A sibling is looked for next to the running binary first (an unpacked
-// release, a build tree), then on PATH.
+// on (config/siblings.h finds the binary).
 #pragma once
 
 #include <optional>
@@ -18,10 +17,6 @@ struct Sibling {
 
 // The sibling a dispatch verb runs; nullopt for any other word.
 std::optional<Sibling> sibling_of(const std::string& verb);
-
-// The executable's path: the directory of /proc/self/exe, then PATH.
-// Missing: a NotFound (127) error "<program> is not installed".
-Result<std::string> find_sibling(const std::string& program);
 
 // Replace this process with `path` run as `argv`, with FRACTA_CONFIG set to
 // `config_file` when that is not empty. Returns only on failure: NotFound

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "base/io.h"
+#include "config/siblings.h"
 #include "front/completion.h"
 #include "front/format.h"
 #include "front/siblings.h"
@@ -572,7 +573,7 @@ Status run(const std::string& verb_name, const std::vector<std::string>& args, c
 Error exec_sibling(const std::string& verb, const std::vector<std::string>& args, const Options& options) {
     auto sibling = sibling_of(verb);
     if (!sibling) return usage_error("unknown verb \"" + verb + "\" (try --help)");
-    auto path = find_sibling(sibling->program);
+    auto path = config::find_sibling(sibling->program);
     if (!path.ok()) return path.error().context(verb);
     std::vector<std::string> argv = {sibling->program};
     if (options.format_given) argv.insert(argv.end(), {"--format", options.format});

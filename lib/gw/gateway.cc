@@ -7,7 +7,7 @@
 #include <sstream>
 #include <variant>
 
-#include "cp/project.h"
+#include "config/project.h"
 #include "gw/api_tools.h"
 #include "gw/auth.h"
 #include "gw/cp_api.h"
@@ -267,7 +267,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(GatewayOptions options, Proxy* p
     return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 
-std::string Gateway::url() const { return cp::url_of_listen(impl_->http->address()); }
+std::string Gateway::url() const { return config::url_of_listen(impl_->http->address()); }
 
 void Gateway::tools_changed() { impl_->endpoint.notify_tools_changed(); }
 

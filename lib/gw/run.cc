@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cp/daemon.h"
-#include "cp/project.h"
+#include "base/log.h"
+#include "config/project.h"
 #include "front/api.h"
 #include "gw/api_tools.h"
 #include "gw/backends.h"
@@ -21,7 +21,7 @@ namespace {
 // The configuration: --config, FRACTA_CONFIG, the project's, or defaults
 // (a gateway in a container needs no project).
 Result<config::Config> load(const std::string& file) {
-    auto c = cp::load_for(file, std::filesystem::current_path().string());
+    auto c = config::load_for(file, std::filesystem::current_path().string());
     if (c.ok() || !file.empty()) return c;
     config::Config defaults;
     defaults.root = std::filesystem::current_path().string();
@@ -42,7 +42,7 @@ Status serve(const ServeOptions& o) {
     FRACTA_TRY_ASSIGN(settings, read_settings(config));
     GatewayOptions g;
     g.listen = o.listen.empty() ? config.gateway.listen : o.listen;
-    const cp::Endpoint cp_endpoint = cp::resolve_endpoint(config, config.root);
+    const config::Endpoint cp_endpoint = config::resolve_endpoint(config, config.root);
     g.cp_url = cp_endpoint.url;
     g.cp_token = cp_endpoint.token;
     g.allowed_hosts = own_hosts(config, g.listen);

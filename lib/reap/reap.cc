@@ -5,23 +5,22 @@
 #include <map>
 #include <optional>
 
+#include "agents/agents.h"
+#include "agents/leases.h"
 #include "base/time.h"
-#include "cp/agents.h"
-#include "cp/context.h"
-#include "cp/daemon.h"
-#include "cp/leases.h"
+#include "config/project.h"
 #include "events/log.h"
 #include "git/git.h"
-#include "queue/queue.h"
 #include "k8s/objects.h"
+#include "queue/queue.h"
 #include "reap/k8s_orphans.h"
 #include "reap/leader.h"
 
 namespace fracta::reap {
 namespace {
 
-using cp::Agent;
-namespace status = cp::status;
+using agents::Agent;
+namespace status = agents::status;
 
 bool is_live_session(const std::string& state) { return state == "running" || state == "starting"; }
 
@@ -54,7 +53,7 @@ std::string seconds_text(Duration d) {
 
 class Pass {
 public:
-    Pass(const cp::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
+    Pass(const agents::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
          const Options& options)
         : settings_(settings), store_(store), provider_(provider), options_(options), queue_(store),
           agents_(store) {}
@@ -79,12 +78,12 @@ private:
     Status remove_files(const Agent& a);
     Status remove_rows(const std::vector<std::string>& names);
 
-    const cp::Settings& settings_;
+    const agents::Settings& settings_;
     store::Store& store_;
     const provider::ProviderClient& provider_;
     const Options& options_;
     queue::Queue queue_;
-    cp::Agents agents_;
+    agents::Agents agents_;
     Report* report_ = nullptr;
     Timestamp now_ = now();
     std::map<std::string, Agent> agents_by_name_;
@@ -142,7 +141,7 @@ Status Pass::snapshot() {
 }
 
 void Pass::leases() {
-    auto expired = options_.dry_run ? queue_.expired_leases() : cp::expire_leases(queue_, agents_);
+    auto expired = options_.dry_run ? queue_.expired_leases() : agents::expire_leases(queue_, agents_);
     if (!expired.ok()) {
         problem("-", "expire leases", expired.error());
         return;
@@ -168,7 +167,7 @@ void Pass::lost_sessions() {
         bool moved = true;
         if (!options_.dry_run) {
             if (state == "lost") (void)provider_.stop(name);  // kills what is left of its process group
-            cp::Changes c;
+            agents::Changes c;
             c.reason = "lost";
             c.set_ended = true;
             auto r = agents_.transition(name, {status::Running, status::Idle}, status::Failed, c, reason);
@@ -187,7 +186,7 @@ void Pass::orphans() {
     for (const auto& [name, s] : sessions_) {
         auto a = agents_by_name_.find(name);
         const bool has_row = a != agents_by_name_.end();
-        if (has_row && !cp::is_terminal(a->second.status)) continue;
+        if (has_row && !agents::is_terminal(a->second.status)) continue;
         // An ended session of an ended agent is the remove step's business.
         if (has_row && !is_live_session(s.state)) continue;
         const std::string reason =
@@ -213,7 +212,7 @@ void Pass::too_old() {
         bool moved = true;
         if (!options_.dry_run) {
             // Stopped first: a worker following the agent sees it ended and lets go.
-            cp::Changes c;
+            agents::Changes c;
             c.reason = reason;
             c.set_ended = true;
             auto r = agents_.transition(name, {status::Running, status::Idle}, status::Stopped, c, reason);
@@ -279,7 +278,7 @@ void Pass::ended() {
     std::vector<std::string> names;
     std::vector<Action> actions;
     for (const auto& [name, a] : agents_by_name_) {
-        if (!cp::is_terminal(a.status)) continue;
+        if (!agents::is_terminal(a.status)) continue;
         const std::string& at = a.ended_at.empty() ? a.updated_at : a.ended_at;
         if (!older_than(time_of(at), keep, now_)) continue;
         if (!options_.dry_run)
@@ -346,18 +345,18 @@ Status Pass::run(Report& report) {
 }  // namespace
 
 Result<Target> open_target(const std::string& config_file) {
-    FRACTA_TRY_ASSIGN(config, cp::load_for(config_file, std::filesystem::current_path().string()));
-    FRACTA_TRY_ASSIGN(settings, cp::make_settings(std::move(config), cp::self_dir()));
+    FRACTA_TRY_ASSIGN(config, config::load_for(config_file, std::filesystem::current_path().string()));
+    FRACTA_TRY_ASSIGN(settings, agents::make_settings(std::move(config)));
     Target t;
     t.settings = std::move(settings);
     FRACTA_TRY_ASSIGN(store, store::open(t.settings.store_url, "fracta-reap"));
     t.store = std::move(store);
     t.provider = std::make_unique<provider::ProviderClient>(t.settings.provider_argv, t.settings.provider_env,
-                                                            cp::provider_options(t.settings));
+                                                            agents::provider_options(t.settings));
     return t;
 }
 
-Result<Report> run_pass(const cp::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
+Result<Report> run_pass(const agents::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
                         const Options& options) {
     Report report;
     FRACTA_TRY_ASSIGN(leader, Leadership::take(store, settings.store_url));

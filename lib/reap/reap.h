@@ -29,10 +29,10 @@
 #include <string>
 #include <vector>
 
+#include "agents/settings.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "base/units.h"
-#include "cp/settings.h"
 #include "provider/client.h"
 #include "store/store.h"
 
@@ -62,7 +62,7 @@ struct Report {
 // the project's around the current directory): the settings, a store
 // connection of the reaper's own, and the session provider.
 struct Target {
-    cp::Settings settings;
+    agents::Settings settings;
     std::unique_ptr<store::Store> store;
     std::unique_ptr<provider::ProviderClient> provider;
 };
@@ -70,7 +70,7 @@ Result<Target> open_target(const std::string& config_file);
 
 // `store` must be the pass's own connection: on Postgres the leader lock is
 // held on it for the length of the pass.
-Result<Report> run_pass(const cp::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
+Result<Report> run_pass(const agents::Settings& settings, store::Store& store, const provider::ProviderClient& provider,
                         const Options& options);
 
 }  // namespace fracta::reap

@@ -2,13 +2,14 @@
 // compare-and-set with their events — on sqlite and Postgres.
 #include <catch2/catch.hpp>
 
-#include "cp/agents.h"
+#include "agents/agents.h"
 #include "cp/mailbox.h"
 #include "events/log.h"
 #include "support.h"
 
 using namespace fracta;
-using namespace fracta::cp;
+using namespace fracta::agents;
+using fracta::cp::Mailbox;
 
 namespace {
 Agent queued(const std::string& name) {

@@ -11,13 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "cp/agents.h"
+#include "agents/agents.h"
 #include "cp/api.h"
 #include "cp/mailbox.h"
 #include "cp/spawn.h"
 
 using namespace fracta;
 using namespace fracta::cp;
+using namespace fracta::agents;
 
 namespace {
 

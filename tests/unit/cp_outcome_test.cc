@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "cp/agents.h"
+#include "agents/agents.h"
 #include "cp/outcome.h"
 #include "cp/secrets.h"
 #include "events/log.h"
@@ -15,6 +15,7 @@
 
 using namespace fracta;
 using namespace fracta::cp;
+using namespace fracta::agents;
 
 TEST_CASE("a run's result becomes row changes and one tool_denied event per refusal", "[cp][outcome]") {
     runtime::RunResult r;

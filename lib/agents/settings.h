@@ -1,17 +1,19 @@
-// settings.h — what the control plane derives from fracta.yaml once: the
+// settings.h — what the control plane and the reaper derive from fracta.yaml once: the
 // project root, the store, the session provider to drive (runtime.backend),
 // and each runtime an agent may ask for (agents.agent_runtimes).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "config/config.h"
+#include "provider/client.h"
 #include "runtime/runtime.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 
 // A runtime an agent can name: a built-in one, or one configured under
 // agents.agent_runtimes (its `adapter` says which built-in it runs on).
@@ -31,15 +33,23 @@ struct Settings {
     bool provider_makes_worktrees = true;  // local: the provider creates the git worktree; exec: we do
 };
 
-// `self_dir` is where this binary lives: sibling providers are found there
-// first, then on PATH.
-Result<Settings> make_settings(config::Config config, const std::string& self_dir);
+// Provider ops other than start get the start budget too, when it is
+// shorter than their usual 30 s: a hung provider is given up on as quickly
+// as the operator asked for.
+inline provider::ClientOptions provider_options(const Settings& s) {
+    provider::ClientOptions o;
+    auto start = std::chrono::duration_cast<std::chrono::milliseconds>(s.config.queue.start_timeout);
+    o.op_timeout = std::min(o.op_timeout, start);
+    return o;
+}
+
+// The provider is a sibling binary (config/siblings.h) for local and
+// kubernetes.
+Result<Settings> make_settings(config::Config config);
 
 // The runtime named by a spawn request (empty: agents.default_runtime). An
 // unknown name is a usage error listing the known ones.
 Result<RuntimeChoice> choose_runtime(const config::Config& config, const std::string& name);
 
-// The directory of the running executable ("" when unknown).
-std::string self_dir();
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents

@@ -1,7 +1,8 @@
-// project.h — where a local fracta project lives and how its clients find
-// its control plane: the project root (nearest ancestor holding `.fracta/`),
-// the daemon's files under it, and the API endpoint a thin client should
-// call (spec: control-plane.md "Process", config.md precedence).
+// project.h — where a local fracta project lives and how every binary finds
+// it: the project root (nearest ancestor holding `.fracta/`), the
+// configuration a command works on, the control plane daemon's files under
+// the root, and the API endpoint a client should call (spec:
+// control-plane.md "Process", config.md precedence).
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 #include "base/result.h"
 #include "config/config.h"
 
-namespace fracta::cp {
+namespace fracta::config {
 
 // Nearest ancestor of `start_dir` (itself included) holding a `.fracta`
 // directory. None: a usage error "not a fracta project (no .fracta
@@ -26,7 +27,12 @@ DaemonFiles daemon_files(const std::string& root);
 
 // The project's configuration: FRACTA_CONFIG, else <root>/fracta.yaml, else
 // defaults rooted at `root`.
-Result<config::Config> load_project_config(const std::string& root);
+Result<Config> load_project_config(const std::string& root);
+
+// The configuration and project root a command works on: `config_file`
+// (its directory is the root), else FRACTA_CONFIG, else the nearest
+// project's.
+Result<Config> load_for(const std::string& config_file, const std::string& cwd);
 
 struct Endpoint {
     std::string url;    // http://host:port, no trailing '/'
@@ -36,9 +42,9 @@ struct Endpoint {
 
 // FRACTA_CP_URL > control_plane_api.url > the running daemon's recorded URL
 // > http://<control_plane_api.listen>. Token: FRACTA_CP_TOKEN > config.
-Endpoint resolve_endpoint(const config::Config& config, const std::string& root);
+Endpoint resolve_endpoint(const Config& config, const std::string& root);
 
 // "127.0.0.1:9090" → "http://127.0.0.1:9090"; ":9090" → "http://127.0.0.1:9090".
 std::string url_of_listen(const std::string& listen);
 
-}  // namespace fracta::cp
+}  // namespace fracta::config

@@ -1,6 +1,6 @@
-#include "cp/leases.h"
+#include "agents/leases.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 
 Result<std::vector<queue::Mission>> expire_leases(queue::Queue& queue, Agents& agents) {
     FRACTA_TRY_ASSIGN(expired, queue.expire_leases());
@@ -15,4 +15,4 @@ Result<std::vector<queue::Mission>> expire_leases(queue::Queue& queue, Agents& a
     return expired;
 }
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents

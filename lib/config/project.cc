@@ -1,4 +1,4 @@
-#include "cp/project.h"
+#include "config/project.h"
 
 #include <sys/stat.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace fracta::cp {
+namespace fracta::config {
 namespace {
 
 namespace fs = std::filesystem;
@@ -48,18 +48,26 @@ DaemonFiles daemon_files(const std::string& root) {
     return {base + "controlplane.pid", base + "controlplane.url", base + "controlplane.log"};
 }
 
-Result<config::Config> load_project_config(const std::string& root) {
+Result<Config> load_project_config(const std::string& root) {
     std::string file = env("FRACTA_CONFIG");
     if (file.empty()) {
         std::error_code ec;
         if (fs::exists(root + "/fracta.yaml", ec)) file = root + "/fracta.yaml";
     }
     if (file.empty()) {
-        config::Config defaults;
+        Config defaults;
         defaults.root = root;
         return defaults;
     }
-    return config::load(file);
+    return load(file);
+}
+
+Result<Config> load_for(const std::string& config_file, const std::string& cwd) {
+    std::string file = config_file;
+    if (file.empty()) file = env("FRACTA_CONFIG");
+    if (!file.empty()) return load(file);
+    FRACTA_TRY_ASSIGN(root, find_project_root(cwd));
+    return load_project_config(root);
 }
 
 std::string url_of_listen(const std::string& listen) {
@@ -70,7 +78,7 @@ std::string url_of_listen(const std::string& listen) {
     return "http://" + hostport;
 }
 
-Endpoint resolve_endpoint(const config::Config& config, const std::string& root) {
+Endpoint resolve_endpoint(const Config& config, const std::string& root) {
     Endpoint e;
     e.token = env("FRACTA_CP_TOKEN");
     if (e.token.empty()) e.token = config.control_plane.token;
@@ -89,4 +97,4 @@ Endpoint resolve_endpoint(const config::Config& config, const std::string& root)
     return e;
 }
 
-}  // namespace fracta::cp
+}  // namespace fracta::config

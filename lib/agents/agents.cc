@@ -1,4 +1,4 @@
-#include "cp/agents.h"
+#include "agents/agents.h"
 
 #include <regex>
 
@@ -6,7 +6,7 @@
 #include "base/units.h"
 #include "events/log.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 namespace {
 
 constexpr const char* kSelect =
@@ -275,4 +275,4 @@ Status Agents::remove(const std::string& name) {
     });
 }
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents

@@ -15,7 +15,7 @@
 #include "events/event.h"
 #include "store/store.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 
 namespace status {
 inline constexpr const char* Pending = "Pending";
@@ -101,4 +101,4 @@ private:
     store::Store& store_;
 };
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents

@@ -1,32 +1,25 @@
-#include "cp/settings.h"
-
-#include <unistd.h>
+#include "agents/settings.h"
 
 #include <filesystem>
 
+#include "config/siblings.h"
 #include "git/git.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A sibling binary next to us (the usual install), else its bare name for PATH.
-std::string sibling(const std::string& dir, const std::string& name) {
-    std::error_code ec;
-    if (!dir.empty() && fs::exists(fs::path(dir) / name, ec)) return (fs::path(dir) / name).string();
-    return name;
+// A sibling binary (config/siblings.h), else its bare name: the provider's
+// exec then reports it missing.
+std::string sibling(const std::string& name) {
+    auto found = config::find_sibling(name);
+    return found.ok() ? *found : name;
 }
 
 }  // namespace
 
-std::string self_dir() {
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? "" : exe.parent_path().string();
-}
-
-Result<Settings> make_settings(config::Config config, const std::string& dir) {
+Result<Settings> make_settings(config::Config config) {
     Settings s;
     s.root = config.root.empty() ? fs::current_path().string() : config.root;
     config.root = s.root;
@@ -34,12 +27,12 @@ Result<Settings> make_settings(config::Config config, const std::string& dir) {
     s.in_git = git::toplevel(s.root).ok();
     const std::string& backend = config.backend;
     if (backend == "local") {
-        s.provider_argv = {sibling(dir, "fracta-spawn-local")};
+        s.provider_argv = {sibling("fracta-spawn-local")};
         s.provider_env["FRACTA_STATE_DIR"] = s.root + "/.fracta/sessions";
     } else if (backend == "kubernetes") {
         // The provider reads runtime.kubernetes itself (image, namespace,
         // kubeconfig, context, …) from the file we were started with.
-        s.provider_argv = {sibling(dir, "fracta-spawn-k8s")};
+        s.provider_argv = {sibling("fracta-spawn-k8s")};
         if (!config.file.empty())
             s.provider_argv.insert(s.provider_argv.end(), {"--config", fs::absolute(config.file).string()});
     } else if (backend.rfind("exec:", 0) == 0 && backend.size() > 5) {
@@ -85,4 +78,4 @@ Result<RuntimeChoice> choose_runtime(const config::Config& config, const std::st
     return choice;
 }
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents

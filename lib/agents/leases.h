@@ -7,12 +7,12 @@
 #pragma once
 #include <vector>
 
+#include "agents/agents.h"
 #include "base/result.h"
-#include "cp/agents.h"
 #include "queue/queue.h"
 
-namespace fracta::cp {
+namespace fracta::agents {
 
 Result<std::vector<queue::Mission>> expire_leases(queue::Queue& queue, Agents& agents);
 
-}  // namespace fracta::cp
+}  // namespace fracta::agents
