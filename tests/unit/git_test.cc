@@ -16,6 +16,7 @@
 
 using namespace fracta;
 namespace fs = std::filesystem;
+using fracta::test::ok;
 
 namespace {
 
@@ -65,16 +66,12 @@ std::string head(const std::string& dir) {
     return sh(dir, "git rev-parse HEAD");
 }
 
-void require_ok(const Status& s) {
-    if (!s.ok()) FAIL(s.error().message);
-}
-
 }  // namespace
 
 TEST_CASE("a task's worktree is a new branch from the base", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
 
     CHECK(read(dir + "/README") == "one\n");
     CHECK(sh(dir, "git branch --show-current") == "feature/x\n");
@@ -96,8 +93,8 @@ TEST_CASE("a task's worktree is a new branch from the base", "[git]") {
 TEST_CASE("two tasks work side by side, each in its own worktree", "[git]") {
     std::string repo = fresh_repo();
     std::string x = repo + "/.worktrees/x", y = repo + "/.worktrees/y";
-    require_ok(git::add_worktree(repo, x, "feature/x", "main"));
-    require_ok(git::add_worktree(repo, y, "feature/y", "main"));
+    ok(git::add_worktree(repo, x, "feature/x", "main"));
+    ok(git::add_worktree(repo, y, "feature/y", "main"));
     commit(x, "x.txt", "from x\n");
     CHECK(fs::exists(x + "/x.txt"));
     CHECK_FALSE(fs::exists(y + "/x.txt"));
@@ -122,13 +119,13 @@ TEST_CASE("workers in several threads add worktrees to one repository at once", 
 TEST_CASE("a resumed task gets its existing branch checked out", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/r";
-    require_ok(git::add_worktree(repo, dir, "feature/r", "main"));
+    ok(git::add_worktree(repo, dir, "feature/r", "main"));
     commit(dir, "work.txt", "half done\n");
-    require_ok(git::remove_worktree(repo, dir, false));
+    ok(git::remove_worktree(repo, dir, false));
     REQUIRE_FALSE(fs::exists(dir));
 
     // The base is not used for a branch that exists already.
-    require_ok(git::add_worktree(repo, dir, "feature/r", "no-such-base"));
+    ok(git::add_worktree(repo, dir, "feature/r", "no-such-base"));
     CHECK(read(dir + "/work.txt") == "half done\n");
     CHECK(sh(dir, "git branch --show-current") == "feature/r\n");
 }
@@ -136,10 +133,10 @@ TEST_CASE("a resumed task gets its existing branch checked out", "[git]") {
 TEST_CASE("adding a task's worktree again changes nothing", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     std::ofstream(dir + "/scratch") << "in progress";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
-    require_ok(git::add_worktree(repo, repo + "/.worktrees/../.worktrees/x/", "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, repo + "/.worktrees/../.worktrees/x/", "feature/x", "main"));
     CHECK(read(dir + "/scratch") == "in progress");
     CHECK(git::list_worktrees(repo)->size() == 2);
 
@@ -159,15 +156,15 @@ TEST_CASE("adding a task's worktree again changes nothing", "[git]") {
 TEST_CASE("a worktree directory deleted by hand can be added again", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     fs::remove_all(dir);
     REQUIRE(git::list_worktrees(repo)->at(1).prunable);
 
     SECTION("in the same place") {
-        require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+        ok(git::add_worktree(repo, dir, "feature/x", "main"));
     }
     SECTION("somewhere else") {
-        require_ok(git::add_worktree(repo, repo + "/.worktrees/moved", "feature/x", "main"));
+        ok(git::add_worktree(repo, repo + "/.worktrees/moved", "feature/x", "main"));
     }
     CHECK(git::list_worktrees(repo)->size() == 2);
 }
@@ -175,34 +172,34 @@ TEST_CASE("a worktree directory deleted by hand can be added again", "[git]") {
 TEST_CASE("removing worktrees and deleting branches is idempotent", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
 
-    require_ok(git::remove_worktree(repo, dir, false));
+    ok(git::remove_worktree(repo, dir, false));
     CHECK_FALSE(fs::exists(dir));
     CHECK(git::list_worktrees(repo)->size() == 1);
-    require_ok(git::remove_worktree(repo, dir, false));
-    require_ok(git::remove_worktree(repo, repo + "/never-was", true));
+    ok(git::remove_worktree(repo, dir, false));
+    ok(git::remove_worktree(repo, repo + "/never-was", true));
 
-    require_ok(git::delete_branch(repo, "feature/x", false));
+    ok(git::delete_branch(repo, "feature/x", false));
     CHECK_FALSE(*git::branch_exists(repo, "feature/x"));
-    require_ok(git::delete_branch(repo, "feature/x", false));
-    require_ok(git::delete_branch(repo, "feature/x", true));
+    ok(git::delete_branch(repo, "feature/x", false));
+    ok(git::delete_branch(repo, "feature/x", true));
 }
 
 TEST_CASE("a worktree deleted by hand is removed by pruning", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     fs::remove_all(dir);
-    require_ok(git::remove_worktree(repo, dir, false));
+    ok(git::remove_worktree(repo, dir, false));
     CHECK(git::list_worktrees(repo)->size() == 1);
-    require_ok(git::delete_branch(repo, "feature/x", false));  // it has nothing unmerged
+    ok(git::delete_branch(repo, "feature/x", false));  // it has nothing unmerged
 }
 
 TEST_CASE("work in progress is only thrown away with force", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     std::ofstream(dir + "/README") << "edited\n";
 
     auto kept = git::remove_worktree(repo, dir, false);
@@ -211,16 +208,16 @@ TEST_CASE("work in progress is only thrown away with force", "[git]") {
     CHECK(kept.error().message ==
           "git worktree remove: fatal: '" + dir + "' contains modified or untracked files, use --force to delete it");
     CHECK(read(dir + "/README") == "edited\n");
-    require_ok(git::remove_worktree(repo, dir, true));
+    ok(git::remove_worktree(repo, dir, true));
     CHECK_FALSE(fs::exists(dir));
 
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     commit(dir, "new.txt", "unmerged\n");
-    require_ok(git::remove_worktree(repo, dir, false));
+    ok(git::remove_worktree(repo, dir, false));
     auto unmerged = git::delete_branch(repo, "feature/x", false);
     REQUIRE_FALSE(unmerged.ok());
     CHECK(unmerged.error().message == "git branch: error: The branch 'feature/x' is not fully merged.");
-    require_ok(git::delete_branch(repo, "feature/x", true));
+    ok(git::delete_branch(repo, "feature/x", true));
     CHECK_FALSE(*git::branch_exists(repo, "feature/x"));
 }
 
@@ -234,7 +231,7 @@ TEST_CASE("the main worktree is never removed", "[git]") {
 TEST_CASE("a finished task merges into the current branch with a merge commit", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     commit(dir, "feature.txt", "new feature\n");
 
     auto m = git::merge_no_ff(repo, "feature/x");
@@ -267,7 +264,7 @@ TEST_CASE("a finished task merges into the current branch with a merge commit", 
 TEST_CASE("a conflicting merge is aborted and leaves the tree as it was", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     commit(dir, "README", "theirs\n");
     commit(dir, "other.txt", "no conflict here\n");
     commit(repo, "README", "ours\n");
@@ -291,7 +288,7 @@ TEST_CASE("a conflicting merge is aborted and leaves the tree as it was", "[git]
 TEST_CASE("a merge into a tree with uncommitted changes touches nothing", "[git]") {
     std::string repo = fresh_repo();
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     commit(dir, "feature.txt", "new\n");
     std::ofstream(repo + "/README") << "uncommitted\n";
     std::string before = head(repo);
@@ -326,12 +323,11 @@ TEST_CASE("a merge works in a repository without any identity configured", "[git
     // Nothing to guess from either: git would refuse to commit on its own.
     sh(repo, "git config --unset user.name && git config --unset user.email && git config user.useConfigOnly true");
     std::string dir = repo + "/.worktrees/x";
-    require_ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
     sh(dir, "echo x > x && git add x && git -c user.name=A -c user.email=a@b commit -qm x");
 
-    auto m = git::merge_no_ff(repo, "feature/x");
-    if (!m.ok()) FAIL(m.error().message);
-    CHECK(m->merged);
+    auto m = ok(git::merge_no_ff(repo, "feature/x"));
+    CHECK(m.merged);
     CHECK(sh(repo, "git log -1 --format='%an <%ae>|%cn <%ce>'") ==
           "fracta <fracta@localhost>|fracta <fracta@localhost>\n");
 }

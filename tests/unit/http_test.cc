@@ -28,14 +28,9 @@
 using namespace fracta;
 using namespace fracta::http;
 using namespace std::chrono_literals;
+using fracta::test::ok;
 
 namespace {
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
 
 std::unique_ptr<Server> serve(Handler h, ServerOptions o = {}) {
     return ok(Server::listen_tcp("127.0.0.1:0", std::move(h), std::move(o)));

@@ -20,14 +20,9 @@
 using namespace fracta;
 using namespace fracta::k8s;
 using namespace std::chrono_literals;
+using fracta::test::ok;
 
 namespace {
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
 
 // A stand-in API server: records every request, answers with `answer`.
 struct FakeApi {

@@ -18,25 +18,14 @@
 
 using namespace fracta;
 using namespace fracta::k8s;
+using fracta::test::ok;
+using fracta::test::slurp;
 
 namespace {
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
 
 void write(const std::string& path, const std::string& text, int mode = 0644) {
     std::ofstream(path, std::ios::binary) << text;
     ::chmod(path.c_str(), mode);
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream b;
-    b << in.rdbuf();
-    return b.str();
 }
 
 yaml::EnvLookup env_of(std::map<std::string, std::string> vars) {

@@ -21,27 +21,10 @@
 using namespace fracta;
 using namespace fracta::k8s;
 using namespace std::chrono_literals;
+using fracta::test::ok;
+using fracta::test::slurp;
 
 namespace {
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream b;
-    b << in.rdbuf();
-    return b.str();
-}
-
-template <class T>
-T ok_or_fail(ApiResult<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
 
 struct Double {
     std::string dir;
@@ -129,7 +112,7 @@ TEST_CASE("k8s client against the API double", "[k8s][double]") {
     auto created = k.create(kConfigMaps, cm);
     REQUIRE(created.ok());
     CHECK((*created)["metadata"]["namespace"] == "fracta");
-    CHECK(ok_or_fail(k.get(kConfigMaps, "fracta-config-a"))["data"]["k"] == "v");
+    CHECK(ok(k.get(kConfigMaps, "fracta-config-a"))["data"]["k"] == "v");
     auto again = k.create(kConfigMaps, cm);
     CHECK(again.already_exists());
     CHECK(again.error().message == "create configmaps: configmaps \"fracta-config-a\" already exists");
@@ -168,7 +151,7 @@ TEST_CASE("k8s client against the API double", "[k8s][double]") {
     d.ctl("/pods/fracta/" + pod_name + "/log", {{"text", "hello\nworld\n"}});
     LogOptions lo;
     lo.tail_lines = 1;
-    CHECK(ok_or_fail(k.log(pod_name, lo)) == "world\n");
+    CHECK(ok(k.log(pod_name, lo)) == "world\n");
 
     // History compacted: watching from the old version lists again.
     d.ctl("/compact", Json::object());

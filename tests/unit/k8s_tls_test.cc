@@ -21,23 +21,12 @@
 using namespace fracta;
 using namespace fracta::k8s;
 using namespace std::chrono_literals;
+using fracta::test::ok;
+using fracta::test::slurp;
 
 namespace {
 
 void make_certs(const std::string& dir);
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream b;
-    b << in.rdbuf();
-    return b.str();
-}
 
 // A CA, a server certificate for 127.0.0.1 and a client certificate, in a
 // new directory (copied from the first one made: key generation is slow).

@@ -38,22 +38,13 @@ using namespace fracta;
 using namespace fracta::mcp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using fracta::test::ok;
 
 namespace {
 
 // How long we wait for something that must happen (a server getting ready,
 // a notification): only a bound against hanging forever, never a pace.
 constexpr auto kPatience = 30s;
-
-template <class T>
-T ok(Result<T> r) {
-    if (!r.ok()) FAIL(r.error().message);
-    return std::move(r).value();
-}
-
-void ok(const Status& s) {
-    if (!s.ok()) FAIL(s.error().message);
-}
 
 std::string everything_js() {
     std::string path =

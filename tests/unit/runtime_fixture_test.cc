@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::slurp;
 using test::source_root;
 
 std::string fixture(const std::string& name) {
@@ -124,13 +125,6 @@ void write_files(const std::string& dir, const Files& files) {
         fs::create_directories(full.parent_path());
         std::ofstream(full) << content;
     }
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
 }
 
 int commit_count(const std::string& dir) {

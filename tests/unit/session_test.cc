@@ -16,14 +16,7 @@
 
 using namespace fracta;
 using namespace fracta::session;
-
-namespace {
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path).rdbuf();
-    return s.str();
-}
-}  // namespace
+using fracta::test::slurp;
 
 TEST_CASE("session names are Gas City's raw names", "[session]") {
     for (const char* ok : {"a", "city-mayor", "rig--agent__x", "A_1"}) CHECK(validate_name(ok).ok());

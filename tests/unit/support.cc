@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace fracta::test {
 namespace {
@@ -39,6 +41,12 @@ std::string temp_dir() {
     REQUIRE(mkdtemp(buf.data()) != nullptr);
     cleanup.dirs.emplace_back(buf.data());
     return buf.data();
+}
+
+std::string slurp(const std::string& path) {
+    std::ostringstream s;
+    s << std::ifstream(path, std::ios::binary).rdbuf();
+    return s.str();
 }
 
 std::string fresh_postgres_url() {

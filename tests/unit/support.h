@@ -3,8 +3,10 @@
 // real Postgres (FRACTA_TEST_PG_URL, started by ctest's pg fixture).
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "store/store.h"
@@ -18,6 +20,17 @@ std::string bin_dir();
 
 // A new empty directory under $TMPDIR, removed at exit.
 std::string temp_dir();
+
+// The value of a call that must succeed (Result<T>, Status, k8s::ApiResult<T>);
+// otherwise the test fails with the error's one line.
+template <template <class> class R, class T>
+T ok(R<T> r) {
+    if (!r.ok()) FAIL(r.error().message);
+    if constexpr (!std::is_void_v<T>) return std::move(r).value();
+}
+
+// A file's whole content ("" when it cannot be read).
+std::string slurp(const std::string& path);
 
 struct NamedStore {
     std::string kind;  // "sqlite" | "postgres"
