@@ -58,21 +58,14 @@
 #include <vector>
 
 #include "base/json.h"
+#include "load.h"
 
 namespace {
 
 using fracta::Json;
 
-int64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "mcp_load: error: %s\n", what.c_str());
-    std::exit(1);
-}
+using bench::die;
+using bench::now_ns;
 
 [[noreturn]] void usage() {
     die("usage: mcp_load calls|sessions|ping --url URL [--token T] [--tool NAME] [--clients N] [--calls N] "
@@ -379,55 +372,40 @@ struct Client {
     }
 };
 
-double pct_us(const std::vector<int64_t>& sorted, double p) {
-    size_t rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
-    rank = std::clamp<size_t>(rank, 1, sorted.size());
-    return static_cast<double>(sorted[rank - 1]) / 1e3;
-}
+// A client of the calls mode: its own connection and session, opened and
+// checked before the warm-up; DELETE when its thread is done.
+struct Caller {
+    Conn conn;
+    Client client;
+    std::string prefix;  // "<nonce>/<client>/"
+
+    Caller(const Options& o, std::string p) : conn(o), client(o, conn), prefix(std::move(p)) {
+        client.open();
+        client.check_tool();
+    }
+    ~Caller() { client.close(); }
+};
 
 int run_calls(const Options& o) {
     std::mt19937_64 rng{std::random_device{}()};
     const std::string nonce = std::to_string(rng() % 1000000000);
-    std::vector<std::vector<int64_t>> lat(o.clients);
-    std::vector<int64_t> done_at(o.clients, 0);
-    int64_t started_at = 0;
-    std::barrier sync(o.clients, [&]() noexcept { started_at = now_ns(); });
-    std::vector<std::thread> threads;
-    for (int c = 0; c < o.clients; ++c) {
-        threads.emplace_back([&, c] {
-            Conn conn(o);
-            Client client(o, conn);
-            client.open();
-            client.check_tool();
-            const std::string prefix = nonce + "/" + std::to_string(c) + "/";
-            for (int i = 0; i < o.warmup; ++i) client.call(prefix + "w" + std::to_string(i));
-            lat[c].reserve(o.calls);
-            sync.arrive_and_wait();
-            for (int i = 0; i < o.calls; ++i) lat[c].push_back(client.call(prefix + std::to_string(i)));
-            done_at[c] = now_ns();
-            client.close();
-        });
-    }
-    for (auto& t : threads) t.join();
-    std::vector<int64_t> all;
-    for (const auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-    std::sort(all.begin(), all.end());
-    const double seconds = static_cast<double>(*std::max_element(done_at.begin(), done_at.end()) - started_at) / 1e9;
+    const bench::Timed timed = bench::timed_loop(o.clients, o.warmup, o.calls, [&](int c) {
+        auto caller = std::make_shared<Caller>(o, nonce + "/" + std::to_string(c) + "/");
+        return [caller](int i, bool warm) {
+            return caller->client.call(caller->prefix + (warm ? "w" : "") + std::to_string(i));
+        };
+    });
+    const auto& all = timed.sorted;
     double sum = 0;
     for (int64_t v : all) sum += static_cast<double>(v);
-    if (!o.raw.empty()) {
-        std::FILE* f = std::fopen(o.raw.c_str(), "w");
-        if (!f) die("cannot write " + o.raw);
-        for (int64_t v : all) std::fprintf(f, "%.3f\n", static_cast<double>(v) / 1e3);
-        if (std::fclose(f) != 0) die("cannot write " + o.raw);
-    }
+    if (!o.raw.empty()) bench::write_raw(o.raw, all, 1e3, "%.3f\n");
     Json out = {{"clients", o.clients},
                 {"calls", all.size()},
-                {"seconds", seconds},
-                {"per_second", static_cast<double>(all.size()) / seconds},
-                {"p50_us", pct_us(all, 50)},
-                {"p90_us", pct_us(all, 90)},
-                {"p99_us", pct_us(all, 99)},
+                {"seconds", timed.seconds},
+                {"per_second", static_cast<double>(all.size()) / timed.seconds},
+                {"p50_us", bench::percentile(all, 50, 1e3)},
+                {"p90_us", bench::percentile(all, 90, 1e3)},
+                {"p99_us", bench::percentile(all, 99, 1e3)},
                 {"max_us", static_cast<double>(all.back()) / 1e3},
                 {"mean_us", sum / static_cast<double>(all.size()) / 1e3}};
     std::printf("%s\n", out.dump().c_str());
@@ -492,6 +470,7 @@ int run_ping(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bench::program = "mcp_load";
     const Options o = parse(argc, argv);
     if (o.mode == "calls") return run_calls(o);
     if (o.mode == "sessions") return run_sessions(o);

@@ -21,32 +21,15 @@
 // --raw FILE also writes every timed request's latency there, in ms, one a
 // line (to pool several runs). Exits 1 on the first unexpected status or transport error (with the
 // response on stderr).
-#include <time.h>
-
-#include <algorithm>
-#include <barrier>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "http/client.h"
+#include "load.h"
 
 namespace {
 
-int64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "post_load: error: %s\n", what.c_str());
-    std::exit(1);
-}
+using bench::die;
 
 [[noreturn]] void usage() {
     die("usage: post_load --url URL [--mode post|healthz] [--threads N] [--count N] [--warmup N] "
@@ -87,11 +70,11 @@ Options parse(int argc, char** argv) {
 
 // One request; its latency in ns. Dies on anything but the expected answer.
 int64_t one(fracta::http::Client& client, const Options& o, const std::string& task) {
-    const int64_t t0 = now_ns();
+    const int64_t t0 = bench::now_ns();
     fracta::Result<fracta::http::ClientResponse> r =
         o.mode == "post" ? client.post_json("/api/v1/agents", fracta::Json{{"task", task}, {"contract", o.contract}})
                          : client.get("/healthz");
-    const int64_t t1 = now_ns();
+    const int64_t t1 = bench::now_ns();
     if (!r.ok()) die(o.mode + ": " + r.error().message);
     const int want = o.mode == "post" ? 201 : 200;
     if (r->status != want)
@@ -99,58 +82,29 @@ int64_t one(fracta::http::Client& client, const Options& o, const std::string& t
     return t1 - t0;
 }
 
-double percentile_ms(const std::vector<int64_t>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    // nearest rank
-    size_t rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
-    rank = std::clamp<size_t>(rank, 1, sorted.size());
-    return static_cast<double>(sorted[rank - 1]) / 1e6;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+    bench::program = "post_load";
     const Options o = parse(argc, argv);
-    std::vector<std::vector<int64_t>> latencies(o.threads);
-    std::vector<int64_t> done_at(o.threads, 0);
-    int64_t started_at = 0;
-    std::barrier sync(o.threads, [&]() noexcept { started_at = now_ns(); });
-    std::vector<std::thread> threads;
-    for (int t = 0; t < o.threads; ++t) {
-        threads.emplace_back([&, t] {
-            fracta::http::ClientOptions co;
-            co.timeout = std::chrono::milliseconds(60000);
-            fracta::http::Client client(o.url, co);
-            const bool post = o.mode == "post";
-            for (int i = 0; i < o.warmup; ++i)
-                one(client, o, post ? o.prefix + "w" + std::to_string(t) + "-" + std::to_string(i) : "");
-            auto& mine = latencies[t];
-            mine.reserve(o.count);
-            sync.arrive_and_wait();
-            for (int i = 0; i < o.count; ++i)
-                mine.push_back(one(client, o, post ? o.prefix + std::to_string(t) + "-" + std::to_string(i) : ""));
-            done_at[t] = now_ns();
-        });
-    }
-    for (auto& th : threads) th.join();
-    std::vector<int64_t> all;
-    for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-    std::sort(all.begin(), all.end());
-    const double seconds = static_cast<double>(*std::max_element(done_at.begin(), done_at.end()) - started_at) / 1e9;
+    const bool post = o.mode == "post";
+    const bench::Timed timed = bench::timed_loop(o.threads, o.warmup, o.count, [&](int t) {
+        fracta::http::ClientOptions co;
+        co.timeout = std::chrono::milliseconds(60000);
+        return [&o, t, post, client = std::make_shared<fracta::http::Client>(o.url, co)](int i, bool warm) {
+            return one(*client, o, post ? o.prefix + (warm ? "w" : "") + std::to_string(t) + "-" + std::to_string(i) : "");
+        };
+    });
+    const auto& all = timed.sorted;
     const fracta::Json out = {{"mode", o.mode},
                               {"threads", o.threads},
                               {"requests", all.size()},
-                              {"seconds", seconds},
-                              {"per_second", static_cast<double>(all.size()) / seconds},
-                              {"p50_ms", percentile_ms(all, 50)},
-                              {"p99_ms", percentile_ms(all, 99)},
+                              {"seconds", timed.seconds},
+                              {"per_second", static_cast<double>(all.size()) / timed.seconds},
+                              {"p50_ms", bench::percentile(all, 50, 1e6)},
+                              {"p99_ms", bench::percentile(all, 99, 1e6)},
                               {"max_ms", static_cast<double>(all.back()) / 1e6}};
-    if (!o.raw.empty()) {
-        std::FILE* f = std::fopen(o.raw.c_str(), "w");
-        if (!f) die("cannot write " + o.raw);
-        for (int64_t ns : all) std::fprintf(f, "%.6f\n", static_cast<double>(ns) / 1e6);
-        if (std::fclose(f) != 0) die("cannot write " + o.raw);
-    }
+    if (!o.raw.empty()) bench::write_raw(o.raw, all, 1e6, "%.6f\n");
     std::printf("%s\n", out.dump().c_str());
     return 0;
 }

@@ -39,18 +39,12 @@
 #include <thread>
 #include <vector>
 
+#include "load.h"
+
 namespace {
 
-int64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "watch_latency: error: %s\n", what.c_str());
-    std::exit(1);
-}
+using bench::die;
+using bench::now_ns;
 
 // fork/exec argv with optional pipes for the child's stdin / stdout.
 pid_t spawn(const std::vector<std::string>& args, int* stdin_w, int* stdout_r) {
@@ -179,15 +173,15 @@ int64_t record(const std::string& bin, const std::string& store, const std::stri
     return done - started;
 }
 
-double percentile(std::vector<int64_t> v, double p) {  // nearest rank
+double percentile(std::vector<int64_t> v, double p) {  // µs
     std::sort(v.begin(), v.end());
-    size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-    return static_cast<double>(v[std::max<size_t>(rank, 1) - 1]) / 1000.0;  // µs
+    return bench::percentile(v, p, 1e3);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    bench::program = "watch_latency";
     std::string bin, store;
     int events = 200, interval_ms = 20, warmup = 5;
     for (int i = 1; i < argc; ++i) {

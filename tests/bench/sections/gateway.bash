@@ -143,15 +143,12 @@ for f in "$work"/gw/*-c*-r1.json; do
        round_p50_us: ($r | map(.p50_us)), round_per_second: ($r | map(.per_second))}
     | .per_second = .calls / .seconds'
 done >"$work/gw-levels.jsonl"
-jq -n \
+run_facts "$gw_load_start" "$gw_t0"
+jq -n "${FACTS[@]}" \
   --slurpfile levels <(jq -s . "$work/gw-levels.jsonl") --slurpfile sessions "$work/gw/sessions.json" \
   --slurpfile ping "$work/gw/ping.json" \
-  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg load_start "$gw_load_start" \
-  --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg pressure_end "$(cpu_pressure)" \
-  --argjson seconds "$(( $(date +%s) - gw_t0 ))" --arg commit "$(git -C "$src" rev-parse --short HEAD)" \
-  --argjson dirty "$(git -C "$src" status --porcelain -- lib cmd CMakeLists.txt | wc -l)" \
-  --arg nproc "$(nproc)" --arg model "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-  --arg gw_build "$gw_build" --arg gw_id "$gw_id" --arg gw_name "$([[ $gw_build == static ]] && echo "$static_name" || echo "$build_name")/bin/fracta-gw" \
+  --arg model "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+  --arg gw_build "$gw_build" --arg gw_id "$gw_id" --arg gw_name "$(binary_name "$gw_build" fracta-gw)" \
   --arg cp_build "$cp_build" --arg supergateway "$supergateway_version" --arg node "$(node --version)" \
   --argjson rounds "$GW_ROUNDS" --argjson calls "$GW_CALLS" --argjson peer_calls "$GW_PEER_CALLS" \
   --argjson warmup "$GW_WARMUP" --argjson peer_level "$GW_PEER_LEVEL" \

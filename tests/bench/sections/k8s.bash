@@ -14,9 +14,7 @@ k8s_t0=$(date +%s)
 say "k8s: $K8S_SESSIONS sessions on the API double; requests per op, is-running and list vs kubectl"
 k8s_bin=$work/bin/$k8s_build
 BENCH_K8S_RUNS=$K8S_RUNS "$here/k8s-ops" "$k8s_bin" "$K8S_SESSIONS" >"$work/k8s-ops.json" || die "k8s-ops failed"
-jq --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg load_start "$k8s_load_start" \
-  --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg pressure_end "$(cpu_pressure)" \
-  --argjson seconds "$(( $(date +%s) - k8s_t0 ))" --arg commit "$(git -C "$src" rev-parse --short HEAD)" \
-  --argjson dirty "$(git -C "$src" status --porcelain -- lib cmd CMakeLists.txt | wc -l)" \
+run_facts "$k8s_load_start" "$k8s_t0"
+jq "${FACTS[@]}" \
   --arg build "${k8s_bin##*/}" --arg kubectl "$(kubectl version --client 2>/dev/null | head -1)" \
   --argjson runs "$K8S_RUNS" '. + $ARGS.named' "$work/k8s-ops.json" >"$work/k8s.json"

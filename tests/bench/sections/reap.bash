@@ -22,14 +22,10 @@ for (( r = 1; r <= REAP_RUNS; r++ )); do
   wait_for "$here/reap-pass" "$work/bin/$reap_build" postgres "$REAP_AGENTS" "$(pg_database "reapbench$r")" \
     >>"$work/reap.jsonl" || die "reap-pass on Postgres failed"
 done
-jq -s \
-  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg load_start "$reap_load_start" \
-  --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg pressure_end "$(cpu_pressure)" \
-  --argjson seconds "$(( $(date +%s) - reap_t0 ))" --arg commit "$(git -C "$src" rev-parse --short HEAD)" \
-  --argjson dirty "$(git -C "$src" status --porcelain -- lib cmd CMakeLists.txt | wc -l)" --arg nproc "$(nproc)" \
-  --arg reap_build "$reap_build" --arg reap_id "$reap_id" \
-  --arg reap_name "$([[ $reap_build == static ]] && echo "$static_name" || echo "$build_name")/bin/fracta-reap" \
-  --arg pg "$(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null | sed 's/^postgres (PostgreSQL)/PostgreSQL/' || true)" \
+run_facts "$reap_load_start" "$reap_t0"
+jq -s "${FACTS[@]}" \
+  --arg reap_build "$reap_build" --arg reap_id "$reap_id" --arg reap_name "$(binary_name "$reap_build" fracta-reap)" \
+  --arg pg "$(pg_version)" \
   --arg sqlite "$(sqlite3 --version | cut -d' ' -f1)" \
   --argjson agents "$REAP_AGENTS" --argjson runs "$REAP_RUNS" \
   --argjson pass_target_ms "$TARGET_REAP_PASS_MS" --argjson target_agents "$TARGET_REAP_AGENTS" \

@@ -95,13 +95,9 @@ rep_load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rep_t0=$(date +%s)
 mkdir -p "$work/replicas"
 for n in "${REPLICA_COUNTS[@]}"; do rep_drain "$n"; done >"$work/replicas.jsonl"
-jq -s \
-  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg load_start "$rep_load_start" \
-  --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg pressure_end "$(cpu_pressure)" \
-  --argjson seconds "$(( $(date +%s) - rep_t0 ))" --arg commit "$(git -C "$src" rev-parse --short HEAD)" \
-  --argjson dirty "$(git -C "$src" status --porcelain -- lib cmd CMakeLists.txt | wc -l)" --arg nproc "$(nproc)" \
-  --arg cp_build "$cp_build" --arg cp_id "$cp_id" \
-  --arg cp_name "$([[ $cp_build == static ]] && echo "$static_name" || echo "$build_name")/bin/fracta-cp" \
-  --arg pg "$(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null | sed 's/^postgres (PostgreSQL)/PostgreSQL/' || true)" \
+run_facts "$rep_load_start" "$rep_t0"
+jq -s "${FACTS[@]}" \
+  --arg cp_build "$cp_build" --arg cp_id "$cp_id" --arg cp_name "$(binary_name "$cp_build" fracta-cp)" \
+  --arg pg "$(pg_version)" \
   --argjson agents "$REPLICA_AGENTS" --argjson workers "$REPLICA_WORKERS" \
   '. as $all | $ARGS.named + {levels: $all}' "$work/replicas.jsonl" >"$work/replicas.json"
