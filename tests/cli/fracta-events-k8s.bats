@@ -24,8 +24,7 @@ declare -F contract_seq_starts_at_1_no_gaps >/dev/null ||
 
 setup_file() {
   require_cmd openssl node kubectl jq curl
-  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR k8s_certs "$BATS_FILE_TMPDIR/certs"
-  export K8S_CERTS="$BATS_FILE_TMPDIR/certs"
+  k8s_file_certs
 }
 
 setup() {
@@ -41,17 +40,8 @@ teardown() {
   common_teardown
 }
 
-kc() { kubectl --kubeconfig "$KUBECONFIG" -n "$NS" "$@"; }
-
 # The ConfigMaps of the namespace (JSON list), straight from the API.
 configmaps() { k8s_curl "$K8S_URL/api/v1/namespaces/$NS/configmaps${1:+?labelSelector=$1}"; }
-
-# For contract_bad_input_fresh_store: no ConfigMap was written at all.
-store_is_untouched() {
-  local n
-  n=$(configmaps | jq '.items | length') || return 1
-  [[ $n == 0 ]] || fail "the bad input wrote $n ConfigMap(s) to namespace $NS"
-}
 
 # ---------------------------------------------------------- the contract --
 
@@ -84,20 +74,7 @@ store_is_untouched() {
   start_bg "$EV" watch 0 >watch.out 2>watch.err
   local watcher=$BG_PID
 
-  local p pids=()
-  for ((p = 1; p <= procs; p++)); do
-    (
-      for ((i = 1; i <= each; i++)); do
-        "$EV" record <<<"{\"type\":\"load\",\"actor\":\"p$p\",\"message\":\"p$p-$i\"}" ||
-          { echo "p$p-$i: exit $?" >>load.failures; exit 1; }
-      done
-    ) 3>&- 2>>load.err &
-    pids+=($!)
-  done
-  local failed=0
-  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-  [[ $failed -eq 0 ]] || fail "$failed writer(s) failed: $(head -5 load.failures) $(head -5 load.err)"
-  [[ ! -s load.err ]] || fail "writers wrote to stderr: $(head -5 load.err)"
+  concurrent_records "$procs" "$each"
 
   run --separate-stderr ev list <<<'{}'
   assert_status 0
@@ -116,12 +93,7 @@ store_is_untouched() {
   assert_status 0
   assert_equal "$output" "$total" "counter data.seq"
 
-  wait_for 60 has_lines watch.out "$total"
-  kill -0 "$watcher" || fail "the watcher exited: $(cat watch.err)"
-  run jq -s "[.[].seq] == [range(1; $total + 1)]" watch.out
-  assert_status 0
-  assert_equal "$output" "true" "watched seqs are 1..$total in order"
-  assert_equal "$(line_count watch.out)" "$total" "watch output lines"
+  watched_in_order "$watcher" "$total"
 }
 
 # ------------------------------------------------------- Gas City's layout --

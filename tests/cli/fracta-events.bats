@@ -332,18 +332,11 @@ same_events_as_before() {
   [[ $output == "$EVENTS_BEFORE" ]] || fail "the events changed: $output"
 }
 
-# 8 writer processes × FRACTA_TEST_LOAD_EACH records (default 500: the 4000 of
-# the contract; every record is a process start, so this is the suite's
-# slowest test — lower it for quick local runs).
-contract_concurrent_record_and_watch() {
-  local procs=${FRACTA_TEST_LOAD_PROCS:-8} each=${FRACTA_TEST_LOAD_EACH:-500}
-  # The first event makes the watcher provably live before the load starts.
-  record '{"type":"ready","actor":"test","message":"ready"}'
-  start_bg "$EV" watch 0 >watch.out 2>watch.err
-  local watcher=$BG_PID
-  wait_for 10 has_lines watch.out 1
-
-  local p pids=()
+# concurrent_records PROCS EACH — PROCS writer processes at once, each
+# recording EACH events {"type":"load","actor":"pP","message":"pP-I"}, one
+# process per record; fails if a writer failed or wrote to stderr.
+concurrent_records() {
+  local procs=$1 each=$2 p i pids=()
   for ((p = 1; p <= procs; p++)); do
     (
       for ((i = 1; i <= each; i++)); do
@@ -357,6 +350,32 @@ contract_concurrent_record_and_watch() {
   for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
   [[ $failed -eq 0 ]] || fail "$failed writer(s) failed: $(head -5 load.failures) $(head -5 load.err)"
   [[ ! -s load.err ]] || fail "writers wrote to stderr: $(head -5 load.err)"
+}
+
+# watched_in_order PID TOTAL — the watcher PID (writing watch.out) prints
+# seqs 1..TOTAL, in order, once each, and is still running.
+watched_in_order() {
+  local watcher=$1 total=$2
+  wait_for 60 has_lines watch.out "$total"
+  kill -0 "$watcher" || fail "the watcher exited: $(cat watch.err)"
+  run jq -s "[.[].seq] == [range(1; $total + 1)]" watch.out
+  assert_status 0
+  assert_equal "$output" "true" "watched seqs are 1..$total in order"
+  assert_equal "$(line_count watch.out)" "$total" "watch output lines"
+}
+
+# 8 writer processes × FRACTA_TEST_LOAD_EACH records (default 500: the 4000 of
+# the contract; every record is a process start, so this is the suite's
+# slowest test — lower it for quick local runs).
+contract_concurrent_record_and_watch() {
+  local procs=${FRACTA_TEST_LOAD_PROCS:-8} each=${FRACTA_TEST_LOAD_EACH:-500}
+  # The first event makes the watcher provably live before the load starts.
+  record '{"type":"ready","actor":"test","message":"ready"}'
+  start_bg "$EV" watch 0 >watch.out 2>watch.err
+  local watcher=$BG_PID
+  wait_for 10 has_lines watch.out 1
+
+  concurrent_records "$procs" "$each"
 
   local total=$((procs * each + 1))
   run --separate-stderr ev list <<<'{}'
@@ -368,12 +387,7 @@ contract_concurrent_record_and_watch() {
   assert_json '[.[1:][] | select(.type != "load" or (.message | split("-")[0]) != .actor)] == []' "$events"
   assert_equal "$(latest_seq)" "$total" "latest-seq"
 
-  wait_for 60 has_lines watch.out "$total"
-  kill -0 "$watcher" || fail "the watcher exited: $(cat watch.err)"
-  run jq -s "[.[].seq] == [range(1; $total + 1)]" watch.out
-  assert_status 0
-  assert_equal "$output" "true" "watched seqs are 1..$total in order"
-  assert_equal "$(line_count watch.out)" "$total" "watch output lines"
+  watched_in_order "$watcher" "$total"
 }
 
 contract_concurrent_first_use() {

@@ -18,8 +18,7 @@ load ../lib/k8s
 
 setup_file() {
   require_cmd openssl node jq curl
-  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR k8s_certs "$BATS_FILE_TMPDIR/certs"
-  export K8S_CERTS="$BATS_FILE_TMPDIR/certs"
+  k8s_file_certs
 }
 
 setup() {
@@ -34,10 +33,7 @@ teardown() { common_teardown; }
 
 # a running double (auto-run unless told otherwise) and a token kubeconfig
 # shellcheck disable=SC2120
-started() {
-  k8s_start_default --auto-run "$@" || return 1
-  k8s_kubeconfig "$KC" token "$K8S_TOKEN"
-}
+started() { k8s_started --auto-run "$@"; }
 
 sk() { "$SK" "$@"; }
 start_ok() {

@@ -640,11 +640,7 @@ interrupt_reaches_group() {
   # The command is its own session leader: sid = pgid = its pid.
   wait_for 10 eval '(( $(sid_count '"$pgid"') >= 3 ))' || fail "session $pgid holds: $(sid_pids "$pgid")"
 
-  run --separate-stderr sl stop grp
-  assert_status 0
-  local left
-  left=$(sid_pids "$pgid")
-  [[ -z $left ]] || fail "alive after stop in session $pgid: $left"
+  stop_ends_session grp "$pgid"
   not_running grp || fail "is-running is not false after stop"
 }
 
@@ -653,11 +649,7 @@ interrupt_reaches_group() {
   local pgid
   pgid=$(state_field stubborn pgid)
   wait_for 10 eval '(( $(sid_count '"$pgid"') >= 3 ))' || fail "session $pgid holds: $(sid_pids "$pgid")"
-  run --separate-stderr sl stop stubborn
-  assert_status 0
-  local left
-  left=$(sid_pids "$pgid")
-  [[ -z $left ]] || fail "alive after stop in session $pgid: $left"
+  stop_ends_session stubborn "$pgid"
 }
 
 @test "signals: processes the command leaves behind are gone once the session has ended and is stopped" {
@@ -668,11 +660,7 @@ interrupt_reaches_group() {
   run --separate-stderr sl wait straggler 30
   assert_status 0
   assert_json '.state == "exited" and .exit_code == 0'
-  run --separate-stderr sl stop straggler
-  assert_status 0
-  local left
-  left=$(sid_pids "$pgid")
-  [[ -z $left ]] || fail "alive in session $pgid after the end and stop: $left"
+  stop_ends_session straggler "$pgid"
 }
 
 # ---------------------------------------------------------------- batch --
@@ -742,11 +730,7 @@ interrupt_reaches_group() {
   assert_json '.[0].state == "lost"'
 
   # stop still ends what the lost supervisor left running.
-  run --separate-stderr sl stop orphan
-  assert_status 0
-  local left
-  left=$(sid_pids "$pgid")
-  [[ -z $left ]] || fail "stop of a lost session left its processes: $left"
+  stop_ends_session orphan "$pgid"
 }
 
 @test "batch: the exit status of a session that ended while nobody waited is reported later" {

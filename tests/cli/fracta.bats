@@ -35,6 +35,14 @@ assert_error() {
   [[ $stderr != *$'\n'* ]] || fail "stderr has more than one line: $stderr"
 }
 
+# refused TEXT ARGS… — `fracta ARGS…` is a usage error (exit 100) whose one
+# stderr line starts "fracta: error: TEXT".
+refused() {
+  run --separate-stderr fr "${@:2}"
+  assert_status 100
+  assert_error "$1"
+}
+
 assert_no_stdout() {
   [[ -z $output ]] || fail "stdout should be empty, got: $output"
 }
@@ -97,92 +105,37 @@ project() {
   assert_no_stdout
   assert_error 'unknown verb "frobnicate"'
 
-  run --separate-stderr fr --bogus list
-  assert_status 100
-  assert_error "unknown option --bogus"
-
-  run --separate-stderr fr list --bogus
-  assert_status 100
-  assert_error "list: unknown option --bogus"
+  refused "unknown option --bogus" --bogus list
+  refused "list: unknown option --bogus" list --bogus
 }
 
 @test "cli: --format must be json or text, before or after the verb" {
-  run --separate-stderr fr --format yaml list
-  assert_status 100
-  assert_error "--format: use json or text"
-  run --separate-stderr fr list --format yaml
-  assert_status 100
-  assert_error "--format: use json or text"
+  refused "--format: use json or text" --format yaml list
+  refused "--format: use json or text" list --format yaml
 }
 
 @test "cli: bad arguments are usage errors before any request, even outside a project" {
   export FRACTA_CP_URL=$CLOSED
-  run --separate-stderr fr get
-  assert_status 100
-  assert_error "get: no TASK given"
-
-  run --separate-stderr fr get 'a/b'
-  assert_status 100
-  assert_error 'get a/b: invalid task name "a/b"'
-
-  run --separate-stderr fr get -- -x
-  assert_status 100
-  assert_error 'get -x: invalid task name'
-
-  run --separate-stderr fr get t1 extra
-  assert_status 100
-  assert_error 'get t1: unexpected argument "extra"'
-
-  run --separate-stderr fr spawn t1 --mode fast
-  assert_status 100
-  assert_error 'spawn t1: --mode: use batch or stream (got "fast")'
-
-  run --separate-stderr fr spawn t1 --tier huge
-  assert_status 100
-  assert_error 'spawn t1: --tier: use heavy or medium or light'
-
-  run --separate-stderr fr spawn t1 --dispatch later
-  assert_status 100
-  assert_error 'spawn t1: --dispatch: use direct or queued'
-
-  run --separate-stderr fr spawn t1 --contract x --contract-file f
-  assert_status 100
-  assert_error 'spawn t1: give --contract or --contract-file, not both'
-
-  run --separate-stderr fr spawn t1 --contract-file missing.txt
-  assert_status 100
-  assert_error 'spawn t1: cannot read missing.txt'
-
-  run --separate-stderr fr spawn t1 --label nokey
-  assert_status 100
-  assert_error 'spawn t1: --label: use KEY=VALUE'
-
-  run --separate-stderr fr spawn t1 --priority high
-  assert_status 100
-  assert_error 'spawn t1: --priority: not a non-negative integer'
-
-  run --separate-stderr fr spawn t1 --timeout 5s
-  assert_status 100
-  assert_error 'spawn t1: --timeout needs --wait'
-
-  run --separate-stderr fr wait t1 --timeout soon
-  assert_status 100
-  assert_error 'wait t1: --timeout: not a duration'
-
-  run --separate-stderr fr peek t1 -n many
-  assert_status 100
-  assert_error 'peek t1: --lines: not a non-negative integer'
+  refused "get: no TASK given" get
+  refused 'get a/b: invalid task name "a/b"' get 'a/b'
+  refused 'get -x: invalid task name' get -- -x
+  refused 'get t1: unexpected argument "extra"' get t1 extra
+  refused 'spawn t1: --mode: use batch or stream (got "fast")' spawn t1 --mode fast
+  refused 'spawn t1: --tier: use heavy or medium or light' spawn t1 --tier huge
+  refused 'spawn t1: --dispatch: use direct or queued' spawn t1 --dispatch later
+  refused 'spawn t1: give --contract or --contract-file, not both' spawn t1 --contract x --contract-file f
+  refused 'spawn t1: cannot read missing.txt' spawn t1 --contract-file missing.txt
+  refused 'spawn t1: --label: use KEY=VALUE' spawn t1 --label nokey
+  refused 'spawn t1: --priority: not a non-negative integer' spawn t1 --priority high
+  refused 'spawn t1: --timeout needs --wait' spawn t1 --timeout 5s
+  refused 'wait t1: --timeout: not a duration' wait t1 --timeout soon
+  refused 'peek t1: --lines: not a non-negative integer' peek t1 -n many
 
   run --separate-stderr fr watch t1 --after-seq -1
   assert_status 100
 
-  run --separate-stderr fr say t1
-  assert_status 100
-  assert_error 'say t1: no message'
-
-  run --separate-stderr fr say t1 - </dev/null
-  assert_status 100
-  assert_error 'say t1: empty message'
+  refused 'say t1: no message' say t1
+  refused 'say t1: empty message' say t1 - </dev/null
 }
 
 # ----------------------------------------------------------------- dispatch --

@@ -14,8 +14,7 @@ load ../lib/k8s
 
 setup_file() {
   require_cmd openssl kubectl node jq curl
-  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR k8s_certs "$BATS_FILE_TMPDIR/certs"
-  export K8S_CERTS="$BATS_FILE_TMPDIR/certs"
+  k8s_file_certs
 }
 
 setup() {
@@ -26,14 +25,6 @@ setup() {
 }
 
 teardown() { common_teardown; }
-
-kc() { kubectl --kubeconfig "$KC" "$@"; }
-
-# a running double with token + client-cert auth and a token kubeconfig
-started() {
-  k8s_start_default "$@" || return 1
-  k8s_kubeconfig "$KC" token "$K8S_TOKEN"
-}
 
 manifests() {
   cat >"$BATS_TEST_TMPDIR/objs.yaml" <<'EOF'
@@ -97,7 +88,6 @@ job_yaml() {
 has_watch() {
   k8s_requests | jq -e --arg r "$1" -s 'any(.[]; .verb == "watch" and .resource == $r and .status == 200)' >/dev/null
 }
-file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
 count_items() { kc get "$1" -o json | jq '.items | length'; }
 # conditions for wait_for (re-evaluated on every poll)
 items_are() { [[ $(count_items "$1") == "$2" ]]; }
@@ -107,7 +97,7 @@ jsonpath_is() { [[ $(kc get "$1" -o jsonpath="$2") == "$3" ]]; }
 requests() { k8s_requests "$@" | jq -sc .; }
 
 @test "k8s-double: kubectl get lists namespaces as a table and empty pods as JSON; version is 1.32" {
-  started
+  k8s_started
   run --separate-stderr kc get pods -o json
   assert_status 0
   assert_json '.kind == "List" and (.items | length) == 0'
@@ -124,7 +114,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: kubectl create -f makes a ConfigMap, a Secret and a Job, whose pod appears like the job controller's" {
-  started
+  k8s_started
   manifests
   run --separate-stderr kc create -f objs.yaml
   assert_status 0
@@ -164,7 +154,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: errors read as kubectl prints them from a real server (404, 409, 422, strict fields, namespace, service account)" {
-  started
+  k8s_started
   manifests
   run --separate-stderr kc get pod nope
   assert_status 1
@@ -194,7 +184,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: kubectl delete of a Job garbage-collects its pod and the objects it owns" {
-  started
+  k8s_started
   manifests
   kc create -f objs.yaml >/dev/null
   wait_for 10 items_are pods 1
@@ -221,7 +211,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: kubectl get -w sees a pod added, running, succeeded and deleted" {
-  started
+  k8s_started
   manifests
   start_bg kubectl --kubeconfig "$KC" get pods -w --output-watch-events >watch.out 2>watch.err
   wait_for 10 has_watch pods
@@ -243,7 +233,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: kubectl logs, logs --tail, logs -f and the waiting-container error" {
-  started
+  k8s_started
   manifests
   kc create -f pod.yaml >/dev/null
   k8s_pod_waiting p1 ImagePullBackOff 'Back-off pulling image "busybox:1.36"'
@@ -283,7 +273,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: create --dry-run=client -f - and --dry-run=server store nothing" {
-  started
+  k8s_started
   manifests
   run --separate-stderr kc create --dry-run=client -f - --validate=false -o json <pod.yaml
   assert_status 0
@@ -297,7 +287,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: client certificates and tokens authenticate; bad ones get 401 as kubectl shows it" {
-  started
+  k8s_started
   manifests
   k8s_kubeconfig "$KC" cert
   run --separate-stderr kc get pods
@@ -342,7 +332,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: deny rules answer 403 with the RBAC authorizer's message" {
-  started --deny list:pods --deny get:pods/log
+  k8s_started --deny list:pods --deny get:pods/log
   manifests
   run --separate-stderr kc get pods
   assert_status 1
@@ -360,7 +350,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: Job status follows its pod: Complete, Failed (backoffLimit), deadline, ttl" {
-  started
+  k8s_started
   manifests
   kc create -f objs.yaml >/dev/null
   wait_for 10 items_are pods 1
@@ -395,7 +385,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: wire details: Status bodies, resourceVersion conflict, generateName, delete policies" {
-  started
+  k8s_started
   local api="$K8S_URL/api/v1/namespaces/default" cm
   run k8s_curl -X POST -H 'Content-Type: application/json' -d '{"metadata":{"generateName":"gen-"},"data":{"k":"v"}}' "$api/configmaps"
   assert_json '(.metadata.name | test("^gen-[a-z0-9]{5}$")) and (.metadata.uid | length) == 36
@@ -444,7 +434,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: watch resumes from a resourceVersion, filters by label, sends bookmarks, and answers 410 when too old" {
-  started --bookmark-interval-ms 100
+  k8s_started --bookmark-interval-ms 100
   local api="$K8S_URL/api/v1/namespaces/default" rv
   rv=$(k8s_curl -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"a","labels":{"w":"y"}}}' "$api/configmaps" | jq -r .metadata.resourceVersion)
   k8s_curl -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"b","labels":{"w":"y"}}}' "$api/configmaps" >/dev/null
@@ -473,7 +463,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: watches can be dropped, faults injected (429 Retry-After is retried by kubectl), listening stopped and restarted" {
-  started
+  k8s_started
   local api="$K8S_URL/api/v1/namespaces/default"
   start_bg curl -sS -N --cacert "$K8S_CERTS/ca.crt" -H "Authorization: Bearer $K8S_TOKEN" "$api/pods?watch=1" >w.out 2>w.err
   local watcher=$BG_PID
@@ -511,7 +501,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: pods/proxy forwards to the pod's registered target without the caller's credentials" {
-  started
+  k8s_started
   manifests
   kc create -f pod.yaml >/dev/null
   run k8s_curl "$K8S_URL/api/v1/namespaces/default/pods/p1:7070/proxy/status"
@@ -544,7 +534,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
 }
 
 @test "k8s-double: --auto-run plays the kubelet; the request log names each verb and resource used" {
-  started --auto-run
+  k8s_started --auto-run
   manifests
   kc create -f objs.yaml >/dev/null
   wait_for 10 jsonpath_is pods '{.items[0].status.phase}' Running

@@ -10,15 +10,7 @@ load ../lib/cp
 setup() {
   common_setup
   require_cmd curl git
-  STARTS="$BATS_TEST_TMPDIR/starts"
-  : >"$STARTS"
-  COUNTING="$BATS_TEST_TMPDIR/counting-provider"
-  cat >"$COUNTING" <<SH
-#!/bin/sh
-[ "\$1" = start ] && echo "\$2" >>"$STARTS"
-exec "$FRACTA_BIN/fracta-spawn-local" "\$@"
-SH
-  chmod +x "$COUNTING"
+  counting_provider
   OWN_PG=""
 }
 

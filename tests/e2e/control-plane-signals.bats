@@ -12,15 +12,7 @@ load ../lib/cp
 setup() {
   common_setup
   require_cmd curl git sqlite3
-  STARTS="$BATS_TEST_TMPDIR/starts"
-  : >"$STARTS"
-  COUNTING="$BATS_TEST_TMPDIR/counting-provider"
-  cat >"$COUNTING" <<SH
-#!/bin/sh
-[ "\$1" = start ] && echo "\$2" >>"$STARTS"
-exec "$FRACTA_BIN/fracta-spawn-local" "\$@"
-SH
-  chmod +x "$COUNTING"
+  counting_provider
   GO="$BATS_TEST_TMPDIR/go"
   # an agent that runs until the test says so
   UNTIL_GO="while [ ! -e '$GO' ]; do sleep 0.05; done; echo finished"

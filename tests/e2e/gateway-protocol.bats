@@ -11,11 +11,8 @@ load ../lib/common
 load ../lib/cp
 load ../lib/gw
 
-setup() { common_setup; require_cmd curl git node; }
-teardown() {
-  cp_stop
-  common_teardown
-}
+setup() { gw_suite_setup; }
+teardown() { gw_suite_teardown; }
 
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
 META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bats","version":"1"}}'

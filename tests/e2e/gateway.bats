@@ -6,11 +6,8 @@ load ../lib/common
 load ../lib/cp
 load ../lib/gw
 
-setup() { common_setup; require_cmd curl git node; }
-teardown() {
-  cp_stop
-  common_teardown
-}
+setup() { gw_suite_setup; }
+teardown() { gw_suite_teardown; }
 
 @test "the SDK client over streamable HTTP: fracta's and proxied tools, echo, progress, session end" {
   gw_project

@@ -32,13 +32,9 @@ teardown() {
 
 # two_contexts FILE — contexts "wrong" (current) and "right" for the double
 two_contexts() {
-  cat >"$1" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: double
-  cluster:
-    server: $K8S_URL
+  {
+    k8s_kubeconfig_head
+    cat <<EOF
     certificate-authority: $K8S_CERTS/ca.crt
 users:
 - name: tester
@@ -54,6 +50,7 @@ contexts:
   context: {cluster: double, user: tester, namespace: team}
 current-context: wrong
 EOF
+  } >"$1"
 }
 
 # k8s_yaml [EXTRA-KEYS] — fracta.yaml naming the kubeconfig (relative to

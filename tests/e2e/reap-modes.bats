@@ -17,13 +17,6 @@ teardown() {
   common_teardown
 }
 
-# stray NAME — a session with no agent row (what a pass stops as an orphan)
-stray() {
-  mkdir -p "$BATS_TEST_TMPDIR/stray"
-  jq -nc --arg wd "$BATS_TEST_TMPDIR/stray" '{command: "exec sleep 300", work_dir: $wd}' |
-    FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" start "$1" >/dev/null
-}
-session_state() { FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" status "$1" | jq -r .state; }
 has_line() { grep -qxF "$2" "$1" 2>/dev/null; }
 
 @test "--every: a pass every interval, each finding what appeared since; SIGTERM ends it with 0" {

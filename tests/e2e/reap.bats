@@ -60,7 +60,6 @@ second_pass_is_empty() {
 
 db() { sqlite3 "$P/.fracta/state.db" "$1"; }
 events_of() { db "SELECT type || ' ' || subject FROM events WHERE type LIKE 'reaper.%' ORDER BY seq"; }
-session_state() { FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" status "$1" | jq -r .state; }
 supervisor_of() { jq -r .supervisor_pid "$P/.fracta/sessions/$1/state.json"; }
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
@@ -106,10 +105,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 @test "orphan: a session with no agent row is stopped and forgotten" {
   cp_project sqlite "$QUIET_CP"
   cp_start
-  local wd="$BATS_TEST_TMPDIR/stray"
-  mkdir -p "$wd"
-  jq -nc --arg wd "$wd" '{command: "exec sleep 300", work_dir: $wd}' |
-    FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" start stray
+  stray stray
   assert_equal "$(session_state stray)" running
   local sup
   sup=$(supervisor_of stray)
@@ -165,10 +161,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 @test "leader: a reaper finding the lock held skips its pass and does nothing" {
   cp_project sqlite "$QUIET_CP"
   cp_start
-  local wd="$BATS_TEST_TMPDIR/stray"
-  mkdir -p "$wd"
-  jq -nc --arg wd "$wd" '{command: "exec sleep 300", work_dir: $wd}' |
-    FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" start stray
+  stray stray
   # another reaper holds the lock (the same flock a pass takes)
   run flock --nonblock "$P/.fracta/state.db.reap.lock" bash -c "cd '$P' && '$REAP' --once"
   assert_status 0
@@ -179,12 +172,8 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # many_strays N — N sessions with no agent row
 many_strays() {
-  local i wd="$BATS_TEST_TMPDIR/stray"
-  mkdir -p "$wd"
-  for ((i = 1; i <= $1; i++)); do
-    jq -nc --arg wd "$wd" '{command: "exec sleep 300", work_dir: $wd}' |
-      FRACTA_STATE_DIR="$P/.fracta/sessions" "$SL" start "stray-$i" || return 1
-  done
+  local i
+  for ((i = 1; i <= $1; i++)); do stray "stray-$i" || return 1; done
 }
 
 # gated_project KIND — cp_project whose provider is $GATE: fracta-spawn-local,

@@ -125,7 +125,8 @@ use_store() {
 }
 
 # store_is_untouched — true if the (fresh) store was never created: no sqlite
-# file, or no events table in the Postgres database.
+# file, no events table in the Postgres database, no ConfigMap in the k8s
+# store's namespace (k8s_events_store).
 store_is_untouched() {
   case $STORE_KIND in
   sqlite) [[ ! -e ${STORE_URL#sqlite:} ]] || fail "the store file ${STORE_URL#sqlite:} was created" ;;
@@ -133,6 +134,11 @@ store_is_untouched() {
     local absent
     absent=$(psql "$STORE_URL" -qAt -c "SELECT to_regclass('events') IS NULL") || return 1
     [[ $absent == t ]] || fail "the events table was created in $STORE_URL"
+    ;;
+  k8s)
+    local n
+    n=$(k8s_curl "$K8S_URL/api/v1/namespaces/${STORE_URL#k8s:}/configmaps" | jq '.items | length') || return 1
+    [[ $n == 0 ]] || fail "the bad input wrote $n ConfigMap(s) to namespace ${STORE_URL#k8s:}"
     ;;
   esac
 }
@@ -155,6 +161,33 @@ own_pg() {
 }
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# git_repo DIR — a git repository on `main` with one commit (base.txt) and a
+# committer of its own.
+git_repo() {
+  git init -q -b main "$1" || return 1
+  git -C "$1" config user.name "fracta test"
+  git -C "$1" config user.email "test@fracta.invalid"
+  echo base >"$1/base.txt"
+  git -C "$1" add base.txt
+  git -C "$1" commit -qm base
+}
+
+# free_port — a TCP port on 127.0.0.1 that nothing listens on (now).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# session_state NAME — the .state of `fracta-spawn-local status NAME`, for the
+# sessions in $FRACTA_STATE_DIR; fails when status does.
+session_state() {
+  local j
+  j=$("$FRACTA_BIN/fracta-spawn-local" status "$1" </dev/null) || return 1
+  jq -r .state <<<"$j"
+}
+
+# file_has FILE TEXT — FILE exists and holds TEXT (a fixed string).
+file_has() { [[ -f $1 ]] && grep -qF -- "$2" "$1"; }
 
 # start_bg CMD… — run a command in the background (stdin/stdout/stderr as
 # redirected by the caller); its pid is in BG_PID and it is killed in teardown.

@@ -11,6 +11,11 @@
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
 #   status_is TASK STATUS               for wait_for
+#   stray NAME                          a session of the project's provider
+#                                       with no agent row (an orphan)
+#   counting_provider                   $COUNTING: fracta-spawn-local that
+#                                       also appends each started task's
+#                                       name to $STARTS (a line a start)
 #
 # shellcheck disable=SC2154
 
@@ -22,12 +27,7 @@ cp_project() {
   shift
   P="$BATS_TEST_TMPDIR/project"
   mkdir -p "$P/.fracta"
-  git init -q -b main "$P" || return 1
-  git -C "$P" config user.name "fracta test"
-  git -C "$P" config user.email "test@fracta.invalid"
-  echo base >"$P/base.txt"
-  git -C "$P" add base.txt
-  git -C "$P" commit -qm base || return 1
+  git_repo "$P" || return 1
   {
     echo "agents: {default_runtime: shell${CP_AGENTS:+, $CP_AGENTS}}"
     echo "control_plane_api: {listen: \"127.0.0.1:0\"}"
@@ -58,6 +58,24 @@ cp_project() {
     [[ -n $own_gateway ]] || echo 'gateway: {listen: "127.0.0.1:0"}'
   } >"$P/fracta.yaml"
   export FRACTA_STATE_DIR="$P/.fracta/sessions"
+}
+
+stray() {
+  mkdir -p "$BATS_TEST_TMPDIR/stray"
+  jq -nc --arg wd "$BATS_TEST_TMPDIR/stray" '{command: "exec sleep 300", work_dir: $wd}' |
+    FRACTA_STATE_DIR="$P/.fracta/sessions" "$FRACTA_BIN/fracta-spawn-local" start "$1" >/dev/null
+}
+
+counting_provider() {
+  STARTS="$BATS_TEST_TMPDIR/starts"
+  : >"$STARTS"
+  COUNTING="$BATS_TEST_TMPDIR/counting-provider"
+  cat >"$COUNTING" <<SH
+#!/bin/sh
+[ "\$1" = start ] && echo "\$2" >>"$STARTS"
+exec "$FRACTA_BIN/fracta-spawn-local" "\$@"
+SH
+  chmod +x "$COUNTING"
 }
 
 cp_start() {

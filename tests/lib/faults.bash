@@ -22,7 +22,6 @@
 #                             control plane's own reaper out of the way, and
 #                             $CP_QUEUE as the queue settings
 #   sql QUERY                 one query on the project's store (sqlite3/psql)
-#   session_state TASK        fracta-spawn-local's status of the session
 #   burst PREFIX N CONTRACT   N spawns, 8 at a time; "<task> <http code>" per
 #                             line in $BURST (000: no answer)
 #   post_all CONTRACT OUT     the same for the task names on stdin
@@ -87,10 +86,6 @@ sql() {
   sqlite:*) sqlite3 -batch "${STORE_URL#sqlite:}" "$1" ;;
   *) psql "$STORE_URL" -qAt -F '|' -v ON_ERROR_STOP=1 -c "$1" ;;
   esac
-}
-
-session_state() {
-  "$FRACTA_BIN/fracta-spawn-local" status "$1" 2>/dev/null | jq -r .state
 }
 
 # burst PREFIX N CONTRACT — POST N agents, 8 requests in flight at a time.

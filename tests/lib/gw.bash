@@ -9,6 +9,7 @@
 #                       exported first, rec also appends every JSON-RPC
 #                       message it gets (and its `slow` tool's aborts) there;
 #                       GW_WAIT_READY=0: do not wait for /readyz
+#   gw_suite_setup / gw_suite_teardown   a gateway suite's setup and teardown
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
 #
@@ -17,8 +18,10 @@
 NODE_MODULES="$FRACTA_SOURCE/tests/node_modules"
 EVERYTHING="$NODE_MODULES/@modelcontextprotocol/server-everything/dist/index.js"
 
-free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+gw_suite_setup() { common_setup; require_cmd curl git node; }
+gw_suite_teardown() {
+  cp_stop
+  common_teardown
 }
 
 require_node_modules() {

@@ -4,13 +4,18 @@
 #   k8s_certs DIR             a server CA + server cert (SAN 127.0.0.1, localhost)
 #                             and a client CA + client cert (CN fracta-test,
 #                             O fracta-testers) in DIR; K8S_CERTS=DIR
+#   k8s_file_certs            k8s_certs once for the whole file (setup_file)
 #   k8s_start [ARGS…]         start the double on free ports (HTTPS API + plain
 #                             HTTP for control) with the certs and ARGS; sets
 #                             K8S_URL, K8S_CTL (control base URL), K8S_PID
+#   k8s_started [ARGS…]       k8s_start_default ARGS, and a token kubeconfig in $KC
+#   kc ARGS…                  kubectl with the kubeconfig $KC (else $KUBECONFIG),
+#                             in namespace $NS when set
 #   k8s_kubeconfig FILE MODE [ARG…]   write a kubeconfig for K8S_URL; MODE:
 #       token TOKEN | token-file PATH | cert | cert-data | none | insecure-token TOKEN
 #       | users FILE   (FILE holds the YAML of the `user:` mapping, indented 4
 #                       spaces, e.g. an exec plugin block)
+#   k8s_kubeconfig_head       its first lines (through the double's server URL)
 #   k8s_ctl METHOD PATH [JSON]  call the control API (PATH after /_double);
 #                             prints the body, fails on a non-2xx status
 #   k8s_pod_running NAME [NS]   k8s_pod_exit NAME CODE [NS]
@@ -58,6 +63,11 @@ k8s_certs() {
   K8S_CERTS=$dir
 }
 
+k8s_file_certs() {
+  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR k8s_certs "$BATS_FILE_TMPDIR/certs" || return 1
+  export K8S_CERTS="$BATS_FILE_TMPDIR/certs"
+}
+
 # k8s_start [ARGS…] — the double with the certs, the client CA, token
 # $K8S_TOKEN (user "tester") unless ARGS say otherwise, HTTPS and HTTP
 k8s_start() {
@@ -78,6 +88,13 @@ k8s_start_default() {
   [[ -n ${K8S_CERTS:-} ]] || k8s_certs "$BATS_TEST_TMPDIR/certs" || return 1
   k8s_start --client-ca "$K8S_CERTS/client-ca.crt" --token "$K8S_TOKEN,tester,1001,testers" "$@"
 }
+
+k8s_started() {
+  k8s_start_default "$@" || return 1
+  k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+}
+
+kc() { kubectl --kubeconfig "${KC:-$KUBECONFIG}" ${NS:+-n "$NS"} "$@"; }
 
 _k8s_b64() { base64 -w0 <"$1"; }
 
@@ -104,13 +121,9 @@ k8s_kubeconfig() {
   users) user=$(<"$1") ;;
   *) fail "k8s_kubeconfig: unknown mode $mode"; return 1 ;;
   esac
-  cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: double
-  cluster:
-    server: $K8S_URL
+  {
+    k8s_kubeconfig_head
+    cat <<EOF
 $cluster
 users:
 - name: tester
@@ -124,6 +137,13 @@ contexts:
     namespace: ${K8S_NAMESPACE:-default}
 current-context: double
 EOF
+  } >"$file"
+}
+
+# k8s_kubeconfig_head — a kubeconfig's first lines, up to the cluster "double"'s
+# server (K8S_URL); the caller adds the rest of the cluster and users, contexts.
+k8s_kubeconfig_head() {
+  printf '%s\n' "apiVersion: v1" "kind: Config" "clusters:" "- name: double" "  cluster:" "    server: $K8S_URL"
 }
 
 k8s_ctl() {

@@ -187,12 +187,6 @@ status_json() {
   "$SL" status "$1" </dev/null
 }
 
-# session_state NAME — the .state of `status NAME`.
-session_state() {
-  local j
-  j=$(status_json "$1") || return 1
-  jq -r '.state' <<<"$j"
-}
 state_is() { [[ $(session_state "$1") == "$2" ]]; }
 
 # state_field NAME KEY — a field of $FRACTA_STATE_DIR/NAME/state.json.
@@ -207,8 +201,15 @@ peek_has() {
   [[ $out == *"$2"* ]]
 }
 
-# file_has FILE TEXT
-file_has() { [[ -f $1 ]] && grep -qF -- "$2" "$1"; }
+# stop_ends_session NAME PGID — `stop NAME` exits 0 and leaves no process in
+# the session PGID.
+stop_ends_session() {
+  run --separate-stderr "$SL" stop "$1"
+  assert_status 0
+  local left
+  left=$(sid_pids "$2")
+  [[ -z $left ]] || fail "$1: alive in session $2 after stop: $left"
+}
 
 # RFC 3339 (with optional fraction; Z or an offset).
 is_rfc3339() {
@@ -247,12 +248,7 @@ par_err() { cat "$PAR/$1.err"; }
 # branch `dev` one commit ahead (dev.txt), so "from base" is observable.
 make_repo() {
   local dir=$1
-  git init -q -b main "$dir" || return 1
-  git -C "$dir" config user.name "fracta test"
-  git -C "$dir" config user.email "test@fracta.invalid"
-  echo base >"$dir/base.txt"
-  git -C "$dir" add base.txt
-  git -C "$dir" commit -qm base || return 1
+  git_repo "$dir" || return 1
   git -C "$dir" checkout -qb dev
   echo dev >"$dir/dev.txt"
   git -C "$dir" add dev.txt

@@ -15,6 +15,7 @@
 
 bats_require_minimum_version 1.5.0
 
+load ../lib/common  # free_port
 load lib
 
 setup() {
@@ -57,10 +58,6 @@ alive() {
 }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 @test "fracta-init prints the Kubernetes manifests and the compose file, and scaffolds a project, in an empty root" {
   root_with fracta-init
