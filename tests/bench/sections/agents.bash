@@ -207,13 +207,10 @@ jq -c 'select(.turn != null and (.conversation | type) == "number")
   jq -s 'group_by(.conversation) | map({key: (.[0].conversation + 1 | tostring), value: (map(.at) | min)}) | from_entries' \
   >"$ag_dir/first.json"
 awk '{ print $1, $2 }' "$ag_dir/rss.samples" | sort -n | tail -1 >"$ag_dir/rss.peak"
+run_facts "$ag_load_start" "$ag_t0"
 jq -n --slurpfile spawned "$ag_dir/spawned.jsonl" --slurpfile ended "$ag_dir/ended.jsonl" \
   --slurpfile overhead "$ag_dir/overhead.jsonl" --slurpfile first "$ag_dir/first.json" \
-  --rawfile peak "$ag_dir/rss.peak" --rawfile samples "$ag_dir/rss.samples" \
-  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg load_start "$ag_load_start" \
-  --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" --arg pressure_end "$(cpu_pressure)" \
-  --argjson seconds "$(( $(date +%s) - ag_t0 ))" --arg commit "$(git -C "$src" rev-parse --short HEAD)" \
-  --argjson dirty "$(git -C "$src" status --porcelain -- lib cmd CMakeLists.txt | wc -l)" --arg nproc "$(nproc)" \
+  --rawfile peak "$ag_dir/rss.peak" --rawfile samples "$ag_dir/rss.samples" "${FACTS[@]}" \
   --arg build "$ag_build" --arg claude "$ag_claude_version" --argjson runs "$AGENT_RUNS" \
   --argjson agents "$AGENT_CONCURRENT" --argjson wall_s "$ag_wall" \
   --argjson cp_hwm_kib "$ag_cp_hwm" --argjson gw_hwm_kib "$ag_gw_hwm" \
