@@ -51,9 +51,6 @@ Result<std::unique_ptr<Backend>> open_backend(const std::string& url, const Open
 // never creates or touches a store.
 using StoreOpener = std::function<Result<Backend*>()>;
 
-const cli::Command& command();
-bool is_operation(const std::string& op);
-
 struct StoreChoice {
     std::string url;
     std::string source;                 // "--store", "FRACTA_EVENTS_STORE", the fracta.yaml path, "default"

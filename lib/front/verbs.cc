@@ -497,9 +497,7 @@ const cli::Command& command() {
                        {},
                        "Client verbs talk to the control plane: FRACTA_CP_URL, else control_plane_api.url,\n"
                        "else the local daemon, started on demand (not with FRACTA_NO_AUTOSTART=1).\n"
-                       "`fracta VERB --help` shows a verb's options.\n"
-                       "exit status: 0 done, 1 failed or not found, 100 bad usage, 111 control plane\n"
-                       "unreachable or timeout (retry), 127 sibling binary not installed."};
+                       "`fracta VERB --help` shows a verb's options."};
         for (const auto& [name, verb] : verbs()) {
             std::string left = name;
             if (!verb.command.synopsis.empty()) left += " " + verb.command.synopsis;

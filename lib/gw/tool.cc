@@ -1,0 +1,57 @@
+// tool.cc — fracta-gw's command line: serve and stdio (run.h).
+#include "gw/tool.h"
+
+#include <cstdio>
+
+#include "gw/run.h"
+
+namespace fracta::gw {
+namespace {
+
+void write_log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
+Result<int> dispatch(const Call& call) {
+    Status done;
+    if (call.op == "serve") {
+        ServeOptions o;
+        o.config_file = call.args.get("config");
+        o.listen = call.args.get("listen");
+        o.write_log = write_log;
+        if (call.args.has("ready-fd")) {
+            FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", call.args.get("ready-fd")));
+            o.ready_fd = static_cast<int>(fd);
+        }
+        done = serve(o);
+    } else {
+        StdioRunOptions o;
+        o.config_file = call.args.get("config");
+        o.write_log = write_log;
+        done = stdio(o);
+    }
+    if (!done.ok()) return std::move(done).take_error().context(call.op);
+    return kExitOk;
+}
+
+}  // namespace
+
+const Tool& tool() {
+    static const Tool t{
+        .command = {"fracta-gw",
+                    "[--config FILE] OP [OPTIONS]",
+                    "the fracta MCP gateway: per-agent tool endpoints, and the host's stdio server",
+                    {{"config", 'c', "FILE", "fracta.yaml to use (default: FRACTA_CONFIG, else the project's)"},
+                     {"listen", 0, "ADDR", "serve: listen here (default gateway.listen)"},
+                     {"ready-fd", 0, "N", "serve: write \"ready URL\" to descriptor N once serving, then close it"}},
+                    {{"serve", "serve /agents/<task>/mcp (and /sse, /messages) over HTTP until SIGTERM"},
+                     {"stdio", "serve the host tools over stdio (what an AI CLI runs) until end of input"}},
+                    ""},
+        .style = OpStyle::Anywhere,
+        .exits = {{ErrorKind::Failed, "failed"},
+                  {ErrorKind::Usage, "usage or bad configuration"},
+                  {ErrorKind::Temporary, "temporary (address in use, control plane unreachable)"}},
+        .run = dispatch,
+    };
+    return t;
+}
+
+}  // namespace fracta::gw
