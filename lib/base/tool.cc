@@ -37,7 +37,9 @@ cli::Command with_exit_statuses(const Tool& tool) {
     return c;
 }
 
-std::string op_name(const std::string& usage) { return usage.substr(0, usage.find(' ')); }
+std::string op_name(const std::string& usage) {
+    return usage.substr(0, usage.find(' '));
+}
 
 Status check_op(const Tool& tool, const std::string& op) {
     if (op.empty()) return usage_error("no " + tool.op_noun + " (try --help)");
@@ -53,8 +55,8 @@ Status check_op(const Tool& tool, const std::string& op) {
 }
 
 Result<int> help_or_version(const Tool& tool, const cli::Args& args) {
-    const std::string out = args.has("version") ? cli::version_text(tool.command.name)
-                                                : cli::help_text(with_exit_statuses(tool));
+    const std::string out =
+        args.has("version") ? cli::version_text(tool.command.name) : cli::help_text(with_exit_statuses(tool));
     FRACTA_TRY(io::write_stdout(out));
     return kExitOk;
 }
@@ -103,6 +105,10 @@ Result<int> invoke(const Tool& tool, const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+cli::Option config_option() {
+    return {"config", 'c', "FILE", "fracta.yaml to use (default: FRACTA_CONFIG, else the project's)"};
+}
 
 std::string exit_status_text(const Tool& tool) {
     // A status is never the last word of a line: it is glued (\x01) to its meaning's first word.

@@ -36,7 +36,7 @@ struct Io {
     std::function<Status(std::string_view)> write;
     std::function<void(std::string_view)> warn;   // one warning line
     std::function<void(std::string_view)> error;  // one error line, when the run goes on
-    int hangup_fd = -1;                          // stdout: polled for the reader going away
+    int hangup_fd = -1;                           // stdout: polled for the reader going away
 };
 
 // One invocation, parsed.
@@ -63,6 +63,9 @@ struct Tool {
     // The operation; its value is the exit status (0, or a "no").
     std::function<Result<int>(const Call&)> run;
 };
+
+// --config FILE, for the tools that read fracta.yaml.
+cli::Option config_option();
 
 // The --help lines "exit status: 0 done; 1 …; 100 …" of a tool.
 std::string exit_status_text(const Tool& tool);

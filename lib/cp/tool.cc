@@ -12,7 +12,9 @@
 namespace fracta::cp {
 namespace {
 
-void write_log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+void write_log(const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 Result<std::chrono::milliseconds> duration_option(const cli::Args& args, const char* name, const char* fallback) {
     auto d = parse_duration(args.get(name, fallback));
@@ -69,8 +71,8 @@ Result<int> dispatch(const Call& call) {
     if (call.op == "run") return run_op(call);
     FRACTA_TRY_ASSIGN(timeout, duration_option(call.args, "timeout", "60s"));
     if (call.op == "start") return start_op(call, timeout);
-    auto answer = call.op == "stop" ? stop_daemon(call.args.get("config"), timeout)
-                                    : daemon_status(call.args.get("config"));
+    auto answer =
+        call.op == "stop" ? stop_daemon(call.args.get("config"), timeout) : daemon_status(call.args.get("config"));
     if (!answer.ok()) return std::move(answer).take_error().context(call.op);
     FRACTA_TRY(print(call, *answer));
     return call.op == "stop" || (*answer)["healthy"].get<bool>() ? kExitOk : exit_code(ErrorKind::Failed);
@@ -83,7 +85,7 @@ const Tool& tool() {
         .command = {"fracta-cp",
                     "[--config FILE] [--format json|text] OP [OPTIONS]",
                     "the fracta control plane: HTTP API, durable queue, workers",
-                    {{"config", 'c', "FILE", "fracta.yaml to use (default: FRACTA_CONFIG, else the project's)"},
+                    {config_option(),
                      {"format", 0, "FMT", "json (default) or text, for start, stop and status"},
                      {"listen", 0, "ADDR", "run, start: listen here (default control_plane_api.listen)"},
                      {"ready-fd", 0, "N", "run: write \"ready URL\" to descriptor N once serving, then close it"},
@@ -95,8 +97,7 @@ const Tool& tool() {
                     {{"run", "serve in the foreground until SIGTERM (the container entrypoint)"},
                      {"start", "start a detached daemon for this project and wait until it is ready"},
                      {"stop", "stop this project's daemon (drains first)"},
-                     {"status", "is this project's daemon running, healthy and ready"}},
-                    ""},
+                     {"status", "is this project's daemon running, healthy and ready"}}},
         .style = OpStyle::Anywhere,
         .format = "json",
         .exits = {{ErrorKind::Failed, "failed (already running, not running)"},

@@ -29,24 +29,25 @@ Result<int> dispatch(const Call& call) {
 
 const Tool& tool() {
     static const Tool t{
-        .command = {"fracta-events",
-                    "[--store URL] [--format json|text] OP [ARGS]",
-                    "The fracta event log, and a Gas City events provider (GC_EVENTS=exec:fracta-events).",
-                    {{"store", 's', "URL", "sqlite:/path/events.db, postgres://… or k8s:[NAMESPACE] (default: see STORE)"},
-                     {"kubeconfig", 0, "FILE",
-                      "k8s: stores: the kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)"},
-                     {"context", 0, "NAME", "k8s: stores: the kubeconfig context (default its current-context)"},
-                     {"format", 0, "FORMAT", "json (default) or text, for list, query and watch"}},
-                    {{"ensure-running", "create the store if it is missing"},
-                     {"record", "append the event JSON on stdin; assigns seq, fills a zero ts"},
-                     {"list", "print the events matching the filter JSON on stdin, as a JSON array"},
-                     {"latest-seq", "print the highest seq (0 when empty)"},
-                     {"watch [AFTER_SEQ]", "print events with seq > AFTER_SEQ, then new ones, as NDJSON"},
-                     {"query [OPTIONS]", "NDJSON of matching events: --subject --type --actor --since --after-seq --limit"},
-                     {"tail [-n N] [-f]", "the last N events for people; -f follows"}},
-                    "store: --store, else FRACTA_EVENTS_STORE, else runtime.state of the nearest fracta.yaml,\n"
-                    "else sqlite:$XDG_STATE_HOME/fracta/events.db. k8s:[NAMESPACE] keeps the events in ConfigMaps\n"
-                    "(the layout of Gas City's gc-events-k8s; namespace default: the client config's)."},
+        .command =
+            {"fracta-events",
+             "[--store URL] [--format json|text] OP [ARGS]",
+             "The fracta event log, and a Gas City events provider (GC_EVENTS=exec:fracta-events).",
+             {{"store", 's', "URL", "sqlite:/path/events.db, postgres://… or k8s:[NAMESPACE] (default: see STORE)"},
+              {"kubeconfig", 0, "FILE",
+               "k8s: stores: the kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)"},
+              {"context", 0, "NAME", "k8s: stores: the kubeconfig context (default its current-context)"},
+              {"format", 0, "FORMAT", "json (default) or text, for list, query and watch"}},
+             {{"ensure-running", "create the store if it is missing"},
+              {"record", "append the event JSON on stdin; assigns seq, fills a zero ts"},
+              {"list", "print the events matching the filter JSON on stdin, as a JSON array"},
+              {"latest-seq", "print the highest seq (0 when empty)"},
+              {"watch [AFTER_SEQ]", "print events with seq > AFTER_SEQ, then new ones, as NDJSON"},
+              {"query [OPTIONS]", "NDJSON of matching events: --subject --type --actor --since --after-seq --limit"},
+              {"tail [-n N] [-f]", "the last N events for people; -f follows"}},
+             "store: --store, else FRACTA_EVENTS_STORE, else runtime.state of the nearest fracta.yaml,\n"
+             "else sqlite:$XDG_STATE_HOME/fracta/events.db. k8s:[NAMESPACE] keeps the events in ConfigMaps\n"
+             "(the layout of Gas City's gc-events-k8s; namespace default: the client config's)."},
         .style = OpStyle::First,
         .format = "json",
         .unknown_op_unsupported = true,  // Gas City reads exit 2 as "not supported": success, empty

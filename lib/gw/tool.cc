@@ -8,7 +8,9 @@
 namespace fracta::gw {
 namespace {
 
-void write_log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+void write_log(const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 Result<int> dispatch(const Call& call) {
     Status done;
@@ -39,12 +41,11 @@ const Tool& tool() {
         .command = {"fracta-gw",
                     "[--config FILE] OP [OPTIONS]",
                     "the fracta MCP gateway: per-agent tool endpoints, and the host's stdio server",
-                    {{"config", 'c', "FILE", "fracta.yaml to use (default: FRACTA_CONFIG, else the project's)"},
+                    {config_option(),
                      {"listen", 0, "ADDR", "serve: listen here (default gateway.listen)"},
                      {"ready-fd", 0, "N", "serve: write \"ready URL\" to descriptor N once serving, then close it"}},
                     {{"serve", "serve /agents/<task>/mcp (and /sse, /messages) over HTTP until SIGTERM"},
-                     {"stdio", "serve the host tools over stdio (what an AI CLI runs) until end of input"}},
-                    ""},
+                     {"stdio", "serve the host tools over stdio (what an AI CLI runs) until end of input"}}},
         .style = OpStyle::Anywhere,
         .exits = {{ErrorKind::Failed, "failed"},
                   {ErrorKind::Usage, "usage or bad configuration"},

@@ -22,7 +22,8 @@ bool ask(size_t count) {
 
 Result<int> init(const Call& call) {
     const cli::Args& args = call.args;
-    if (args.has("scaffold") == args.has("print")) return usage_error("say --scaffold MODE or --print MODE (one of them)");
+    if (args.has("scaffold") == args.has("print"))
+        return usage_error("say --scaffold MODE or --print MODE (one of them)");
     FRACTA_TRY_ASSIGN(mode, parse_mode(args.get(args.has("scaffold") ? "scaffold" : "print")));
     FRACTA_TRY_ASSIGN(source, args.has("source") ? load_source(args.get("source")) : embedded_source());
     Settings settings{args.get("namespace"), args.get("image")};
@@ -49,24 +50,23 @@ Result<int> init(const Call& call) {
 
 const Tool& tool() {
     static const Tool t{
-        .command = {"fracta-init",
-                    "--scaffold local|docker-compose|k8s [--dir DIR] [--source DIR] [--force] [--yes] [--namespace NS]\n"
-                    "       [--image IMAGE] [--format text|json] | --print k8s|docker-compose [--namespace NS] "
-                    "[--image IMAGE]",
-                    "write fracta.yaml and the deployment files of one mode into a project",
-                    {{"scaffold", 's', "MODE", "local, docker-compose or k8s"},
-                     {"print", 'p', "MODE",
-                      "write the k8s manifests (their kustomize sources) or the compose file to stdout"},
-                     {"dir", 'C', "DIR", "the project root (default: the current directory)"},
-                     {"source", 0, "DIR", "templates from DIR/{scaffolds,manifests,compose} instead of the built-in ones"},
-                     {"force", 'f', "", "overwrite existing files (asks first unless --yes)"},
-                     {"yes", 'y', "", "do not ask"},
-                     {"namespace", 0, "NS", "k8s: the namespace to deploy into (default fracta)"},
-                     {"image", 0, "IMAGE",
-                      "k8s, docker-compose: fracta's image (default ghcr.io/fracta-dev/fracta:<version>)"},
-                     {"format", 0, "FMT", "text (default) or json: {mode, written[], skipped[]}"}},
-                    {},
-                    ""},
+        .command =
+            {"fracta-init",
+             "--scaffold local|docker-compose|k8s [--dir DIR] [--source DIR] [--force] [--yes] [--namespace NS]\n"
+             "       [--image IMAGE] [--format text|json] | --print k8s|docker-compose [--namespace NS] "
+             "[--image IMAGE]",
+             "write fracta.yaml and the deployment files of one mode into a project",
+             {{"scaffold", 's', "MODE", "local, docker-compose or k8s"},
+              {"print", 'p', "MODE", "write the k8s manifests (their kustomize sources) or the compose file to stdout"},
+              {"dir", 'C', "DIR", "the project root (default: the current directory)"},
+              {"source", 0, "DIR", "templates from DIR/{scaffolds,manifests,compose} instead of the built-in ones"},
+              {"force", 'f', "", "overwrite existing files (asks first unless --yes)"},
+              {"yes", 'y', "", "do not ask"},
+              {"namespace", 0, "NS", "k8s: the namespace to deploy into (default fracta)"},
+              {"image", 0, "IMAGE",
+               "k8s, docker-compose: fracta's image (default ghcr.io/fracta-dev/fracta:<version>)"},
+              {"format", 0, "FMT", "text (default) or json: {mode, written[], skipped[]}"}},
+             {}},
         .style = OpStyle::None,
         .format = "text",
         .exits = {{ErrorKind::Failed, "the project is scaffolded as another mode, or overwriting was declined"},
