@@ -115,7 +115,8 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     info.mode = *runtime::parse_mode(mode);
     info.task = a.name;
     FRACTA_TRY_ASSIGN(argv, choice.runtime->command(info, choice.spec));  // e.g. shell batch needs a contract
-    if (config.backend == "local") FRACTA_TRY(find_runtime_program(runtime_name, argv[0], choice.spec, env));
+    if (config.backend == "local")
+        FRACTA_TRY(find_runtime_program(runtime_name, choice.runtime->executable(choice.spec), choice.spec, env));
     if (!req.contains("check")) check = config.check;
     if (!check.empty() && config.backend == "kubernetes")
         return usage_error("check: needs the worktree on this machine (runtime.backend kubernetes runs agents in pods)");

@@ -182,17 +182,13 @@ protected:
         std::string text = str(result, "result");
         r.text = tail_text(text);
         auto is_error = result.find("is_error");
-        bool reported_error = is_error != result.end() && is_error->is_boolean() && is_error->get<bool>();
-        if (reported_error) {
+        std::string error;
+        if (is_error != result.end() && is_error->is_boolean() && is_error->get<bool>()) {
             std::string why = one_line(text);
             if (why.empty()) why = str(result, "subtype");
-            r.error = "claude reported an error" + (why.empty() ? std::string() : ": " + why);
-        } else if (exit_code != 0) {
-            r.error = exit_reason(kName, exit_code);
-        } else {
-            r.success = true;
+            error = "claude reported an error" + (why.empty() ? std::string() : ": " + why);
         }
-        if (!r.success && r.text.empty()) r.text = tail_text(output);
+        settle(r, kName, exit_code, output, std::move(error));
         return r;
     }
 };

@@ -174,19 +174,16 @@ protected:
             }
         }
         r.text = tail_text(message);
+        std::string error;
         if (failed || (!completed && !failure.empty()))
-            r.error = one_line(failure);
+            error = one_line(failure);
         else if (events.empty())
-            r.error = "codex output has no JSON events";
+            error = "codex output has no JSON events";
         else if (!completed)
-            r.error = "codex output has no turn.completed event";
+            error = "codex output has no turn.completed event";
         else if (r.resume_token.empty())
-            r.error = "codex output has no thread.started event with a thread_id";
-        else if (exit_code != 0)
-            r.error = exit_reason(kName, exit_code);
-        else
-            r.success = true;
-        if (!r.success && r.text.empty()) r.text = tail_text(output);
+            error = "codex output has no thread.started event with a thread_id";
+        settle(r, kName, exit_code, output, std::move(error));
         return r;
     }
 };

@@ -61,6 +61,11 @@ std::string one_line(std::string_view text, size_t max = 512);
 // "<runtime> exited with status N".
 std::string exit_reason(std::string_view runtime, int exit_code);
 
+// The end of a batch parse: `error` (the first thing wrong the parser
+// found, "" for none), else a non-zero exit status, fails the run; else it
+// succeeded. A failed run without text gets the output's tail.
+void settle(RunResult& r, std::string_view runtime, int exit_code, std::string_view output, std::string error);
+
 // Success is exit 0; text is the output's tail with terminal escapes removed.
 RunResult plain_result(std::string_view runtime, int exit_code, std::string_view output);
 

@@ -55,14 +55,18 @@ Json permissions(const RuntimeSpec& spec, Mode mode, bool gateway) {
     return p;
 }
 
-// The message of an error event: {"error":{"name","data":{"message"}}},
+// The message of an error event: {"error":{"name","data":{"message",
+// "statusCode"}}} (an API error: the status follows, "… (HTTP 500)"),
 // {"error":{"message"}}, {"error":"…"} or {"message"}.
 std::string error_message(const Json& event) {
     auto error = event.find("error");
     if (error != event.end()) {
         if (error->is_string()) return error->get<std::string>();
         if (auto data = error->find("data"); error->is_object() && data != error->end()) {
-            if (std::string m = str(*data, "message"); !m.empty()) return m;
+            if (std::string m = str(*data, "message"); !m.empty()) {
+                if (auto status = integer(*data, "statusCode")) m += " (HTTP " + std::to_string(*status) + ")";
+                return m;
+            }
         }
         if (std::string m = str(*error, "message"); !m.empty()) return m;
         if (std::string n = str(*error, "name"); !n.empty()) return n;
@@ -199,17 +203,14 @@ protected:
             }
         }
         r.text = tail_text(text);
+        std::string error;
         if (!failure.empty())
-            r.error = one_line(failure);
+            error = one_line(failure);
         else if (events.empty())
-            r.error = "opencode output has no JSON events";
+            error = "opencode output has no JSON events";
         else if (r.resume_token.empty())
-            r.error = "opencode output names no sessionID";
-        else if (exit_code != 0)
-            r.error = exit_reason(kName, exit_code);
-        else
-            r.success = true;
-        if (!r.success && r.text.empty()) r.text = tail_text(output);
+            error = "opencode output names no sessionID";
+        settle(r, kName, exit_code, output, std::move(error));
         return r;
     }
 };

@@ -100,6 +100,8 @@ bool is_reserved_env(std::string_view name) {
     return name == "FRACTA_TASK" || name == "FRACTA_GATEWAY_URL" || name == "FRACTA_GATEWAY_TOKEN";
 }
 
+std::string Runtime::executable(const RuntimeSpec& spec) const { return detail::program(spec, name()); }
+
 Env Runtime::environment(const SessionInfo& session, const RuntimeSpec& spec) const {
     Env env;
     // The variables each CLI reads its endpoint from (see RuntimeSpec::base_url).
@@ -230,6 +232,13 @@ RunResult plain_result(std::string_view runtime, int exit_code, std::string_view
     r.text = tail_text(strip_terminal_escapes(output));
     if (!r.success) r.error = exit_reason(runtime, exit_code);
     return r;
+}
+
+void settle(RunResult& r, std::string_view runtime, int exit_code, std::string_view output, std::string error) {
+    if (error.empty() && exit_code != 0) error = exit_reason(runtime, exit_code);
+    r.success = error.empty();
+    r.error = std::move(error);
+    if (!r.success && r.text.empty()) r.text = tail_text(output);
 }
 
 std::string json_file(const Json& value) { return to_line(value) + "\n"; }

@@ -114,10 +114,14 @@ public:
     // left out when the session has no gateway URL.
     virtual Files workspace_files(const SessionInfo& session, const RuntimeSpec& spec) const = 0;
 
-    // argv[0] is RuntimeSpec::program or the runtime's name, to be looked up
-    // on PATH. A usage error when the session cannot run (shell batch with an
-    // empty contract).
+    // argv[0] is executable(), or /bin/sh running a launcher that ends by
+    // running it. A usage error when the session cannot run (shell batch
+    // with an empty contract).
     virtual Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const = 0;
+
+    // The program the session runs, to be looked up on PATH (a spawn is
+    // refused without it): RuntimeSpec::program, else the runtime's CLI.
+    virtual std::string executable(const RuntimeSpec& spec) const;
 
     // What to add to the inherited environment: RuntimeSpec::base_url in the
     // CLI's variables, RuntimeSpec::env, then

@@ -18,8 +18,10 @@ public:
 
     Files workspace_files(const SessionInfo&, const RuntimeSpec&) const override { return {}; }
 
+    std::string executable(const RuntimeSpec& spec) const override { return program(spec, "sh"); }
+
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
-        std::string sh = program(spec, "sh");
+        std::string sh = executable(spec);
         if (session.contract.find_first_not_of(" \t\r\n") == std::string::npos) {
             if (session.mode == Mode::Stream) return Argv{sh};
             return usage_error("runtime shell: task \"" + session.task +

@@ -21,66 +21,28 @@ load ../lib/common
 load ../lib/cp
 load ../lib/gw
 load ../lib/model
+load ../lib/agents
 
 setup() {
-  common_setup
-  require_cmd git curl node jq
-  CLI_BIN=$(agent_cli_path) || return 1
+  agent_setup
   # A user who has set Claude Code up once (onboarding done), nothing else.
-  export HOME=$BATS_TEST_TMPDIR/home
-  mkdir -p "$HOME"
   echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"
 }
 
 teardown() {
-  cp_stop
-  common_teardown
+  agent_teardown
 }
 
-fracta() { "$FRACTA_BIN/fracta" "$@"; }
+# claude_project sqlite|postgres — agent_project for claude, on that store.
+claude_project() { AGENT_STORE=$1 agent_project claude; }
 
-# claude_project sqlite|postgres — a git repository on `master` with a file to
-# fix and a contract (check.sh), scaffolded by fracta init; free ports for
-# the control plane and the gateway; everything committed. Sets P, WT_ROOT.
-claude_project() {
-  P=$BATS_TEST_TMPDIR/project
-  git init -q -b master "$P" || return 1
-  git -C "$P" config user.name "fracta test"
-  git -C "$P" config user.email "test@fracta.invalid"
-  echo "hello wrold" >"$P/greeting.txt"
-  printf '#!/bin/sh\n# the contract: the greeting is spelt right\ngrep -qx "hello world" greeting.txt && echo "check passed"\n' >"$P/check.sh"
-  chmod +x "$P/check.sh"
-  git -C "$P" add -A && git -C "$P" commit -qm "first commit" || return 1
-  (cd "$P" && fracta init --scaffold local >/dev/null) || return 1
-  grep -qx '  default_base_branch: master' "$P/fracta.yaml" ||
-    { fail "fracta init did not name the current branch: $(grep default_base_branch "$P/fracta.yaml")"; return 1; }
-  local gw_port
-  gw_port=$(free_port)
-  sed -i -e 's|listen: "127.0.0.1:9090"|listen: "127.0.0.1:0"|' \
-    -e "s|127.0.0.1:8080|127.0.0.1:$gw_port|g" "$P/fracta.yaml"
-  if [[ $1 == postgres ]]; then
-    new_pg_database >"$BATS_TEST_TMPDIR/.pg-url" || return 1
-    STORE_URL=$(<"$BATS_TEST_TMPDIR/.pg-url")
-    sed -i "s|^    driver: sqlite\$|    driver: postgres\n    postgres: {dsn: '${STORE_URL//&/\\&}'}|" "$P/fracta.yaml"
-  fi
-  git -C "$P" add -A && git -C "$P" commit -qm "fracta init" || return 1
-  export FRACTA_STATE_DIR="$P/.fracta/sessions"
-  WT_ROOT=$(realpath "$P")/.worktrees
-}
-
-# start_cp — the control plane and its gateway, with the CLIs on PATH and the
-# CLI pointed at the model server (the user's environment, inherited by
-# every session), with a dummy API key unless NO_API_KEY=1.
+# start_cp — the control plane and its gateway, the CLI pointed at the
+# model server (the user's environment, inherited by every session), with
+# a dummy API key unless NO_API_KEY=1.
 start_cp() {
   local key=(ANTHROPIC_API_KEY=sk-ant-test-dummy)
   [[ ${NO_API_KEY:-} == 1 ]] && key=(-u ANTHROPIC_API_KEY)
-  # shellcheck disable=SC2016  # $1 expands in the inner shell
-  run --separate-stderr env "${key[@]}" PATH="$CLI_BIN:$FRACTA_BIN:$PATH" ANTHROPIC_BASE_URL="$MODEL_URL" \
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
-    bash -c 'cd "$1" && fracta controlplane start' _ "$P"
-  [[ $status -eq 0 ]] || { fail "controlplane start: $status $output $stderr" "$(cat "$P/.fracta/controlplane.log" 2>/dev/null)"; return 1; }
-  export CP_URL
-  CP_URL=$(jq -r .url <<<"$output")
+  agent_cp_start "${key[@]}" ANTHROPIC_BASE_URL="$MODEL_URL" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
 }
 
 # batch_script TASK — the model's side of a batch agent's work on TASK.
@@ -101,26 +63,13 @@ batch_script() {
   }'
 }
 
-# tool_results CONV — every tool_result the model server was sent in that
-# conversation's last request, in order, as compact JSON lines.
-tool_results() {
-  model_turns "$1" | tail -1 |
-    jq -c '.body.messages[] | select(.role == "user") | .content | arrays | .[] | select(.type == "tool_result")'
-}
-
 batch_agent_works_and_resumes() {
   claude_project "$1"
   batch_script fix-greeting >"$BATS_TEST_TMPDIR/script.json"
   model_start "$BATS_TEST_TMPDIR/script.json"
   start_cp
   cd "$P" || return 1
-  run --separate-stderr fracta spawn fix-greeting --contract "Fix the typo in greeting.txt so that ./check.sh passes, then commit."
-  assert_status 0
-  assert_json '.agent == "fix-greeting" and .branch == "feature/fix-greeting"'
-  run --separate-stderr fracta wait fix-greeting --timeout 10m
-  assert_status 0
-  run --separate-stderr fracta get fix-greeting
-  assert_status 0
+  batch_agent_ends fix-greeting
   assert_json '.agent.status == "Completed" and .agent.runtime == "claude"
     and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
     and (.agent.resume_token | test("^[0-9a-f-]{36}$"))'
@@ -148,37 +97,19 @@ batch_agent_works_and_resumes() {
   # The commit is on the agent's branch; the events show intent and report.
   assert_equal "$(git show feature/fix-greeting:greeting.txt)" "hello world" "greeting on the branch"
   assert_equal "$(git log -1 --format=%s feature/fix-greeting)" "fix the greeting" "commit"
-  run --separate-stderr fracta events query --subject fix-greeting
-  assert_status 0
-  jq -se 'map(select(.type == "agent.intent" and (.message | contains("fixing the greeting")))) | length == 1' <<<"$output" >/dev/null ||
-    fail "no agent.intent event: $output"
-  jq -se 'map(select(.type == "agent.report" and .message == "greeting fixed, check passes")) | length == 1' <<<"$output" >/dev/null ||
-    fail "no agent.report event: $output"
-  jq -se 'map(.type) | index("lifecycle.completed") != null' <<<"$output" >/dev/null || fail "no lifecycle.completed: $output"
+  intent_and_report_recorded fix-greeting
 
   # fracta merge brings the commit in.
-  run --separate-stderr fracta merge fix-greeting
-  assert_status 0
-  assert_equal "$(git show master:greeting.txt)" "hello world" "greeting on master"
+  merge_brings_in fix-greeting
   run ./check.sh
   assert_status 0
 
   # Item 2: say to the finished batch agent resumes the same conversation.
-  before=$(model_turns 0 | wc -l)
-  run --separate-stderr fracta say fix-greeting "also tell me the time"
-  assert_status 0
-  assert_json '.delivery == "resume"'
-  wait_for 120 model_calls_at_least $((before + 1)) 0
-  run --separate-stderr fracta wait fix-greeting --timeout 10m
-  assert_status 0
-  run --separate-stderr fracta get fix-greeting
+  say_resumes fix-greeting "also tell me the time"
   assert_json '.agent.status == "Completed" and .agent.last_output == "Resumed: also tell me the time"'
   assert_equal "$(jq -r .agent.resume_token <<<"$output")" "$session_id" "the same conversation"
   # The resumed request carries the earlier turns: the Bash call and its result among them.
-  model_turns 0 | tail -1 | jq -e --arg s "$session_id" '.turn == 7
-    and ([.body.messages[] | select(.role == "assistant") | .content[] | select(.type == "tool_use") | .name] | index("Bash") != null)
-    and (.body.messages | tostring | contains("check passed"))' >/dev/null ||
-    fail "the resumed request lacks the earlier turns: $(model_turns 0 | tail -1 | jq -c '{turn, n: (.body.messages | length)}')"
+  resumed_with_earlier_turns Bash
 }
 
 @test "sqlite: a claude batch agent edits, runs the contract, commits, calls fracta tools; merge; say resumes" {
@@ -189,65 +120,20 @@ batch_agent_works_and_resumes() {
   batch_agent_works_and_resumes postgres
 }
 
-# session_processes WORKTREE — pids of processes whose working directory is in WORKTREE.
-session_processes() {
-  local pid cwd
-  for pid in /proc/[0-9]*; do
-    cwd=$(readlink "$pid/cwd" 2>/dev/null) || continue
-    [[ $cwd == "$1" || $cwd == "$1"/* ]] && echo "${pid#/proc/}"
-  done
-  return 0
-}
-no_session_processes() { [[ -z $(session_processes "$1") ]]; }
-# peek_shows TASK TEXT — TEXT is on the agent's screen as `fracta peek` shows
-# it. Peek gives the terminal transcript as written, and the TUI moves the
-# cursor over the blanks between words instead of writing them: so escape
-# sequences and blanks are dropped from both before comparing.
-peek_shows() {
-  local screen want=${2//[[:space:]]/}
-  screen=$(fracta peek "$1" --format text 2>/dev/null | sed -e 's/\x1b\[[0-9;?<>=]*[A-Za-z~]//g' -e 's/\x1b\][^\x07]*\x07//g') || return 1
-  screen=${screen//[[:space:]]/}
-  [[ $screen == *"$want"* ]]
-}
-
-stream_agent_talks() {
-  claude_project "$1"
-  jq -n '{conversations: [{match: "chat-room", turns: [
-      {text: "Ready for orders."},
-      {text: "Heard you say {{last_user}}"}
-    ]}], fallback: {text: "ok"}}' >"$BATS_TEST_TMPDIR/script.json"
-  model_start "$BATS_TEST_TMPDIR/script.json"
-  start_cp
+# claude_stream_start STORE — what stream_agent_talks starts the agent in.
+claude_stream_start() {
+  claude_project "$STREAM_STORE" || return 1
+  model_start "$BATS_TEST_TMPDIR/script.json" || return 1
+  start_cp || return 1
   cd "$P" || return 1
-  run --separate-stderr fracta spawn chat-room --mode stream --contract "You are chat-room: answer what you are told."
-  assert_status 0
-  wait_for 300 peek_shows chat-room "Ready for orders."
-  pids=$(session_processes "$WT_ROOT/chat-room")
-  [[ -n $pids ]] || fail "no process runs in the worktree"
-  run --separate-stderr fracta say chat-room "bananas-42"
-  assert_status 0
-  assert_json '.delivery == "session"'
-  wait_for 300 model_calls_at_least 2 0
-  model_turns 0 | tail -1 | jq -e '.turn == 1 and (.body.messages | tostring | contains("bananas-42"))' >/dev/null ||
-    fail "the model did not get what was said: $(model_turns 0 | tail -1 | jq -c '.body.messages[-1]')"
-  wait_for 300 peek_shows chat-room "Heard you say bananas-42"
-  run --separate-stderr fracta kill chat-room
-  assert_status 0
-  wait_for 60 no_session_processes "$WT_ROOT/chat-room"
-  local pid
-  for pid in $pids; do
-    wait_for 30 process_gone "$pid" || fail "process $pid of the session is left: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
-  done
-  run --separate-stderr fracta get chat-room
-  assert_json '.agent.status == "Stopped"'
 }
 
 @test "sqlite: a claude stream agent in the pty: say reaches the model, peek shows the reply, kill leaves nothing" {
-  stream_agent_talks sqlite
+  STREAM_STORE=sqlite stream_agent_talks claude_stream_start messages
 }
 
 @test "postgres: a claude stream agent in the pty: say reaches the model, peek shows the reply, kill leaves nothing" {
-  stream_agent_talks postgres
+  STREAM_STORE=postgres stream_agent_talks claude_stream_start messages
 }
 
 @test "a hostile ~/.claude (hooks, deny rules, env, MCP servers, memory) does not steer the agent; its login is used" {
@@ -277,10 +163,7 @@ stream_agent_talks() {
   model_start "$BATS_TEST_TMPDIR/script.json"
   NO_API_KEY=1 start_cp
   cd "$P" || return 1
-  run --separate-stderr fracta spawn fix-greeting --contract "Fix the typo in greeting.txt so that ./check.sh passes, then commit."
-  assert_status 0
-  run --separate-stderr fracta wait fix-greeting --timeout 10m
-  assert_status 0
+  batch_agent_ends fix-greeting
   assert_equal "$(git show feature/fix-greeting:greeting.txt)" "hello world" "the edit and the commit happened"
   # Every model call carried the user's login token, none an API key.
   run model_turns 0

@@ -24,10 +24,7 @@ load ../lib/model
 load ../lib/agents
 
 setup() {
-  common_setup
-  require_cmd git curl node jq
-  agent_cli_path >/dev/null || return 1
-  export HOME=$BATS_TEST_TMPDIR/home
+  agent_setup
   mkdir -p "$HOME/.codex"
   cat >"$HOME/.codex/config.toml" <<'EOF'
 model_provider = "hostile"
@@ -43,16 +40,14 @@ EOF
 }
 
 teardown() {
-  cp_stop
-  common_teardown
+  agent_teardown
 }
 
+# (CODEX_HOME inherited from the user's shell must not be used either)
 codex_project() {
   model_start "$BATS_TEST_TMPDIR/script.json" || return 1
-  agent_project codex "base_url: \"$MODEL_URL/v1\"" "model: gpt-test" "secret_env: {OPENAI_API_KEY: sk-test-not-a-real-key}" || return 1
-  # CODEX_HOME inherited from the user's shell must not be used either
-  agent_cp_start CODEX_HOME="$HOME/.codex"
-  cd "$P" || return 1
+  agent_start codex CODEX_HOME="$HOME/.codex" "base_url: \"$MODEL_URL/v1\"" "model: gpt-test" \
+    "secret_env: {OPENAI_API_KEY: sk-test-not-a-real-key}"
 }
 
 # batch_script TASK — the model's side of a batch agent's work on TASK.

@@ -25,10 +25,7 @@ load ../lib/model
 load ../lib/agents
 
 setup() {
-  common_setup
-  require_cmd git curl node jq
-  agent_cli_path >/dev/null || return 1
-  export HOME=$BATS_TEST_TMPDIR/home
+  agent_setup
   mkdir -p "$HOME/.config/opencode" "$HOME/.claude"
   jq -n '{
     provider: {anthropic: {options: {baseURL: "http://127.0.0.1:9/v1"}}},
@@ -42,17 +39,14 @@ setup() {
 }
 
 teardown() {
-  cp_stop
-  common_teardown
+  agent_teardown
 }
 
+# (XDG_CONFIG_HOME inherited from the user's shell must not be used either)
 opencode_project() {
   model_start "$BATS_TEST_TMPDIR/script.json" || return 1
-  agent_project opencode "base_url: \"$MODEL_URL/v1\"" "model: anthropic/claude-sonnet-4-5" \
-    "secret_env: {ANTHROPIC_API_KEY: sk-ant-test-not-a-real-key}" "env: {OPENCODE_DISABLE_MODELS_FETCH: \"1\"}" || return 1
-  # XDG_CONFIG_HOME inherited from the user's shell must not be used either
-  agent_cp_start XDG_CONFIG_HOME="$HOME/.config"
-  cd "$P" || return 1
+  agent_start opencode XDG_CONFIG_HOME="$HOME/.config" "base_url: \"$MODEL_URL/v1\"" "model: anthropic/claude-sonnet-4-5" \
+    "secret_env: {ANTHROPIC_API_KEY: sk-ant-test-not-a-real-key}" "env: {OPENCODE_DISABLE_MODELS_FETCH: \"1\"}"
 }
 
 # batch_script TASK — the model's side of a batch agent's work on TASK.
@@ -69,13 +63,6 @@ batch_script() {
       {text: "Resumed: {{last_user}}"}
     ] | map(. + {usage: {input_tokens: 1000, output_tokens: 10}})}]
   }' >"$BATS_TEST_TMPDIR/script.json"
-}
-
-# tool_results CONV — the tool results of that conversation's last request,
-# in order, one JSON object per line.
-tool_results() {
-  model_turns "$1" | tail -1 |
-    jq -c '.body.messages[] | select(.role == "user") | .content | arrays | .[] | select(.type == "tool_result")'
 }
 
 @test "sqlite: an opencode batch agent edits, runs the contract, commits, calls fracta tools; merge; say resumes" {
@@ -129,10 +116,7 @@ tool_results() {
   assert_json '.agent.status == "Completed" and .agent.last_output == "Resumed: \"also tell me the time\""'
   assert_equal "$(jq -r .agent.resume_token <<<"$output")" "$session" "the same session"
   # The resumed request carries the earlier turns: the bash call and its result among them.
-  model_turns 0 | tail -1 | jq -e '.turn == 7
-    and ([.body.messages[] | select(.role == "assistant") | .content[] | select(.type == "tool_use") | .name] | index("bash") != null)
-    and (.body.messages | tostring | contains("check passed"))' >/dev/null ||
-    fail "the resumed request lacks the earlier turns: $(model_turns 0 | tail -1 | jq -c '{turn, n: (.body.messages | length)}')"
+  resumed_with_earlier_turns bash
 }
 
 @test "sqlite: an opencode stream agent in the pty: say reaches the model, peek shows the reply, kill leaves nothing" {

@@ -9,9 +9,7 @@ load ../lib/common
 load ../lib/model
 
 setup() {
-  common_setup
-  require_cmd curl node
-  cat >script.json <<'EOF'
+  model_setup <<'EOF'
 {
   "conversations": [
     { "match": "task-alpha", "turns": [
@@ -25,7 +23,6 @@ setup() {
   ]
 }
 EOF
-  model_start script.json
 }
 
 teardown() {

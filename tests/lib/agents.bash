@@ -2,20 +2,33 @@
 # and model): a scaffolded project, the control plane started the way a user
 # would, and what the suites look at afterwards.
 #
+#   agent_setup               a suite's setup: common_setup, the tools, the
+#                             CLIs, a HOME of the test's own
+#   agent_teardown            a suite's teardown
 #   agent_project RUNTIME YAML-LINES…  a git repository on `master` with a
 #                             file to fix (greeting.txt) and a contract
 #                             (check.sh), scaffolded by `fracta init
-#                             --scaffold local` with RUNTIME as the default
-#                             and the given lines as its agent_runtimes
-#                             entry; free ports; all committed. P, WT_ROOT
-#   agent_cp_start [VAR=VALUE…]  `fracta controlplane start` with the CLIs
-#                             on PATH and the given variables; CP_URL
+#                             --scaffold local` (which must name `master`)
+#                             with RUNTIME as the default and the given
+#                             lines as its agent_runtimes entry; free ports;
+#                             its store Postgres with AGENT_STORE=postgres;
+#                             all committed. P, WT_ROOT (, STORE_URL)
+#   agent_cp_start [-u VAR…] [VAR=VALUE…]  `fracta controlplane start` with
+#                             the CLIs on PATH and the environment changed
+#                             so (env's arguments); CP_URL
+#   agent_start RUNTIME VAR=VALUE YAML-LINES…  agent_project RUNTIME with
+#                             those lines, then agent_cp_start VAR=VALUE (a
+#                             hostile home's variable, say); cwd the project
 #   fracta ARGS…              the front door
 #   session_processes DIR     pids of the processes whose cwd is in DIR
 #   no_session_processes DIR  none left
-#   peek_shows TASK TEXT      `fracta peek` shows TEXT
+#   peek_shows TASK TEXT      `fracta peek` shows TEXT (blanks dropped)
+#   render_screen <TRANSCRIPT  the rows a terminal transcript leaves drawn
 #   events_of TASK            the task's events, one JSON object per line
 #   has_turn CONV TURN        the model server has answered that turn
+#   tool_results CONV         the tool results (Anthropic wire) of that
+#                             conversation's last request, in order, one
+#                             JSON object per line
 #   batch_agent_ends TASK     fracta spawn TASK (fix greeting.txt), wait for
 #                             its end; `fracta get` of it in output
 #   intent_and_report_recorded TASK  its events hold the fracta_set_intent
@@ -30,6 +43,9 @@
 #                             (and cost) under RUNTIME
 #   tool_denied_watched TASK RUNTIME TOOL  `fracta watch` shows an
 #                             agent.tool_denied of TOOL before the end
+#   resumed_with_earlier_turns TOOL  the model's last request (Anthropic
+#                             wire) is turn 7 and carries the earlier turns:
+#                             TOOL's call and the contract's output
 #   stream_agent_talks START FIELD  a stream agent (the project made and the
 #                             control plane started by START): say reaches
 #                             the model (in the request's FIELD), peek shows
@@ -38,6 +54,19 @@
 # shellcheck disable=SC2154
 
 fracta() { "$FRACTA_BIN/fracta" "$@"; }
+
+agent_setup() {
+  common_setup
+  require_cmd git curl node jq
+  agent_cli_path >/dev/null || return 1
+  export HOME=$BATS_TEST_TMPDIR/home
+  mkdir -p "$HOME"
+}
+
+agent_teardown() {
+  cp_stop
+  common_teardown
+}
 
 agent_project() {
   local runtime=$1
@@ -51,6 +80,8 @@ agent_project() {
   chmod +x "$P/check.sh"
   git -C "$P" add -A && git -C "$P" commit -qm "first commit" || return 1
   (cd "$P" && fracta init --scaffold local >/dev/null) || return 1
+  grep -qx '  default_base_branch: master' "$P/fracta.yaml" ||
+    { fail "fracta init did not name the current branch: $(grep default_base_branch "$P/fracta.yaml")"; return 1; }
   local gw_port line keys entry="    $runtime:"
   gw_port=$(free_port)
   for line in "$@"; do entry+="\n      $line"; done
@@ -58,21 +89,32 @@ agent_project() {
   # (its nudge keys): the test's settings join it there.
   keys=$(sed -n "s|^    $runtime: {submit_keys: \(.*\)}\$|\1|p" "$P/fracta.yaml")
   [[ -z $keys ]] || entry+="\n      submit_keys: $keys"
-  # (the branch: fracta-init may name main, from before it detected it)
-  sed -i -e 's|listen: "127.0.0.1:9090"|listen: "127.0.0.1:0"|' -e 's|default_base_branch: main$|default_base_branch: master|' \
-    -e "s|127.0.0.1:8080|127.0.0.1:$gw_port|g" \
+  sed -i -e 's|listen: "127.0.0.1:9090"|listen: "127.0.0.1:0"|' -e "s|127.0.0.1:8080|127.0.0.1:$gw_port|g" \
     -e "s|^  default_runtime: claude\$|  default_runtime: $runtime|" \
     -e "/^    $runtime: {submit_keys: .*}\$/d" \
     -e "s|^  agent_runtimes:\$|  agent_runtimes:\n$entry|" "$P/fracta.yaml"
   grep -q "^  default_runtime: $runtime\$" "$P/fracta.yaml" && grep -q "^    $runtime:\$" "$P/fracta.yaml" ||
     { fail "fracta.yaml: $(cat "$P/fracta.yaml")"; return 1; }
+  if [[ ${AGENT_STORE:-sqlite} == postgres ]]; then
+    new_pg_database >"$BATS_TEST_TMPDIR/.pg-url" || return 1
+    STORE_URL=$(<"$BATS_TEST_TMPDIR/.pg-url")
+    sed -i "s|^    driver: sqlite\$|    driver: postgres\n    postgres: {dsn: '${STORE_URL//&/\\&}'}|" "$P/fracta.yaml"
+  fi
   git -C "$P" add -A && git -C "$P" commit -qm "fracta init" || return 1
   export FRACTA_STATE_DIR="$P/.fracta/sessions"
   WT_ROOT=$(realpath "$P")/.worktrees
 }
 
+agent_start() {
+  local runtime=$1 env=$2
+  shift 2
+  agent_project "$runtime" "$@" || return 1
+  agent_cp_start "$env" || return 1
+  cd "$P" || return 1
+}
+
 agent_cp_start() {
-  run --separate-stderr env PATH="$(agent_cli_path):$FRACTA_BIN:$PATH" "$@" \
+  run --separate-stderr env "$@" PATH="$(agent_cli_path):$FRACTA_BIN:$PATH" \
     bash -c 'cd "$1" && fracta controlplane start' _ "$P"
   [[ $status -eq 0 ]] || { fail "controlplane start: $status $output $stderr" "$(cat "$P/.fracta/controlplane.log" 2>/dev/null)"; return 1; }
   CP_URL=$(jq -r .url <<<"$output")
@@ -89,18 +131,66 @@ session_processes() {
 
 no_session_processes() { [[ -z $(session_processes "$1") ]]; }
 
-peek_shows() { fracta peek "$1" --format text 2>/dev/null | grep -qF "$2"; }
+# Peek gives the terminal transcript as written. A TUI may move the cursor
+# over the blanks between words instead of writing them (Claude Code), or
+# draw elsewhere between two halves of a line (OpenCode's progress bar): so
+# TEXT is looked for, blanks dropped, in the transcript without its escapes
+# and in the screen the transcript leaves (render_screen).
+peek_shows() {
+  local transcript screen want=${2//[[:space:]]/}
+  transcript=$(fracta peek "$1" -n 2000 --format text 2>/dev/null) || return 1
+  screen=$(sed -e 's/\x1b\[[0-9;?<>=]*[A-Za-z~]//g' -e 's/\x1b\][^\x07]*\x07//g' <<<"$transcript")
+  screen=${screen//[[:space:]]/}
+  [[ $screen == *"$want"* ]] && return 0
+  screen=$(render_screen <<<"$transcript")
+  screen=${screen//[[:space:]]/}
+  [[ $screen == *"$want"* ]]
+}
+
+# render_screen <TRANSCRIPT — the rows a terminal transcript leaves drawn:
+# cursor moves, line and screen erases and text; other escapes dropped.
+render_screen() {
+  perl -CS -e '
+    my %grid; my ($r, $c) = (1, 1);
+    local $/; my $s = <STDIN>;
+    while (length $s) {
+      if ($s =~ s/^\e\[([0-9;?<>=]*)([\@-~])//) {
+        my ($p, $f) = ($1, $2); my @n = map { $_ eq "" ? 0 : $_ } split /;/, $p;
+        my $k = $n[0] || 1;
+        if ($f eq "H" || $f eq "f") { ($r, $c) = ($n[0] || 1, $n[1] || 1) }
+        elsif ($f eq "A") { $r -= $k } elsif ($f eq "B") { $r += $k } elsif ($f eq "E") { $r += $k; $c = 1 }
+        elsif ($f eq "C") { $c += $k } elsif ($f eq "D") { $c = $c > $k ? $c - $k : 1 }
+        elsif ($f eq "G") { $c = $k } elsif ($f eq "d") { $r = $k }
+        elsif ($f eq "K") { my $row = $grid{$r} //= []; if (($n[0] // 0) == 0) { splice @$row, $c - 1 if @$row >= $c } else { @$row = () } }
+        elsif ($f eq "J" && ($n[0] // 0) >= 2) { %grid = () }
+        next;
+      }
+      next if $s =~ s/^\e\][^\a\e]*(?:\a|\e\\)?//;
+      next if $s =~ s/^\e.//s;
+      if ($s =~ s/^\r//) { $c = 1; next }
+      if ($s =~ s/^\n//) { $r++; next }
+      $s =~ s/^(.)//s;
+      next if ord($1) < 32;
+      $grid{$r}[$c - 1] = $1; $c++;
+    }
+    for my $row (sort { $a <=> $b } keys %grid) { print join("", map { $_ // " " } @{$grid{$row}}), "\n" }'
+}
 
 events_of() { fracta events query --subject "$1"; }
 
 has_turn() { model_turns "$1" | jq -e --argjson t "$2" 'select(.turn == $t)' >/dev/null; }
+
+tool_results() {
+  model_turns "$1" | tail -1 |
+    jq -c '.body.messages[] | select(.role == "user") | .content | arrays | .[] | select(.type == "tool_result")'
+}
 
 stream_agent_talks() {
   local start=$1 field=$2 pids pid
   jq -n '{conversations: [{match: "chat-room", turns: [
       {text: "Ready for orders."},
       {text: "Heard you say {{last_user}}"}
-    ]}]}' >"$BATS_TEST_TMPDIR/script.json"
+    ]}], fallback: {text: "ok"}}' >"$BATS_TEST_TMPDIR/script.json"
   "$start" || return 1
   run --separate-stderr fracta spawn chat-room --mode stream --contract "You are chat-room: answer what you are told."
   assert_status 0
@@ -195,4 +285,11 @@ tool_denied_watched() {
   assert_json ".subject == \"$1\" and .payload.runtime == \"$2\"" "$denied"
   jq -se '[.[].type] | index("agent.tool_denied") < index("lifecycle.completed")' <<<"$output" >/dev/null ||
     fail "agent.tool_denied is not before the end: $output"
+}
+
+resumed_with_earlier_turns() {
+  model_turns 0 | tail -1 | jq -e --arg tool "$1" '.turn == 7
+    and ([.body.messages[] | select(.role == "assistant") | .content[] | select(.type == "tool_use") | .name] | index($tool) != null)
+    and (.body.messages | tostring | contains("check passed"))' >/dev/null ||
+    fail "the resumed request lacks the earlier turns: $(model_turns 0 | tail -1 | jq -c '{turn, n: (.body.messages | length)}')"
 }

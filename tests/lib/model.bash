@@ -4,6 +4,9 @@
 #   load ../lib/common
 #   load ../lib/model
 #
+#   model_setup <SCRIPT          a model-* suite's setup: common_setup, curl
+#                                and node, the script (stdin) in script.json,
+#                                the server started on it
 #   model_start SCRIPT.json      start a server for this test (killed in
 #                                teardown by common_teardown); sets MODEL_URL,
 #                                MODEL_LOG, MODEL_PID
@@ -20,6 +23,13 @@
 #
 # The CLIs are the real ones pinned in tests/package.json (`make deps`); a
 # missing one fails the test, never skips it.
+
+model_setup() {
+  common_setup
+  require_cmd curl node
+  cat >script.json
+  model_start script.json
+}
 
 model_start() {
   local script=$1

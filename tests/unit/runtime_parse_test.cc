@@ -209,6 +209,11 @@ TEST_CASE("opencode: an error event fails the run even with exit status 0", "[ru
 
     r = rt("opencode").parse(1, R"({"type":"error","sessionID":"s","error":{"name":"UnknownError"}})");
     CHECK(r.error == "UnknownError");
+
+    // An API error, after opencode's own retries (1.18): the status is named.
+    r = rt("opencode").parse(0, R"({"type":"error","sessionID":"s","error":{"name":"APIError","data":)"
+                                R"({"message":"Overloaded","statusCode":529,"isRetryable":true}}})");
+    CHECK(r.error == "Overloaded (HTTP 529)");
 }
 
 TEST_CASE("opencode: no session id, garbage, or a bad exit status each fail with a reason", "[runtime]") {

@@ -89,6 +89,20 @@ TEST_CASE("claude, codex and opencode resume; shell does not", "[runtime]") {
     CHECK_FALSE(rt("shell").supports_resume());
 }
 
+TEST_CASE("the executable to find on PATH is the configured program, else the runtime's CLI", "[runtime]") {
+    RuntimeSpec configured;
+    configured.program = "/opt/bin/my-cli";
+    for (const char* name : {"claude", "codex", "opencode"}) {
+        CHECK(rt(name).executable(RuntimeSpec{}) == name);
+        CHECK(rt(name).executable(configured) == "/opt/bin/my-cli");
+    }
+    // codex, opencode and a claude stream session start /bin/sh first; the
+    // shell runtime's program is sh
+    CHECK(argv_of("codex", session())[0] == "/bin/sh");
+    CHECK(rt("shell").executable(RuntimeSpec{}) == "sh");
+    CHECK(rt("shell").executable(configured) == "/opt/bin/my-cli");
+}
+
 TEST_CASE("modes are batch and stream", "[runtime]") {
     CHECK(*parse_mode("batch") == Mode::Batch);
     CHECK(*parse_mode("stream") == Mode::Stream);
