@@ -215,7 +215,8 @@ flow_check_and_denials() {
 # What each CLI's run leaves as the agent's reason when every answer is a
 # 500, or is cut mid-message (regular expressions).
 # Codex words a 5xx its own way and names no status; OpenCode gives the
-# server's message, fracta adds the status it reports.
+# server's message, fracta adds the status it reports. A cut reaches
+# OpenCode as one of two socket errors, by timing.
 declare -gA REASON_500=(
   [claude]='^claude reported an error: API Error: 500'
   [codex]='^We.re currently experiencing high demand'
@@ -224,7 +225,7 @@ declare -gA REASON_500=(
 declare -gA REASON_CUT=(
   [claude]='^claude reported an error: API Error: Connection'
   [codex]='^stream disconnected before completion'
-  [opencode]='^Connection reset'
+  [opencode]='^Connection reset|socket connection was closed unexpectedly'
 )
 
 # fault_run STORE FAULT-JSON [SPAWN-EXTRA] — one $RT agent `f1` whose first
