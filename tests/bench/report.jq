@@ -191,7 +191,7 @@ def agents_section($x; $alone):
   (["`claude -p` directly", ($r.direct | tostring) + " ms", ($x.overhead.direct_ms | mss), "—", "—"] | row),
   (["`fracta spawn --wait`", ($r.fracta | tostring) + " ms", ($x.overhead.fracta_ms | mss),
     "≤ \($x.overhead_target)× direct", ($r.overhead_met | yn)] | row),
-  (["fracta's overhead", "\($r.ratio | ratio), +\($r.added | fix(0)) ms", "—", "—", "—"] | row),
+  (["fracta's overhead", "\($r.ratio | ratio), " + (if $r.added >= 0 then "+" else "" end) + "\($r.added | fix(0)) ms", "—", "—", "—"] | row),
   "",
   "\($x.runs) rounds after an untimed one, the two in alternating order; medians over the rounds.",
   "",
