@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "base/cli.h"
+#include "base/sha256.h"
 #include "base/time.h"
 #include "proc/run.h"
 #include "provider/local.h"
@@ -59,8 +60,13 @@ Status deliver_nudge(const session::SessionDir& dir, const std::string& text, st
     if (wait.count() <= 0) return answer.ok() ? Status{} : Status(answer.error());
     const long long ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    Json payload = {{"session", dir.name()}, {"bytes", text.size()}, {"elapsed_ms", ms}};
+    // The text itself stays out of the log (it may hold anything); its digest
+    // and the supervisor's typing order let a reader match nudges to what the
+    // program received.
+    Json payload = {{"session", dir.name()}, {"bytes", text.size()}, {"elapsed_ms", ms},
+                    {"text_sha256", sha256_hex(text).substr(0, 16)}};
     if (answer.ok()) {
+        if (answer->contains("ordinal")) payload["ordinal"] = (*answer)["ordinal"];
         record(ctx, io, "nudge.delivered", dir.name(), "the program reacted", payload);
         return {};
     }

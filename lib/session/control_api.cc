@@ -63,9 +63,9 @@ http::Handler control_handler(const SessionControl& c) {
         if (!text.ok()) return from_error(text.error());
         auto wait = int_field(*body, "wait_ms");
         if (!wait.ok()) return from_error(wait.error());
-        Status sent = c.nudge(*text, std::chrono::milliseconds(*wait));
+        auto sent = c.nudge(*text, std::chrono::milliseconds(*wait));
         (void)c.dir->touch_input();
-        if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}});
+        if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}, {"ordinal", *sent}});
         const Error& e = sent.error();
         return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500,
                                e.message);

@@ -8,7 +8,9 @@
 //   POST   /v1/nudge  {"text", "wait_ms"?}
 //                                clear the input line, type the text, submit;
 //                                with wait_ms, answer once the program reacted
-//                                (terminal_input.h), else 504
+//                                (terminal_input.h), else 504; the answer's
+//                                "ordinal" is the nudge's place in the order
+//                                the session's nudges were typed
 //   POST   /v1/keys   {"keys"}   tmux key names or literal text
 //   POST   /v1/interrupt         SIGINT to the session's process group
 //   POST   /v1/stop              TERM the group; KILL after the grace period
@@ -35,7 +37,7 @@ struct SessionControl {
     std::string work_dir;
     // Write bytes to the session's terminal; false for a batch session.
     std::function<Result<bool>(const std::string& bytes)> type;
-    std::function<Status(const std::string& text, std::chrono::milliseconds wait)> nudge;
+    std::function<Result<uint64_t>(const std::string& text, std::chrono::milliseconds wait)> nudge;
     std::function<void(int signal)> signal_group;
     std::function<void()> request_stop;
     std::function<void()> clear_log;

@@ -12,7 +12,8 @@
 namespace fracta::session {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kSubmitPause{100};  // between a nudge's text and its submit
+constexpr std::chrono::milliseconds kSubmitPause{100};  // after the program read a nudge's text
+constexpr std::chrono::seconds kNoWaitDrain{2};         // how long --no-wait lets it read the text
 
 Result<bool> TerminalInput::type(const std::string& bytes) {
     std::lock_guard<std::mutex> lock(input_mu_);
@@ -43,13 +44,23 @@ bool TerminalInput::input_pending() const {
     return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
-Status TerminalInput::nudge(const std::string& text, std::chrono::milliseconds wait) {
+void TerminalInput::wait_until_read(Clock::time_point deadline) const {
+    while (peer_ >= 0 && input_pending() && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::milliseconds wait) {
     if (master_ < 0) return usage_error("the session has no terminal (batch mode): a nudge cannot reach it");
     std::lock_guard<std::mutex> serial(nudge_mu_);
+    const uint64_t ordinal = ++nudges_;
+    const auto deadline = Clock::now() + wait;  // for reading the text and reacting to it, together
     FRACTA_TRY(type(keys_bytes(keys_.clear) + text));
-    // The submit as keystrokes of their own: the agent TUIs take a burst of
-    // input that ends in CR for a paste and put a newline in the prompt
-    // instead of sending it (seen with Codex).
+    // The submit must reach the program in a read of its own: the agent TUIs
+    // take text and CR read together for a paste and keep the CR in the
+    // prompt instead of sending it (seen with Codex, and with Claude Code on
+    // a busy machine, where a fixed pause was not enough). So first let the
+    // program read the text, then give it a moment to handle it.
+    wait_until_read(wait.count() > 0 ? deadline : Clock::now() + kNoWaitDrain);
     std::this_thread::sleep_for(kSubmitPause);
     uint64_t before;
     {
@@ -57,16 +68,15 @@ Status TerminalInput::nudge(const std::string& text, std::chrono::milliseconds w
         before = output_;
     }
     FRACTA_TRY(type(keys_bytes(keys_.submit)));
-    if (wait.count() <= 0) return {};
+    if (wait.count() <= 0) return ordinal;
 
-    const auto deadline = Clock::now() + wait;
     bool read_it = false, shown = false;
     for (;;) {
         read_it = peer_ < 0 || !input_pending();
         std::unique_lock<std::mutex> lock(out_mu_);
         shown = output_ > before;
-        if (read_it && shown) return {};
-        if (ended_ && read_it) return {};  // it took the nudge and ended (an `exit`, say)
+        if (read_it && shown) return ordinal;
+        if (ended_ && read_it) return ordinal;  // it took the nudge and ended (an `exit`, say)
         if (ended_) return failure("the session ended before it read the nudge");
         if (Clock::now() >= deadline) break;
         // Output wakes us; reading leaves no trace but the emptied queue, so

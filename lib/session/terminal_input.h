@@ -5,8 +5,8 @@
 // A nudge is serialized against every other nudge of the session (never
 // interleaved), and is typed as: the clear sequence (the runtime's "empty the
 // input line", C-u by default), the text, then the runtime's submit sequence
-// (Enter by default; Esc Enter for the Codex TUI). Both sequences come from
-// the start request, never from this code.
+// (Enter by default; Esc Enter for the Codex TUI), once the program has read
+// the text. Both sequences come from the start request, never from this code.
 //
 // Confirmed means the program reacted: it has read everything typed (the
 // pty's input queue, seen from the supervisor's own handle on the terminal,
@@ -44,7 +44,9 @@ public:
 
     // Type a nudge; with `wait` > 0 return only once the program reacted, or
     // fail (Temporary) after `wait`. A batch session cannot take one (usage).
-    Status nudge(const std::string& text, std::chrono::milliseconds wait);
+    // The answer is the nudge's ordinal in this session (1, 2, …): the order
+    // in which concurrent nudges were typed, which callers cannot see.
+    Result<uint64_t> nudge(const std::string& text, std::chrono::milliseconds wait);
 
     // From the supervisor's output loop: output arrived; the session ended.
     void saw_output(size_t bytes);
@@ -52,11 +54,14 @@ public:
 
 private:
     bool input_pending() const;
+    // Until the program has read what was typed, or the deadline.
+    void wait_until_read(std::chrono::steady_clock::time_point deadline) const;
 
     int master_, peer_;
     NudgeKeys keys_;
     std::mutex input_mu_;   // one writer to the pty at a time
     std::mutex nudge_mu_;   // one nudge at a time, from typing to confirmation
+    uint64_t nudges_ = 0;   // typed so far (guarded by nudge_mu_)
     std::mutex out_mu_;
     std::condition_variable out_cv_;
     uint64_t output_ = 0;   // bytes of output so far

@@ -217,6 +217,9 @@ peek_joined_has() {
   run --separate-stderr "$FRACTA_BIN/fracta-events" list <<<'{"type":"nudge.delivered"}'
   assert_status 0
   assert_json 'length == 1 and .[0].subject == "ev" and .[0].actor == "fracta-spawn-local" and .[0].payload.session == "ev"'
+  # The text stays out of the log; its digest and the typing order are in.
+  assert_json ".[0].payload.text_sha256 == \"$(printf hello | sha256sum | cut -c1-16)\" and .[0].payload.ordinal == 1"
+  [[ $output != *'"hello"'* ]] || fail "the nudge's text is in the event: $output"
   run --separate-stderr "$FRACTA_BIN/fracta-events" list <<<'{"type":"nudge.failed"}'
   assert_status 0
   assert_json 'length == 1 and .[0].subject == "ev-deaf" and (.[0].message | contains("did not read"))'
