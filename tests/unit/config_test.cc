@@ -7,14 +7,19 @@
 #include "support.h"
 
 using namespace fracta;
+using fracta::test::env_of;
 
 namespace {
-yaml::EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
+// Each text is a usage error whose message holds its message.
+template <size_t N>
+void all_refused(const std::pair<const char*, const char*> (&bad)[N]) {
+    for (const auto& [text, message] : bad) {
+        auto r = config::parse(text, "fracta.yaml", env_of({}));
+        INFO(text);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().kind == ErrorKind::Usage);
+        CHECK_THAT(r.error().message, Catch::Contains(message));
+    }
 }
 }  // namespace
 
@@ -188,13 +193,7 @@ TEST_CASE("the control plane's keys: defaults, values, and errors that name the 
         {"project: {allowed_tools: Read}\n", "project.allowed_tools: must be a list of strings"},
         {"agents: {agent_runtimes: {x: {env: {A: [1]}}}}\n", "agents.agent_runtimes.x.env.A: must be a scalar"},
     };
-    for (const auto& [text, message] : bad) {
-        auto r = config::parse(text, "fracta.yaml", env_of({}));
-        INFO(text);
-        REQUIRE_FALSE(r.ok());
-        CHECK(r.error().kind == ErrorKind::Usage);
-        CHECK_THAT(r.error().message, Catch::Contains(message));
-    }
+    all_refused(bad);
 }
 
 TEST_CASE("credentials, base_url, check and timeout", "[config]") {
@@ -246,11 +245,5 @@ TEST_CASE("credentials, base_url, check and timeout", "[config]") {
         {"agents: {timeout: soon}\n", "agents.timeout: must be a positive duration"},
         {"project: {check: [x]}\n", "project.check: must be a string"},
     };
-    for (const auto& [text, message] : bad) {
-        auto r = config::parse(text, "fracta.yaml", env_of({}));
-        INFO(text);
-        REQUIRE_FALSE(r.ok());
-        CHECK(r.error().kind == ErrorKind::Usage);
-        CHECK_THAT(r.error().message, Catch::Contains(message));
-    }
+    all_refused(bad);
 }

@@ -540,20 +540,11 @@ TEST_CASE("Unix socket: a stale socket file is replaced, anything else is left a
 // --- the client ------------------------------------------------------------------
 
 TEST_CASE("client: a closed port is a temporary error naming the URL, never the token", "[http]") {
-    // A bound socket that never listens: connections are refused, and the
-    // port cannot be taken by anyone else meanwhile.
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    test::BoundPort refusing;
+    std::string url = "http://127.0.0.1:" + std::to_string(refusing.port());
 
     Client c(url, with_token("super-secret"));
     auto r = c.post_json("/api/v1/agents", {{"task", "t"}});
-    ::close(fd);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::Temporary);
     CHECK(r.error().message.find("POST " + url + "/api/v1/agents: ") == 0);

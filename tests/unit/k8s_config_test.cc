@@ -18,6 +18,7 @@
 
 using namespace fracta;
 using namespace fracta::k8s;
+using fracta::test::env_of;
 using fracta::test::ok;
 using fracta::test::slurp;
 
@@ -26,14 +27,6 @@ namespace {
 void write(const std::string& path, const std::string& text, int mode = 0644) {
     std::ofstream(path, std::ios::binary) << text;
     ::chmod(path.c_str(), mode);
-}
-
-yaml::EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
 }
 
 const char* kTwoContexts = R"(apiVersion: v1

@@ -105,18 +105,7 @@ std::unique_ptr<Client> connected(std::unique_ptr<Transport> t, ClientOptions o 
 }
 
 // A port nobody listens on right now (the kernel's pick, released).
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
+int free_port() { return test::BoundPort().port(); }
 
 // server-everything in one of its HTTP modes ("streamableHttp", "sse") on a
 // free port, ready once it says it listens; its output is drained (it logs

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "config/yaml.h"
 #include "store/store.h"
 
 namespace fracta::test {
@@ -28,6 +30,25 @@ T ok(R<T> r) {
     if (!r.ok()) FAIL(r.error().message);
     if constexpr (!std::is_void_v<T>) return std::move(r).value();
 }
+
+// A loopback TCP port bound but not listened on: connecting to it is
+// refused, and nobody else can take it while this lives. Once destroyed, the
+// port is free for a server the test starts there.
+class BoundPort {
+public:
+    BoundPort();
+    ~BoundPort();
+    BoundPort(const BoundPort&) = delete;
+    BoundPort& operator=(const BoundPort&) = delete;
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+// An environment of exactly these variables, for ${VAR} expansion.
+yaml::EnvLookup env_of(std::map<std::string, std::string> vars);
 
 // A file's whole content ("" when it cannot be read).
 std::string slurp(const std::string& path);
