@@ -20,7 +20,7 @@ LAUNCHER     := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps demo test static static-test asan bench install clean
+.PHONY: all deps demo test static static-test images compose-test asan bench install clean
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -35,7 +35,7 @@ demo: all
 	tests/demo/run
 
 test: all
-	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS) -LE compose
 
 static:
 	.ci/static-deps $(STATIC_DEPS)
@@ -46,6 +46,15 @@ static:
 
 static-test: static
 	bats --print-output-on-failure tests/static
+
+# the container images (compose/Dockerfile) with podman or docker; podman
+# reads compose/containers.conf (runc, explicit ulimits)
+images: static
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/compose/containers.conf} compose/images/build
+
+# docker-compose mode with a real engine (tests/compose): needs the images
+compose-test: all images
+	cd $(BUILD) && ctest --output-on-failure --timeout 1800 -L compose
 
 asan:
 	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFRACTA_SANITIZE=ON

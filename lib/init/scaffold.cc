@@ -1,5 +1,6 @@
 // scaffold.cc — writing a mode's plan into a project: the one-mode-per-project
-// check, skip/force, and local mode's .fracta/ and .gitignore entries.
+// check, skip/force, and the .fracta/ and .gitignore entries of local and
+// docker-compose modes.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -32,8 +33,11 @@ Result<std::string> read_text(const std::string& path) {
     return body.str();
 }
 
-// Appends the entries .gitignore lacks; true when it changed.
-Result<bool> ignore_entries(const std::string& root) {
+// Appends the entries .gitignore lacks; true when it changed. Local and
+// docker-compose modes keep state and worktrees in the project (compose
+// bind-mounts it into the control plane's container), and compose's
+// deployment/.env holds its token.
+Result<bool> ignore_entries(const std::string& root, Mode mode) {
     const std::string path = root + "/.gitignore";
     std::string text;
     if (exists(path)) {
@@ -44,8 +48,10 @@ Result<bool> ignore_entries(const std::string& root) {
     std::vector<std::string> have;
     for (std::string line; std::getline(in, line);) have.push_back(line);
     std::string add;
-    for (const char* entry : {".fracta/", ".worktrees/"})
-        if (std::find(have.begin(), have.end(), entry) == have.end()) add += std::string(entry) + "\n";
+    std::vector<std::string> entries = {".fracta/", ".worktrees/"};
+    if (mode == Mode::Compose) entries.push_back("deployment/.env");
+    for (const auto& entry : entries)
+        if (std::find(have.begin(), have.end(), entry) == have.end()) add += entry + "\n";
     if (add.empty()) return false;
     if (!text.empty() && text.back() != '\n') text += "\n";
     FRACTA_TRY(io::write_file_atomic(path, text + add, 0644, false));
@@ -159,7 +165,9 @@ Result<Report> scaffold(const Source& source, const Options& options) {
             FRACTA_TRY(io::make_dirs(logs));
             report.written.push_back(".fracta/logs/");
         }
-        FRACTA_TRY_ASSIGN(changed, ignore_entries(root));
+    }
+    if (options.mode == Mode::Local || options.mode == Mode::Compose) {
+        FRACTA_TRY_ASSIGN(changed, ignore_entries(root, options.mode));
         (changed ? report.written : report.skipped).push_back(".gitignore");
     }
     return report;

@@ -22,7 +22,7 @@ teardown() {
 }
 
 LOCAL_FILES='[".fracta/logs/",".gitignore","deployment/auth-helpers/README.md","fracta.yaml"]'
-COMPOSE_FILES='["deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/controlplane.yaml","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
+COMPOSE_FILES='[".gitignore","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
 K8S_FILES='["deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/k8s/manifests/components/network-policy/kustomization.yaml","deployment/k8s/manifests/components/network-policy/network-policy.yaml","deployment/k8s/manifests/config/control-plane.yaml","deployment/k8s/manifests/config/gateway.yaml","deployment/k8s/manifests/control-plane.yaml","deployment/k8s/manifests/gateway.yaml","deployment/k8s/manifests/kustomization.yaml","deployment/k8s/manifests/namespace.yaml","deployment/k8s/manifests/postgres.yaml","deployment/k8s/manifests/rbac.yaml","deployment/k8s/manifests/reaper.yaml","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env","fracta.yaml"]'
 
 # tree_sum — a checksum of every path, mode and content in the project
@@ -71,6 +71,7 @@ scaffold_json() {
 @test "docker-compose: exactly the spec's files, the helper 0755, a rerun skips" {
   scaffold_json docker-compose "$COMPOSE_FILES"
   assert_equal "$(stat -c %a deployment/auth-helpers/fetch-token-example)" 755 "helper mode"
+  assert_equal "$(cat .gitignore)" $'.fracta/\n.worktrees/\ndeployment/.env' ".gitignore"
   run --separate-stderr "$INIT" --scaffold docker-compose --format json
   assert_status 0
   assert_json '.written == [] and (.skipped | length) == 6'
@@ -213,7 +214,7 @@ reported_by_each() {
     run --separate-stderr "$INIT" --scaffold "$mode" --format json
     assert_status 0
     configs=(fracta.yaml)
-    [[ $mode == docker-compose ]] && configs+=(deployment/configs/controlplane.yaml deployment/configs/gateway.yaml)
+    [[ $mode == docker-compose ]] && configs+=(deployment/configs/gateway.yaml)
     [[ $mode == k8s ]] && configs+=(deployment/k8s/manifests/config/control-plane.yaml deployment/k8s/manifests/config/gateway.yaml)
     for c in "${configs[@]}"; do
       kind=server
@@ -256,13 +257,13 @@ reported_by_each() {
 @test "docker-compose: docker-compose config accepts the file; the secrets are required" {
   run --separate-stderr "$INIT" --scaffold docker-compose --image registry.example/fracta:1.2.3 --format json
   assert_status 0
-  POSTGRES_PASSWORD=pw FRACTA_CP_TOKEN=tok run --separate-stderr docker-compose -f deployment/docker-compose.yml config
+  FRACTA_CP_TOKEN=tok FRACTA_UID=1000 FRACTA_GID=1000 run --separate-stderr docker-compose -f deployment/docker-compose.yml config
   assert_status 0
   [[ $output == *"image: registry.example/fracta:1.2.3"* ]]
-  [[ $output == *"POSTGRES_PASSWORD: pw"* ]]
-  run --separate-stderr env -u POSTGRES_PASSWORD -u FRACTA_CP_TOKEN docker-compose -f deployment/docker-compose.yml config
+  [[ $output == *"FRACTA_CP_TOKEN: tok"* ]]
+  run --separate-stderr env -u FRACTA_CP_TOKEN FRACTA_UID=1000 FRACTA_GID=1000 docker-compose -f deployment/docker-compose.yml config
   [[ $status -ne 0 ]]
-  [[ $stderr == *"POSTGRES_PASSWORD"* ]]
+  [[ $stderr == *"FRACTA_CP_TOKEN"* ]]
 }
 
 @test "--print equals what the scaffold wrote" {

@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# docker-compose mode with a real container engine: rootful podman (runc,
+# compose/containers.conf) and podman-compose, on the images `make images`
+# built. The README's docker-compose steps, in a throwaway repository:
+# `fracta init --scaffold docker-compose`, deployment/.env, `up`; a shell
+# agent commits inside the control plane's container, its branch is seen on
+# the host and merged; `down`; nothing the test made is left behind.
+#
+# ctest label `compose` (not in `make test`): `make compose-test`, which
+# .ci/run runs when `podman info` works. The published ports are the
+# scaffold's own (127.0.0.1:19090 and :18080).
+
+load ../lib/common
+
+VERSION=0.1.0
+AGENT_IMAGE=ghcr.io/fracta-dev/fracta-agent:$VERSION
+
+setup() {
+  common_setup
+  require_cmd podman podman-compose git
+  export CONTAINERS_CONF=${CONTAINERS_CONF:-$FRACTA_SOURCE/compose/containers.conf}
+  podman image exists "$AGENT_IMAGE" || fail "no $AGENT_IMAGE: run 'make images' first"
+  PROJECT=fractatest$$
+}
+
+teardown() {
+  if [[ -n ${PROJ_DIR:-} ]]; then
+    (cd "$PROJ_DIR" && podman-compose -p "$PROJECT" -f deployment/docker-compose.yml down -v >/dev/null 2>&1) || true
+    podman network rm -f "${PROJECT}_default" >/dev/null 2>&1 || true
+  fi
+  common_teardown
+}
+
+# leftovers — what of the compose project is still in the engine, one per line
+leftovers() {
+  podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --format '{{.Names}}'
+  podman network ls --format '{{.Name}}' | grep -F "$PROJECT" || true
+  podman volume ls --format '{{.Name}}' | grep -F "$PROJECT" || true
+}
+
+cp_ready() { "$FRACTA_BIN/fracta" status >/dev/null 2>&1; }
+
+@test "scaffold, up, a shell agent commits in the container, its branch merges on the host, down leaves nothing" {
+  port_taken 19090 && fail "127.0.0.1:19090 is in use: the scaffold publishes the control plane there"
+  git_repo proj
+  PROJ_DIR=$PWD/proj
+  cd proj
+  run --separate-stderr "$FRACTA_BIN/fracta" init --scaffold docker-compose --yes
+  assert_status 0
+  git add -A && git commit -qm scaffold
+  grep -qx 'deployment/.env' .gitignore || fail "deployment/.env is not ignored"
+  token=$(openssl rand -hex 32)
+  printf 'FRACTA_CP_TOKEN=%s\nFRACTA_UID=%s\nFRACTA_GID=%s\n' "$token" "$(id -u)" "$(id -g)" >deployment/.env
+  chmod 600 deployment/.env
+
+  run podman-compose -p "$PROJECT" -f deployment/docker-compose.yml up -d
+  assert_status 0
+  export FRACTA_CP_TOKEN=$token FRACTA_NO_AUTOSTART=1
+  wait_for 120 cp_ready || fail "control plane not ready: $(podman logs "${PROJECT}_controlplane_1" 2>&1 | tail -20)"
+  # the services' health checks pass (run now: no systemd timer runs them here)
+  run podman healthcheck run "${PROJECT}_controlplane_1"
+  assert_status 0
+  # the token is in force: a wrong one is refused
+  run env FRACTA_CP_TOKEN=wrong "$FRACTA_BIN/fracta" list
+  [[ $status -ne 0 ]] || fail "a wrong token was accepted: $output"
+
+  run --separate-stderr "$FRACTA_BIN/fracta" spawn hello --runtime shell \
+    --contract 'echo from-the-container >hello.txt && git add hello.txt && git commit -qm "agent: hello"' \
+    --wait --timeout 10m
+  assert_status 0
+  run --separate-stderr "$FRACTA_BIN/fracta" get hello
+  assert_status 0
+  assert_json '.agent.status == "Completed" and .agent.provider == "local" and (.agent.workspace | startswith("/project/"))'
+  branch=$(jq -r .agent.branch <<<"$output")
+  [[ -n $branch && $branch != null ]] || fail "no branch: $output"
+  # the container's commit is on the host's branch
+  run git log -1 --format=%s "$branch"
+  assert_status 0
+  assert_equal "$output" "agent: hello" "the agent's branch head"
+
+  run --separate-stderr "$FRACTA_BIN/fracta" merge hello
+  assert_status 0
+  assert_equal "$(cat hello.txt)" "from-the-container" "main after the merge"
+  git merge-base --is-ancestor "$branch" main || fail "$branch is not in main"
+
+  run podman-compose -p "$PROJECT" -f deployment/docker-compose.yml down -v
+  assert_status 0
+  # podman-compose 1.0 leaves the project's network behind: removed by name
+  podman network rm -f "${PROJECT}_default" >/dev/null
+  run leftovers
+  assert_status 0
+  assert_equal "$output" "" "containers, networks or volumes left"
+  PROJ_DIR=""
+}
+
+@test "no secret in the images: no credential variable in their config or history" {
+  local image tag
+  for tag in fracta fracta-control-plane fracta-gateway fracta-reaper fracta-init fracta-agent; do
+    image=ghcr.io/fracta-dev/$tag:$VERSION
+    run podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$image"
+    assert_status 0
+    if [[ $output =~ (TOKEN|PASSWORD|API_KEY|SECRET)= ]]; then fail "$image: a credential in its environment: $output"; fi
+    run podman history --no-trunc --format '{{.CreatedBy}}' "$image"
+    assert_status 0
+    [[ -n $output ]] || fail "$image: no history"
+    if [[ $output =~ (TOKEN|PASSWORD|API_KEY|SECRET|\.env) ]]; then fail "$image: a credential in its history: $output"; fi
+  done
+}
