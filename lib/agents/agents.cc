@@ -1,7 +1,7 @@
 #include "agents/agents.h"
 
-#include <regex>
 
+#include "base/text.h"
 #include "base/time.h"
 #include "base/units.h"
 #include "events/log.h"
@@ -70,30 +70,7 @@ Json usd_or_null(const std::optional<int64_t>& micro) {
     return micro ? Json(static_cast<double>(*micro) / 1e6) : Json();
 }
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 }  // namespace
-
-bool is_terminal(const std::string& s) {
-    return s == status::Completed || s == status::Failed || s == status::Stopped;
-}
-
-bool is_status(const std::string& s) {
-    for (const char* known : {status::Pending, status::Queued, status::Running, status::Idle, status::Completed,
-                              status::Failed, status::Stopped})
-        if (s == known) return true;
-    return false;
-}
-
-Status validate_task(const std::string& task) {
-    static const std::regex ok("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
-    if (!std::regex_match(task, ok))
-        return usage_error("invalid task name \"" + task + "\" (letters, digits, '_' and '-', at most 64)");
-    return {};
-}
 
 Json Agent::to_json() const {
     Json j = {{"name", name},
@@ -129,7 +106,7 @@ Json Agent::to_json() const {
 }
 
 Status Agents::insert(const Agent& a) {
-    FRACTA_TRY(validate_task(a.name));
+    FRACTA_TRY(check_task_name(a.name));
     FRACTA_TRY_ASSIGN(existing, store_.query("SELECT 1 FROM agents WHERE name = ?", {a.name}));
     if (!existing.empty()) return failure("agent \"" + a.name + "\" already exists");
     const std::string now_text = format_rfc3339(now());

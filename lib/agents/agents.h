@@ -11,27 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "base/agent.h"
 #include "base/json.h"
 #include "events/event.h"
 #include "store/store.h"
 
 namespace fracta::agents {
 
-namespace status {
-inline constexpr const char* Pending = "Pending";
-inline constexpr const char* Queued = "Queued";
-inline constexpr const char* Running = "Running";
-inline constexpr const char* Idle = "Idle";
-inline constexpr const char* Completed = "Completed";
-inline constexpr const char* Failed = "Failed";
-inline constexpr const char* Stopped = "Stopped";
-}  // namespace status
-
-bool is_terminal(const std::string& status);
-bool is_status(const std::string& status);
-
-// ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$
-Status validate_task(const std::string& task);
+// The statuses, the terminal rule and the name rule: base/agent.h.
 
 struct Agent {
     std::string name, status, mode = "batch", runtime, model, branch, base_branch, workspace, provider, ref;

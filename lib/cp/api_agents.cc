@@ -16,11 +16,7 @@ namespace fracta::cp::routes_impl {
 using agents::Agent;
 using agents::Agents;
 using agents::Changes;
-using agents::is_terminal;
-using agents::is_status;
-using agents::validate_task;
 using agents::choose_runtime;
-namespace status = agents::status;
 namespace {
 
 using http::Request;
@@ -35,7 +31,7 @@ struct Found {
 };
 Found find_agent(Context& ctx, const Request& req) {
     const std::string& task = req.params.at("task");
-    if (!validate_task(task).ok()) return {std::nullopt, Response::error(400, validate_task(task).error().message)};
+    if (!check_task_name(task).ok()) return {std::nullopt, Response::error(400, check_task_name(task).error().message)};
     auto store = ctx.pool.acquire();
     if (!store.ok()) return {std::nullopt, error_response(store.error())};
     auto got = Agents(**store).get(task);
@@ -357,7 +353,7 @@ Response send_message(Context& ctx, const Request& req) {
         if (!body->contains(key) || !(*body)[key].is_string() || (*body)[key].get<std::string>().empty())
             return Response::error(400, std::string(key) + ": required (a non-empty string)");
     const std::string to = (*body)["to"].get<std::string>();
-    if (Status valid = validate_task(to); !valid.ok()) return error_response(valid.error());
+    if (Status valid = check_task_name(to); !valid.ok()) return error_response(valid.error());
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
     auto target = Agents(**store).get(to);
@@ -405,7 +401,7 @@ Response verify(Context& ctx, const Request& req) {
         if (!body->contains(key) || !(*body)[key].is_string())
             return Response::error(400, std::string(key) + ": required (a string)");
     const std::string task = (*body)["task"].get<std::string>();
-    if (!validate_task(task).ok()) return Response::error(401, "invalid token");
+    if (!check_task_name(task).ok()) return Response::error(401, "invalid token");
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
     auto agent = Agents(**store).get(task);

@@ -8,13 +8,12 @@
 #include "base/units.h"
 #include "cp/api.h"
 #include "events/log.h"
+#include "http/sse.h"
 
 namespace fracta::cp::routes_impl {
 
 using agents::Agent;
 using agents::Agents;
-using agents::is_terminal;
-using agents::validate_task;
 namespace {
 
 using http::Request;
@@ -28,13 +27,13 @@ constexpr auto kSlice = std::chrono::milliseconds(1000);
 Result<std::unique_ptr<store::Store>> listening_store(Context& ctx) {
     FRACTA_TRY_ASSIGN(store, ctx.pool.open_dedicated());
     FRACTA_TRY(store->listen(events::kChannel));
-    return std::move(store);
+    return store;
 }
 
 Result<std::optional<Agent>> load(store::Store& store, const std::string& task) { return Agents(store).get(task); }
 
 std::string frame(const events::Event& e) {
-    return "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + events::event_line(e) + "\n\n";
+    return http::sse_frame(e.type, events::event_line(e), std::to_string(e.seq));
 }
 
 // One watch stream: a snapshot of the agent, then its events after the
@@ -52,7 +51,7 @@ struct WatchStream {
         if (!snapshot_sent) {
             auto agent = load(*store, task);
             if (!agent.ok() || !*agent) return false;
-            chunk = "event: snapshot\ndata: " + to_line((*agent)->to_json()) + "\n\n";
+            chunk = http::sse_frame("snapshot", to_line((*agent)->to_json()));
             snapshot_sent = true;
             last_sent = Clock::now();
             return true;
@@ -99,7 +98,7 @@ Result<uint64_t> after_seq_of(const Request& req) {
 
 Response watch(Context& ctx, const Request& req) {
     const std::string& task = req.params.at("task");
-    if (Status valid = validate_task(task); !valid.ok()) return error_response(valid.error());
+    if (Status valid = check_task_name(task); !valid.ok()) return error_response(valid.error());
     auto after = after_seq_of(req);
     if (!after.ok()) return error_response(after.error());
     auto store = listening_store(ctx);
@@ -113,7 +112,7 @@ Response watch(Context& ctx, const Request& req) {
 
 Response wait(Context& ctx, const Request& req) {
     const std::string& task = req.params.at("task");
-    if (Status valid = validate_task(task); !valid.ok()) return error_response(valid.error());
+    if (Status valid = check_task_name(task); !valid.ok()) return error_response(valid.error());
     std::string text = req.query_param("timeout", "30s");
     if (text.find_first_not_of("0123456789") == std::string::npos) text += "s";
     auto timeout = parse_duration(text);

@@ -8,10 +8,8 @@
 namespace fracta::cp {
 
 using agents::Agent;
-using agents::validate_task;
 using agents::Settings;
 using agents::choose_runtime;
-namespace status = agents::status;
 namespace {
 
 Result<std::string> optional_string(const Json& j, const char* key) {
@@ -71,7 +69,7 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     SpawnPlan plan;
     Agent& a = plan.agent;
     a.name = req["task"].get<std::string>();
-    FRACTA_TRY(validate_task(a.name));
+    FRACTA_TRY(check_task_name(a.name));
     FRACTA_TRY_ASSIGN(contract, optional_string(req, "contract"));
     FRACTA_TRY_ASSIGN(base_branch, optional_string(req, "base_branch"));
     FRACTA_TRY_ASSIGN(model, optional_string(req, "model"));
@@ -98,7 +96,7 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     if (dispatch.empty()) dispatch = "queued";
     if (dispatch != "queued" && dispatch != "direct")
         return usage_error("dispatch: must be queued or direct (got \"" + dispatch + "\")");
-    if (!parent.empty()) FRACTA_TRY(validate_task(parent));
+    if (!parent.empty()) FRACTA_TRY(check_task_name(parent));
     if (runtime_name.empty()) runtime_name = config.default_runtime;
     FRACTA_TRY_ASSIGN(choice, choose_runtime(config, runtime_name));
     if (req.contains("priority") && !req["priority"].is_null()) {

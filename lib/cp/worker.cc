@@ -20,11 +20,9 @@ namespace fracta::cp {
 using agents::Agent;
 using agents::Agents;
 using agents::Changes;
-using agents::is_terminal;
 using agents::expire_leases;
 using agents::RuntimeChoice;
 using agents::choose_runtime;
-namespace status = agents::status;
 namespace {
 
 using std::chrono::milliseconds;
@@ -58,6 +56,12 @@ private:
     enum class Outcome { Done, HandedBack, LeaseLost };
 
     Result<bool> session_exists();
+    // A new session for the agent; false when it did not start (the mission
+    // settled or given back).
+    bool start_new(const Agent& agent, const RuntimeChoice& choice);
+    // Queued → Running once the session is there; false when the mission
+    // was settled or given back instead.
+    bool mark_running(bool adopt);
     // After mark_starting: the worktree (when we make it), then provider `start`.
     Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     runtime::SessionInfo session_info(const Agent& agent) const;
@@ -164,58 +168,64 @@ void MissionRun::run() {
         }
         adopt = *exists;
     }
-    if (!adopt) {
-        // A start may take its whole budget, longer than a lease: hold the
-        // claim that long, or another worker, finding no session yet, would
-        // start the task a second time.
-        const auto& q = ctx_.settings.config.queue;
-        if (Status held = queue_.heartbeat(m_.id, worker_, q.lease_timeout + q.start_timeout); !held.ok()) {
-            if (!queue::lease_lost(held.error())) ack(queue_.release(m_.id, worker_, held.error().message));
-            note("warn", "not started: " + held.error().message);
-            return;
-        }
-        auto token = random_token_hex(32);
-        Status marked = token.ok() ? agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(*token))
-                                   : Status(token.error());
-        if (!marked.ok() && marked.error().kind == ErrorKind::Temporary) {  // the store's trouble, not the agent's
-            ack(queue_.release(m_.id, worker_, marked.error().message));
-            return;
-        }
-        if (!marked.ok()) {
-            finish_failed("start: " + marked.error().message, {status::Queued, status::Running});
-            return;
-        }
-        ++ctx_.counters.missions_started;
-        Status started = start_session(agent, *choice, *token);
-        if (!started.ok()) {
-            (void)ctx_.provider.stop(m_.task);  // a start that timed out may have got half way
-            finish_failed("start: " + started.error().message, {status::Queued, status::Running});
-            return;
-        }
-    }
-    if (agent.status != status::Running) {
-        Changes c;
-        c.set_started = true;
-        c.attempt = m_.attempt;
-        auto moved = agents_.transition(m_.task, {status::Queued}, status::Running, c,
-                                        adopt ? "session adopted" : "session started");
-        if (!moved.ok() && moved.error().kind == ErrorKind::Temporary) {
-            // The store failed us, not the session: leave it running for the
-            // next claim to adopt (the mission back in the queue, or, with
-            // the store still down, its lease left to run out).
-            ack(queue_.release(m_.id, worker_, moved.error().message));
-            return;
-        }
-        if (!moved.ok() || !*moved) {  // killed meanwhile: do not leave it running
-            (void)ctx_.provider.stop(m_.task);
-            if (moved.ok()) ack(queue_.complete(m_.id, worker_));
-            else ack(queue_.release(m_.id, worker_, moved.error().message));
-            return;
-        }
-    }
+    if (!adopt && !start_new(agent, *choice)) return;
+    if (agent.status != status::Running && !mark_running(adopt)) return;
     if (auto st = ctx_.provider.status(m_.task); st.ok() && *st && !(*st)->ref.empty())
         (void)agents_.set_ref(m_.task, (*st)->ref);
     follow(agent, *choice);
+}
+
+bool MissionRun::start_new(const Agent& agent, const RuntimeChoice& choice) {
+    // A start may take its whole budget, longer than a lease: hold the
+    // claim that long, or another worker, finding no session yet, would
+    // start the task a second time.
+    const auto& q = ctx_.settings.config.queue;
+    if (Status held = queue_.heartbeat(m_.id, worker_, q.lease_timeout + q.start_timeout); !held.ok()) {
+        if (!queue::lease_lost(held.error())) ack(queue_.release(m_.id, worker_, held.error().message));
+        note("warn", "not started: " + held.error().message);
+        return false;
+    }
+    auto token = random_token_hex(32);
+    Status marked = token.ok() ? agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(*token))
+                               : Status(token.error());
+    if (!marked.ok() && marked.error().kind == ErrorKind::Temporary) {  // the store's trouble, not the agent's
+        ack(queue_.release(m_.id, worker_, marked.error().message));
+        return false;
+    }
+    if (!marked.ok()) {
+        finish_failed("start: " + marked.error().message, {status::Queued, status::Running});
+        return false;
+    }
+    ++ctx_.counters.missions_started;
+    Status started = start_session(agent, choice, *token);
+    if (!started.ok()) {
+        (void)ctx_.provider.stop(m_.task);  // a start that timed out may have got half way
+        finish_failed("start: " + started.error().message, {status::Queued, status::Running});
+        return false;
+    }
+    return true;
+}
+
+bool MissionRun::mark_running(bool adopt) {
+    Changes c;
+    c.set_started = true;
+    c.attempt = m_.attempt;
+    auto moved = agents_.transition(m_.task, {status::Queued}, status::Running, c,
+                                    adopt ? "session adopted" : "session started");
+    if (!moved.ok() && moved.error().kind == ErrorKind::Temporary) {
+        // The store failed us, not the session: leave it running for the
+        // next claim to adopt (the mission back in the queue, or, with
+        // the store still down, its lease left to run out).
+        ack(queue_.release(m_.id, worker_, moved.error().message));
+        return false;
+    }
+    if (!moved.ok() || !*moved) {  // killed meanwhile: do not leave it running
+        (void)ctx_.provider.stop(m_.task);
+        if (moved.ok()) ack(queue_.complete(m_.id, worker_));
+        else ack(queue_.release(m_.id, worker_, moved.error().message));
+        return false;
+    }
+    return true;
 }
 
 Result<bool> MissionRun::session_exists() {

@@ -2,11 +2,11 @@
 // of …/wait in slices) and `watch` (the SSE stream of …/watch, resumed after
 // drops from the last seq seen).
 #include <algorithm>
-#include <cctype>
 #include <thread>
 
+#include "base/agent.h"
+#include "base/text.h"
 #include "front/format.h"
-#include "front/sse.h"
 #include "front/verbs.h"
 
 namespace fracta::front {
@@ -24,15 +24,6 @@ constexpr milliseconds kWatchSilence{60000};
 constexpr milliseconds kBackoffMin{500}, kBackoffMax{5000};
 // A watch gives up when reconnecting has failed for this long in a row.
 constexpr milliseconds kReconnectFor{60000};
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-bool is_terminal_status(const std::string& status) {
-    return status == "Completed" || status == "Failed" || status == "Stopped";
-}
 
 // lifecycle.Completed and the like (compared without case: other writers of
 // the log may spell the suffix in lower case).
@@ -54,36 +45,30 @@ std::string string_of(const Json& object, const char* key) {
 
 }  // namespace
 
-Status wait_for(Context& ctx, Api& api, const std::string& task, Duration total) {
+Status wait_for(Context& ctx, cpapi::Client& api, const std::string& task, Duration total) {
     const auto deadline = Clock::now() + total;
     for (;;) {
         auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
         if (left.count() < 0) left = milliseconds(0);
         // Whole seconds, rounded up: a wait never ends before its deadline.
         auto slice = std::min(std::chrono::ceil<seconds>(left), kWaitSlice);
-        FRACTA_TRY_ASSIGN(response,
-                          api.send("GET", agent_path(task) + "/wait?timeout=" + std::to_string(slice.count()) + "s", "",
-                                   slice + kRequestTimeout));
-        if (response.status == 408) {
+        FRACTA_TRY_ASSIGN(end, api.wait(task, slice));
+        if (end.timed_out) {
             if (Clock::now() < deadline) continue;
             return temporary_error("timed out after " + format_duration(total));
         }
-        if (!is_success(response.status)) return http_error(response.status, response.body);
-        auto answer = parse_json(response.body, response.body.size());
-        if (!answer.ok() || !answer->is_object())
-            return failure("the control plane answered /wait with something that is not an agent");
-        const Json& agent = agent_of(*answer);
-        FRACTA_TRY(ctx.text() ? ctx.io.write(key_values(agent)) : ctx.io.write(to_line(*answer) + "\n"));
+        const Json& agent = agent_of(end.answer);
+        FRACTA_TRY(ctx.text() ? ctx.io.write(key_values(agent)) : ctx.io.write(to_line(end.answer) + "\n"));
         std::string status = string_of(agent, "status");
-        if (status == "Completed") return {};
+        if (status == status::Completed) return {};
         std::string reason = string_of(agent, "reason");
-        if (is_terminal_status(status)) return failure(status + (reason.empty() ? "" : ": " + reason));
+        if (is_terminal(status)) return failure(status + (reason.empty() ? "" : ": " + reason));
         return failure("the control plane ended the wait with the agent still " +
                        (status.empty() ? std::string("in an unknown state") : status));
     }
 }
 
-Status watch(Context& ctx, Api& api, const std::string& task, uint64_t after_seq) {
+Status watch(Context& ctx, cpapi::Client& api, const std::string& task, uint64_t after_seq) {
     bool shown_snapshot = false;
     bool terminal = false;  // the latest snapshot said the agent has ended
     bool finished = false;  // a terminal lifecycle event went by: done
@@ -92,11 +77,11 @@ Status watch(Context& ctx, Api& api, const std::string& task, uint64_t after_seq
     auto failing_since = Clock::now();
     bool connected_once = false;
 
-    auto on_frame = [&](const SseFrame& frame) -> bool {
+    auto on_frame = [&](const http::SseEvent& frame) -> bool {
         auto data = parse_json(frame.data);
-        if (frame.event == "snapshot") {
+        if (frame.type == "snapshot") {
             const Json& agent = data.ok() ? agent_of(*data) : Json::object();
-            terminal = is_terminal_status(string_of(agent, "status"));
+            terminal = is_terminal(string_of(agent, "status"));
             if (shown_snapshot) return true;  // a reconnect's snapshot: state only
             shown_snapshot = true;
             if (ctx.text())
@@ -116,28 +101,19 @@ Status watch(Context& ctx, Api& api, const std::string& task, uint64_t after_seq
             output = ctx.io.write(data.ok() ? event_line(*data) : frame.data + "\n");
         else
             output = ctx.io.write((data.ok() ? to_line(*data) : frame.data) + "\n");
-        std::string type = frame.event != "message" ? frame.event : data.ok() ? string_of(*data, "type") : "";
+        std::string type = frame.type != "message" ? frame.type : data.ok() ? string_of(*data, "type") : "";
         if (is_terminal_event(type)) finished = true;
         return output.ok() && !finished;
     };
 
     for (;;) {
-        SseParser parser;
         bool got_data = false;  // anything at all, heartbeats included: the connection worked
-        std::string head;       // the start of the body: the error text when the status is not 2xx
-        auto on_data = [&](std::string_view bytes) {
-            got_data = true;
-            if (head.size() < 65536) head.append(bytes.substr(0, 65536 - head.size()));
-            return parser.feed(bytes, on_frame);
-        };
-        std::string path = agent_path(task) + "/watch";
-        if (after_seq > 0) path += "?after_seq=" + std::to_string(after_seq);
-        auto response = api.stream(path, on_data, kWatchSilence);
+        auto response = api.watch(task, after_seq, on_frame, kWatchSilence, got_data);
 
         if (!output.ok()) return output;
         if (finished) return {};
-        if (parser.overflowed()) return failure("the watch stream sent a line longer than 4 MiB");
-        if (response.ok() && !is_success(response->status)) return http_error(response->status, head);
+        if (response.ok() && !cpapi::is_success(response->status))
+            return cpapi::http_error(response->status, response->head);
         if (response.ok() && terminal) return {};  // the agent had ended and the server closed the stream
         if (!response.ok() && response.error().kind != ErrorKind::Temporary) return response.error();
         if (!response.ok() && !connected_once) return response.error();  // nothing there at all

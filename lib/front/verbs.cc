@@ -9,6 +9,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "base/agent.h"
 #include "base/io.h"
 #include "config/siblings.h"
 #include "front/completion.h"
@@ -40,18 +41,6 @@ Status no_more(const Operands& operands, size_t allowed) {
     return {};
 }
 
-Status check_task_name(const std::string& task) {
-    // The API's rule, ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$; checked here too
-    // because the name becomes part of a URL path.
-    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
-    bool valid = !task.empty() && task.size() <= 64 && std::isalnum(static_cast<unsigned char>(task[0])) &&
-                 std::all_of(task.begin(), task.end(), word);
-    if (!valid)
-        return usage_error("invalid task name \"" + task +
-                           "\" (1 to 64 letters, digits, '_' or '-', starting with a letter or digit)");
-    return {};
-}
-
 Status one_of(const std::string& option, const std::string& value, std::initializer_list<const char*> allowed) {
     std::string list;
     for (const char* a : allowed) {
@@ -59,21 +48,6 @@ Status one_of(const std::string& option, const std::string& value, std::initiali
         list += list.empty() ? a : std::string(" or ") + a;
     }
     return usage_error("--" + option + ": use " + list + " (got \"" + value + "\")");
-}
-
-std::string query_encode(const std::string& text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -110,14 +84,14 @@ Result<Duration> timeout_option(const cli::Args& a) {
     return *d;
 }
 
-Result<std::string> lines_query(const cli::Args& a) {
+Result<std::string> lines_option(const cli::Args& a) {
     if (!a.has("lines")) return std::string();
     FRACTA_TRY_ASSIGN(n, cli::parse_int("--lines", a.get("lines")));
-    return "?lines=" + std::to_string(n);
+    return std::to_string(n);
 }
 
-Result<Api> open_api(Context& ctx) {
-    return Api::open({ctx.options.cwd, ctx.options.config_file, ctx.io.warn});
+Result<cpapi::Client> open_api(Context& ctx) {
+    return cpapi::Client::open({ctx.options.cwd, ctx.options.config_file, ctx.io.warn});
 }
 
 // ----------------------------------------------------------------- verbs --
@@ -166,7 +140,7 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY_ASSIGN(timeout, timeout_option(a));
 
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("POST", "/api/v1/agents", to_line(request), std::chrono::seconds(90)));
+    FRACTA_TRY_ASSIGN(answer, api.spawn(request));
     FRACTA_TRY(print(ctx, answer));
     if (!a.has("wait")) return {};
     return wait_for(ctx, api, operands[0], timeout);
@@ -174,10 +148,8 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
 
 Status list(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 0));
-    std::string path = "/api/v1/agents";
-    if (a.has("status")) path += "?status=" + query_encode(a.get("status"));
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("GET", path));
+    FRACTA_TRY_ASSIGN(answer, api.list(a.has("status") ? a.get("status") : ""));
     if (!ctx.text()) return print(ctx, answer);
     return ctx.io.write(agent_table(answer.value("agents", Json::array()), now()));
 }
@@ -185,7 +157,7 @@ Status list(Context& ctx, const cli::Args& a, const Operands& operands) {
 Status get(Context& ctx, const cli::Args&, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 1));
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("GET", agent_path(operands[0])));
+    FRACTA_TRY_ASSIGN(answer, api.get(operands[0]));
     if (ctx.text() && answer.contains("agent")) return print(ctx, answer["agent"]);
     return print(ctx, answer);
 }
@@ -202,7 +174,7 @@ Status say(Context& ctx, const cli::Args&, const Operands& operands) {
     }
     if (message.empty()) return usage_error("empty message");
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("POST", agent_path(operands[0]) + "/say", to_line(Json{{"message", message}})));
+    FRACTA_TRY_ASSIGN(answer, api.say(operands[0], message));
     if (ctx.text()) return ctx.io.write(answer.value("status", std::string("dispatched")) + "\n");
     return print(ctx, answer);
 }
@@ -210,9 +182,9 @@ Status say(Context& ctx, const cli::Args&, const Operands& operands) {
 // peek and logs: the agent's output; text prints it raw.
 Status output_of(Context& ctx, const cli::Args& a, const Operands& operands, const char* route) {
     FRACTA_TRY(no_more(operands, 1));
-    FRACTA_TRY_ASSIGN(query, lines_query(a));
+    FRACTA_TRY_ASSIGN(lines, lines_option(a));
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("GET", agent_path(operands[0]) + route + query));
+    FRACTA_TRY_ASSIGN(answer, api.output(operands[0], route, lines));
     if (!ctx.text()) return print(ctx, answer);
     std::string output = answer.contains("output") ? text_of(answer["output"]) : "";
     if (!output.empty() && output.back() != '\n') output += '\n';
@@ -220,25 +192,24 @@ Status output_of(Context& ctx, const cli::Args& a, const Operands& operands, con
 }
 
 Status peek(Context& ctx, const cli::Args& a, const Operands& operands) {
-    return output_of(ctx, a, operands, "/peek");
+    return output_of(ctx, a, operands, "peek");
 }
 
 Status logs(Context& ctx, const cli::Args& a, const Operands& operands) {
-    return output_of(ctx, a, operands, "/logs");
+    return output_of(ctx, a, operands, "logs");
 }
 
 Status kill(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 1));
-    std::string body = a.has("keep-files") ? to_line(Json{{"keep_files", true}}) : "";
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("DELETE", agent_path(operands[0]), body));
+    FRACTA_TRY_ASSIGN(answer, api.kill(operands[0], a.has("keep-files")));
     return print(ctx, answer);
 }
 
 Status merge(Context& ctx, const cli::Args&, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 1));
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
-    FRACTA_TRY_ASSIGN(answer, api.call("POST", agent_path(operands[0]) + "/merge", "{}", std::chrono::seconds(90)));
+    FRACTA_TRY_ASSIGN(answer, api.merge(operands[0]));
     if (ctx.text() && answer.contains("message")) return ctx.io.write(text_of(answer["message"]) + "\n");
     return print(ctx, answer);
 }

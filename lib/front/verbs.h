@@ -7,7 +7,7 @@
 
 #include "base/json.h"
 #include "base/units.h"
-#include "front/api.h"
+#include "cpapi/client.h"
 #include "front/front.h"
 
 namespace fracta::front {
@@ -18,20 +18,16 @@ struct Context {
     bool text() const { return options.format == "text"; }
 };
 
-inline std::string agent_path(const std::string& task) {
-    return "/api/v1/agents/" + task;
-}
-
 // Print an answer: compact JSON, or (text) the object as key: value lines.
 Status print(Context& ctx, const Json& answer);
 
 // GET …/wait in slices until the agent is terminal or `total` has passed.
 // Prints the agent; Completed is success, Failed and Stopped are failures
 // "<status>: <reason>", the timeout a temporary error.
-Status wait_for(Context& ctx, Api& api, const std::string& task, Duration total);
+Status wait_for(Context& ctx, cpapi::Client& api, const std::string& task, Duration total);
 
 // Follow …/watch (SSE) from `after_seq`, printing the snapshot and each
 // event, reconnecting after drops, until the agent is terminal.
-Status watch(Context& ctx, Api& api, const std::string& task, uint64_t after_seq);
+Status watch(Context& ctx, cpapi::Client& api, const std::string& task, uint64_t after_seq);
 
 }  // namespace fracta::front

@@ -1,6 +1,6 @@
 #include "gw/api_tools.h"
 
-#include "http/server.h"
+#include "base/agent.h"
 
 namespace fracta::gw {
 namespace {
@@ -29,10 +29,6 @@ Result<std::string> arg(const Json& args, const char* key, bool required = true)
     }
     if (!args[key].is_string()) return usage_error(std::string(key) + ": must be a string");
     return args[key].get<std::string>();
-}
-
-std::string agent_path(const std::string& task, const std::string& rest = "") {
-    return "/api/v1/agents/" + http::percent_encode(task) + rest;
 }
 
 // Integer arguments may come as numbers or digit strings.
@@ -74,50 +70,60 @@ Result<std::vector<mcp::Tool>> ApiToolSource::list_tools(const mcp::CallContext&
 Result<Json> ApiToolSource::call_tool(const std::string& name, const Json& arguments, const mcp::CallContext&) {
     for (const auto& t : tools_) {
         if (t.tool.name != name) continue;
-        auto request = t.request(arguments.is_null() ? Json::object() : arguments);
-        if (!request.ok()) return text_result(name + ": " + request.error().message, true);
-        auto answer = send_(*request);
+        auto answer = t.call(cp_, arguments.is_null() ? Json::object() : arguments);
         if (!answer.ok()) return text_result(name + ": " + answer.error().message, true);
-        if (!answer->ok()) return text_result(name + ": " + answer->error(), true);
-        return json_result(answer->body);
+        return json_result(*answer);
     }
     return usage_error("unknown tool \"" + name + "\"");
 }
 
+namespace {
+
+using cpapi::Client;
+
+// One of the agent tools of base/agent.h, described as it says.
+mcp::Tool agent_tool(const std::string& name, Json input_schema) {
+    for (const AgentTool& t : fracta::agent_tools())
+        if (name == t.name) return tool(t.name, t.description, std::move(input_schema));
+    return tool(name.c_str(), "", std::move(input_schema));  // not in the catalogue: the unit test says so
+}
+
+// fracta_peek, for agents and the host alike.
+ApiTool peek_tool(mcp::Tool t) {
+    return {std::move(t),
+            [](Client& cp, const Json& a) -> Result<Json> {
+                FRACTA_TRY_ASSIGN(name, arg(a, "name"));
+                FRACTA_TRY_ASSIGN(lines, lines_arg(a));
+                return cp.output(name, "peek", lines);
+            }};
+}
+
+}  // namespace
+
 std::vector<ApiTool> agent_tools(const std::string& me) {
     std::vector<ApiTool> t;
-    t.push_back({tool("fracta_list", "List the agents of this project: name, status, mode, branch, intent, unread mail.",
-                      schema({}, {})),
-                 [](const Json&) -> Result<ApiRequest> { return ApiRequest{"GET", "/api/v1/agents", Json()}; }});
-    t.push_back({tool("fracta_peek", "Another agent's recent output.",
-                      with_lines(schema({{"name", "the agent"}}, {"name"}))),
-                 [](const Json& a) -> Result<ApiRequest> {
-                     FRACTA_TRY_ASSIGN(name, arg(a, "name"));
-                     FRACTA_TRY_ASSIGN(lines, lines_arg(a));
-                     return ApiRequest{"GET", agent_path(name, "/peek") + (lines.empty() ? "" : "?lines=" + lines), Json()};
-                 }});
-    t.push_back({tool("fracta_send", "Mail another agent; it reads the message with fracta_inbox.",
-                      schema({{"to", "the agent to mail"}, {"message", "the text"}}, {"to", "message"})),
-                 [me](const Json& a) -> Result<ApiRequest> {
+    t.push_back({agent_tool("fracta_list", schema({}, {})),
+                 [](Client& cp, const Json&) { return cp.list(); }});
+    t.push_back(peek_tool(agent_tool("fracta_peek", with_lines(schema({{"name", "the agent"}}, {"name"})))));
+    t.push_back({agent_tool("fracta_send", schema({{"to", "the agent to mail"}, {"message", "the text"}}, {"to", "message"})),
+                 [me](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(to, arg(a, "to"));
                      FRACTA_TRY_ASSIGN(message, arg(a, "message"));
-                     return ApiRequest{"POST", "/api/v1/messages", {{"from", me}, {"to", to}, {"message", message}}};
+                     return cp.send_message(me, to, message);
                  }});
-    t.push_back({tool("fracta_inbox", "Read my unread messages (reading consumes them).", schema({}, {})),
-                 [me](const Json&) -> Result<ApiRequest> { return ApiRequest{"GET", agent_path(me, "/inbox"), Json()}; }});
-    t.push_back({tool("fracta_set_intent", "Say what I am doing now; it shows in agent lists.",
-                      schema({{"intent", "one line"}}, {"intent"})),
-                 [me](const Json& a) -> Result<ApiRequest> {
+    t.push_back({agent_tool("fracta_inbox", schema({}, {})),
+                 [me](Client& cp, const Json&) { return cp.inbox(me); }});
+    t.push_back({agent_tool("fracta_set_intent", schema({{"intent", "one line"}}, {"intent"})),
+                 [me](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(intent, arg(a, "intent"));
-                     return ApiRequest{"POST", agent_path(me, "/intent"), {{"intent", intent}}};
+                     return cp.set_intent(me, intent);
                  }});
-    t.push_back({tool("fracta_spawn", "Start a sub-agent of mine on a task of its own (its own branch and worktree).",
-                      schema({{"task", "its name: letters, digits, '_' and '-'"},
-                              {"contract", "its instructions"},
-                              {"runtime", "claude, codex, opencode, shell or a configured runtime"},
-                              {"model", "the model to use"}},
-                             {"task", "contract"})),
-                 [me](const Json& a) -> Result<ApiRequest> {
+    t.push_back({agent_tool("fracta_spawn", schema({{"task", "its name: letters, digits, '_' and '-'"},
+                                                    {"contract", "its instructions"},
+                                                    {"runtime", "claude, codex, opencode, shell or a configured runtime"},
+                                                    {"model", "the model to use"}},
+                                                   {"task", "contract"})),
+                 [me](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(task, arg(a, "task"));
                      FRACTA_TRY_ASSIGN(contract, arg(a, "contract"));
                      FRACTA_TRY_ASSIGN(runtime, arg(a, "runtime", false));
@@ -125,19 +131,33 @@ std::vector<ApiTool> agent_tools(const std::string& me) {
                      Json body = {{"task", task}, {"contract", contract}, {"parent", me}};
                      if (!runtime.empty()) body["runtime"] = runtime;
                      if (!model.empty()) body["model"] = model;
-                     return ApiRequest{"POST", "/api/v1/agents", body};
+                     return cp.spawn(body);
                  }});
-    t.push_back({tool("fracta_report", "Record a result or finding of mine in the event log.",
-                      schema({{"summary", "what to record"}, {"status", "e.g. done, blocked, finding"}}, {"summary"})),
-                 [me](const Json& a) -> Result<ApiRequest> {
+    t.push_back({agent_tool("fracta_report",
+                            schema({{"summary", "what to record"}, {"status", "e.g. done, blocked, finding"}}, {"summary"})),
+                 [me](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(summary, arg(a, "summary"));
                      FRACTA_TRY_ASSIGN(status, arg(a, "status", false));
                      Json event = {{"type", "agent.report"}, {"message", summary}};
                      if (!status.empty()) event["payload"] = {{"status", status}};
-                     return ApiRequest{"POST", agent_path(me, "/events"), {{"events", Json::array({event})}}};
+                     return cp.report(me, Json::array({event}));
                  }});
     return t;
 }
+
+namespace {
+
+// A host tool that names one agent and calls `what` on it.
+ApiTool named_tool(const char* name, const char* description,
+                   std::function<Result<Json>(Client&, const std::string&)> what) {
+    return {tool(name, description, schema({{"name", "the agent"}}, {"name"})),
+            [what](Client& cp, const Json& a) -> Result<Json> {
+                FRACTA_TRY_ASSIGN(agent, arg(a, "name"));
+                return what(cp, agent);
+            }};
+}
+
+}  // namespace
 
 std::vector<ApiTool> host_tools() {
     std::vector<ApiTool> t;
@@ -149,61 +169,48 @@ std::vector<ApiTool> host_tools() {
                               {"model", "the model to use"},
                               {"base_branch", "branch its worktree starts from"}},
                              {"task"})),
-                 [](const Json& a) -> Result<ApiRequest> {
+                 [](Client& cp, const Json& a) -> Result<Json> {
                      Json body = Json::object();
                      for (const char* key : {"task", "contract", "runtime", "mode", "model", "base_branch"}) {
                          FRACTA_TRY_ASSIGN(v, arg(a, key, std::string(key) == "task"));
                          if (!v.empty()) body[key] = v;
                      }
-                     return ApiRequest{"POST", "/api/v1/agents", body};
+                     return cp.spawn(body);
                  }});
     t.push_back({tool("fracta_list", "List the agents, optionally those with one status.",
                       schema({{"status", "Pending, Queued, Running, Idle, Completed, Failed or Stopped"}}, {})),
-                 [](const Json& a) -> Result<ApiRequest> {
+                 [](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(status, arg(a, "status", false));
-                     return ApiRequest{"GET", "/api/v1/agents" + (status.empty() ? "" : "?status=" + http::percent_encode(status)), Json()};
+                     return cp.list(status);
                  }});
-    t.push_back({tool("fracta_get", "One agent, with its last output, exit code and reason.",
-                      schema({{"name", "the agent"}}, {"name"})),
-                 [](const Json& a) -> Result<ApiRequest> {
+    t.push_back(named_tool("fracta_get", "One agent, with its last output, exit code and reason.",
+                           [](Client& cp, const std::string& name) { return cp.get(name); }));
+    t.push_back(peek_tool(tool("fracta_peek", "An agent's recent output.",
+                               with_lines(schema({{"name", "the agent"}}, {"name"})))));
+    t.push_back({tool("fracta_logs", "An agent's log (its last lines).",
+                      with_lines(schema({{"name", "the agent"}}, {"name"}))),
+                 [](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(name, arg(a, "name"));
-                     return ApiRequest{"GET", agent_path(name), Json()};
+                     FRACTA_TRY_ASSIGN(lines, lines_arg(a));
+                     return cp.output(name, "logs", lines);
                  }});
-    for (const char* what : {"peek", "logs"}) {
-        const std::string w = what;
-        t.push_back({tool(w == "peek" ? "fracta_peek" : "fracta_logs",
-                          w == "peek" ? "An agent's recent output." : "An agent's log (its last lines).",
-                          with_lines(schema({{"name", "the agent"}}, {"name"}))),
-                     [w](const Json& a) -> Result<ApiRequest> {
-                         FRACTA_TRY_ASSIGN(name, arg(a, "name"));
-                         FRACTA_TRY_ASSIGN(lines, lines_arg(a));
-                         return ApiRequest{"GET", agent_path(name, "/" + w) + (lines.empty() ? "" : "?lines=" + lines), Json()};
-                     }});
-    }
     t.push_back({tool("fracta_say", "Say something to an agent: typed into a stream session, or left in its inbox.",
                       schema({{"name", "the agent"}, {"message", "the text"}}, {"name", "message"})),
-                 [](const Json& a) -> Result<ApiRequest> {
+                 [](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(name, arg(a, "name"));
                      FRACTA_TRY_ASSIGN(message, arg(a, "message"));
-                     return ApiRequest{"POST", agent_path(name, "/say"), {{"message", message}}};
+                     return cp.say(name, message);
                  }});
-    t.push_back({tool("fracta_kill", "Stop an agent and its session.", schema({{"name", "the agent"}}, {"name"})),
-                 [](const Json& a) -> Result<ApiRequest> {
-                     FRACTA_TRY_ASSIGN(name, arg(a, "name"));
-                     return ApiRequest{"DELETE", agent_path(name), Json()};
-                 }});
-    t.push_back({tool("fracta_merge", "Merge an agent's branch into the project's current branch (--no-ff).",
-                      schema({{"name", "the agent"}}, {"name"})),
-                 [](const Json& a) -> Result<ApiRequest> {
-                     FRACTA_TRY_ASSIGN(name, arg(a, "name"));
-                     return ApiRequest{"POST", agent_path(name, "/merge"), Json()};
-                 }});
+    t.push_back(named_tool("fracta_kill", "Stop an agent and its session.",
+                           [](Client& cp, const std::string& name) { return cp.kill(name, false); }));
+    t.push_back(named_tool("fracta_merge", "Merge an agent's branch into the project's current branch (--no-ff).",
+                           [](Client& cp, const std::string& name) { return cp.merge(name); }));
     t.push_back({tool("fracta_events", "An agent's events (lifecycle, reports, merges), oldest first.",
                       with_lines(schema({{"name", "the agent"}}, {"name"}))),
-                 [](const Json& a) -> Result<ApiRequest> {
+                 [](Client& cp, const Json& a) -> Result<Json> {
                      FRACTA_TRY_ASSIGN(name, arg(a, "name"));
                      FRACTA_TRY_ASSIGN(last, lines_arg(a));
-                     return ApiRequest{"GET", agent_path(name, "/events") + (last.empty() ? "" : "?last=" + last), Json()};
+                     return cp.events(name, last);
                  }});
     return t;
 }

@@ -1,9 +1,9 @@
 // api_tools.h — MCP tools that are calls to the control plane API: fracta's
 // own tools an agent sees (the task is the agent's, from the URL path, never
 // from arguments) and the host tools of `fracta-gw stdio`. Each tool turns
-// its arguments into one API request and its answer into a CallToolResult:
-// the JSON as text content and as structuredContent, or an isError result
-// carrying the control plane's message.
+// its arguments into one typed call of cpapi::Client and its answer into a
+// CallToolResult: the JSON as text content and as structuredContent, or an
+// isError result carrying the control plane's message.
 #pragma once
 
 #include <functional>
@@ -11,35 +11,28 @@
 #include <string>
 #include <vector>
 
-#include "gw/cp_api.h"
+#include "cpapi/client.h"
 #include "mcp/server.h"
 
 namespace fracta::gw {
 
-struct ApiRequest {
-    std::string method, path;
-    Json body;  // null: none
-};
-
 struct ApiTool {
     mcp::Tool tool;
-    // Arguments → the request; a Usage error is a bad argument (an isError
-    // result that says which).
-    std::function<Result<ApiRequest>(const Json& arguments)> request;
+    // Arguments → one call; a bad argument or the API's refusal is an
+    // error (an isError result that says which).
+    std::function<Result<Json>(cpapi::Client& cp, const Json& arguments)> call;
 };
-
-using SendRequest = std::function<Result<CpAnswer>(const ApiRequest&)>;
 
 class ApiToolSource : public mcp::ToolSource {
 public:
-    ApiToolSource(std::vector<ApiTool> tools, SendRequest send) : tools_(std::move(tools)), send_(std::move(send)) {}
+    ApiToolSource(std::vector<ApiTool> tools, cpapi::Client& cp) : tools_(std::move(tools)), cp_(cp) {}
     Result<std::vector<mcp::Tool>> list_tools(const mcp::CallContext& ctx) override;
     Result<Json> call_tool(const std::string& name, const Json& arguments, const mcp::CallContext& ctx) override;
     const std::vector<ApiTool>& tools() const { return tools_; }
 
 private:
     std::vector<ApiTool> tools_;
-    SendRequest send_;
+    cpapi::Client& cp_;
 };
 
 // fracta_list, fracta_peek, fracta_send, fracta_inbox, fracta_set_intent,

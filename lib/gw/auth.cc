@@ -6,15 +6,17 @@ namespace fracta::gw {
 
 TokenVerifier::TokenVerifier(Ask ask, std::chrono::milliseconds ttl) : ask_(std::move(ask)), ttl_(ttl) {}
 
-TokenVerifier::Ask TokenVerifier::through(ControlPlane& cp) {
+TokenVerifier::Ask TokenVerifier::through(cpapi::Client& cp) {
     return [&cp](const std::string& task, const std::string& token) -> Result<std::pair<int, std::string>> {
-        FRACTA_TRY_ASSIGN(answer, cp.call("POST", "/api/v1/auth/verify", Json{{"task", task}, {"token", token}}));
+        auto answered = cp.verify(task, token);
+        if (!answered.ok()) return std::move(answered).take_error().context("control plane");
+        const cpapi::Answer& answer = *answered;
         std::string runtime;
         if (answer.body.contains("runtime") && answer.body["runtime"].is_string())
             runtime = answer.body["runtime"].get<std::string>();
         if (answer.status == 200 || answer.status == 401 || answer.status == 403)
             return std::make_pair(answer.status, runtime);
-        return temporary_error("verify: " + answer.error());
+        return temporary_error("verify: " + answer.error().message);
     };
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "gw/cp_api.h"
+#include "cpapi/client.h"
 
 namespace fracta::gw {
 
@@ -33,7 +33,7 @@ public:
     using Ask = std::function<Result<std::pair<int, std::string>>(const std::string& task, const std::string& token)>;
     TokenVerifier(Ask ask, std::chrono::milliseconds ttl = std::chrono::seconds(2));
 
-    static Ask through(ControlPlane& cp);
+    static Ask through(cpapi::Client& cp);
 
     // `authorization`: the request's Authorization header. Errors: the
     // control plane is unreachable (the caller answers 503).

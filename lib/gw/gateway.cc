@@ -10,7 +10,6 @@
 #include "config/project.h"
 #include "gw/api_tools.h"
 #include "gw/auth.h"
-#include "gw/cp_api.h"
 #include "gw/origin.h"
 #include "gw/policy.h"
 #include "http/server.h"
@@ -28,9 +27,9 @@ using Clock = std::chrono::steady_clock;
 // both through the tool policies.
 class AgentSource : public mcp::ToolSource {
 public:
-    AgentSource(const std::string& task, const ToolPolicy& global, const ToolPolicy& runtime, ControlPlane& cp,
+    AgentSource(const std::string& task, const ToolPolicy& global, const ToolPolicy& runtime, cpapi::Client& cp,
                 Proxy* proxy)
-        : own_(agent_tools(task), [&cp](const ApiRequest& r) { return cp.call(r.method, r.path, r.body); }),
+        : own_(agent_tools(task), cp),
           global_(global),
           runtime_(runtime),
           proxy_(proxy) {}
@@ -86,7 +85,7 @@ struct Gateway::Impl {
     explicit Impl(GatewayOptions options, Proxy* p)
         : o(std::move(options)),
           proxy(p),
-          cp(o.cp_url, o.cp_token),
+          cp(o.cp_url, o.cp_token, std::chrono::seconds(10)),
           verifier(TokenVerifier::through(cp), o.token_cache),
           guard(o.allowed_hosts),
           server(mcp::ServerConfig{}, no_tools),
@@ -94,7 +93,7 @@ struct Gateway::Impl {
 
     GatewayOptions o;
     Proxy* proxy;
-    ControlPlane cp;
+    cpapi::Client cp;
     TokenVerifier verifier;
     OriginGuard guard;
     NoTools no_tools;
@@ -206,7 +205,7 @@ std::string Gateway::Impl::metrics() {
 }
 
 Response Gateway::Impl::readyz() {
-    auto alive = cp.call("GET", "/healthz");
+    auto alive = cp.ask("GET", "/healthz");
     const bool cp_ok = alive.ok() && alive->ok();
     const bool discovered = !proxy || proxy->discovered();
     Json body = {{"control_plane", cp_ok}, {"backends_discovered", discovered}};

@@ -9,7 +9,6 @@
 
 #include "base/log.h"
 #include "config/project.h"
-#include "front/api.h"
 #include "gw/api_tools.h"
 #include "gw/backends.h"
 #include "gw/gateway.h"
@@ -83,23 +82,16 @@ Status serve(const ServeOptions& o) {
 }
 
 Status stdio(const StdioRunOptions& o) {
-    // A file that does not load is front::Api::open's to report; its log
+    // A file that does not load is cpapi::Client::open's to report; its log
     // settings count when it does.
     auto config = load(o.config_file);
     const LogSink log = make_logger(config.ok() ? config->logging : config::Logging{}, o.write_log).sink();
-    front::ApiSettings settings;
+    cpapi::OpenSettings settings;
     settings.cwd = o.cwd.empty() ? std::filesystem::current_path().string() : o.cwd;
     settings.config_file = o.config_file;
     settings.warn = [&log](std::string_view w) { log("warn", std::string(w)); };
-    FRACTA_TRY_ASSIGN(api, front::Api::open(settings));
-    ApiToolSource tools(host_tools(), [&api](const ApiRequest& r) -> Result<CpAnswer> {
-        FRACTA_TRY_ASSIGN(res, api.send(r.method, r.path, r.body.is_null() ? std::string() : to_line(r.body)));
-        CpAnswer a;
-        a.status = res.status;
-        auto parsed = parse_json(res.body.empty() ? "{}" : res.body);
-        a.body = parsed.ok() ? *parsed : Json::object();
-        return a;
-    });
+    FRACTA_TRY_ASSIGN(api, cpapi::Client::open(settings));
+    ApiToolSource tools(host_tools(), api);
     mcp::ServerConfig sc;
     sc.instructions = "Drive fracta: spawn coding agents in their own worktrees, watch them, talk to them, merge their work.";
     mcp::Server server(sc, tools);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "base/text.h"
 #include "http/unix_path.h"
 
 namespace fracta::http {
@@ -23,11 +24,6 @@ std::once_flag g_curl_once;
 
 void init_curl() {
     std::call_once(g_curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::string trim(std::string_view s) {
@@ -156,6 +152,14 @@ struct Client::Impl {
                                    const std::string& content_type,
                                    const std::function<bool(std::string_view)>* on_data,
                                    const RequestExtras& extras);
+    // The URL, timeouts, proxy, TLS and socket of the next request.
+    Status set_target(const std::string& method, const std::string& path, bool stream, const RequestExtras& extras);
+    // Its method, headers and body; the header list (curl copies each
+    // line) must live until the transfer ends, the body too.
+    curl_slist* set_request(const std::string& method, const std::string& body, const std::string& content_type,
+                            const RequestExtras& extras);
+    // A failed transfer as one line naming the target.
+    Error transfer_error(CURLcode code, const Sink& sink, const std::string& method, const std::string& path);
 };
 
 Client::Client(std::string base_url, ClientOptions o) : impl_(std::make_unique<Impl>()) {
@@ -199,11 +203,8 @@ Result<ClientResponse> Client::stream(const std::string& method, const std::stri
     return impl_->perform(method, path_and_query, body, content_type, &on_data, extras);
 }
 
-Result<ClientResponse> Client::Impl::perform(const std::string& method, const std::string& path,
-                                             const std::string& body, const std::string& content_type,
-                                             const std::function<bool(std::string_view)>* on_data,
-                                             const RequestExtras& extras) {
-    if (!curl) return failure(target(method, path) + ": cannot initialise libcurl");
+Status Client::Impl::set_target(const std::string& method, const std::string& path, bool stream,
+                                const RequestExtras& extras) {
     std::string url = base + path;
     curl_easy_reset(curl);  // keeps the live connections
     errbuf[0] = '\0';
@@ -212,7 +213,7 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
     std::chrono::milliseconds timeout = extras.timeout.value_or(o.timeout);
-    if (on_data) {
+    if (stream) {
         // A stream may last forever; only silence ends it.
         if (timeout.count() > 0) {
             curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -235,16 +236,16 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
         socket_path = long_socket->usable();
     }
     if (!socket_path.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path.c_str());
+    return {};
+}
 
+curl_slist* Client::Impl::set_request(const std::string& method, const std::string& body,
+                                      const std::string& content_type, const RequestExtras& extras) {
     curl_slist* headers = nullptr;
-    std::string auth;
-    if (!o.bearer_token.empty()) {
-        auth = "Authorization: Bearer " + o.bearer_token;
-        headers = curl_slist_append(headers, auth.c_str());
-    }
+    if (!o.bearer_token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + o.bearer_token).c_str());
     bool sends_body = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
-    std::string type_header = "Content-Type: " + content_type;
-    if (sends_body && !content_type.empty()) headers = curl_slist_append(headers, type_header.c_str());
+    if (sends_body && !content_type.empty())
+        headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
     for (const auto& [name, value] : extras.headers)
         headers = curl_slist_append(headers, (name + ": " + value).c_str());  // curl copies it
     if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -260,6 +261,34 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
+    return headers;
+}
+
+Error Client::Impl::transfer_error(CURLcode code, const Sink& sink, const std::string& method,
+                                   const std::string& path) {
+    if (sink.cancelled) return temporary_error(target(method, path) + ": cancelled");
+    if (sink.too_large)
+        return failure(target(method, path) + ": response too large (more than " + std::to_string(o.max_response) +
+                       " bytes)");
+    if (code == CURLE_COULDNT_CONNECT && long_socket) long_socket.reset();  // reopen the directory next time
+    std::string why = errbuf[0] ? errbuf : curl_easy_strerror(code);
+    while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+    long os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (os_errno != 0) {
+        std::string os = std::strerror(static_cast<int>(os_errno));
+        if (why.find(os) == std::string::npos) why += " (" + os + ")";
+    }
+    return Error{kind_of(code), target(method, path) + ": " + why};
+}
+
+Result<ClientResponse> Client::Impl::perform(const std::string& method, const std::string& path,
+                                             const std::string& body, const std::string& content_type,
+                                             const std::function<bool(std::string_view)>* on_data,
+                                             const RequestExtras& extras) {
+    if (!curl) return failure(target(method, path) + ": cannot initialise libcurl");
+    FRACTA_TRY(set_target(method, path, on_data != nullptr, extras));
+    curl_slist* headers = set_request(method, body, content_type, extras);
 
     Sink sink;
     sink.max = o.max_response;
@@ -284,22 +313,7 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (code == CURLE_WRITE_ERROR && sink.stopped) code = CURLE_OK;
-    if (code != CURLE_OK) {
-        if (sink.cancelled) return temporary_error(target(method, path) + ": cancelled");
-        if (sink.too_large)
-            return failure(target(method, path) + ": response too large (more than " + std::to_string(o.max_response) +
-                           " bytes)");
-        if (code == CURLE_COULDNT_CONNECT && long_socket) long_socket.reset();  // reopen the directory next time
-        std::string why = errbuf[0] ? errbuf : curl_easy_strerror(code);
-        while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
-        long os_errno = 0;
-        curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno != 0) {
-            std::string os = std::strerror(static_cast<int>(os_errno));
-            if (why.find(os) == std::string::npos) why += " (" + os + ")";
-        }
-        return Error{kind_of(code), target(method, path) + ": " + why};
-    }
+    if (code != CURLE_OK) return transfer_error(code, sink, method, path);
     sink.response.status = static_cast<int>(status);
     return std::move(sink.response);
 }

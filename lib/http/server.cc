@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/io.h"
+#include "base/text.h"
 #include "http/peer.h"
 #include "http/unix_path.h"
 
@@ -94,11 +95,6 @@ bool authorized(const std::string& token, const std::string& header) {
     for (size_t i = 0; i < kScheme.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
     return constant_time_equal(header.substr(kScheme.size()), token);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {

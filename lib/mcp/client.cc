@@ -96,6 +96,20 @@ Result<Message> Client::request(const std::string& method, Json params, const Re
     return exchange(method, std::move(params), o, /*cancellable=*/true);
 }
 
+bool Client::await(Pending& p, std::unique_lock<std::mutex>& lock, const RequestOptions& o, bool cancellable) {
+    // The cancel flag belongs to the caller's caller, who cannot wake this
+    // wait: look at it every kCancelPoll (only requests that have one).
+    while (!p.outcome) {
+        if (cancellable && o.cancelled && o.cancelled->load()) return true;
+        auto until = std::min(p.deadline, p.hard_deadline);
+        if (cancellable && o.cancelled) until = std::min(until, Clock::now() + kCancelPoll);
+        if (p.cv.wait_until(lock, until) == std::cv_status::timeout && !p.outcome &&
+            Clock::now() >= std::min(p.deadline, p.hard_deadline))
+            return false;
+    }
+    return false;
+}
+
 Result<Message> Client::exchange(const std::string& method, Json params, const RequestOptions& o, bool cancellable) {
     auto p = std::make_shared<Pending>();
     p->timeout = o.timeout.count() > 0 ? o.timeout : options_.timeout;
@@ -146,22 +160,8 @@ Result<Message> Client::exchange(const std::string& method, Json params, const R
         return error(method, sent.error().message, sent.error().kind);
     }
 
-    // The cancel flag belongs to the caller's caller, who cannot wake this
-    // wait: look at it every kCancelPoll (only requests that have one).
-    auto cancel_requested = [&] { return cancellable && o.cancelled && o.cancelled->load(); };
     std::unique_lock lock(mu_);
-    bool cancelled = false;
-    while (!p->outcome) {
-        if (cancel_requested()) {
-            cancelled = true;
-            break;
-        }
-        auto until = std::min(p->deadline, p->hard_deadline);
-        if (cancellable && o.cancelled) until = std::min(until, Clock::now() + kCancelPoll);
-        if (p->cv.wait_until(lock, until) == std::cv_status::timeout && !p->outcome &&
-            Clock::now() >= std::min(p->deadline, p->hard_deadline))
-            break;
-    }
+    const bool cancelled = await(*p, lock, o, cancellable);
     if (p->outcome) {
         auto outcome = std::move(*p->outcome);
         forget();

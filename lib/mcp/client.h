@@ -103,6 +103,9 @@ public:
 private:
     struct Pending;
     Result<Message> exchange(const std::string& method, Json params, const RequestOptions& o, bool cancellable);
+    // Wait, mu_ held through `lock`, until `p` has its outcome, the caller's
+    // cancel flag is up (true) or its time has run out.
+    bool await(Pending& p, std::unique_lock<std::mutex>& lock, const RequestOptions& o, bool cancellable);
     void on_message(Json message);
     void on_request_failed(const Id& id, Error why);
     void on_closed(Error why);

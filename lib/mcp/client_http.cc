@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace fracta::mcp {
 namespace {
 
@@ -13,11 +15,6 @@ constexpr auto kListenPause = std::chrono::milliseconds(1000);  // before reconn
 constexpr auto kMaxListenPause = std::chrono::milliseconds(30000);
 constexpr auto kDeleteLimit = std::chrono::milliseconds(5000);
 constexpr size_t kMaxJsonBody = size_t{64} << 20;
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 bool is_event_stream(const http::ClientResponse& head) {
     return lower(head.header("content-type")).rfind("text/event-stream", 0) == 0;
@@ -173,8 +170,8 @@ void HttpTransport::deliver(Json payload, const Id* answer_for, bool& answered) 
     }
 }
 
-bool HttpTransport::read_events(SseReader& reader, std::string_view data, const Id* answer_for, bool& answered) {
-    return reader.feed(data, [&](const SseEvent& e) {
+bool HttpTransport::read_events(http::SseReader& reader, std::string_view data, const Id* answer_for, bool& answered) {
+    return reader.feed(data, [&](const http::SseEvent& e) {
         if (e.type != "message" || e.data.empty()) return true;  // priming events, other types
         auto parsed = parse_payload(e.data, kMaxJsonBody);
         if (!parsed.ok()) {
@@ -191,7 +188,7 @@ void HttpTransport::post_request(const std::shared_ptr<Call>& call) {
     auto fail = [&](Error why) {
         if (!stopped() && events_.request_failed) events_.request_failed(call->id, std::move(why));
     };
-    SseReader reader;
+    http::SseReader reader;
     bool answered = false, sse = false;
     int status = 0;
     std::string body;
@@ -260,7 +257,7 @@ void HttpTransport::post_request(const std::shared_ptr<Call>& call) {
 }
 
 void HttpTransport::listen_loop() {
-    SseReader reader;
+    http::SseReader reader;
     bool ignored = false;
     int failures = 0;
     while (!closing_ && !lost_) {

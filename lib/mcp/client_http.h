@@ -27,7 +27,7 @@
 #include <thread>
 
 #include "mcp/http_link.h"
-#include "mcp/sse.h"
+#include "http/sse.h"
 #include "mcp/transport.h"
 
 namespace fracta::mcp {
@@ -63,7 +63,7 @@ private:
     HttpTransport(HttpTransportOptions o, SplitUrl url);
     Headers headers(bool post) const;
     void post_request(const std::shared_ptr<Call>& call);
-    bool read_events(SseReader& reader, std::string_view data, const Id* answer_for, bool& answered);
+    bool read_events(http::SseReader& reader, std::string_view data, const Id* answer_for, bool& answered);
     void deliver(Json payload, const Id* answer_for, bool& answered);
     void listen_loop();
     void note_session(const http::ClientResponse& head);

@@ -50,7 +50,7 @@ Status SseTransport::open(TransportEvents events) {
     return temporary_error(why);
 }
 
-bool SseTransport::on_event(const SseEvent& e) {
+bool SseTransport::on_event(const http::SseEvent& e) {
     if (e.type == "endpoint") {
         auto target = resolve_target(url_, e.data);
         std::lock_guard lock(mu_);
@@ -78,7 +78,7 @@ bool SseTransport::on_event(const SseEvent& e) {
 }
 
 void SseTransport::stream_loop() {
-    SseReader reader(kMaxMessage);
+    http::SseReader reader(kMaxMessage);
     int status = 0;
     bool sse = false;
     Exchange x;
@@ -93,7 +93,7 @@ void SseTransport::stream_loop() {
         sse = status == 200 && type.rfind("text/event-stream", 0) == 0;
     };
     x.on_data = [&](std::string_view data) {
-        return sse && reader.feed(data, [this](const SseEvent& e) { return on_event(e); });
+        return sse && reader.feed(data, [this](const http::SseEvent& e) { return on_event(e); });
     };
     auto r = link_.run(x);
     bool had_endpoint;

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "mcp/http_link.h"
-#include "mcp/sse.h"
+#include "http/sse.h"
 #include "mcp/transport.h"
 
 namespace fracta::mcp {
@@ -48,7 +48,7 @@ public:
 private:
     SseTransport(SseTransportOptions o, SplitUrl url);
     void stream_loop();
-    bool on_event(const SseEvent& e);
+    bool on_event(const http::SseEvent& e);
 
     const SseTransportOptions o_;
     const SplitUrl url_;

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "base/sha256.h"
+#include "base/text.h"
 #include "http/peer.h"
+#include "http/sse.h"
 
 namespace fracta::mcp {
 
@@ -23,12 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // --- small HTTP helpers ---------------------------------------------------------------
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
 
 std::string trim(const std::string& s) {
     size_t b = s.find_first_not_of(" \t");
@@ -87,7 +83,7 @@ http::Response not_allowed(const std::string& allow) {
 }
 
 std::string sse_frame(const Json& message) {
-    return "event: message\ndata: " + to_line(message) + "\n\n";
+    return http::sse_frame("message", to_line(message));
 }
 
 // "=?base64?…?=" header values (non-ASCII or space-padded ones) decoded;
@@ -620,7 +616,7 @@ http::Response HttpEndpoint::handle_sse(const http::Request& r, const Binding& b
         if (auto self = weak.lock()) self->drop(id);
     };
     std::string sep = messages_path.find('?') == std::string::npos ? "?" : "&";
-    std::string first = "event: endpoint\ndata: " + messages_path + sep + "sessionId=" + id + "\n\n";
+    std::string first = http::sse_frame("endpoint", messages_path + sep + "sessionId=" + id);
     return impl_->open_stream(ch, on_close, first);
 }
 

@@ -20,7 +20,6 @@ namespace fracta::reap {
 namespace {
 
 using agents::Agent;
-namespace status = agents::status;
 
 bool is_live_session(const std::string& state) { return state == "running" || state == "starting"; }
 
@@ -186,7 +185,7 @@ void Pass::orphans() {
     for (const auto& [name, s] : sessions_) {
         auto a = agents_by_name_.find(name);
         const bool has_row = a != agents_by_name_.end();
-        if (has_row && !agents::is_terminal(a->second.status)) continue;
+        if (has_row && !is_terminal(a->second.status)) continue;
         // An ended session of an ended agent is the remove step's business.
         if (has_row && !is_live_session(s.state)) continue;
         const std::string reason =
@@ -278,7 +277,7 @@ void Pass::ended() {
     std::vector<std::string> names;
     std::vector<Action> actions;
     for (const auto& [name, a] : agents_by_name_) {
-        if (!agents::is_terminal(a.status)) continue;
+        if (!is_terminal(a.status)) continue;
         const std::string& at = a.ended_at.empty() ? a.updated_at : a.ended_at;
         if (!older_than(time_of(at), keep, now_)) continue;
         if (!options_.dry_run)

@@ -19,13 +19,6 @@ const Runtime& codex();
 const Runtime& opencode();
 const Runtime& shell();
 
-// The fracta tools every agent gets from its gateway endpoint.
-struct ToolInfo {
-    const char* name;
-    const char* what;
-};
-const std::vector<ToolInfo>& fracta_tools();
-
 // CLAUDE.md / AGENTS.md: the contract, then how to work as a fracta agent.
 std::string instructions(const SessionInfo& session);
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <iterator>
 
+#include "base/agent.h"
 #include "runtime/common.h"
 #include "runtime/reserved_env.h"
 
@@ -125,19 +126,6 @@ RunResult Runtime::parse(int exit_code, std::string_view output, Mode mode) cons
 
 namespace detail {
 
-const std::vector<ToolInfo>& fracta_tools() {
-    static const std::vector<ToolInfo> tools = {
-        {"fracta_list", "the agents of this project, with status, branch and intent"},
-        {"fracta_peek", "another agent's recent output"},
-        {"fracta_send", "send a message to another agent"},
-        {"fracta_inbox", "read (and consume) the messages sent to you"},
-        {"fracta_set_intent", "say what you are doing now"},
-        {"fracta_spawn", "start a sub-agent for part of your task, when sub-agents are allowed"},
-        {"fracta_report", "record a result or a finding"},
-    };
-    return tools;
-}
-
 std::string instructions(const SessionInfo& session) {
     std::string doc;
     if (session.contract.empty())
@@ -157,7 +145,7 @@ std::string instructions(const SessionInfo& session) {
     doc += "- End with a short summary of what you did and what is left: it becomes your reported result.\n";
     if (!session.gateway_url.empty()) {
         doc += "\n### fracta tools (MCP server `fracta`)\n\n";
-        for (const auto& tool : fracta_tools()) doc += "- `" + std::string(tool.name) + "`: " + tool.what + "\n";
+        for (const AgentTool& tool : agent_tools()) doc += "- `" + std::string(tool.name) + "`: " + tool.description + "\n";
         doc += "\nOther tools on that server are named `<backend>__<tool>`.\n";
     }
     return doc;

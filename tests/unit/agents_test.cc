@@ -35,12 +35,12 @@ std::vector<std::string> event_types(store::Store& s, const std::string& subject
 }  // namespace
 
 TEST_CASE("task names are checked", "[cp][agents]") {
-    CHECK(validate_task("fix-bug_2").ok());
+    CHECK(check_task_name("fix-bug_2").ok());
     for (const char* bad : {"", "-x", "a/b", "a.b", "a b"}) {
         INFO(bad);
-        CHECK(validate_task(bad).error().kind == ErrorKind::Usage);
+        CHECK(check_task_name(bad).error().kind == ErrorKind::Usage);
     }
-    CHECK_FALSE(validate_task(std::string(65, 'a')).ok());
+    CHECK_FALSE(check_task_name(std::string(65, 'a')).ok());
 }
 
 TEST_CASE("agents are inserted once and read back", "[cp][agents][pg]") {

@@ -1,7 +1,9 @@
 // The gateway's pure parts: tool names, policies, Origin/Host, backend config.
 #include <catch2/catch.hpp>
 
+#include "base/agent.h"
 #include "config/config.h"
+#include "gw/api_tools.h"
 #include "gw/naming.h"
 #include "gw/origin.h"
 #include "gw/policy.h"
@@ -9,6 +11,17 @@
 
 using namespace fracta;
 using namespace fracta::gw;
+
+TEST_CASE("an agent's own tools are base/agent.h's catalogue, in its order, described as it says", "[gw]") {
+    const auto served = gw::agent_tools("me");
+    const auto& catalogue = fracta::agent_tools();
+    REQUIRE(served.size() == catalogue.size());
+    for (size_t i = 0; i < served.size(); ++i) {
+        CHECK(served[i].tool.name == catalogue[i].name);
+        CHECK(served[i].tool.description == catalogue[i].description);
+        CHECK(!served[i].tool.description.empty());
+    }
+}
 
 TEST_CASE("proxied tools are <backend>__<tool>, ≤ 64 chars of [A-Za-z0-9_-], stable and unique", "[gw]") {
     const std::string long_tool(80, 'x');

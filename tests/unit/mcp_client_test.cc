@@ -30,7 +30,7 @@
 #include "mcp/client_http.h"
 #include "mcp/client_sse.h"
 #include "mcp/client_stdio.h"
-#include "mcp/sse.h"
+#include "http/sse.h"
 #include "proc/process.h"
 #include "support.h"
 
@@ -719,10 +719,10 @@ TEST_CASE("SSE reader: events in any pieces, every line ending, comments, ids, r
         "\r"
         "data: no type\n\n";
     for (size_t piece : {size_t{1}, size_t{2}, size_t{5}, stream.size()}) {
-        SseReader reader;
-        std::vector<SseEvent> events;
+        http::SseReader reader;
+        std::vector<http::SseEvent> events;
         for (size_t i = 0; i < stream.size(); i += piece)
-            REQUIRE(reader.feed(std::string_view(stream).substr(i, piece), [&](const SseEvent& e) {
+            REQUIRE(reader.feed(std::string_view(stream).substr(i, piece), [&](const http::SseEvent& e) {
                 events.push_back(e);
                 return true;
             }));
@@ -744,9 +744,9 @@ TEST_CASE("SSE reader: events in any pieces, every line ending, comments, ids, r
 }
 
 TEST_CASE("SSE reader: a sink can stop it; oversized events are dropped whole", "[mcp-client]") {
-    SseReader reader(16);
+    http::SseReader reader(16);
     std::vector<std::string> data;
-    auto sink = [&](const SseEvent& e) {
+    auto sink = [&](const http::SseEvent& e) {
         data.push_back(e.data);
         return e.data != "stop";
     };

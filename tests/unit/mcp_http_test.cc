@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "front/sse.h"
 #include "http/server.h"
+#include "http/sse.h"
 #include "mcp/http_server.h"
 #include "mcp_test_tools.h"
 
@@ -112,9 +112,9 @@ Reply exchange(const std::string& method, const std::string& url, const std::vec
 // The data of every `event` frame in an SSE body, in order.
 std::vector<std::string> sse_events(const std::string& body, const std::string& event = "message") {
     std::vector<std::string> out;
-    front::SseParser p;
-    p.feed(body, [&](const front::SseFrame& f) {
-        if (f.event == event) out.push_back(f.data);
+    http::SseReader p;
+    p.feed(body, [&](const http::SseEvent& f) {
+        if (f.type == event) out.push_back(f.data);
         return true;
     });
     return out;

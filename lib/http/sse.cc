@@ -1,7 +1,20 @@
-// sse.cc — the event-stream parser (see sse.h).
-#include "mcp/sse.h"
+// sse.cc — the event-stream writer and parser (see sse.h).
+#include "http/sse.h"
 
-namespace fracta::mcp {
+namespace fracta::http {
+
+std::string sse_frame(std::string_view event, std::string_view data, std::string_view id) {
+    std::string out;
+    if (!id.empty()) out.append("id: ").append(id).append("\n");
+    out.append("event: ").append(event).append("\n");
+    for (;;) {
+        size_t nl = data.find('\n');
+        out.append("data: ").append(data.substr(0, nl)).append("\n");
+        if (nl == std::string_view::npos) break;
+        data.remove_prefix(nl + 1);
+    }
+    return out + "\n";
+}
 
 bool SseReader::feed(std::string_view bytes, const Sink& sink) {
     if (!started_) {
@@ -117,4 +130,4 @@ bool SseReader::line(std::string_view text, const Sink& sink) {
     return true;
 }
 
-}  // namespace fracta::mcp
+}  // namespace fracta::http

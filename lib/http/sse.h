@@ -1,6 +1,8 @@
-// sse.h — reading a text/event-stream (the WHATWG Server-Sent Events format)
-// as it arrives in arbitrary pieces: both HTTP transports receive MCP
-// messages this way. Lines end in LF, CR or CRLF (even split across pieces);
+// sse.h — text/event-stream (the WHATWG Server-Sent Events format), both
+// ways: sse_frame() writes one event (the control plane's watch route, the
+// MCP server's streams); SseReader reads a stream as it arrives in arbitrary
+// pieces (`fracta watch`, the control-plane client, both MCP HTTP
+// transports). Lines end in LF, CR or CRLF (even split across pieces);
 // `:` lines are comments; `data` lines join with '\n'; an event is dispatched
 // at a blank line, and one without data only moves the last event id (the
 // "priming" events of resumable streams).
@@ -11,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace fracta::mcp {
+namespace fracta::http {
 
 struct SseEvent {
     std::string type = "message";  // the `event` field, "message" when absent
@@ -19,6 +21,10 @@ struct SseEvent {
     std::string id;             // the last event id in force at this event
     std::optional<long> retry;  // a `retry` field in this event, in ms
 };
+
+// One event on the wire: `id:` (when given), `event:`, one `data:` line per
+// line of `data`, and the blank line that ends it.
+std::string sse_frame(std::string_view event, std::string_view data, std::string_view id = {});
 
 class SseReader {
 public:
@@ -52,4 +58,4 @@ private:
     size_t dropped_ = 0;
 };
 
-}  // namespace fracta::mcp
+}  // namespace fracta::http

@@ -1,4 +1,7 @@
-#include "front/api.h"
+// client.cc — the connection side of the control-plane client: the
+// endpoint, the pool, the one auto-start, the status map (routes.cc has the
+// routes).
+#include "cpapi/client.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -6,7 +9,7 @@
 #include "config/siblings.h"
 #include "proc/run.h"
 
-namespace fracta::front {
+namespace fracta::cpapi {
 namespace {
 
 std::string env(const char* name) {
@@ -29,6 +32,15 @@ ErrorKind kind_of_status(int status) {
     return ErrorKind::Failed;
 }
 
+// The project's configuration: --config, else the project's, else
+// FRACTA_CONFIG (no project), else defaults.
+Result<config::Config> project_config(const OpenSettings& settings, const std::string& root) {
+    if (!settings.config_file.empty()) return config::load(settings.config_file);
+    if (!root.empty()) return config::load_project_config(root);
+    if (std::string file = env("FRACTA_CONFIG"); !file.empty()) return config::load(file);
+    return config::Config{};
+}
+
 }  // namespace
 
 Error http_error(int status, std::string_view body) {
@@ -43,52 +55,55 @@ Error http_error(int status, std::string_view body) {
     return fail(kind_of_status(status), text);
 }
 
-Result<Api> Api::open(const ApiSettings& settings) {
-    Api api;
-    api.config_file_ = settings.config_file;
-    const bool url_given = !env("FRACTA_CP_URL").empty();
+Client::Client(std::string url, std::string token, std::chrono::milliseconds timeout) : timeout_(timeout) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    endpoint_.url = std::move(url);
+    endpoint_.token = std::move(token);
+    endpoint_.explicit_url = true;
+    connect();
+}
 
+Result<Client> Client::open(const OpenSettings& settings) {
+    Client c;
+    c.config_file_ = settings.config_file;
     auto root = config::find_project_root(settings.cwd);
     if (!root.ok() && !settings.config_file.empty())  // the project of the file we were pointed at
         root = config::find_project_root(std::filesystem::path(settings.config_file).parent_path().string());
-    if (root.ok()) api.root_ = *root;
-
-    if (!settings.config_file.empty()) {
-        FRACTA_TRY_ASSIGN(cfg, config::load(settings.config_file));
-        api.config_ = std::move(cfg);
-    } else if (!api.root_.empty()) {
-        FRACTA_TRY_ASSIGN(cfg, config::load_project_config(api.root_));
-        api.config_ = std::move(cfg);
-    } else if (std::string file = env("FRACTA_CONFIG"); !file.empty()) {
-        FRACTA_TRY_ASSIGN(cfg, config::load(file));
-        api.config_ = std::move(cfg);
-    }
+    if (root.ok()) c.root_ = *root;
+    FRACTA_TRY_ASSIGN(cfg, project_config(settings, c.root_));
+    c.config_ = std::move(cfg);
     // Without a project there is no local daemon to find or start: only an
     // endpoint given explicitly will do.
-    if (!root.ok() && !url_given && api.config_.control_plane.url.empty()) return root.error();
+    if (!root.ok() && env("FRACTA_CP_URL").empty() && c.config_.control_plane.url.empty()) return root.error();
     if (settings.warn)
-        for (const std::string& w : api.config_.warnings) settings.warn(w);
-    api.endpoint_ = config::resolve_endpoint(api.config_, api.root_);
-    return api;
+        for (const std::string& w : c.config_.warnings) settings.warn(w);
+    c.endpoint_ = config::resolve_endpoint(c.config_, c.root_);
+    c.connect();
+    return c;
 }
 
-void Api::refresh() {
-    if (!endpoint_.explicit_url) endpoint_ = config::resolve_endpoint(config_, root_);
-}
-
-http::Client Api::client(std::chrono::milliseconds timeout) const {
+void Client::connect() {
+    const std::string url = endpoint_.url;
     http::ClientOptions o;
     o.bearer_token = endpoint_.token;
-    o.timeout = timeout;
-    return http::Client(endpoint_.url, o);
+    o.timeout = timeout_;
+    pool_ = std::make_unique<Pool<http::Client>>(
+        [url, o]() -> Result<std::unique_ptr<http::Client>> { return std::make_unique<http::Client>(url, o); }, 16);
 }
 
-bool Api::may_autostart() const {
+void Client::refresh() {
+    if (endpoint_.explicit_url) return;
+    const std::string before = endpoint_.url;
+    endpoint_ = config::resolve_endpoint(config_, root_);
+    if (endpoint_.url != before) connect();
+}
+
+bool Client::may_autostart() const {
     std::string off = env("FRACTA_NO_AUTOSTART");
     return !tried_autostart_ && !root_.empty() && !endpoint_.explicit_url && (off.empty() || off == "0");
 }
 
-Status Api::start_daemon() {
+Status Client::start_daemon() {
     FRACTA_TRY_ASSIGN(program, config::find_sibling("fracta-cp"));
     proc::Command c;
     c.argv = {program, "start"};
@@ -105,14 +120,20 @@ Status Api::start_daemon() {
         return temporary_error("fracta-cp start " + why);
     }
     endpoint_ = config::resolve_endpoint(config_, root_);  // the daemon recorded the URL it really answers on
+    connect();
     return {};
 }
 
-Result<http::ClientResponse> Api::with_autostart(std::chrono::milliseconds timeout, const Attempt& attempt) {
-    auto first = [&] {
-        http::Client c = client(timeout);
-        return attempt(c);
-    }();
+Result<http::ClientResponse> Client::attempt_once(const Attempt& attempt) {
+    FRACTA_TRY_ASSIGN(lease, pool_->acquire());
+    auto r = attempt(*lease);
+    if (!r.ok()) lease.discard();  // a connection in an unknown state is not reused
+    return r;
+}
+
+Result<http::ClientResponse> Client::with_autostart(const Attempt& attempt) {
+    if (root_.empty()) return attempt_once(attempt);  // nothing to start (and shared by threads)
+    auto first = attempt_once(attempt);
     if (first.ok() || first.error().kind != ErrorKind::Temporary || !may_autostart()) {
         tried_autostart_ = true;  // only the first request of a process may start the daemon
         return first;
@@ -126,17 +147,19 @@ Result<http::ClientResponse> Api::with_autostart(std::chrono::milliseconds timeo
             why.kind == ErrorKind::NotFound || why.kind == ErrorKind::CannotExec ? why.kind : ErrorKind::Temporary;
         return fail(kind, first.error().message + " (auto-start: " + why.message + ")");
     }
-    http::Client c = client(timeout);
-    return attempt(c);
+    return attempt_once(attempt);
 }
 
-Result<http::ClientResponse> Api::send(const std::string& method, const std::string& path, const std::string& body,
-                                       std::chrono::milliseconds timeout) {
-    return with_autostart(timeout, [&](http::Client& c) { return c.request(method, path, body); });
+Result<http::ClientResponse> Client::send(const std::string& method, const std::string& path, const std::string& body,
+                                          std::chrono::milliseconds timeout) {
+    http::RequestExtras extras;
+    if (timeout.count() > 0) extras.timeout = timeout;
+    return with_autostart(
+        [&](http::Client& c) { return c.request(method, path, body, "application/json", extras); });
 }
 
-Result<Json> Api::call(const std::string& method, const std::string& path, const std::string& body,
-                       std::chrono::milliseconds timeout) {
+Result<Json> Client::call(const std::string& method, const std::string& path, const std::string& body,
+                          std::chrono::milliseconds timeout) {
     FRACTA_TRY_ASSIGN(response, send(method, path, body, timeout));
     if (!is_success(response.status)) return http_error(response.status, response.body);
     if (response.body.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
@@ -145,14 +168,20 @@ Result<Json> Api::call(const std::string& method, const std::string& path, const
     return std::move(*json);
 }
 
-Result<http::ClientResponse> Api::stream(const std::string& path, const std::function<bool(std::string_view)>& on_data,
-                                         std::chrono::milliseconds silence) {
-    return with_autostart(silence, [&](http::Client& c) { return c.stream("GET", path, on_data); });
+Result<Answer> Client::ask(const std::string& method, const std::string& path, const Json& body) {
+    FRACTA_TRY_ASSIGN(response, send(method, path, body.is_null() ? std::string() : to_line(body)));
+    Answer a;
+    a.status = response.status;
+    auto parsed = parse_json(response.body.empty() ? "{}" : response.body);
+    if (parsed.ok()) a.body = std::move(*parsed);
+    a.text = std::move(response.body);
+    return a;
 }
 
-Result<http::ClientResponse> Api::probe(const std::string& path, std::chrono::milliseconds timeout) {
-    http::Client c = client(timeout);
-    return c.get(path);
+Result<http::ClientResponse> Client::probe(const std::string& path, std::chrono::milliseconds timeout) {
+    http::RequestExtras extras;
+    extras.timeout = timeout;
+    return attempt_once([&](http::Client& c) { return c.request("GET", path, "", "application/json", extras); });
 }
 
-}  // namespace fracta::front
+}  // namespace fracta::cpapi
