@@ -274,6 +274,28 @@ Status completion(Context& ctx, const cli::Args&, const Operands& operands) {
 
 // ----------------------------------------------------------------- tables --
 
+// spawn's options: one for each field of the request it makes.
+std::vector<cli::Option> spawn_options() {
+    return with_common({
+        {"contract", 0, "TEXT", "the instructions (for the shell runtime: a command line)"},
+        {"contract-file", 0, "FILE", "read the contract from FILE (- for stdin)"},
+        {"runtime", 0, "RUNTIME", "claude, codex, opencode, shell or a configured runtime"},
+        {"mode", 0, "MODE", "batch or stream"},
+        {"model", 0, "MODEL", "the model to use"},
+        {"tier", 0, "TIER", "heavy, medium or light (the runtime's model_tiers)"},
+        {"base-branch", 0, "BRANCH", "branch the worktree from this branch"},
+        {"check", 0, "COMMAND", "run in the worktree when the agent ends; it must pass (\"\": none)"},
+        {"max-time", 0, "DURATION", "fail the agent (reason timeout) after running this long; 0: none"},
+        {"priority", 0, "N", "queue priority; higher is claimed first"},
+        {"label", 0, "KEY=VALUE", "a label (repeatable)"},
+        {"env", 0, "NAME=VALUE", "an environment variable for the agent (repeatable)"},
+        {"parent", 0, "TASK", "the agent that spawns this one"},
+        {"dispatch", 0, "HOW", "queued (default) or direct"},
+        {"wait", 0, "", "then wait until the agent ends, as `fracta wait`"},
+        {"timeout", 0, "DURATION", "with --wait: give up after this long (default 10m)"}
+    });
+}
+
 const std::vector<std::pair<std::string, Verb>>& verbs() {
     static const std::vector<std::pair<std::string, Verb>> table = {
         {"spawn",
@@ -281,23 +303,7 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
               {.name = "fracta spawn",
                .synopsis = "TASK [OPTIONS]",
                .summary = "Start an agent (POST /api/v1/agents); print the control plane's answer.",
-               .options = with_common(
-                   {{"contract", 0, "TEXT", "the instructions (for the shell runtime: a command line)"},
-                    {"contract-file", 0, "FILE", "read the contract from FILE (- for stdin)"},
-                    {"runtime", 0, "RUNTIME", "claude, codex, opencode, shell or a configured runtime"},
-                    {"mode", 0, "MODE", "batch or stream"},
-                    {"model", 0, "MODEL", "the model to use"},
-                    {"tier", 0, "TIER", "heavy, medium or light (the runtime's model_tiers)"},
-                    {"base-branch", 0, "BRANCH", "branch the worktree from this branch"},
-                    {"check", 0, "COMMAND", "run in the worktree when the agent ends; it must pass (\"\": none)"},
-                    {"max-time", 0, "DURATION", "fail the agent (reason timeout) after running this long; 0: none"},
-                    {"priority", 0, "N", "queue priority; higher is claimed first"},
-                    {"label", 0, "KEY=VALUE", "a label (repeatable)"},
-                    {"env", 0, "NAME=VALUE", "an environment variable for the agent (repeatable)"},
-                    {"parent", 0, "TASK", "the agent that spawns this one"},
-                    {"dispatch", 0, "HOW", "queued (default) or direct"},
-                    {"wait", 0, "", "then wait until the agent ends, as `fracta wait`"},
-                    {"timeout", 0, "DURATION", "with --wait: give up after this long (default 10m)"}})},
+               .options = spawn_options()},
           .run = spawn}},
         {"list",
          {.command = {.name = "fracta list",

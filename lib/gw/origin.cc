@@ -1,6 +1,6 @@
 #include "gw/origin.h"
 
-#include <algorithm>
+#include "base/text.h"
 
 namespace fracta::gw {
 
@@ -20,8 +20,7 @@ std::string OriginGuard::host_of(const std::string& text) {
     } else {
         host = s.substr(0, s.find(':'));
     }
-    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-    return host;
+    return lower(host);
 }
 
 bool OriginGuard::known(const std::string& host) const {

@@ -2,7 +2,8 @@
 #include "mcp/client_sse.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "base/text.h"
 
 namespace fracta::mcp {
 namespace {
@@ -88,9 +89,7 @@ void SseTransport::stream_loop() {
     x.cancelled = [this] { return closing_.load(); };
     x.on_head = [&](const http::ClientResponse& head) {
         status = head.status;
-        std::string type = head.header("content-type");
-        std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
-        sse = status == 200 && type.rfind("text/event-stream", 0) == 0;
+        sse = status == 200 && lower(head.header("content-type")).rfind("text/event-stream", 0) == 0;
     };
     x.on_data = [&](std::string_view data) {
         return sse && reader.feed(data, [this](const http::SseEvent& e) { return on_event(e); });

@@ -62,27 +62,16 @@ Status check_headers(const std::map<std::string, std::string>& headers) {
 
 HttpLink::HttpLink(std::string origin, std::map<std::string, std::string> headers,
                    std::chrono::milliseconds connect_timeout)
-    : origin_(std::move(origin)), headers_(headers.begin(), headers.end()), connect_timeout_(connect_timeout) {}
-
-std::unique_ptr<http::Client> HttpLink::take() {
-    {
-        std::lock_guard lock(mu_);
-        if (!idle_.empty()) {
-            auto c = std::move(idle_.back());
-            idle_.pop_back();
-            return c;
-        }
-    }
-    http::ClientOptions o;
-    o.timeout = std::chrono::milliseconds(0);  // exchanges bound themselves (limit, cancelled)
-    o.connect_timeout = connect_timeout_;
-    return std::make_unique<http::Client>(origin_, o);
-}
-
-void HttpLink::give_back(std::unique_ptr<http::Client> c) {
-    std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
-}
+    : origin_(std::move(origin)),
+      headers_(headers.begin(), headers.end()),
+      pool_(
+          [origin = origin_, connect_timeout]() -> Result<std::unique_ptr<http::Client>> {
+              http::ClientOptions o;
+              o.timeout = std::chrono::milliseconds(0);  // exchanges bound themselves (limit, cancelled)
+              o.connect_timeout = connect_timeout;
+              return std::make_unique<http::Client>(origin, o);
+          },
+          kMaxIdle) {}
 
 Result<http::ClientResponse> HttpLink::run(const Exchange& x) {
     http::RequestExtras extras;
@@ -109,16 +98,15 @@ Result<http::ClientResponse> HttpLink::run(const Exchange& x) {
         collected.append(data);
         return true;
     };
-    auto client = take();
+    FRACTA_TRY_ASSIGN(client, pool_.acquire());
     auto r = client->stream(x.method, x.target, x.on_data ? x.on_data : collect, x.body,
                             x.body.empty() ? "" : "application/json", extras);
     std::string what = x.method + " " + origin_ + x.target;
     if (!r.ok()) {
-        // A cut transfer leaves the connection in an unknown state: not reused.
+        client.discard();  // a cut transfer leaves the connection in an unknown state: not reused
         if (over_limit) return temporary_error(what + ": no answer within " + std::to_string(x.limit.count()) + " ms");
         return std::move(r).take_error();
     }
-    give_back(std::move(client));
     if (too_large) return failure(what + ": response larger than " + std::to_string(kMaxBody) + " bytes");
     if (!x.on_data) r->body = std::move(collected);
     return r;

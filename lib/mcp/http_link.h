@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/pool.h"
 #include "base/result.h"
 #include "http/client.h"
 
@@ -62,14 +63,9 @@ public:
     const std::string& origin() const { return origin_; }
 
 private:
-    std::unique_ptr<http::Client> take();
-    void give_back(std::unique_ptr<http::Client> c);
-
     const std::string origin_;
     const Headers headers_;
-    const std::chrono::milliseconds connect_timeout_;
-    std::mutex mu_;
-    std::vector<std::unique_ptr<http::Client>> idle_;
+    Pool<http::Client> pool_;  // keep-alive connections to the origin
 };
 
 }  // namespace fracta::mcp
