@@ -4,7 +4,9 @@
 # built. The README's docker-compose steps, in a throwaway repository:
 # `fracta init --scaffold docker-compose`, deployment/.env, `up`; a shell
 # agent commits inside the control plane's container, its branch is seen on
-# the host and merged; `down`; nothing the test made is left behind.
+# the host and merged; `down`; nothing the test made is left behind. Once
+# with podman-compose, once with Debian's docker-compose 1.29 against
+# `podman system service` (a socket of the test's own).
 #
 # ctest label `compose` (not in `make test`): `make compose-test`, which
 # .ci/run runs when `podman info` works. The published ports are the
@@ -17,30 +19,53 @@ AGENT_IMAGE=ghcr.io/fracta-dev/fracta-agent:$VERSION
 
 setup() {
   common_setup
-  require_cmd podman podman-compose git
+  require_cmd podman podman-compose docker-compose git openssl
   export CONTAINERS_CONF=${CONTAINERS_CONF:-$FRACTA_SOURCE/compose/containers.conf}
   podman image exists "$AGENT_IMAGE" || fail "no $AGENT_IMAGE: run 'make images' first"
   PROJECT=fractatest$$
+  SOCK_DIR=""
+  CLIENT=""
 }
 
 teardown() {
   if [[ -n ${PROJ_DIR:-} ]]; then
-    (cd "$PROJ_DIR" && podman-compose -p "$PROJECT" -f deployment/docker-compose.yml down -v >/dev/null 2>&1) || true
+    (cd "$PROJ_DIR" && compose down -v >/dev/null 2>&1) || true
     podman network rm -f "${PROJECT}_default" >/dev/null 2>&1 || true
   fi
   common_teardown
+  [[ -z $SOCK_DIR ]] || rm -rf "$SOCK_DIR"
+}
+
+# compose ARGS… — the compose client under test ($CLIENT) on this project
+compose() {
+  case $CLIENT in
+    podman-compose) podman-compose -p "$PROJECT" -f deployment/docker-compose.yml "$@" ;;
+    docker-compose) DOCKER_HOST=unix://$SOCK_DIR/podman.sock docker-compose -p "$PROJECT" -f deployment/docker-compose.yml "$@" ;;
+  esac
+}
+
+# podman_api — podman's Docker-compatible API on a socket of the test's own,
+# for Debian's docker-compose; stopped in teardown
+podman_api() {
+  SOCK_DIR=$(mktemp -d /tmp/fracta-compose.XXXXXX)
+  start_bg podman system service --time=0 "unix://$SOCK_DIR/podman.sock" 2>"$SOCK_DIR/service.log" </dev/null
+  wait_for 60 test -S "$SOCK_DIR/podman.sock" || fail "podman system service: $(cat "$SOCK_DIR/service.log")"
 }
 
 # leftovers — what of the compose project is still in the engine, one per line
 leftovers() {
   podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --format '{{.Names}}'
+  podman ps -a --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Names}}'
   podman network ls --format '{{.Name}}' | grep -F "$PROJECT" || true
   podman volume ls --format '{{.Name}}' | grep -F "$PROJECT" || true
 }
 
 cp_ready() { "$FRACTA_BIN/fracta" status >/dev/null 2>&1; }
 
-@test "scaffold, up, a shell agent commits in the container, its branch merges on the host, down leaves nothing" {
+# the README's steps with one compose client: scaffold, .env, up, a shell
+# agent commits in the container, its branch merges on the host, down
+# leaves nothing behind
+readme_flow() {
   port_taken 19090 && fail "127.0.0.1:19090 is in use: the scaffold publishes the control plane there"
   git_repo proj
   PROJ_DIR=$PWD/proj
@@ -53,12 +78,12 @@ cp_ready() { "$FRACTA_BIN/fracta" status >/dev/null 2>&1; }
   printf 'FRACTA_CP_TOKEN=%s\nFRACTA_UID=%s\nFRACTA_GID=%s\n' "$token" "$(id -u)" "$(id -g)" >deployment/.env
   chmod 600 deployment/.env
 
-  run podman-compose -p "$PROJECT" -f deployment/docker-compose.yml up -d
+  run compose up -d
   assert_status 0
   export FRACTA_CP_TOKEN=$token FRACTA_NO_AUTOSTART=1
   wait_for 120 cp_ready || fail "control plane not ready: $(podman logs "${PROJECT}_controlplane_1" 2>&1 | tail -20)"
   # the services' health checks pass (run now: no systemd timer runs them here)
-  run podman healthcheck run "${PROJECT}_controlplane_1"
+  run podman healthcheck run "$(podman ps --filter "name=${PROJECT}_controlplane" --format '{{.Names}}')"
   assert_status 0
   # the token is in force: a wrong one is refused
   run env FRACTA_CP_TOKEN=wrong "$FRACTA_BIN/fracta" list
@@ -83,14 +108,25 @@ cp_ready() { "$FRACTA_BIN/fracta" status >/dev/null 2>&1; }
   assert_equal "$(cat hello.txt)" "from-the-container" "main after the merge"
   git merge-base --is-ancestor "$branch" main || fail "$branch is not in main"
 
-  run podman-compose -p "$PROJECT" -f deployment/docker-compose.yml down -v
+  run compose down -v
   assert_status 0
   # podman-compose 1.0 leaves the project's network behind: removed by name
-  podman network rm -f "${PROJECT}_default" >/dev/null
+  [[ $CLIENT != podman-compose ]] || podman network rm -f "${PROJECT}_default" >/dev/null
   run leftovers
   assert_status 0
   assert_equal "$output" "" "containers, networks or volumes left"
   PROJ_DIR=""
+}
+
+@test "podman-compose: the README's steps run a shell agent to Completed; its commit merges on the host; down leaves nothing" {
+  CLIENT=podman-compose
+  readme_flow
+}
+
+@test "Debian's docker-compose against podman's API socket: the same steps" {
+  podman_api
+  CLIENT=docker-compose
+  readme_flow
 }
 
 @test "no secret in the images: no credential variable in their config or history" {
