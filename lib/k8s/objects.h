@@ -1,7 +1,7 @@
-// objects.h — the Kubernetes objects of one fracta session (spec/kubernetes.md),
-// built as JSON from a start request and the runtime.kubernetes settings.
-// Pure functions: no I/O, no API calls; fracta-spawn-k8s creates what these
-// return, and `render` prints the same objects.
+// objects.h — what the Kubernetes objects of a fracta session are made of
+// (spec/kubernetes.md): the runtime.kubernetes settings, the fixed names and
+// paths, ownerReferences. The objects themselves are built from a start
+// request by provider/k8s_objects.h (the session contract's side).
 //
 // A session is a Job `fracta-agent-<name>` (batch) or a bare Pod
 // `fracta-stream-<name>` (stream), a ConfigMap `fracta-config-<name>` with
@@ -28,7 +28,6 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "k8s/objects_names.h"
-#include "provider/start_request.h"
 
 namespace fracta::k8s {
 
@@ -75,35 +74,5 @@ struct Owner {
     std::string api_version, kind, name, uid;
 };
 Result<Owner> owner_of(const Json& created);
-
-struct SessionInput {
-    std::string name;                // the raw session name
-    provider::StartRequest request;  // already parsed (parse_start_request)
-    ObjectSettings settings;         // before the request's own overrides
-    std::string control_token;       // the supervisor's control API token (required)
-};
-
-struct SessionObjects {
-    ObjectNames names;
-    std::string mode;  // batch | stream
-    Json workload;     // the Job or the Pod: create it first
-    Json config_map;   // create next, with_owner(workload's uid)
-    Json secret;       // create last, with_owner(workload's uid)
-};
-
-// Build everything `start` creates. Usage errors for bad input: an invalid
-// name, workspace file paths that cannot become ConfigMap keys, files too
-// large for a ConfigMap, secret_env names a Secret cannot hold, bad labels.
-Result<SessionObjects> build_session_objects(const SessionInput& input);
-
-// `object` with metadata.ownerReferences naming `owner` as its controller.
-Json with_owner(Json object, const Owner& owner);
-
-// What `render` prints: a v1 List of the workload, ConfigMap and Secret, in
-// creation order, without ownerReferences (no uid exists before a create).
-Result<Json> render(const SessionInput& input);
-
-// The labels on every object of the session (for selectors and tests).
-std::map<std::string, std::string> session_labels(const ObjectNames& names, const std::string& mode);
 
 }  // namespace fracta::k8s

@@ -3,6 +3,8 @@
 // logs, and requests through pods/proxy.
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <optional>
 
 #include "k8s/client.h"
 
@@ -34,140 +36,162 @@ std::string rbac_verb(const std::string& method) {
     return method;
 }
 
+// LIST, each item to `on_event` as ADDED (listed), and the list's version to
+// watch from. True: on_event asked to stop.
+ApiResult<bool> relist(Client& client, const Resource& r, const WatchOptions& o, const WatchCallback& on_event,
+                       WatchResult& result) {
+    Query q;
+    q.label_selector = o.label_selector;
+    q.field_selector = o.field_selector;
+    auto listed = client.list(r, q);
+    if (!listed.ok()) return listed.api_error();
+    result.resource_version = resource_version_of(*listed);
+    if (auto items = listed->find("items"); items != listed->end() && items->is_array())
+        for (auto& item : *items)
+            if (!on_event(WatchEvent{"ADDED", std::move(item), true})) return true;
+    return false;
+}
+
+// The query of one watch stream from `version`, and its server-side timeout.
+Query watch_query(const WatchOptions& o, const std::string& version, long timeout_s) {
+    Query q;
+    q.label_selector = o.label_selector;
+    q.field_selector = o.field_selector;
+    q.resource_version = version;
+    q.watch = true;
+    q.allow_watch_bookmarks = true;
+    q.timeout_seconds = timeout_s;
+    return q;
+}
+
+long watch_timeout(const WatchOptions& o) {
+    long timeout_s = std::max(1L, o.server_timeout_seconds);
+    if (o.deadline) {
+        auto left = std::chrono::ceil<std::chrono::seconds>(*o.deadline - steady::now()).count();
+        timeout_s = std::clamp<long>(left, 1, timeout_s);
+    }
+    return timeout_s;
+}
+
+// One watch stream's events, a JSON object a line, as the bytes arrive.
+struct EventStream {
+    using ErrorFor = std::function<ApiError(int code, const std::string& body)>;  // an ERROR event's Status
+    EventStream(const Resource& r, const WatchCallback& on, WatchResult& res, ErrorFor e)
+        : resource(r), on_event(on), result(res), error_for(std::move(e)) {}
+
+    const Resource& resource;
+    const WatchCallback& on_event;
+    WatchResult& result;
+    ErrorFor error_for;
+    std::string pending;
+    bool stop = false;  // on_event asked to stop
+    bool gone = false;  // 410: our version is too old, list again
+    int events = 0;
+    std::optional<ApiError> failed;
+
+    bool line(std::string_view text) {
+        if (text.empty()) return true;
+        auto parsed = parse_json(text, size_t{64} << 20);
+        if (!parsed.ok() || !parsed->is_object()) {
+            failed = ApiError{0, "", "bad watch event",
+                              failure("watch " + resource.qualified() + ": a watch event is not JSON")};
+            return false;
+        }
+        WatchEvent ev;
+        if (auto t = parsed->find("type"); t != parsed->end() && t->is_string()) ev.type = *t;
+        if (auto obj = parsed->find("object"); obj != parsed->end()) ev.object = std::move(*obj);
+        ++events;
+        if (ev.type == "ERROR") {
+            long code = status_code_of(ev.object);
+            if (code == 410) {
+                gone = true;
+                return false;
+            }
+            failed = error_for(code ? static_cast<int>(code) : 500, to_line(ev.object));
+            if (!on_event(ev)) stop = true;
+            return false;
+        }
+        if (auto rv = resource_version_of(ev.object); !rv.empty()) result.resource_version = rv;
+        if (!on_event(ev)) {
+            stop = true;
+            return false;
+        }
+        return true;
+    }
+
+    bool data(std::string_view bytes) {
+        pending.append(bytes);
+        size_t start = 0;
+        for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+            if (!line(std::string_view(pending).substr(start, nl - start))) return false;
+        pending.erase(0, start);
+        return true;
+    }
+
+    // A last line without its newline, when the stream ended well.
+    void finish() {
+        if (!pending.empty() && !stop && !gone && !failed) line(pending);
+    }
+};
+
 }  // namespace
 
 ApiResult<WatchResult> Client::watch(const Resource& r, const WatchOptions& o, const WatchCallback& on_event) {
     WatchResult result;
     result.resource_version = o.resource_version;
-    bool stop = false;
     auto deadline_passed = [&] { return o.deadline && steady::now() >= *o.deadline; };
     auto interrupted = [&] { return deadline_passed() || (o.cancelled && o.cancelled()); };
-    auto ending = [&] { return deadline_passed() ? WatchEnd::Deadline : WatchEnd::Cancelled; };
-
-    // LIST, each item as ADDED (listed), and the list's version to watch from.
-    auto relist = [&]() -> ApiResult<Done> {
-        Query q;
-        q.label_selector = o.label_selector;
-        q.field_selector = o.field_selector;
-        auto listed = list(r, q);
-        if (!listed.ok()) return listed.api_error();
-        result.resource_version = resource_version_of(*listed);
-        if (auto items = listed->find("items"); items != listed->end() && items->is_array()) {
-            for (auto& item : *items) {
-                if (!on_event(WatchEvent{"ADDED", std::move(item), true})) {
-                    stop = true;
-                    break;
-                }
-            }
-        }
-        return Done{};
+    auto ended = [&] {
+        result.end = deadline_passed() ? WatchEnd::Deadline : WatchEnd::Cancelled;
+        return result;
     };
-
     if (result.resource_version.empty()) {
-        auto first = relist();
+        auto first = relist(*this, r, o, on_event, result);
         if (!first.ok()) return first.api_error();
-        if (stop) return result;
+        if (*first) return result;
     }
-
     int failures = 0;  // consecutive streams that failed or ended at once, without events
     for (;;) {
-        if (interrupted()) {
-            result.end = ending();
-            return result;
-        }
-        Query q;
-        q.label_selector = o.label_selector;
-        q.field_selector = o.field_selector;
-        q.resource_version = result.resource_version;
-        q.watch = true;
-        q.allow_watch_bookmarks = true;
-        long timeout_s = std::max(1L, o.server_timeout_seconds);
-        if (o.deadline) {
-            auto left = std::chrono::ceil<std::chrono::seconds>(*o.deadline - steady::now()).count();
-            timeout_s = std::clamp<long>(left, 1, timeout_s);
-        }
-        q.timeout_seconds = timeout_s;
-        Call call{.path = path(r, ns(), "", "", q), .verb = "watch", .resource = r.qualified()};
-
-        std::string pending;
-        bool gone = false;
-        int events = 0;
-        std::optional<ApiError> failed;
-        auto on_line = [&](std::string_view line) -> bool {
-            if (line.empty()) return true;
-            auto parsed = parse_json(line, size_t{64} << 20);
-            if (!parsed.ok() || !parsed->is_object()) {
-                failed = ApiError{0, "", "bad watch event",
-                                  failure("watch " + r.qualified() + ": a watch event is not JSON")};
-                return false;
-            }
-            WatchEvent ev;
-            if (auto t = parsed->find("type"); t != parsed->end() && t->is_string()) ev.type = *t;
-            if (auto obj = parsed->find("object"); obj != parsed->end()) ev.object = std::move(*obj);
-            ++events;
-            if (ev.type == "ERROR") {
-                long code = status_code_of(ev.object);
-                if (code == 410) {  // our version is too old: list again
-                    gone = true;
-                    return false;
-                }
-                Call what = call;
-                failed = api_error(what, ns(), code ? static_cast<int>(code) : 500, to_line(ev.object));
-                if (!on_event(ev)) stop = true;
-                return false;
-            }
-            if (auto rv = resource_version_of(ev.object); !rv.empty()) result.resource_version = rv;
-            if (!on_event(ev)) {
-                stop = true;
-                return false;
-            }
-            return true;
-        };
-        auto on_data = [&](std::string_view data) -> bool {
-            pending.append(data);
-            size_t start = 0;
-            for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-                if (!on_line(std::string_view(pending).substr(start, nl - start))) return false;
-            }
-            pending.erase(0, start);
-            return true;
-        };
+        if (interrupted()) return ended();
+        long timeout_s = watch_timeout(o);
+        Call call{.path = path(r, ns(), "", "", watch_query(o, result.resource_version, timeout_s)),
+                  .verb = "watch",
+                  .resource = r.qualified()};
+        EventStream events(r, on_event, result,
+                           [&](int code, const std::string& body) { return api_error(call, ns(), code, body); });
         http::RequestExtras extras;
         extras.cancelled = interrupted;
         // Silence is normal on a quiet watch; the server ends it at timeoutSeconds.
         extras.timeout = std::chrono::seconds(timeout_s + 30);
         auto began = steady::now();
-        auto streamed = stream(call, on_data, extras);
-        if (streamed.ok() && !pending.empty() && !stop && !gone && !failed) on_line(pending);
+        auto streamed = stream(
+            call, [&](std::string_view data) { return events.data(data); }, extras);
+        if (streamed.ok()) events.finish();
 
-        if (stop) return result;
-        if (failed) return *failed;
-        if (gone || streamed.gone()) {
+        if (events.stop) return result;
+        if (events.failed) return *events.failed;
+        if (events.gone || streamed.gone()) {
             ++result.relists;
-            auto again = relist();
+            auto again = relist(*this, r, o, on_event, result);
             if (!again.ok()) return again.api_error();
-            if (stop) return result;
+            if (*again) return result;
             failures = 0;
             continue;
         }
-        if (interrupted()) {
-            result.end = ending();
-            return result;
-        }
+        if (interrupted()) return ended();
         if (!streamed.ok() && streamed.code() != 0) return streamed.api_error();  // 403, 404, 5xx after retries
         ++result.reconnects;
         bool quick = steady::now() - began < std::chrono::seconds(1);
-        if (!streamed.ok() || (events == 0 && quick)) {
-            ++failures;
-            if (failures >= std::max(1, retry_attempts())) {
-                if (!streamed.ok()) return streamed.api_error();
-                return ApiError{0, "", "watch keeps ending",
-                                temporary_error("watch " + r.qualified() + ": the stream keeps ending at once")};
-            }
-            pause_for_retry(failures, interrupted);
-        } else {
+        if (streamed.ok() && (events.events > 0 || !quick)) {
             failures = 0;
+            continue;
         }
+        if (++failures >= std::max(1, retry_attempts())) {
+            if (!streamed.ok()) return streamed.api_error();
+            return ApiError{0, "", "watch keeps ending",
+                            temporary_error("watch " + r.qualified() + ": the stream keeps ending at once")};
+        }
+        pause_for_retry(failures, interrupted);
     }
 }
 

@@ -147,45 +147,44 @@ Result<std::optional<int>> code_field(const Json& o, const std::string& key) {
     return failure("\"" + key + "\" is not an integer");
 }
 
-Result<WaitResult> decode_wait(const Json& j, const std::string& name) {
+// What `wait` and `status` answers have in common.
+struct Common {
+    std::string name, state;
+    std::optional<int> exit_code;
+    std::string started_at, ended_at;
+};
+
+Result<Common> decode_common(const Json& j, const std::string& name) {
     if (!j.is_object()) return failure("not a JSON object");
-    WaitResult r;
+    Common c;
     FRACTA_TRY_ASSIGN(n, text_field(j, "name"));
-    r.name = n.empty() ? name : n;
+    c.name = n.empty() ? name : n;
     FRACTA_TRY_ASSIGN(state, text_field(j, "state"));
-    if (state != "exited" && state != "killed" && state != "lost")
-        return failure("state \"" + state + "\" is not exited, killed or lost");
-    r.state = state;
+    c.state = state;
     FRACTA_TRY_ASSIGN(code, code_field(j, "exit_code"));
-    r.exit_code = code;
+    c.exit_code = code;
     FRACTA_TRY_ASSIGN(started, text_field(j, "started_at"));
     FRACTA_TRY_ASSIGN(ended, text_field(j, "ended_at"));
+    c.started_at = started;
+    c.ended_at = ended;
+    return c;
+}
+
+Result<WaitResult> decode_wait(const Json& j, const std::string& name) {
+    FRACTA_TRY_ASSIGN(c, decode_common(j, name));
+    if (c.state != "exited" && c.state != "killed" && c.state != "lost")
+        return failure("state \"" + c.state + "\" is not exited, killed or lost");
     FRACTA_TRY_ASSIGN(tail, text_field(j, "output_tail"));
-    r.started_at = started;
-    r.ended_at = ended;
-    r.output_tail = strip_newlines(tail);
-    return r;
+    return WaitResult{c.name, c.state, c.exit_code, c.started_at, c.ended_at, strip_newlines(tail)};
 }
 
 Result<SessionStatus> decode_status(const Json& j, const std::string& name) {
-    if (!j.is_object()) return failure("not a JSON object");
-    SessionStatus s;
-    FRACTA_TRY_ASSIGN(n, text_field(j, "name"));
-    s.name = n.empty() ? name : n;
-    FRACTA_TRY_ASSIGN(state, text_field(j, "state"));
+    FRACTA_TRY_ASSIGN(c, decode_common(j, name));
     static const char* const kStates[] = {"starting", "running", "exited", "lost", "absent"};
-    s.state = std::find(std::begin(kStates), std::end(kStates), state) != std::end(kStates) ? state : "unknown";
-    FRACTA_TRY_ASSIGN(code, code_field(j, "exit_code"));
-    s.exit_code = code;
-    FRACTA_TRY_ASSIGN(started, text_field(j, "started_at"));
-    FRACTA_TRY_ASSIGN(ended, text_field(j, "ended_at"));
+    bool known = std::find(std::begin(kStates), std::end(kStates), c.state) != std::end(kStates);
     FRACTA_TRY_ASSIGN(activity, text_field(j, "last_activity"));
     FRACTA_TRY_ASSIGN(ref, text_field(j, "ref"));
-    s.started_at = started;
-    s.ended_at = ended;
-    s.last_activity = activity;
-    s.ref = ref;
-    return s;
+    return SessionStatus{c.name, known ? c.state : "unknown", c.exit_code, c.started_at, c.ended_at, activity, ref};
 }
 
 // Parse the stdout of an extra op; anything wrong is the provider's fault
@@ -222,21 +221,16 @@ Result<ProviderClient::Started> ProviderClient::start(const std::string& name, c
     return Started{false};
 }
 
-Status ProviderClient::stop(const std::string& name) const {
-    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "stop", {name}, "", options_.op_timeout));
-    FRACTA_TRY(answer("stop", o));
-    return {};
-}
+Status ProviderClient::stop(const std::string& name) const { return run_op("stop", name); }
 
-Status ProviderClient::forget(const std::string& name) const {
-    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "forget", {name}, "", options_.op_timeout));
-    FRACTA_TRY(answer("forget", o));  // a provider without it (exit 2) keeps nothing to forget
-    return {};
-}
+// A provider without it (exit 2) keeps nothing to forget.
+Status ProviderClient::forget(const std::string& name) const { return run_op("forget", name); }
 
-Status ProviderClient::interrupt(const std::string& name) const {
-    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "interrupt", {name}, "", options_.op_timeout));
-    FRACTA_TRY(answer("interrupt", o));
+Status ProviderClient::interrupt(const std::string& name) const { return run_op("interrupt", name); }
+
+Status ProviderClient::run_op(const std::string& op, const std::string& name, const std::string& input) const {
+    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, op, {name}, input, options_.op_timeout));
+    FRACTA_TRY(answer(op, o));
     return {};
 }
 
@@ -252,9 +246,7 @@ Result<bool> ProviderClient::is_running(const std::string& name) const {
 
 Status ProviderClient::nudge(const std::string& name, const std::string& text) const {
     if (text.empty()) return {};
-    FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "nudge", {name}, text, options_.op_timeout));
-    FRACTA_TRY(answer("nudge", o));
-    return {};
+    return run_op("nudge", name, text);
 }
 
 Result<std::string> ProviderClient::peek(const std::string& name, int lines) const {

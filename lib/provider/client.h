@@ -133,6 +133,9 @@ public:
     const std::vector<std::string>& argv_prefix() const { return argv_prefix_; }
 
 private:
+    // An op whose answer is its exit status alone.
+    Status run_op(const std::string& op, const std::string& name, const std::string& input = "") const;
+
     std::vector<std::string> argv_prefix_;
     std::map<std::string, std::string> env_;
     ClientOptions options_;

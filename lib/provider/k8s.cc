@@ -1,14 +1,15 @@
+// k8s.cc — see k8s.h: the backend's reads (one LIST of pods), logs, peek
+// and render; start, stop and wait are in k8s_lifecycle.cc, the ops that go
+// to the supervisor in k8s_control.cc.
 #include "provider/k8s.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "config/yaml.h"
 #include "k8s/objects_names.h"
 #include "provider/k8s_internal.h"
-#include "provider/start_request.h"
-#include "session/session_dir.h"
+#include "provider/k8s_objects.h"
 
 namespace fracta::provider {
 namespace k8s_op {
@@ -24,13 +25,13 @@ const Json* agent_container_status(const Json& pod) {
     return list.empty() ? nullptr : &list[0];
 }
 
+}  // namespace
+
 std::string str_at(const Json& j, const Json::json_pointer& p) {
     if (!j.contains(p)) return "";
     const Json& v = j.at(p);
     return v.is_string() ? v.get<std::string>() : "";
 }
-
-}  // namespace
 
 Result<std::optional<Json>> find_pod(k8s::Client& client, const k8s::ObjectNames& names) {
     k8s::Query q;
@@ -58,9 +59,12 @@ Json pod_status(const std::string& raw_name, const std::optional<Json>& pod) {
     std::string phase = str_at(*pod, "/status/phase"_json_pointer);
     const Json* cs = agent_container_status(*pod);
     std::string state = "lost";
-    if (phase == "Pending" || phase.empty()) state = "starting";
-    else if (phase == "Running") state = "running";
-    else if (phase == "Succeeded" || phase == "Failed") state = "exited";
+    if (phase == "Pending" || phase.empty())
+        state = "starting";
+    else if (phase == "Running")
+        state = "running";
+    else if (phase == "Succeeded" || phase == "Failed")
+        state = "exited";
     if (pod->contains("/metadata/deletionTimestamp"_json_pointer) && state != "exited") state = "exited";
     j["state"] = state;
     j["ref"] = str_at(*pod, "/metadata/name"_json_pointer);
@@ -89,8 +93,6 @@ Result<k8s::ObjectSettings> load_settings(const K8sContext& ctx, const std::stri
     return s;
 }
 
-// The client's configuration: the flags, then fracta.yaml's
-// runtime.kubernetes namespace, kubeconfig and context (--config).
 Result<k8s::ResolveOptions> resolve_options(const K8sContext& ctx) {
     k8s::ResolveOptions o = ctx.resolve;
     if (ctx.config_file.empty()) return o;
@@ -118,36 +120,13 @@ namespace {
 
 using namespace k8s_op;
 
-Status need_args(const std::string& op, const std::vector<std::string>& args, size_t n, const char* usage) {
-    if (args.size() < n) return usage_error(op + ": usage: " + op + " " + usage);
-    return {};
-}
-
-std::string bool_line(bool b) { return b ? "true\n" : "false\n"; }
-
-// One client for the whole op: the kubeconfig or in-cluster configuration.
-Result<k8s::Client> make_client(const K8sContext& ctx) {
-    FRACTA_TRY_ASSIGN(o, resolve_options(ctx));
-    FRACTA_TRY_ASSIGN(config, k8s::Config::resolve(o));
-    return k8s::Client(std::move(config));
-}
-
-Status render(const std::string& name, const K8sContext& ctx, K8sIo& io) {
-    FRACTA_TRY_ASSIGN(input, io.read_input(1 << 20));
-    Json parsed = Json::parse(input, nullptr, false);
-    if (parsed.is_discarded() || !(parsed.is_object() || (parsed.is_null() && input.find_first_not_of(" \t\r\n") == std::string::npos)))
-        return usage_error("start JSON: not a JSON object");
-    if (parsed.is_null()) parsed = Json::object();
-    FRACTA_TRY_ASSIGN(request, parse_start_request(parsed));
-    FRACTA_TRY_ASSIGN(settings, load_settings(ctx, fallback_namespace(ctx)));
-    k8s::SessionInput in{name, request, settings, "minted-at-start"};
-    FRACTA_TRY_ASSIGN(list, k8s::render(in));
-    return io.write(list.dump(2) + "\n");
-}
+k8s::ObjectNames names_of(const std::string& name) {
+    return *k8s::object_names(name);
+}  // checked by check_name
 
 // list / list-running: one LIST of every fracta pod in the namespace (pods
 // carry the labels and the raw name; a Job without its pod yet is missed).
-Status list(k8s::Client& client, const std::string& op, const std::string& prefix, K8sIo& io) {
+Result<std::vector<Json>> list_sessions(k8s::Client& client, const std::string& prefix) {
     k8s::Query q;
     q.label_selector = "app.kubernetes.io/managed-by=fracta";
     FRACTA_TRY_ASSIGN(pods, client.list(k8s::kPods, q));
@@ -162,18 +141,13 @@ Status list(k8s::Client& client, const std::string& op, const std::string& prefi
         if (it == newest.end() || pod.value(ts, std::string()) >= it->second.value(ts, std::string()))
             newest[raw] = pod;
     }
-    Json all = Json::array();
-    std::string out;
-    for (const auto& [raw, pod] : newest) {
-        Json s = pod_status(raw, pod);
-        all.push_back(s);
-        if (s["state"] == "running" || s["state"] == "starting") out += raw + "\n";
-    }
-    return io.write(op == "list" ? to_line(all) + "\n" : out);
+    std::vector<Json> all;
+    for (const auto& [raw, pod] : newest) all.push_back(pod_status(raw, pod));
+    return all;
 }
 
 // A Job exists before its pod does: no pod yet but a Job means "starting".
-Result<Json> status(k8s::Client& client, const k8s::ObjectNames& names) {
+Result<Json> session_status(k8s::Client& client, const k8s::ObjectNames& names) {
     FRACTA_TRY_ASSIGN(pod, find_pod(client, names));
     if (pod) return pod_status(names.raw, pod);
     auto job = client.get(k8s::kJobs, names.job);
@@ -183,25 +157,84 @@ Result<Json> status(k8s::Client& client, const k8s::ObjectNames& names) {
     return Json{{"name", names.raw}, {"state", "starting"}, {"ref", names.job}, {"mode", "batch"}};
 }
 
-Result<long> parse_lines(const std::string& n) {
-    bool negative = !n.empty() && n[0] == '-';
-    FRACTA_TRY_ASSIGN(count, cli::parse_int("peek: lines", negative ? n.substr(1) : n));
-    return static_cast<long>(negative ? -count : count);
+Result<Answer> render(const OpCall& call, const K8sContext& ctx) {
+    FRACTA_TRY_ASSIGN(settings, load_settings(ctx, fallback_namespace(ctx)));
+    SessionInput in{call.args[0], call.request, settings, "minted-at-start"};
+    FRACTA_TRY_ASSIGN(list, provider::render(in));
+    Answer a;
+    a.text = list.dump(2) + "\n";
+    return a;
 }
 
-Status logs(k8s::Client& client, const k8s::ObjectNames& names, const std::vector<std::string>& args, K8sIo& io) {
-    bool follow = args.size() > 1 && (args[1] == "--follow" || args[1] == "-f");
-    FRACTA_TRY_ASSIGN(pod, find_pod(client, names));
-    if (!pod) return failure("no session \"" + names.raw + "\"");
+}  // namespace
+
+const std::vector<Op>& K8sBackend::ops() const {
+    static const std::vector<Op> table = ops_table(
+        {},
+        {{"start", "NAME", "create the session's objects from the start JSON on stdin; returns once the pod runs"},
+         {"stop", "NAME", "delete the session's Job or Pod (background propagation)"},
+         {"interrupt", "NAME", "Ctrl-C to the session"},
+         {"process-alive", "NAME", "true while the session's command runs (names on stdin are not inspected)"},
+         {"nudge", "NAME", "type the text on stdin into the session, then Enter"},
+         {"copy-to", "NAME SRC REL_DST", "copy a regular file into the session's workdir (directories: exit 2)"},
+         {"attach", "NAME", "not supported (exit 2)"}},
+        {{"render", "NAME", 1, true, Input::StartJson, Output::Text,
+          "print the objects start would create, as a v1 List (no API calls)", run_extra}});
+    return table;
+}
+
+Status K8sBackend::check_name(const std::string& name) const {
+    FRACTA_TRY(k8s::object_names(name));
+    return {};
+}
+
+Result<k8s::Client*> K8sBackend::client() {
+    if (!client_) {
+        FRACTA_TRY_ASSIGN(o, resolve_options(ctx_));
+        FRACTA_TRY_ASSIGN(config, k8s::Config::resolve(o));
+        client_.emplace(std::move(config));
+    }
+    return &*client_;
+}
+
+Status K8sBackend::start(const std::string& name, const StartRequest& request, Io& io) {
+    FRACTA_TRY_ASSIGN(c, client());
+    return k8s_op::start(*c, name, request, ctx_, io);
+}
+
+Status K8sBackend::stop(const std::string& name) {
+    FRACTA_TRY_ASSIGN(c, client());
+    return k8s_op::stop(*c, names_of(name));
+}
+
+Result<Json> K8sBackend::status(const std::string& name) {
+    FRACTA_TRY_ASSIGN(c, client());
+    return session_status(*c, names_of(name));
+}
+
+Result<std::vector<Json>> K8sBackend::list(const std::string& prefix) {
+    FRACTA_TRY_ASSIGN(c, client());
+    return list_sessions(*c, prefix);
+}
+
+Result<Json> K8sBackend::wait(const std::string& name, std::chrono::seconds timeout) {
+    FRACTA_TRY_ASSIGN(c, client());
+    return k8s_op::wait(*c, names_of(name), timeout.count());
+}
+
+Status K8sBackend::logs(const std::string& name, bool follow, Io& io) {
+    FRACTA_TRY_ASSIGN(c, client());
+    FRACTA_TRY_ASSIGN(pod, find_pod(*c, names_of(name)));
+    if (!pod) return failure("no session \"" + name + "\"");
     std::string pod_name = (*pod)["metadata"]["name"];
     k8s::LogOptions o;
     o.container = "agent";
     if (!follow) {
-        FRACTA_TRY_ASSIGN(text, client.log(pod_name, o));
+        FRACTA_TRY_ASSIGN(text, c->log(pod_name, o));
         return io.write(text);
     }
     Status write_status;
-    auto r = client.follow_log(pod_name, o, [&](std::string_view chunk) {
+    auto r = c->follow_log(pod_name, o, [&](std::string_view chunk) {
         write_status = io.write(chunk);
         return write_status.ok();
     });
@@ -210,126 +243,63 @@ Status logs(k8s::Client& client, const k8s::ObjectNames& names, const std::vecto
     return {};
 }
 
-Status peek(k8s::Client& client, const k8s::ObjectNames& names, const std::vector<std::string>& args, K8sIo& io) {
-    long lines = 0;
-    if (args.size() > 1) {
-        FRACTA_TRY_ASSIGN(n, parse_lines(args[1]));
-        lines = n;
-    }
-    FRACTA_TRY_ASSIGN(pod, find_pod(client, names));
-    if (!pod) return {};  // nothing to show, as for a session that never printed
+Result<std::string> K8sBackend::peek(const std::string& name, long lines) {
+    FRACTA_TRY_ASSIGN(c, client());
+    FRACTA_TRY_ASSIGN(pod, find_pod(*c, names_of(name)));
+    if (!pod) return std::string();  // nothing to show, as for a session that never printed
     k8s::LogOptions o;
     o.container = "agent";
     if (lines > 0) o.tail_lines = lines;
-    auto text = client.log((*pod)["metadata"]["name"], o);
-    if (text.code() == 400) return {};  // the container has not started: no output yet
+    auto text = c->log((*pod)["metadata"]["name"], o);
+    if (text.code() == 400) return std::string();  // the container has not started: no output yet
     if (!text.ok()) return std::move(text).take_error();
-    return io.write(*text);
+    return std::move(*text);
 }
 
-}  // namespace
-
-const cli::Command& k8s_command() {
-    static const cli::Command c = {
-        "fracta-spawn-k8s",
-        "[--kubeconfig FILE] [--context NAME] [--namespace NS] [--config FILE] OP NAME [ARGS]",
-        "Run sessions as Kubernetes Jobs and Pods (a Gas City session provider: "
-        "GC_SESSION=exec:fracta-spawn-k8s).",
-        {{"kubeconfig", 0, "FILE", "kubeconfig to use (else $KUBECONFIG, ~/.kube/config, in-cluster)"},
-         {"context", 0, "NAME", "kubeconfig context (else $FRACTA_K8S_CONTEXT, current-context)"},
-         {"namespace", 'n', "NS", "namespace (else $FRACTA_K8S_NAMESPACE, fracta.yaml, the context's, fracta)"},
-         {"config", 0, "FILE", "fracta.yaml with runtime.kubernetes settings"},
-         {"start-timeout", 0, "SECONDS", "how long start waits for the pod to run (default 55)"}},
-        {{"start NAME", "create the session's objects from the start JSON on stdin; returns once the pod runs"},
-         {"stop NAME", "delete the session's Job or Pod (background propagation)"},
-         {"interrupt NAME", "Ctrl-C to the session"},
-         {"is-running NAME", "true or false"},
-         {"process-alive NAME", "true while the session's command runs (names on stdin are not inspected)"},
-         {"nudge NAME", "type the text on stdin into the session, then Enter"},
-         {"send-keys NAME KEY…", "send tmux-style keys (Enter, Up, Down, Escape, C-c) or text"},
-         {"peek NAME LINES", "the last LINES lines of output (<= 0: all)"},
-         {"list-running PREFIX", "names of running sessions starting with PREFIX"},
-         {"get-last-activity NAME", "RFC 3339 time of the last output or input"},
-         {"set-meta NAME KEY", "store the value on stdin"},
-         {"get-meta NAME KEY", "print the value (empty when unset)"},
-         {"remove-meta NAME KEY", "forget a value"},
-         {"clear-scrollback NAME", "clear the session's output log"},
-         {"copy-to NAME SRC REL_DST", "copy a regular file into the session's workdir (directories: exit 2)"},
-         {"attach NAME", "not supported (exit 2)"},
-         {"check-image IMAGE", "not applicable (exit 2)"},
-         {"wait NAME [TIMEOUT_S]", "block until the session ends; print its result as JSON"},
-         {"status NAME", "the session's state as JSON"},
-         {"list PREFIX", "JSON array of the status of every session starting with PREFIX"},
-         {"logs NAME [--follow]", "the session's whole output"},
-         {"render NAME", "print the objects start would create, as a v1 List (no API calls)"}},
-        "exit status: 0 done, 1 failed (\"already exists\" for a duplicate start; 401/403 name the verb\n"
-        "and resource), 2 not supported, 100 bad usage or input, 111 temporary failure (retry)."};
-    return c;
+Result<int> K8sBackend::attach(const std::string&, const std::vector<std::string>&) {
+    return fail(
+        ErrorKind::Unsupported,
+        "attach: not supported: a pod's terminal is reachable only through its supervisor (use peek and nudge)");
 }
 
-bool is_k8s_operation(const std::string& op) {
-    for (const auto& [usage, help] : k8s_command().operations)
-        if (usage.substr(0, usage.find(' ')) == op) return true;
-    return false;
+Result<Answer> K8sBackend::extra(const OpCall& call, Io&) {
+    return render(call, ctx_);
 }
 
-Result<int> run_k8s(const std::string& op, const std::vector<std::string>& args, const K8sContext& ctx, K8sIo& io) {
-    if (op == "attach") return fail(ErrorKind::Unsupported, "attach: not supported: a pod's terminal is reachable "
-                                                            "only through its supervisor (use peek and nudge)");
-    if (op == "check-image") return fail(ErrorKind::Unsupported, "check-image: not applicable");
-    if (op == "list-running" || op == "list") {
-        FRACTA_TRY_ASSIGN(client, make_client(ctx));
-        FRACTA_TRY(list(client, op, args.empty() ? "" : args[0], io));
-        return 0;
+const Tool& k8s_tool() {
+    static const Tool t = provider_tool(
+        {.name = "fracta-spawn-k8s",
+         .synopsis = "[--kubeconfig FILE] [--context NAME] [--namespace NS] [--config FILE] OP NAME [ARGS]",
+         .options = {{"kubeconfig", 0, "FILE", "kubeconfig to use (else $KUBECONFIG, ~/.kube/config, in-cluster)"},
+                     {"context", 0, "NAME", "kubeconfig context (else $FRACTA_K8S_CONTEXT, current-context)"},
+                     {"namespace", 'n', "NS",
+                      "namespace (else $FRACTA_K8S_NAMESPACE, fracta.yaml, the context's, fracta)"},
+                     {"config", 0, "FILE", "fracta.yaml with runtime.kubernetes settings"},
+                     {"start-timeout", 0, "SECONDS", "how long start waits for the pod to run (default 55)"}}},
+        "Kubernetes Jobs and Pods", OpStyle::First, k8s_backend({})->ops(),
+        "failed (\"already exists\" for a duplicate start; 401/403 name the verb and resource)",
+        [](const cli::Args& options) -> Result<std::unique_ptr<SessionBackend>> {
+            FRACTA_TRY_ASSIGN(ctx, k8s_context(options));
+            return k8s_backend(std::move(ctx));
+        });
+    return t;
+}
+
+std::unique_ptr<SessionBackend> k8s_backend(K8sContext ctx) {
+    return std::make_unique<K8sBackend>(std::move(ctx));
+}
+
+Result<K8sContext> k8s_context(const cli::Args& args) {
+    K8sContext ctx;
+    ctx.resolve.kubeconfig = args.get("kubeconfig");
+    ctx.resolve.context = args.get("context");
+    ctx.resolve.ns = args.get("namespace");
+    ctx.config_file = args.get("config");
+    if (args.has("start-timeout")) {
+        FRACTA_TRY_ASSIGN(t, cli::parse_int("--start-timeout", args.get("start-timeout")));
+        ctx.start_timeout_s = t;
     }
-    FRACTA_TRY(need_args(op, args, 1, "NAME"));
-    const std::string& name = args[0];
-    FRACTA_TRY_ASSIGN(names, k8s::object_names(name));
-    if (op == "render") {
-        FRACTA_TRY(render(name, ctx, io));
-        return 0;
-    }
-    if (op == "peek" && args.size() > 1) FRACTA_TRY(parse_lines(args[1]));
-    if (op == "wait" && args.size() > 1) FRACTA_TRY(cli::parse_int("timeout", args[1]));
-    if ((op == "set-meta" || op == "get-meta" || op == "remove-meta")) {
-        FRACTA_TRY(need_args(op, args, 2, "NAME KEY"));
-        FRACTA_TRY(session::validate_meta_key(args[1]));
-    }
-    FRACTA_TRY_ASSIGN(client, make_client(ctx));
-    if (op == "start") {
-        FRACTA_TRY(start(client, name, ctx, io));
-        return 0;
-    }
-    if (op == "stop") {
-        FRACTA_TRY(stop(client, names));
-        return 0;
-    }
-    if (op == "is-running" || op == "status") {
-        FRACTA_TRY_ASSIGN(s, status(client, names));
-        if (op == "status") FRACTA_TRY(io.write(to_line(s) + "\n"));
-        else FRACTA_TRY(io.write(bool_line(s["state"] == "running" || s["state"] == "starting")));
-        return 0;
-    }
-    if (op == "wait") {
-        long long timeout_s = 24 * 3600;
-        if (args.size() > 1) {
-            FRACTA_TRY_ASSIGN(t, cli::parse_int("timeout", args[1]));
-            timeout_s = t;
-        }
-        FRACTA_TRY_ASSIGN(result, wait(client, names, timeout_s));
-        FRACTA_TRY(io.write(to_line(result) + "\n"));
-        return 0;
-    }
-    if (op == "logs") {
-        FRACTA_TRY(logs(client, names, args, io));
-        return 0;
-    }
-    if (op == "peek") {
-        FRACTA_TRY(peek(client, names, args, io));
-        return 0;
-    }
-    if (is_control_operation(op)) return run_control(client, op, args, names, io);
-    return fail(ErrorKind::Unsupported, "unknown operation \"" + op + "\"");
+    return ctx;
 }
 
 }  // namespace fracta::provider

@@ -6,19 +6,13 @@
 
 #include "base/sha256.h"
 #include "provider/k8s_internal.h"
-#include "provider/start_request.h"
+#include "provider/k8s_objects.h"
 
 namespace fracta::provider::k8s_op {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kOutputTail = 64 * 1024;
-
-std::string str_at(const Json& j, const Json::json_pointer& p) {
-    if (!j.contains(p)) return "";
-    const Json& v = j.at(p);
-    return v.is_string() ? v.get<std::string>() : "";
-}
 
 const k8s::Resource& workload_resource(const std::string& mode) {
     return mode == "stream" ? k8s::kPods : k8s::kJobs;
@@ -66,34 +60,25 @@ Error create_error(const k8s::ApiResult<Json>& r, const k8s::ObjectNames& names)
     return r.error().context("start " + names.raw);
 }
 
-Result<Json> read_start_json(K8sIo& io) {
-    FRACTA_TRY_ASSIGN(input, io.read_input(1 << 20));
-    if (input.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
-    Json parsed = Json::parse(input, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object()) return usage_error("start JSON: not a JSON object");
-    return parsed;
-}
-
 }  // namespace
 
-Status start(k8s::Client& client, const std::string& name, const K8sContext& ctx, K8sIo& io) {
-    FRACTA_TRY_ASSIGN(json, read_start_json(io));
-    FRACTA_TRY_ASSIGN(request, parse_start_request(json));
+Status start(k8s::Client& client, const std::string& name, const StartRequest& request, const K8sContext& ctx,
+             Io& io) {
     FRACTA_TRY_ASSIGN(settings, load_settings(ctx, client.ns()));
     FRACTA_TRY_ASSIGN(token, random_token_hex(32));
-    FRACTA_TRY_ASSIGN(objects, k8s::build_session_objects({name, request, settings, token}));
+    FRACTA_TRY_ASSIGN(objects, build_session_objects({name, request, settings, token}));
     const k8s::ObjectNames& names = objects.names;
     const std::string mode = objects.mode;
 
     auto created = client.create(workload_resource(mode), objects.workload);
     if (!created.ok()) return create_error(created, names);
     FRACTA_TRY_ASSIGN(owner, k8s::owner_of(*created));
-    auto cm = client.create(k8s::kConfigMaps, k8s::with_owner(objects.config_map, owner));
+    auto cm = client.create(k8s::kConfigMaps, with_owner(objects.config_map, owner));
     if (!cm.ok()) {
         roll_back(client, names, mode, false, false);
         return create_error(cm, names);
     }
-    auto secret = client.create(k8s::kSecrets, k8s::with_owner(objects.secret, owner));
+    auto secret = client.create(k8s::kSecrets, with_owner(objects.secret, owner));
     if (!secret.ok()) {
         roll_back(client, names, mode, true, false);
         return create_error(secret, names);
@@ -140,7 +125,7 @@ Status start(k8s::Client& client, const std::string& name, const K8sContext& ctx
             auto found = find_pod(client, names);
             if (found.ok() && *found) pod = (**found)["metadata"]["name"];
         }
-        auto r = control_call(client, pod, token, "POST", "/v1/nudge", to_line(Json{{"text", request.nudge}}));
+        auto r = pod_control(client, pod, token).nudge(request.nudge);
         if (!r.ok()) io.warn("start " + name + ": nudge not delivered: " + r.error().message);
     }
     return {};

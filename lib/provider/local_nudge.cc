@@ -12,7 +12,7 @@
 #include "base/time.h"
 #include "proc/run.h"
 #include "provider/local.h"
-#include "session/control_client.h"
+#include "provider/control.h"
 
 namespace fracta::provider {
 namespace {
@@ -33,7 +33,7 @@ std::vector<std::string> events_recorder(const LocalContext& ctx) {
     return {events, "record"};
 }
 
-void record(const LocalContext& ctx, LocalIo& io, const std::string& type, const std::string& name,
+void record(const LocalContext& ctx, Io& io, const std::string& type, const std::string& name,
             const std::string& message, const Json& payload) {
     auto argv = events_recorder(ctx);
     if (argv.empty()) return;
@@ -51,12 +51,9 @@ void record(const LocalContext& ctx, LocalIo& io, const std::string& type, const
 }  // namespace
 
 Status deliver_nudge(const session::SessionDir& dir, const std::string& text, std::chrono::milliseconds wait,
-                     const LocalContext& ctx, LocalIo& io) {
+                     const LocalContext& ctx, Io& io) {
     const auto started = std::chrono::steady_clock::now();
-    Json body = {{"text", text}, {"wait_ms", wait.count()}};
-    // The supervisor serializes nudges: ours may first wait for the ones
-    // ahead of it, so the call may take longer than our own wait.
-    auto answer = session::call_control(dir, "POST", "/v1/nudge", to_line(body), wait * 4 + std::chrono::seconds(20));
+    auto answer = SupervisorControl::unix_socket(dir.file("control.sock")).nudge(text, wait);
     if (wait.count() <= 0) return answer.ok() ? Status{} : Status(answer.error());
     const long long ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -77,14 +74,15 @@ Status deliver_nudge(const session::SessionDir& dir, const std::string& text, st
     return e;
 }
 
-Status nudge_op(const std::vector<std::string>& args, const LocalContext& ctx, LocalIo& io) {
+Status nudge_op(const std::string& name, const std::string& text, const std::vector<std::string>& options,
+                const LocalContext& ctx, Io& io) {
     static const cli::Command kNudge = {
         "nudge", "NAME [--no-wait] [--timeout SECONDS]", "type the text on stdin into the session and submit it",
         {{"no-wait", 0, "", "return once typed, without waiting for the program's reaction"},
          {"timeout", 0, "SECONDS", "how long the program may take to react (default 10)"}},
         {}, ""};
     std::vector<std::string> words = {"nudge"};
-    words.insert(words.end(), args.begin() + 1, args.end());
+    words.insert(words.end(), options.begin(), options.end());
     FRACTA_TRY_ASSIGN(a, cli::parse(kNudge, words));
     if (!a.positional().empty()) return usage_error("nudge: unexpected argument \"" + a.positional()[0] + "\"");
     long long timeout_s = 10;
@@ -93,10 +91,7 @@ Status nudge_op(const std::vector<std::string>& args, const LocalContext& ctx, L
         if (t <= 0) return usage_error("--timeout: must be a positive number of seconds");
         timeout_s = t;
     }
-    FRACTA_TRY_ASSIGN(text, io.read_input(1 << 20));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (text.empty()) return {};  // Gas City skips empty nudges; so do we
-    session::SessionDir dir(ctx.root, args[0]);
+    session::SessionDir dir(ctx.root, name);
     // Not running: nothing to type into, and not an error (the contract).
     if (dir.liveness() != session::Liveness::Alive) return {};
     const auto wait = a.has("no-wait") ? std::chrono::milliseconds(0) : std::chrono::milliseconds(timeout_s * 1000);

@@ -18,8 +18,6 @@
 #include "git/git.h"
 #include "proc/run.h"
 #include "provider/local.h"
-#include "provider/start_request.h"
-#include "session/control_client.h"
 #include "session/session_dir.h"
 #include "session/workspace.h"
 
@@ -240,17 +238,7 @@ void wait_for_prompt(const SessionDir& dir, const std::string& prefix) {
 
 }  // namespace
 
-Status start_local(const std::string& name, const LocalContext& ctx, LocalIo& io) {
-    FRACTA_TRY(session::validate_name(name));
-    FRACTA_TRY_ASSIGN(input, io.read_input(kMaxJsonInput));
-    Json json;
-    if (input.find_first_not_of(" \t\r\n") != std::string::npos) {
-        FRACTA_TRY_ASSIGN(parsed, parse_json(input));
-        json = std::move(parsed);
-    }
-    // Without "mode" (every Gas City start) a session is a terminal: input
-    // typed into it (nudges, keys, attach) must reach it.
-    FRACTA_TRY_ASSIGN(request, parse_start_request(json, "stream"));
+Status start_local(const std::string& name, StartRequest request, const LocalContext& ctx, Io& io) {
     runtime_nudge_keys(request, request.work_dir.empty() ? ctx.cwd : request.work_dir);
 
     SessionDir dir(ctx.root, name);

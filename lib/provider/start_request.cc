@@ -1,4 +1,5 @@
-#include "provider/start_request.h"
+// start_request.cc — parse_start_request() of contract.h.
+#include "provider/contract.h"
 
 #include "session/workspace.h"
 

@@ -5,7 +5,8 @@
 # their own (--auto-run); the tests drive exit codes, logs, waiting reasons,
 # faults and proxy targets through its control API.
 #
-#   conformance: …  the lifecycle of tests/cli/fracta-spawn-local.bats
+#   conformance: …  tests/lib/provider-conformance.bash, shared with
+#                   fracta-spawn-local and the exec fixture
 #   contract: …     names, bad input, unsupported ops, requests per op
 #   faults: …       409, 403, 5xx, the API gone, rollback, dropped watches
 #   auth: …         client cert, token file, exec plugin, in-cluster
@@ -14,7 +15,9 @@
 # shellcheck disable=SC2154,SC2119  # stderr: set by bats' run --separate-stderr; started() rarely takes arguments
 
 load ../lib/common
+load ../lib/session
 load ../lib/k8s
+load ../lib/provider-conformance
 
 setup_file() {
   require_cmd openssl node jq curl
@@ -53,65 +56,52 @@ job_watched() { k8s_requests | jq -e -s 'any(.[]; .resource == "jobs" and .verb 
 set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
 
 # ---------------------------------------------------------- conformance --
+# tests/lib/provider-conformance.bash: the checks every provider passes. The
+# ops that need the session's supervisor get a real one behind the pod proxy
+# (conf_live); it runs `cat`, so process-alive cannot tell names apart here
+# (fracta-spawn-k8s does not look at them), and the pod's log is not its
+# scrollback.
 
-@test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" {
+conf_provider() { "$SK" "$@"; }
+CONF_SLEEP_JSON='{"command":"sleep 300"}'
+CONF_READER_JSON='{"command":"cat","mode":"stream"}'
+CONF_OPS="status process-alive meta input activity clear copy-to"
+# the pod of session NAME, batch or stream
+conf_pod() {
+  local pod
+  if pod=$(pod_of "$1" 2>/dev/null); then echo "$pod"; else echo "fracta-stream-$1"; fi
+}
+conf_saying() {
+  start_ok "$1"
+  k8s_log "$(pod_of "$1")" "$2"
+}
+conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
+
+@test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" { started; conf_check_start; }
+@test "conformance: stop → is-running false; stop is idempotent" { started; conf_check_stop; }
+@test "conformance: is-running on an unknown session is false, its status absent" { started; conf_check_unknown; }
+@test "conformance: list-running finds sessions, filters by prefix, drops stopped ones" { started; conf_check_list_running; }
+@test "conformance: peek, get-last-activity, clear-scrollback" { started; conf_check_peek; }
+@test "conformance: process-alive while the session's command runs, false after stop" { started; conf_check_process_alive; }
+@test "conformance: meta round-trip, unset is empty, remove, overwrite, two keys" { started; conf_check_meta; }
+@test "conformance: send-keys, nudge and interrupt succeed on a live and on a missing session" { started; conf_check_input; }
+@test "conformance: copy-to of a missing source succeeds" { started; conf_check_copy_missing; }
+@test "conformance: bad names exit 100; unknown ops and check-image exit 2" { started; conf_check_bad_input; }
+@test "conformance: concurrent start, is-running, list-running, stop on 3 names" { started; conf_check_concurrent; }
+
+@test "contract: a duplicate start deletes nothing of the first; stop removes every object" {
   started
   start_ok s1
-  run --separate-stderr "$SK" is-running s1
-  assert_status 0
-  assert_equal "$output" true
   run --separate-stderr "$SK" start s1 <<<'{"command":"sleep 300"}'
   assert_status 1
-  [[ ${stderr,,} == *"already exists"* ]] || fail "stderr: $stderr"
-  [[ -z $output ]]
-  # the duplicate deleted nothing of the first
-  run --separate-stderr "$SK" is-running s1
-  assert_equal "$output" true
-  [[ $(count configmaps) == 1 && $(count secrets) == 1 && $(count jobs) == 1 ]]
-}
-
-@test "conformance: stop → is-running false; stop is idempotent and removes every object" {
-  started
-  start_ok s1
+  [[ $(count configmaps) == 1 && $(count secrets) == 1 && $(count jobs) == 1 ]] || fail "objects after the duplicate"
   run --separate-stderr "$SK" stop s1
-  assert_status 0
-  run --separate-stderr "$SK" is-running s1
-  assert_status 0
-  assert_equal "$output" false
-  run --separate-stderr "$SK" stop s1
-  assert_status 0
-  run --separate-stderr "$SK" stop never-started
   assert_status 0
   # Background propagation: the ConfigMap, Secret and pod go with the Job
   wait_for 10 none_left
 }
 
-@test "conformance: is-running and status of an unknown session: false / absent" {
-  started
-  run --separate-stderr "$SK" is-running nope
-  assert_status 0
-  assert_equal "$output" false
-  run --separate-stderr "$SK" status nope
-  assert_status 0
-  assert_json '.name == "nope" and .state == "absent"'
-}
-
-@test "conformance: list-running finds sessions, filters by prefix, drops stopped ones" {
-  started
-  start_ok a1
-  start_ok a2
-  start_ok b1
-  run --separate-stderr "$SK" list-running ""
-  assert_status 0
-  assert_equal "$output" $'a1\na2\nb1'
-  run --separate-stderr "$SK" list-running a
-  assert_equal "$output" $'a1\na2'
-  sk stop a2
-  run --separate-stderr "$SK" list-running ""
-  assert_equal "$output" $'a1\nb1'
-}
-
-@test "conformance: stream mode runs a bare Pod; stop deletes it" {
+@test "contract: stream mode runs a bare Pod; stop deletes it" {
   started
   start_ok st1 '{"command":"cat","mode":"stream"}'
   [[ $(objects pods | jq -r '.[0].metadata.name') == fracta-stream-st1 ]]

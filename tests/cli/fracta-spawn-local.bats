@@ -2,9 +2,9 @@
 # fracta-spawn-local: the session contract (spec/exec-provider.md, "Session
 # contract", "fracta's extra ops", "The session supervisor").
 #
-#   conformance: …  a port of Gas City's runtimetest suite (RunLifecycleTests
-#                   + RunSessionTests), with its Config {Command: "sleep 300",
-#                   WorkDir: tmp} (reference/gascity.md §5.1)
+#   conformance: …  tests/lib/provider-conformance.bash, shared with
+#                   fracta-spawn-k8s and the exec fixture (Gas City's
+#                   runtimetest suite)
 #   contract: …     names, bad input, unsupported ops, env, restart
 #   stream/signals  nudge and send-keys reach stdin, interrupt hits the whole
 #                   group, start's hooks run in order, stop leaves nothing
@@ -17,9 +17,12 @@
 
 load ../lib/common
 load ../lib/session
+load ../lib/provider-conformance
 
 setup() {
   session_setup
+  CONF_SLEEP_JSON=$SLEEP_JSON
+  CONF_READER_JSON=$(jq -nc --arg wd "$WD" '{work_dir: $wd, command: "while read -r l; do echo \"got:$l\"; done"}')
 }
 
 teardown() {
@@ -27,222 +30,22 @@ teardown() {
 }
 
 # ---------------------------------------------------------- conformance --
+# tests/lib/provider-conformance.bash: the checks every provider passes.
 
-@test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" {
-  run --separate-stderr sl start conf-start <<<"$SLEEP_JSON"
-  assert_status 0
-  # Return only when the session is up: is-running right after, no polling.
-  run --separate-stderr sl is-running conf-start
-  assert_status 0
-  assert_equal "$output" true "is-running right after start"
+conf_provider() { "$SL" "$@"; }
+CONF_OPS="status process-alive process-names meta input activity clear scrollback copy-to"
 
-  run --separate-stderr sl start conf-start <<<"$SLEEP_JSON"
-  assert_status 1
-  [[ ${stderr,,} == *"already exists"* ]] || fail "duplicate start: stderr lacks 'already exists': $stderr"
-  assert_equal "$output" "" "stdout of a failed start"
-  # The first session is untouched.
-  run --separate-stderr sl is-running conf-start
-  assert_status 0
-  assert_equal "$output" true "is-running after the duplicate start"
-}
-
-@test "conformance: stop → is-running false; stop is idempotent" {
-  start_session conf-stop "$SLEEP_JSON"
-  run --separate-stderr sl stop conf-stop
-  assert_status 0
-  run --separate-stderr sl is-running conf-stop
-  assert_status 0
-  assert_equal "$output" false "is-running after stop"
-  # Repeated.
-  run --separate-stderr sl stop conf-stop
-  assert_status 0
-  # Never started.
-  run --separate-stderr sl stop conf-never-started
-  assert_status 0
-}
-
-@test "conformance: is-running on an unknown session is false" {
-  run --separate-stderr sl is-running conf-unknown
-  assert_status 0
-  assert_equal "$output" false
-}
-
-@test "conformance: list-running finds the session, filters by prefix, drops stopped ones" {
-  start_session conf-list-a "$SLEEP_JSON"
-  start_session other-list-b "$SLEEP_JSON"
-
-  run --separate-stderr sl list-running ""
-  assert_status 0
-  grep -qx conf-list-a <<<"$output" || fail "list-running '' lacks conf-list-a: $output"
-  grep -qx other-list-b <<<"$output" || fail "list-running '' lacks other-list-b: $output"
-
-  # The full name as a prefix (what the Go suite does), then a shorter one.
-  run --separate-stderr sl list-running conf-list-a
-  assert_status 0
-  assert_equal "$output" conf-list-a "list-running conf-list-a"
-  run --separate-stderr sl list-running conf-
-  assert_status 0
-  assert_equal "$output" conf-list-a "list-running conf-"
-
-  run --separate-stderr sl stop conf-list-a
-  assert_status 0
-  run --separate-stderr sl list-running ""
-  assert_status 0
-  assert_equal "$output" other-list-b "list-running after stopping conf-list-a"
-  run --separate-stderr sl list-running conf-
-  assert_status 0
-  assert_equal "$output" "" "list-running conf- after stop"
-}
-
-@test "conformance: process-alive finds a named process inside the session, false after stop" {
-  start_session conf-alive "$SLEEP_JSON"
-  # Names one per line; the last one has no trailing newline (Gas City).
-  run --separate-stderr sl process-alive conf-alive < <(printf 'not-there\nsleep')
-  assert_status 0
-  assert_equal "$output" true "process-alive sleep"
-  run --separate-stderr sl process-alive conf-alive < <(printf 'some-process')
-  assert_status 0
-  assert_equal "$output" false "process-alive some-process"
-  # A process of this test, but outside the session, does not count.
-  run --separate-stderr sl process-alive conf-alive < <(printf 'bats\nbash')
-  assert_status 0
-  assert_equal "$output" false "process-alive on processes outside the session"
-
-  run --separate-stderr sl stop conf-alive
-  assert_status 0
-  run --separate-stderr sl process-alive conf-alive < <(printf 'some-process')
-  assert_status 0
-  assert_equal "$output" false "process-alive some-process after stop"
-  run --separate-stderr sl process-alive conf-alive < <(printf 'sleep')
-  assert_status 0
-  assert_equal "$output" false "process-alive sleep after stop"
-}
-
-@test "conformance: concurrent start, is-running, list-running, process-alive, interrupt, stop on 3 names" {
-  local names=(conc-1 conc-2 conc-3) i
-
-  par start "$SLEEP_JSON" "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 ]] || fail "start ${names[$i]}: exit $(par_rc $i): $(par_err $i)"
-  done
-
-  par is-running "" "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 && $(par_out $i) == true ]] ||
-      fail "is-running ${names[$i]}: exit $(par_rc $i), '$(par_out $i)' $(par_err $i)"
-  done
-
-  par list-running "" "" "" ""
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 ]] || fail "list-running #$i: exit $(par_rc $i): $(par_err $i)"
-    assert_equal "$(par_out $i | sort | tr '\n' ' ')" "conc-1 conc-2 conc-3 " "list-running #$i"
-  done
-
-  par process-alive sleep "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 && $(par_out $i) == true ]] ||
-      fail "process-alive ${names[$i]}: exit $(par_rc $i), '$(par_out $i)' $(par_err $i)"
-  done
-
-  par stop "" "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 ]] || fail "stop ${names[$i]}: exit $(par_rc $i): $(par_err $i)"
-  done
-
-  par is-running "" "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 && $(par_out $i) == false ]] ||
-      fail "is-running ${names[$i]} after stop: exit $(par_rc $i), '$(par_out $i)' $(par_err $i)"
-  done
-
-  # Interrupt on 3 (now absent) names at once: exit 0.
-  par interrupt "" "${names[@]}"
-  for i in 0 1 2; do
-    [[ $(par_rc $i) == 0 ]] || fail "interrupt ${names[$i]}: exit $(par_rc $i): $(par_err $i)"
-  done
-}
-
-@test "conformance: meta round-trip, unset is empty, remove, overwrite, two keys" {
-  start_session conf-meta "$SLEEP_JSON"
-
-  run --separate-stderr sl set-meta conf-meta GC_DRAIN < <(printf 'v1')
-  assert_status 0
-  run --separate-stderr sl get-meta conf-meta GC_DRAIN
-  assert_status 0
-  assert_equal "$output" v1 "round-trip"
-
-  run --separate-stderr sl get-meta conf-meta GC_UNSET_KEY
-  assert_status 0
-  assert_equal "$output" "" "unset key"
-
-  run --separate-stderr sl set-meta conf-meta GC_DRAIN < <(printf 'v2 with spaces')
-  assert_status 0
-  run --separate-stderr sl get-meta conf-meta GC_DRAIN
-  assert_status 0
-  assert_equal "$output" "v2 with spaces" "overwrite"
-
-  run --separate-stderr sl set-meta conf-meta GC_SESSION_ID < <(printf 'id-42')
-  assert_status 0
-  run --separate-stderr sl get-meta conf-meta GC_DRAIN
-  assert_equal "$output" "v2 with spaces" "first of two keys"
-  run --separate-stderr sl get-meta conf-meta GC_SESSION_ID
-  assert_equal "$output" "id-42" "second of two keys"
-
-  run --separate-stderr sl remove-meta conf-meta GC_DRAIN
-  assert_status 0
-  run --separate-stderr sl get-meta conf-meta GC_DRAIN
-  assert_status 0
-  assert_equal "$output" "" "after remove"
-  run --separate-stderr sl get-meta conf-meta GC_SESSION_ID
-  assert_equal "$output" "id-42" "the other key survives remove"
-  # remove is idempotent.
-  run --separate-stderr sl remove-meta conf-meta GC_DRAIN
-  assert_status 0
-}
-
-@test "conformance: peek, get-last-activity, clear-scrollback (peek empty after), copy-to (missing src) succeed" {
-  start_session conf-misc "$(jq -nc --arg wd "$WD" '{command: "echo before-clear; exec sleep 300", work_dir: $wd}')"
-  wait_for 10 peek_has conf-misc before-clear
-  run --separate-stderr sl peek conf-misc 10
-  assert_status 0
-  assert_equal "$output" before-clear "peek"
-  run --separate-stderr sl get-last-activity conf-misc
-  assert_status 0
-  [[ -z $output ]] || is_rfc3339 "$output" || fail "get-last-activity is neither empty nor RFC 3339: '$output'"
-  run --separate-stderr sl clear-scrollback conf-misc
-  assert_status 0
-  run --separate-stderr sl peek conf-misc 10
-  assert_status 0
-  assert_equal "$output" "" "peek after clear-scrollback"
-  run --separate-stderr sl copy-to conf-misc "/nonexistent-$RANDOM/file" ""
-  assert_status 0
-  run --separate-stderr sl copy-to conf-misc "/nonexistent-$RANDOM/file" "dst.txt"
-  assert_status 0
-  [[ ! -e $WD/dst.txt ]] || fail "copy-to of a missing src created $WD/dst.txt"
-}
-
-@test "conformance: send-keys Enter, interrupt and nudge succeed on a live and on a missing session" {
-  start_session conf-keys "$SLEEP_JSON"
-  run --separate-stderr sl send-keys conf-keys Enter
-  assert_status 0
-  assert_equal "$output" "" "stdout of send-keys"
-  # A nudge is confirmed by the program's reaction (spawn-local-terminal.bats
-  # has the one that never reads): here a program that reads.
-  start_session conf-nudge "$(jq -nc --arg wd "$WD" '{work_dir: $wd, command: "while read -r l; do echo \"got:$l\"; done"}')"
-  run --separate-stderr sl nudge conf-nudge < <(printf 'hello')
-  assert_status 0
-  assert_equal "$output" "" "stdout of nudge"
-  run --separate-stderr sl interrupt conf-keys
-  assert_status 0
-  assert_equal "$output" "" "stdout of interrupt"
-
-  run --separate-stderr sl send-keys conf-missing Enter
-  assert_status 0
-  run --separate-stderr sl nudge conf-missing < <(printf 'hello')
-  assert_status 0
-  run --separate-stderr sl interrupt conf-missing
-  assert_status 0
-}
+@test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" { conf_check_start; }
+@test "conformance: stop → is-running false; stop is idempotent" { conf_check_stop; }
+@test "conformance: is-running on an unknown session is false, its status absent" { conf_check_unknown; }
+@test "conformance: list-running finds the session, filters by prefix, drops stopped ones" { conf_check_list_running; }
+@test "conformance: peek, get-last-activity, clear-scrollback" { conf_check_peek; }
+@test "conformance: process-alive finds a named process inside the session, false after stop" { conf_check_process_alive; }
+@test "conformance: meta round-trip, unset is empty, remove, overwrite, two keys" { conf_check_meta; }
+@test "conformance: send-keys, nudge and interrupt succeed on a live and on a missing session" { conf_check_input; }
+@test "conformance: copy-to of a missing source succeeds" { conf_check_copy_missing; }
+@test "conformance: bad names exit 100; unknown ops and check-image exit 2" { conf_check_bad_input; }
+@test "conformance: concurrent start, is-running, list-running, stop on 3 names" { conf_check_concurrent; }
 
 # ------------------------------------------------------------- contract --
 

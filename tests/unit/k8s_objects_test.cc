@@ -1,4 +1,4 @@
-// The Kubernetes object builders (lib/k8s/objects*): derived names, the
+// The Kubernetes object builders (lib/k8s/objects*, lib/provider/k8s_objects*): derived names, the
 // workspace-file key encoding, labels, the restricted security context,
 // secrets kept out of the pod spec, ownerReferences, batch vs stream — and
 // the rendered Lists checked against the Kubernetes OpenAPI schemas by
@@ -13,11 +13,13 @@
 
 #include "base/json.h"
 #include "k8s/objects.h"
-#include "provider/start_request.h"
+#include "provider/k8s_objects.h"
+#include "provider/contract.h"
 #include "support.h"
 
 using namespace fracta;
 using namespace fracta::k8s;
+using namespace fracta::provider;
 
 namespace {
 

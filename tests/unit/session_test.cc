@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "base/io.h"
-#include "provider/start_request.h"
+#include "provider/contract.h"
 #include "session/keys.h"
 #include "session/session_dir.h"
 #include "session/workspace.h"

@@ -1,8 +1,10 @@
-#include "k8s/objects.h"
+// k8s_objects.cc — see k8s_objects.h.
+#include "provider/k8s_objects.h"
 
 #include <set>
 
-namespace fracta::k8s {
+namespace fracta::provider {
+using namespace fracta::k8s;  // the names, settings and constants of the objects
 namespace {
 
 // Our own volumes; a user's extra volume may not take these names.
@@ -36,7 +38,7 @@ bool valid_secret_env_name(const std::string& name) {
     return true;
 }
 
-Status check_env(const provider::StartRequest& r) {
+Status check_env(const StartRequest& r) {
     for (const auto& [k, v] : r.env) {
         if (k.empty() || k.find('=') != std::string::npos)
             return usage_error("env: invalid variable name \"" + k + "\"");
@@ -53,7 +55,7 @@ Status check_env(const provider::StartRequest& r) {
 
 // Start keys whose work happens on the caller's host or around the session
 // in ways a pod cannot do as asked: refused, never dropped.
-Status check_unsupported(const provider::StartRequest& r) {
+Status check_unsupported(const StartRequest& r) {
     auto refuse = [](const std::string& key, const std::string& why) {
         return failure("\"" + key + "\" is not supported in a pod: " + why);
     };
@@ -70,7 +72,7 @@ Status check_unsupported(const provider::StartRequest& r) {
 
 // work_dir: where the session's workspace volume is mounted and its command
 // starts. Absolute and plain, and clear of the pod's other mounts.
-Result<std::string> workspace_dir(const provider::StartRequest& r, const ObjectNames& names) {
+Result<std::string> workspace_dir(const StartRequest& r, const ObjectNames& names) {
     if (r.work_dir.empty()) return std::string(kWorkspaceRoot) + "/" + names.raw;
     const std::string& d = r.work_dir;
     auto bad = [&](const std::string& why) { return usage_error("work_dir \"" + d + "\": " + why); };
@@ -103,7 +105,7 @@ Json metadata(const std::string& name, const std::string& ns, const ObjectNames&
 }
 
 std::vector<std::string> agent_command(const SessionInput& in) {
-    const provider::StartRequest& r = in.request;
+    const StartRequest& r = in.request;
     std::vector<std::string> argv = {"fracta-spawn-local", "supervise",    in.name,  "--foreground",
                                      "--control",          kControlListen, "--mode", r.mode,
                                      "--files-from",       kFilesDir,      "--"};
@@ -116,7 +118,7 @@ std::vector<std::string> agent_command(const SessionInput& in) {
 
 // Plain variables by value, secret ones (and the control token) by
 // reference into the Secret: a secret value never appears in the pod spec.
-Json agent_env(const provider::StartRequest& r, const ObjectNames& names) {
+Json agent_env(const StartRequest& r, const ObjectNames& names) {
     std::map<std::string, std::string> plain = {{"HOME", kHomeDir}};
     for (const auto& [k, v] : r.env) plain[k] = v;
     Json env = Json::array();
@@ -242,7 +244,7 @@ std::map<std::string, std::string> session_labels(const ObjectNames& names, cons
 
 Result<SessionObjects> build_session_objects(const SessionInput& in) {
     FRACTA_TRY_ASSIGN(names, object_names(in.name));
-    const provider::StartRequest& r = in.request;
+    const StartRequest& r = in.request;
     if (r.mode != "batch" && r.mode != "stream") return usage_error("\"mode\" must be batch or stream");
     if (in.control_token.empty()) return failure("no control token for the session supervisor");
     FRACTA_TRY_ASSIGN(s, merge_session_overrides(in.settings, r.kubernetes));
@@ -295,4 +297,4 @@ Result<Json> render(const SessionInput& in) {
                 {"items", Json::array({objects.workload, objects.config_map, objects.secret})}};
 }
 
-}  // namespace fracta::k8s
+}  // namespace fracta::provider

@@ -1,0 +1,106 @@
+// local_supervise.cc — `fracta-spawn-local supervise NAME … -- COMMAND`: the
+// session supervisor in the foreground (what `start` forks, and the
+// entrypoint of agent pods, whose workspace files come from a ConfigMap).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "k8s/objects_names.h"
+#include "provider/local.h"
+#include "session/supervisor.h"
+#include "session/workspace.h"
+
+namespace fracta::provider {
+namespace {
+
+const cli::Command kSupervise = {
+    "supervise",
+    "NAME [--foreground] [--control ADDR] [--mode batch|stream] [--workdir DIR] -- COMMAND [ARG…]",
+    "Run COMMAND as session NAME under the supervisor, in the foreground (the entrypoint of agent pods).",
+    {{"foreground", 0, "", "run in the foreground (always true; accepted for clarity)"},
+     {"control", 0, "ADDR", "serve the control API on HOST:PORT (token: $FRACTA_SUPERVISOR_TOKEN)"},
+     {"mode", 0, "MODE", "batch (pipes) or stream (a pty); default batch"},
+     {"workdir", 0, "DIR", "run the command there"},
+     {"state-dir", 0, "DIR", "the session state root"},
+     {"lock-fd", 0, "N", "(internal) the session lock, already held"},
+     {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
+     {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"},
+     {"clear-keys", 0, "KEYS", "how a nudge empties the input line: key names, comma-separated (default C-u)"},
+     {"submit-keys", 0, "KEYS", "how a nudge submits: key names, comma-separated (default Enter)"}},
+    {},
+    ""};
+
+// Workspace files shipped in a ConfigMap, one key per file (names encoded by
+// k8s::encode_file_key), written into the workdir before the command starts.
+// The kubelet's own entries (`..data`, `..2026_…`) start with a dot.
+Status restore_files(const std::string& from, const std::string& work_dir) {
+    std::map<std::string, std::string> entries;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(from, ec)) {
+        const std::string key = e.path().filename().string();
+        if (key.empty() || key[0] == '.' || !e.is_regular_file()) continue;  // follows the ConfigMap's symlinks
+        std::ifstream in(e.path(), std::ios::binary);
+        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) return usage_error("--files-from: cannot read " + e.path().string());
+        entries[key] = std::move(content);
+    }
+    if (ec) return usage_error("--files-from " + from + ": " + ec.message());
+    FRACTA_TRY_ASSIGN(files, k8s::decode_file_keys(entries));
+    const std::string root = work_dir.empty() ? std::filesystem::current_path().string() : work_dir;
+    return session::write_files(root, files);
+}
+
+std::vector<std::string> split_keys(const std::string& list) {
+    std::vector<std::string> keys;
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string key = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!key.empty()) keys.push_back(key);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return keys;
+}
+
+}  // namespace
+
+Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx) {
+    // NAME comes first, then options, then "--" and the command.
+    if (args.empty() || args[0].rfind("-", 0) == 0)
+        return usage_error("supervise: usage: supervise NAME [OPTIONS] -- COMMAND [ARG…]");
+    std::vector<std::string> words = {"supervise"};
+    words.insert(words.end(), args.begin() + 1, args.end());
+    FRACTA_TRY_ASSIGN(a, cli::parse(kSupervise, words));
+    if (a.positional().empty()) return usage_error("supervise: no command (put it after --)");
+    session::SuperviseOptions o;
+    o.name = args[0];
+    o.argv = a.positional();
+    o.root = a.get("state-dir", ctx.root);
+    o.mode = a.get("mode", "batch");
+    if (o.mode != "batch" && o.mode != "stream") return usage_error("--mode: use batch or stream");
+    o.work_dir = a.get("workdir");
+    o.control = a.get("control");
+    // The token guards the TCP control API only (a Unix socket is guarded by
+    // its file mode), and the session's own command never sees it.
+    if (const char* token = std::getenv("FRACTA_SUPERVISOR_TOKEN"); token && *token && !o.control.empty())
+        o.control_token = token;
+    ::unsetenv("FRACTA_SUPERVISOR_TOKEN");
+    if (!o.control.empty() && o.control_token.empty())
+        return usage_error("--control needs FRACTA_SUPERVISOR_TOKEN: a TCP control API is never open");
+    if (a.has("lock-fd")) {
+        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--lock-fd", a.get("lock-fd")));
+        o.lock_fd = static_cast<int>(fd);
+    }
+    if (a.has("ready-fd")) {
+        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", a.get("ready-fd")));
+        o.ready_fd = static_cast<int>(fd);
+    }
+    if (a.has("files-from")) FRACTA_TRY(restore_files(a.get("files-from"), o.work_dir));
+    if (a.has("clear-keys")) o.nudge_keys.clear = split_keys(a.get("clear-keys"));
+    if (a.has("submit-keys")) o.nudge_keys.submit = split_keys(a.get("submit-keys"));
+    return session::supervise(o);
+}
+
+}  // namespace fracta::provider
