@@ -26,7 +26,7 @@ struct Option {
 struct Command {
     std::string name;                 // program or operation name
     std::string synopsis;             // "[--store URL] OP [ARGS]"
-    std::string summary;              // one line: what it does
+    std::string summary = "";         // one line: what it does
     std::vector<Option> options = {};
     std::vector<std::pair<std::string, std::string>> operations = {};  // "watch AFTER_SEQ", help
     std::string footer = "";          // free text after the tables (environment, notes)

@@ -110,6 +110,23 @@ cli::Option config_option() {
     return {"config", 'c', "FILE", "fracta.yaml to use (default: FRACTA_CONFIG, else the project's)"};
 }
 
+cli::Option ready_fd_option(const std::string& op) {
+    return {"ready-fd", 0, "N", op + ": write \"ready URL\" to descriptor N once serving, then close it"};
+}
+
+Result<int> ready_fd(const cli::Args& args) {
+    if (!args.has("ready-fd")) return -1;
+    FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", args.get("ready-fd")));
+    return static_cast<int>(fd);
+}
+
+void announce_ready(int fd, const std::string& url) {
+    if (fd < 0) return;
+    std::string line = "ready " + url + "\n";
+    (void)!::write(fd, line.data(), line.size());
+    ::close(fd);
+}
+
 std::string exit_status_text(const Tool& tool) {
     // A status is never the last word of a line: it is glued (\x01) to its meaning's first word.
     std::string text = "exit status: " + std::to_string(kExitOk) + "\x01" + tool.done;

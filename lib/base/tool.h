@@ -67,6 +67,13 @@ struct Tool {
 // --config FILE, for the tools that read fracta.yaml.
 cli::Option config_option();
 
+// --ready-fd N, for the daemons a caller waits on: `op` is the one that
+// serves. ready_fd() is its value (-1 without it); announce_ready() writes
+// "ready URL\n" to it once serving, then closes it.
+cli::Option ready_fd_option(const std::string& op);
+Result<int> ready_fd(const cli::Args& args);
+void announce_ready(int fd, const std::string& url);
+
 // The --help lines "exit status: 0 done; 1 …; 100 …" of a tool.
 std::string exit_status_text(const Tool& tool);
 

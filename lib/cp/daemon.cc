@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/tool.h"
 #include "config/project.h"
 #include "config/siblings.h"
 #include "cp/api.h"
@@ -30,13 +31,6 @@ std::string host_name() {
     char buf[256] = {0};
     if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
     return buf;
-}
-
-void write_ready(int fd, const std::string& url) {
-    if (fd < 0) return;
-    std::string line = "ready " + url + "\n";
-    (void)!::write(fd, line.data(), line.size());
-    ::close(fd);
 }
 
 // FRACTA_CP_TOKEN, when set, wins over the file (at start and at reloads).
@@ -146,7 +140,7 @@ Status run(const RunOptions& o) {
     std::unique_ptr<GatewayChild> gateway = o.gateway ? start_gateway(o, url, token, log) : nullptr;
     // An API-only replica leaves reaping to the ones doing the work.
     std::unique_ptr<ReaperChild> reaper = ctx.workers > 0 ? start_reaper(o, ctx, log) : nullptr;
-    write_ready(o.ready_fd, url);
+    announce_ready(o.ready_fd, url);
 
     Reloadable reloadable{o, ctx, logger, *server, url, token, gateway};
     for (;;) {

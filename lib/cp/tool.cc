@@ -35,10 +35,8 @@ Result<int> run_op(const Call& call) {
     o.config_file = args.get("config");
     o.listen = args.get("listen");
     o.write_log = write_log;
-    if (args.has("ready-fd")) {
-        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", args.get("ready-fd")));
-        o.ready_fd = static_cast<int>(fd);
-    }
+    FRACTA_TRY_ASSIGN(fd, ready_fd(args));
+    o.ready_fd = fd;
     if (args.has("workers")) {
         auto n = cli::parse_int("--workers", args.get("workers"));
         if (!n.ok() || *n > 1024) return usage_error("--workers: must be 0..1024");
@@ -88,7 +86,7 @@ const Tool& tool() {
                     {config_option(),
                      {"format", 0, "FMT", "json (default) or text, for start, stop and status"},
                      {"listen", 0, "ADDR", "run, start: listen here (default control_plane_api.listen)"},
-                     {"ready-fd", 0, "N", "run: write \"ready URL\" to descriptor N once serving, then close it"},
+                     ready_fd_option("run"),
                      {"drain-timeout", 0, "DUR", "run: on SIGTERM, how long running work may finish (default 30s)"},
                      {"workers", 0, "N", "run: worker threads (default runtime.queue.workers; 0: API only)"},
                      {"timeout", 0, "DUR", "start: readiness wait; stop: wait before SIGKILL (default 60s)"},

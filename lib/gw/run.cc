@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "base/log.h"
+#include "base/tool.h"
 #include "config/project.h"
 #include "gw/api_tools.h"
 #include "gw/backends.h"
@@ -58,11 +59,7 @@ Status serve(const ServeOptions& o) {
     backends.on_tools_changed([&gateway] { gateway->tools_changed(); });
     backends.start();
     log("info", "listening on " + gateway->url() + " (control plane " + cp_endpoint.url + ")");
-    if (o.ready_fd >= 0) {
-        std::string line = "ready " + gateway->url() + "\n";
-        (void)!::write(o.ready_fd, line.data(), line.size());
-        ::close(o.ready_fd);
-    }
+    announce_ready(o.ready_fd, gateway->url());
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;

@@ -19,10 +19,8 @@ Result<int> dispatch(const Call& call) {
         o.config_file = call.args.get("config");
         o.listen = call.args.get("listen");
         o.write_log = write_log;
-        if (call.args.has("ready-fd")) {
-            FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", call.args.get("ready-fd")));
-            o.ready_fd = static_cast<int>(fd);
-        }
+        FRACTA_TRY_ASSIGN(fd, ready_fd(call.args));
+        o.ready_fd = fd;
         done = serve(o);
     } else {
         StdioRunOptions o;
@@ -43,7 +41,7 @@ const Tool& tool() {
                     "the fracta MCP gateway: per-agent tool endpoints, and the host's stdio server",
                     {config_option(),
                      {"listen", 0, "ADDR", "serve: listen here (default gateway.listen)"},
-                     {"ready-fd", 0, "N", "serve: write \"ready URL\" to descriptor N once serving, then close it"}},
+                     ready_fd_option("serve")},
                     {{"serve", "serve /agents/<task>/mcp (and /sse, /messages) over HTTP until SIGTERM"},
                      {"stdio", "serve the host tools over stdio (what an AI CLI runs) until end of input"}}},
         .style = OpStyle::Anywhere,
