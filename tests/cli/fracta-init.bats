@@ -251,7 +251,8 @@ reported_by_each() {
   assert_json '[.[] | select(.kind == "Namespace") | .metadata.name] == ["team-a"]' "$objects"
   assert_json '[.[] | .. | objects | select(has("containers")) | .containers[] | .image | select(startswith("postgres:") | not)] | (length > 0) and (unique == ["registry.example/fracta:1.2.3"])' "$objects"
   grep -q 'fracta-cp.team-a.svc' deployment/k8s/manifests/config/control-plane.yaml
-  ! grep -rq 'fracta-[a-z]*\.fracta\.svc' deployment/k8s/manifests
+  run grep -rl 'fracta-[a-z]*\.fracta\.svc' deployment/k8s/manifests
+  assert_status 1
 }
 
 @test "docker-compose: docker-compose config accepts the file; the secrets are required" {

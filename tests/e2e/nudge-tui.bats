@@ -20,19 +20,12 @@ load ../lib/model
 load ../lib/agents
 
 setup() {
-  common_setup
-  require_cmd git curl node jq
-  agent_cli_path >/dev/null || return 1
+  agent_setup
   # A user who has set Claude Code up once (onboarding done), nothing else.
-  export HOME=$BATS_TEST_TMPDIR/home
-  mkdir -p "$HOME"
   echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"
 }
 
-teardown() {
-  cp_stop
-  common_teardown
-}
+teardown() { agent_teardown; }
 
 N=20
 
@@ -49,16 +42,14 @@ chat_script() {
 
 claude_start() {
   model_start "$BATS_TEST_TMPDIR/script.json" || return 1
-  agent_project claude "base_url: \"$MODEL_URL\"" "secret_env: {ANTHROPIC_API_KEY: sk-ant-test-not-a-real-key}" || return 1
-  agent_cp_start CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1
-  cd "$P" || return 1
+  agent_start claude CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 "base_url: \"$MODEL_URL\"" \
+    "secret_env: {ANTHROPIC_API_KEY: sk-ant-test-not-a-real-key}"
 }
 
 codex_start() {
   model_start "$BATS_TEST_TMPDIR/script.json" || return 1
-  agent_project codex "base_url: \"$MODEL_URL/v1\"" "model: gpt-test" "secret_env: {OPENAI_API_KEY: sk-test-not-a-real-key}" || return 1
-  agent_cp_start
-  cd "$P" || return 1
+  agent_start codex CODEX_HOME="$HOME/.codex" "base_url: \"$MODEL_URL/v1\"" "model: gpt-test" \
+    "secret_env: {OPENAI_API_KEY: sk-test-not-a-real-key}"
 }
 
 # user_text CONV — every text the user sent, in the model's last request of
