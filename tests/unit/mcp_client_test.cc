@@ -473,6 +473,7 @@ namespace {
 
 struct JsonServer {
     std::mutex mu;
+    std::condition_variable cv;
     std::vector<http::Request> seen;
     bool repeat_cursor = false;
     std::unique_ptr<http::Server> server;
@@ -487,6 +488,7 @@ struct JsonServer {
             std::lock_guard lock(mu);
             seen.push_back(r);
         }
+        cv.notify_all();
         if (r.method == "GET") return http::Response::error(405, "no server-initiated stream");
         if (r.method == "DELETE") return http::Response::text(200, "");
         auto body = parse_json(r.body);
@@ -522,6 +524,14 @@ struct JsonServer {
         std::lock_guard lock(mu);
         return seen;
     }
+    // The client opens its GET stream from a thread of its own, so a test
+    // that looks for it must wait for it rather than race the close.
+    bool wait_for_method(const std::string& method) {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, kPatience, [&] {
+            return std::any_of(seen.begin(), seen.end(), [&](const http::Request& r) { return r.method == method; });
+        });
+    }
 };
 
 }  // namespace
@@ -540,6 +550,7 @@ TEST_CASE("streamable HTTP: JSON answers, our headers, pagination, DELETE", "[mc
         auto refused = ok(c->call_tool("refuse", Json::object()));
         CHECK(refused.kind == Kind::Error);
         CHECK(refused.error.message == "refused");
+        CHECK(server.wait_for_method("GET"));
     }
     auto seen = server.requests();
     REQUIRE(seen.size() >= 6);
