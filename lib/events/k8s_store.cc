@@ -24,7 +24,9 @@ constexpr const char* kLastEventKey = "last-event";
 // lists again (which materialises an event its writer died before creating).
 constexpr std::chrono::milliseconds kStuckAfter(2000);
 
-bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 bool dns_label(std::string_view s) {
     if (s.empty() || s.size() > 63) return false;
@@ -122,7 +124,9 @@ double jitter() {
 
 }  // namespace
 
-bool is_k8s_url(std::string_view url) { return url.starts_with("k8s:"); }
+bool is_k8s_url(std::string_view url) {
+    return url.starts_with("k8s:");
+}
 
 std::string k8s_event_name(uint64_t seq) {
     std::string digits = std::to_string(seq);
@@ -170,7 +174,8 @@ Result<K8sStore::Counter> K8sStore::read_counter(bool create) {
             object = std::move(*made);
         }
         Counter c;
-        FRACTA_TRY_ASSIGN(seq, parse_seq(string_at(object, {"data", "seq"}), std::string(kK8sCounterName) + " data.seq"));
+        FRACTA_TRY_ASSIGN(seq,
+                          parse_seq(string_at(object, {"data", "seq"}), std::string(kK8sCounterName) + " data.seq"));
         c.seq = seq;
         // last-event belongs to this seq only if its seq says so (another
         // writer, e.g. Gas City's script, may have bumped the counter alone).
@@ -278,8 +283,10 @@ Result<std::vector<Event>> K8sStore::list(const Filter& f) {
     for (Event& e : all)
         if (matches(e, f)) events.push_back(std::move(e));
     if (f.limit && events.size() > f.limit) {
-        if (f.newest) events.erase(events.begin(), events.end() - static_cast<std::ptrdiff_t>(f.limit));
-        else events.resize(f.limit);
+        if (f.newest)
+            events.erase(events.begin(), events.end() - static_cast<std::ptrdiff_t>(f.limit));
+        else
+            events.resize(f.limit);
     }
     return events;
 }
@@ -290,10 +297,19 @@ Result<uint64_t> K8sStore::latest_seq() {
     return c.seq;
 }
 
-Status K8sStore::watch(uint64_t after_seq, int hangup_fd, const std::function<Status(const Event&)>& sink) {
-    uint64_t cursor = after_seq;
-    std::map<uint64_t, Event> early;  // arrived before their predecessor
-    auto flush = [&]() -> Status {
+namespace {
+
+// A watcher's place in the sequence: events reach the sink in seq order,
+// each once; those that arrive before their predecessor wait in `early`.
+struct Delivery {
+    uint64_t cursor;
+    const std::function<Status(const Event&)>& sink;
+    std::map<uint64_t, Event> early;
+
+    void offer(Event e) {
+        if (e.seq > cursor) early.emplace(e.seq, std::move(e));
+    }
+    Status flush() {
         while (!early.empty() && early.begin()->first <= cursor + 1) {
             auto it = early.begin();
             if (it->first == cursor + 1) {
@@ -303,90 +319,118 @@ Status K8sStore::watch(uint64_t after_seq, int hangup_fd, const std::function<St
             early.erase(it);
         }
         return {};
-    };
-    std::chrono::milliseconds backoff(0);
-    auto pause_after = [&](Error e) -> Status {
+    }
+};
+
+// A temporary error is waited out (250 ms, doubling to 10 s; a hang-up cuts
+// the wait short); any other error ends the watch.
+class Backoff {
+public:
+    explicit Backoff(int hangup_fd) : hangup_fd_(hangup_fd) {}
+
+    Status pause_after(Error e) {
         if (e.kind != ErrorKind::Temporary) return e;
-        backoff = std::min(std::chrono::milliseconds(10000), std::max(std::chrono::milliseconds(250), backoff * 2));
-        for (auto until = steady::now() + backoff; steady::now() < until;) {
-            if (hung_up(hangup_fd)) return {};
+        wait_ = std::min(std::chrono::milliseconds(10000), std::max(std::chrono::milliseconds(250), wait_ * 2));
+        for (auto until = steady::now() + wait_; steady::now() < until;) {
+            if (hung_up(hangup_fd_)) return {};
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         return {};
-    };
+    }
+    void reset() { wait_ = std::chrono::milliseconds(0); }
 
+private:
+    int hangup_fd_;
+    std::chrono::milliseconds wait_{0};
+};
+
+// How following the API's watch ended, besides the watch's own result.
+struct Followed {
+    bool hangup = false;           // the reader went away
+    std::optional<Error> stopped;  // the sink failed, or an event ConfigMap is bad
+};
+
+// The second half of a round of watch(): the API's watch from the list's
+// resourceVersion (events and counter changes), until the reader hangs up,
+// the watch ends, or the counter is ahead and nothing arrived for
+// kStuckAfter (then the caller lists again).
+k8s::ApiResult<k8s::WatchResult> follow_changes(k8s::Client& client, Delivery& d, uint64_t counter_seq,
+                                                const std::string& rv, int hangup_fd, Followed& out) {
+    uint64_t counter_seen = counter_seq;
+    auto last_progress = steady::now();
+    k8s::WatchOptions o;
+    o.label_selector = kWatchSelector;
+    o.resource_version = rv;
+    o.cancelled = [&] {
+        if (hung_up(hangup_fd)) return out.hangup = true;
+        return counter_seen > d.cursor && steady::now() - last_progress > kStuckAfter;
+    };
+    auto on_event = [&](const k8s::WatchEvent& ev) -> bool {
+        if (ev.type != "ADDED" && ev.type != "MODIFIED") return true;  // DELETED: retention; BOOKMARK
+        std::string component = string_at(ev.object, {"metadata", "labels", kComponent});
+        if (component == "event-seq") {
+            auto seq = parse_seq(string_at(ev.object, {"data", "seq"}), kK8sCounterName);
+            if (seq.ok() && *seq > counter_seen) {
+                counter_seen = *seq;
+                if (counter_seen > d.cursor && d.early.empty()) last_progress = steady::now();
+            }
+            return true;
+        }
+        auto e = event_of(ev.object);
+        if (!e.ok()) {
+            out.stopped = std::move(e).take_error();
+            return false;
+        }
+        counter_seen = std::max(counter_seen, e->seq);
+        uint64_t before = d.cursor;
+        d.offer(std::move(*e));
+        Status sent = d.flush();
+        if (!sent.ok()) {
+            out.stopped = std::move(sent).take_error();
+            return false;
+        }
+        if (d.cursor != before) last_progress = steady::now();
+        return true;
+    };
+    return client.watch(kConfigMaps, o, on_event);
+}
+
+}  // namespace
+
+Status K8sStore::watch(uint64_t after_seq, int hangup_fd, const std::function<Status(const Event&)>& sink) {
+    Delivery d{after_seq, sink, {}};
+    Backoff backoff(hangup_fd);
     for (;;) {
         if (hung_up(hangup_fd)) return {};
         // List: the counter, then everything there is.
         auto c = read_counter(false);
         if (!c.ok()) {
-            FRACTA_TRY(pause_after(std::move(c).take_error()));
+            FRACTA_TRY(backoff.pause_after(std::move(c).take_error()));
             continue;
         }
         std::string rv;
         auto listed = list_events(kEventsSelector, &rv);
         if (!listed.ok()) {
-            FRACTA_TRY(pause_after(std::move(listed).take_error()));
+            FRACTA_TRY(backoff.pause_after(std::move(listed).take_error()));
             continue;
         }
-        if (c->last && c->seq > cursor && adopt_last(*c, *listed)) early.emplace(c->seq, *c->last);
-        for (Event& e : *listed)
-            if (e.seq > cursor) early.emplace(e.seq, std::move(e));
+        if (c->last && c->seq > d.cursor && adopt_last(*c, *listed)) d.early.emplace(c->seq, *c->last);
+        for (Event& e : *listed) d.offer(std::move(e));
         // Below the oldest ConfigMap there is nothing left to wait for: those
         // events were deleted (retention), not delayed.
-        if (!early.empty() && early.begin()->first > cursor + 1 && cursor + 1 <= c->seq)
-            cursor = early.begin()->first - 1;
-        FRACTA_TRY(flush());
+        if (!d.early.empty() && d.early.begin()->first > d.cursor + 1 && d.cursor + 1 <= c->seq)
+            d.cursor = d.early.begin()->first - 1;
+        FRACTA_TRY(d.flush());
 
-        // Watch from the list's version: events and counter changes.
-        uint64_t counter_seen = c->seq;
-        auto last_progress = steady::now();
-        bool hangup = false, relist = false;
-        std::optional<Error> stopped;
-        k8s::WatchOptions o;
-        o.label_selector = kWatchSelector;
-        o.resource_version = rv;
-        o.cancelled = [&] {
-            if (hung_up(hangup_fd)) return hangup = true;
-            if (counter_seen > cursor && steady::now() - last_progress > kStuckAfter) return relist = true;
-            return false;
-        };
-        auto on_event = [&](const k8s::WatchEvent& ev) -> bool {
-            if (ev.type != "ADDED" && ev.type != "MODIFIED") return true;  // DELETED: retention; BOOKMARK
-            std::string component = string_at(ev.object, {"metadata", "labels", kComponent});
-            if (component == "event-seq") {
-                auto seq = parse_seq(string_at(ev.object, {"data", "seq"}), kK8sCounterName);
-                if (seq.ok() && *seq > counter_seen) {
-                    counter_seen = *seq;
-                    if (counter_seen > cursor && early.empty()) last_progress = steady::now();
-                }
-                return true;
-            }
-            auto e = event_of(ev.object);
-            if (!e.ok()) {
-                stopped = std::move(e).take_error();
-                return false;
-            }
-            counter_seen = std::max(counter_seen, e->seq);
-            uint64_t before = cursor;
-            if (e->seq > cursor) early.emplace(e->seq, std::move(*e));
-            Status sent = flush();
-            if (!sent.ok()) {
-                stopped = std::move(sent).take_error();
-                return false;
-            }
-            if (cursor != before) last_progress = steady::now();
-            return true;
-        };
-        auto watched = client_.watch(kConfigMaps, o, on_event);
-        if (stopped) return *stopped;
-        if (hangup) return {};
+        Followed followed;
+        auto watched = follow_changes(client_, d, c->seq, rv, hangup_fd, followed);
+        if (followed.stopped) return *followed.stopped;
+        if (followed.hangup) return {};
         if (!watched.ok()) {
-            FRACTA_TRY(pause_after(std::move(watched).take_error()));
+            FRACTA_TRY(backoff.pause_after(std::move(watched).take_error()));
             continue;
         }
-        backoff = std::chrono::milliseconds(0);
-        (void)relist;  // stuck, or the watch ended: list again
+        backoff.reset();  // stuck, or the watch ended: list again
     }
 }
 
