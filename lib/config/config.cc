@@ -26,8 +26,8 @@ const Json& known_keys() {
                                  "job_ttl_seconds": 0, "resources": "*", "labels": "*", "annotations": "*",
                                  "node_selector": "*", "tolerations": 0, "extra_volumes": 0,
                                  "extra_volume_mounts": 0, "kubeconfig": 0, "context": 0}},
-      "control_plane_api": {"listen": 0, "url": 0, "token": 0},
-      "gateway": {"listen": 0, "url": 0},
+      "control_plane_api": {"listen": 0, "url": 0, "token": 0, "insecure_listen": 0},
+      "gateway": {"listen": 0, "url": 0, "insecure_listen": 0},
       "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
       "mcp_servers": {"servers": "*"},
       "tool_policy": {"allow_only": 0, "deny": 0},
@@ -269,7 +269,9 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.string("control_plane_api.listen", c.control_plane.listen));
     FRACTA_TRY(r.string("control_plane_api.url", c.control_plane.url));
     FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));
+    FRACTA_TRY(r.boolean("control_plane_api.insecure_listen", c.control_plane.insecure_listen));
     FRACTA_TRY(r.string("gateway.listen", c.gateway.listen));
+    FRACTA_TRY(r.boolean("gateway.insecure_listen", c.gateway.insecure_listen));
     FRACTA_TRY(r.string("gateway.url", c.gateway.url));
     FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
     FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));

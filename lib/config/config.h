@@ -71,6 +71,7 @@ struct Queue {
 
 struct Listener {
     std::string listen, url, token;
+    bool insecure_listen = false;  // listen beyond loopback without a strong token (config/exposure.h)
 };
 
 struct Config {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/tool.h"
+#include "config/exposure.h"
 #include "config/project.h"
 #include "config/siblings.h"
 #include "cp/api.h"
@@ -76,6 +77,7 @@ struct Reloadable {
     const Logger& logger;
     http::Server& server;
     std::string url;
+    std::string listen;                      // the address served (a new token must still guard it)
     std::string token;                       // the API token in force
     std::unique_ptr<GatewayChild>& gateway;  // holds the token too: restarted when it changes
 
@@ -88,7 +90,18 @@ struct Reloadable {
         const std::string level = logger.set_level(fresh->logging.level);
         ctx.max_concurrent = fresh->max_concurrent;
         std::string what = "log level " + level + ", max_concurrent " + std::to_string(fresh->max_concurrent);
-        if (std::string next = api_token(*fresh); next != token) {
+        std::string next = api_token(*fresh), warning;
+        if (next != token) {
+            const bool insecure = options.insecure_listen || fresh->control_plane.insecure_listen;
+            if (Status exposed = config::check_listen_exposure("the control plane", listen, next, insecure, warning);
+                !exposed.ok()) {
+                logger("warn", "reload: " + exposed.error().message + " (keeping the running token)");
+                next = token;
+            } else if (!warning.empty()) {
+                logger("warn", warning);
+            }
+        }
+        if (next != token) {
             token = next;
             server.set_bearer_token(token);
             what += token.empty() ? ", API token removed" : ", API token replaced";
@@ -110,6 +123,11 @@ Status run(const RunOptions& o) {
     for (const auto& w : config.warnings) log("warn", w);
     const std::string token = api_token(config);
     const std::string listen = o.listen.empty() ? config.control_plane.listen : o.listen;
+    std::string exposure_warning;
+    FRACTA_TRY(config::check_listen_exposure("the control plane", listen, token,
+                                             o.insecure_listen || config.control_plane.insecure_listen,
+                                             exposure_warning));
+    if (!exposure_warning.empty()) log("warn", exposure_warning);
     FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config)));
     {  // bring the schema up to date (and fail early on a dead store)
         auto store = store::open(settings.store_url, "fracta-cp");
@@ -142,7 +160,7 @@ Status run(const RunOptions& o) {
     std::unique_ptr<ReaperChild> reaper = ctx.workers > 0 ? start_reaper(o, ctx, log) : nullptr;
     announce_ready(o.ready_fd, url);
 
-    Reloadable reloadable{o, ctx, logger, *server, url, token, gateway};
+    Reloadable reloadable{o, ctx, logger, *server, url, listen, token, gateway};
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;

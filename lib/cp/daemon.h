@@ -23,6 +23,9 @@ struct RunOptions {
     int workers = -1;         // -1: runtime.queue.workers; 0: API only (workers run elsewhere)
     std::chrono::milliseconds drain_timeout{30000};
     bool gateway = false;     // also run `fracta-gw serve` (found next to this binary) as a supervised child
+    // Serve beyond loopback without a strong token (config/exposure.h); also
+    // control_plane_api.insecure_listen. Without it such a start is refused.
+    bool insecure_listen = false;
     // Log lines as logging.format says (text, or JSON objects), filtered by
     // logging.level or FRACTA_LOG_LEVEL; no writer: no log.
     LineWriter write_log;
@@ -37,6 +40,7 @@ Status run(const RunOptions& options);
 struct StartOptions {
     std::string config_file;
     std::string listen;  // passed to run
+    bool insecure_listen = false;  // passed to run
     std::chrono::milliseconds timeout{30000};
     std::string program;  // this binary, to run as `<program> run …`
     bool gateway = true;  // local mode: run supervises `fracta-gw serve` when it is installed

@@ -91,6 +91,7 @@ Result<Json> start_daemon(const StartOptions& o) {
     if (!o.config_file.empty()) args.insert(args.end(), {"--config", o.config_file});
     args.insert(args.end(), {"run", "--ready-fd", "3"});
     if (!o.listen.empty()) args.insert(args.end(), {"--listen", o.listen});
+    if (o.insecure_listen) args.push_back("--insecure-listen");
     if (o.gateway) args.push_back("--gateway");
 
     const pid_t child = ::fork();

@@ -34,6 +34,7 @@ Result<int> run_op(const Call& call) {
     RunOptions o;
     o.config_file = args.get("config");
     o.listen = args.get("listen");
+    o.insecure_listen = args.has("insecure-listen");
     o.write_log = write_log;
     FRACTA_TRY_ASSIGN(fd, ready_fd(args));
     o.ready_fd = fd;
@@ -54,6 +55,7 @@ Result<int> start_op(const Call& call, std::chrono::milliseconds timeout) {
     StartOptions o;
     o.config_file = call.args.get("config");
     o.listen = call.args.get("listen");
+    o.insecure_listen = call.args.has("insecure-listen");
     o.timeout = timeout;
     o.gateway = !call.args.has("no-gateway");
     o.program = "/proc/self/exe";
@@ -86,6 +88,8 @@ const Tool& tool() {
                     {config_option(),
                      {"format", 0, "FMT", "json (default) or text, for start, stop and status"},
                      {"listen", 0, "ADDR", "run, start: listen here (default control_plane_api.listen)"},
+                     {"insecure-listen", 0, "",
+                      "run, start: serve beyond loopback without a strong token (logged as a warning)"},
                      ready_fd_option("run"),
                      {"drain-timeout", 0, "DUR", "run: on SIGTERM, how long running work may finish (default 30s)"},
                      {"workers", 0, "N", "run: worker threads (default runtime.queue.workers; 0: API only)"},

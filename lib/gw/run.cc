@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/tool.h"
+#include "config/exposure.h"
 #include "config/project.h"
 #include "gw/api_tools.h"
 #include "gw/backends.h"
@@ -45,6 +46,10 @@ Status serve(const ServeOptions& o) {
     const config::Endpoint cp_endpoint = config::resolve_endpoint(config, config.root);
     g.cp_url = cp_endpoint.url;
     g.cp_token = cp_endpoint.token;
+    std::string exposure_warning;
+    FRACTA_TRY(config::check_listen_exposure("the gateway", g.listen, g.cp_token,
+                                             o.insecure_listen || config.gateway.insecure_listen, exposure_warning));
+    if (!exposure_warning.empty()) log("warn", exposure_warning);
     g.allowed_hosts = own_hosts(config, g.listen);
     g.log = log;
 

@@ -14,6 +14,10 @@ struct ServeOptions {
     std::string config_file;  // empty: FRACTA_CONFIG, else the project's fracta.yaml, else defaults
     std::string listen;       // empty: gateway.listen
     int ready_fd = -1;        // gets "ready <url>\n" once serving
+    // Serve beyond loopback although the control-plane token this gateway
+    // calls with is missing or weak (config/exposure.h); also
+    // gateway.insecure_listen. Without it such a start is refused.
+    bool insecure_listen = false;
     std::function<void(const std::string& line)> write_log;
 };
 Status serve(const ServeOptions& options);

@@ -18,6 +18,7 @@ Result<int> dispatch(const Call& call) {
         ServeOptions o;
         o.config_file = call.args.get("config");
         o.listen = call.args.get("listen");
+        o.insecure_listen = call.args.has("insecure-listen");
         o.write_log = write_log;
         FRACTA_TRY_ASSIGN(fd, ready_fd(call.args));
         o.ready_fd = fd;
@@ -41,6 +42,8 @@ const Tool& tool() {
                     "the fracta MCP gateway: per-agent tool endpoints, and the host's stdio server",
                     {config_option(),
                      {"listen", 0, "ADDR", "serve: listen here (default gateway.listen)"},
+                     {"insecure-listen", 0, "",
+                      "serve: serve beyond loopback without a strong control-plane token (logged as a warning)"},
                      ready_fd_option("serve")},
                     {{"serve", "serve /agents/<task>/mcp (and /sse, /messages) over HTTP until SIGTERM"},
                      {"stdio", "serve the host tools over stdio (what an AI CLI runs) until end of input"}}},

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "config/exposure.h"
 #include "config/yaml.h"
 #include "support.h"
 
@@ -246,4 +247,37 @@ TEST_CASE("credentials, base_url, check and timeout", "[config]") {
         {"project: {check: [x]}\n", "project.check: must be a string"},
     };
     all_refused(bad);
+}
+
+TEST_CASE("loopback listeners, and tokens too weak to guard any other", "[config][exposure]") {
+    for (const char* l : {"127.0.0.1:9090", "127.3.2.1:1", "[::1]:0", "localhost:80", "LOCALHOST:1"}) {
+        INFO(l);
+        CHECK(config::loopback_listen(l));
+    }
+    for (const char* l : {":9090", "0.0.0.0:9090", "[::]:1", "10.0.0.1:1", "127.evil.example:1", "host:1", "[::1"}) {
+        INFO(l);
+        CHECK_FALSE(config::loopback_listen(l));
+    }
+    const std::pair<const char*, const char*> weak[] = {
+        {"", "without a token"},
+        {"abcdefghijklmnopqrstuvwxyz012345CHANGEME", "placeholder"},
+        {"0123456789abcdef0123456789abcdef-Example", "placeholder"},
+        {"0123456789abcdef0123456789abcde", "short token (31 characters"},
+        {"abababababababababababababababab", "fewer than 8 distinct"},
+        {"0123456789abcdef 0123456789abcdef", "whitespace"},
+    };
+    for (const auto& [token, reason] : weak) {
+        INFO(token);
+        CHECK_THAT(config::weak_token_reason(token), Catch::Contains(reason));
+    }
+    CHECK(config::weak_token_reason("0123456789abcdef0123456789abcdef") == "");
+    std::string warning;
+    CHECK(config::check_listen_exposure("x", "127.0.0.1:1", "", false, warning).ok());
+    CHECK(warning.empty());
+    auto refused = config::check_listen_exposure("x", ":1", "short", false, warning);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind == ErrorKind::Usage);
+    CHECK(config::check_listen_exposure("x", ":1", "short", true, warning).ok());
+    CHECK_THAT(warning, Catch::Contains("--insecure-listen allows"));
+    CHECK(warning.find("short\"") == std::string::npos);
 }
