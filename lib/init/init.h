@@ -85,11 +85,16 @@ struct Options {
 struct Report {
     Mode mode = Mode::Local;
     std::vector<std::string> written, skipped;  // relative paths; directories end in "/"
-    Json to_json() const;    // {"mode","written","skipped"}
+    std::vector<std::string> secrets;  // "<path> <KEY>": values this run generated (never the values)
+    Json to_json() const;    // {"mode","written","skipped","secrets"}
     std::string to_text() const;
 };
 
-// Write the plan into options.root. Refuses (Failed) a root scaffolded as
+// Write the plan into options.root. Secret files (any *.env: the compose
+// deployment/.env, the k8s secrets/*.env) are written 0600 with their empty
+// *_TOKEN, *_PASSWORD and *_SECRET values filled with random ones, listed in
+// .gitignore, and never overwritten: a rerun (even --force) only fills values
+// left empty. Refuses (Failed) a root scaffolded as
 // another mode, and local mode outside a git work tree (Usage).
 Result<Report> scaffold(const Source& source, const Options& options);
 

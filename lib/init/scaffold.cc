@@ -1,7 +1,8 @@
 // scaffold.cc — writing a mode's plan into a project: the one-mode-per-project
-// check, skip/force, and the .fracta/ and .gitignore entries of local and
-// docker-compose modes.
+// check, skip/force, the secret files (random values, never overwritten), and
+// the .fracta/ and .gitignore entries.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +12,9 @@
 #include <sstream>
 
 #include "base/io.h"
+#include "base/base64.h"
+#include "base/sha256.h"
+#include "config/exposure.h"
 #include "config/yaml.h"
 #include "git/git.h"
 #include "init/init.h"
@@ -33,11 +37,92 @@ Result<std::string> read_text(const std::string& path) {
     return body.str();
 }
 
+bool is_secret_file(const std::string& target) {
+    return target.size() >= 4 && target.compare(target.size() - 4, 4, ".env") == 0;
+}
+
+bool secret_key(const std::string& key) {
+    for (const char* suffix : {"_TOKEN", "_PASSWORD", "_SECRET"}) {
+        const std::string s = suffix;
+        if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) return true;
+    }
+    return false;
+}
+
+// 32 random bytes, base64url without padding: 43 characters, safe in a URL
+// (the Postgres DSN) and in an env file, and short enough that kustomize
+// does not fold the Secret's base64 over two lines. Drawn again in the rare
+// case config/exposure.h would call it weak (letters spelling "todo").
+Result<std::string> random_secret() {
+    for (;;) {
+        FRACTA_TRY_ASSIGN(hex, random_token_hex(32));
+        std::string bytes;
+        for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+        std::string text = base64_encode(bytes);
+        while (!text.empty() && text.back() == '=') text.pop_back();
+        for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+        if (config::weak_token_reason(text).empty()) return text;
+    }
+}
+
+// Fills the empty values of the KEY= lines of a secret file: *_TOKEN,
+// *_PASSWORD and *_SECRET get random_secret();
+// FRACTA_UID and FRACTA_GID the running user's ids (compose runs the control
+// plane as the project's owner). Values already there are kept. Returns
+// the keys given a random value.
+Result<std::vector<std::string>> fill_secrets(std::string& text) {
+    std::istringstream in(text);
+    std::string out;
+    std::vector<std::string> generated;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '=' && line[0] != '#') {
+            const std::string key = line.substr(0, line.size() - 1);
+            if (secret_key(key)) {
+                FRACTA_TRY_ASSIGN(value, random_secret());
+                line += value;
+                generated.push_back(key);
+            } else if (key == "FRACTA_UID") {
+                line += std::to_string(::getuid());
+            } else if (key == "FRACTA_GID") {
+                line += std::to_string(::getgid());
+            }
+        }
+        out += line + "\n";
+    }
+    text = std::move(out);
+    return generated;
+}
+
+// Writes a secret file, or fills the empty values of the one there (never
+// replacing a value, --force or not); mode 0600. Adds the keys given random
+// values to report.secrets.
+Status write_secret_file(const std::string& root, const Planned& f, Report& report) {
+    const std::string path = root + "/" + f.target;
+    const bool there = exists(path);
+    std::string text = f.content;
+    if (there) {
+        FRACTA_TRY_ASSIGN(old, read_text(path));
+        text = std::move(old);
+    }
+    const std::string before = text;
+    FRACTA_TRY_ASSIGN(generated, fill_secrets(text));
+    if (there && text == before) {
+        report.skipped.push_back(f.target);
+        return {};
+    }
+    FRACTA_TRY(io::make_dirs(fs::path(path).parent_path().string()));
+    FRACTA_TRY(io::write_file_atomic(path, text, 0600, false));
+    if (::chmod(path.c_str(), 0600) != 0) return failure("chmod " + path + ": " + io::errno_text(errno));
+    report.written.push_back(f.target);
+    for (const auto& key : generated) report.secrets.push_back(f.target + " " + key);
+    return {};
+}
+
 // Appends the entries .gitignore lacks; true when it changed. Local and
 // docker-compose modes keep state and worktrees in the project (compose
-// bind-mounts it into the control plane's container), and compose's
-// deployment/.env holds its token.
-Result<bool> ignore_entries(const std::string& root, Mode mode) {
+// bind-mounts it into the control plane's container); every mode's secret
+// files stay out of git.
+Result<bool> ignore_entries(const std::string& root, Mode mode, const std::vector<std::string>& secret_files) {
     const std::string path = root + "/.gitignore";
     std::string text;
     if (exists(path)) {
@@ -48,8 +133,9 @@ Result<bool> ignore_entries(const std::string& root, Mode mode) {
     std::vector<std::string> have;
     for (std::string line; std::getline(in, line);) have.push_back(line);
     std::string add;
-    std::vector<std::string> entries = {".fracta/", ".worktrees/"};
-    if (mode == Mode::Compose) entries.push_back("deployment/.env");
+    std::vector<std::string> entries;
+    if (mode != Mode::K8s) entries = {".fracta/", ".worktrees/"};
+    entries.insert(entries.end(), secret_files.begin(), secret_files.end());
     for (const auto& entry : entries)
         if (std::find(have.begin(), have.end(), entry) == have.end()) add += entry + "\n";
     if (add.empty()) return false;
@@ -107,7 +193,7 @@ std::vector<std::string> conflict_hints(Mode existing, Mode wanted) {
 }
 
 Json Report::to_json() const {
-    return Json{{"mode", mode_name(mode)}, {"written", written}, {"skipped", skipped}};
+    return Json{{"mode", mode_name(mode)}, {"written", written}, {"skipped", skipped}, {"secrets", secrets}};
 }
 
 std::string Report::to_text() const {
@@ -115,6 +201,15 @@ std::string Report::to_text() const {
                       std::to_string(written.size()) + " written, " + std::to_string(skipped.size()) + " skipped\n";
     for (const auto& p : written) out += "  written " + p + "\n";
     for (const auto& p : skipped) out += "  skipped " + p + "\n";
+    for (const auto& s : secrets) out += "  secret  " + s + " (random; the file is git-ignored)\n";
+    if (mode == Mode::Local) return out;
+    out += std::string("To rotate a secret: empty its value in its file, run fracta init --scaffold ") +
+           mode_name(mode) + " again (it fills empty values and keeps the others), then ";
+    if (mode == Mode::Compose)
+        out += "docker-compose -f deployment/docker-compose.yml up -d (recreates the containers with it).\n";
+    else
+        out += "kubectl apply -k deployment/k8s/manifests (a new Secret name rolls the pods onto it); "
+               "change the fracta role's password in Postgres (ALTER ROLE) before rotating POSTGRES_PASSWORD.\n";
     return out;
 }
 
@@ -132,8 +227,9 @@ Result<Report> scaffold(const Source& source, const Options& options) {
     if (existing && *existing != options.mode) return conflict_error(*existing, options.mode);
 
     if (options.force) {
-        size_t overwrite = std::count_if(files.begin(), files.end(),
-                                         [&](const Planned& f) { return exists(root + "/" + f.target); });
+        size_t overwrite = std::count_if(files.begin(), files.end(), [&](const Planned& f) {
+            return !is_secret_file(f.target) && exists(root + "/" + f.target);
+        });
         if (overwrite > 0 && !options.yes) {
             if (!options.confirm)
                 return usage_error("--force would overwrite " + std::to_string(overwrite) +
@@ -144,7 +240,13 @@ Result<Report> scaffold(const Source& source, const Options& options) {
 
     Report report;
     report.mode = options.mode;
+    std::vector<std::string> secret_files;
     for (const auto& f : files) {
+        if (is_secret_file(f.target)) {
+            FRACTA_TRY(write_secret_file(root, f, report));
+            secret_files.push_back(f.target);
+            continue;
+        }
         const std::string path = root + "/" + f.target;
         if (exists(path) && !options.force) {
             report.skipped.push_back(f.target);
@@ -166,10 +268,8 @@ Result<Report> scaffold(const Source& source, const Options& options) {
             report.written.push_back(".fracta/logs/");
         }
     }
-    if (options.mode == Mode::Local || options.mode == Mode::Compose) {
-        FRACTA_TRY_ASSIGN(changed, ignore_entries(root, options.mode));
-        (changed ? report.written : report.skipped).push_back(".gitignore");
-    }
+    FRACTA_TRY_ASSIGN(changed, ignore_entries(root, options.mode, secret_files));
+    (changed ? report.written : report.skipped).push_back(".gitignore");
     return report;
 }
 

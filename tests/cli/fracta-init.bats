@@ -22,8 +22,8 @@ teardown() {
 }
 
 LOCAL_FILES='[".fracta/logs/",".gitignore","deployment/auth-helpers/README.md","fracta.yaml"]'
-COMPOSE_FILES='[".gitignore","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
-K8S_FILES='["deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/k8s/manifests/components/network-policy/kustomization.yaml","deployment/k8s/manifests/components/network-policy/network-policy.yaml","deployment/k8s/manifests/config/control-plane.yaml","deployment/k8s/manifests/config/gateway.yaml","deployment/k8s/manifests/control-plane.yaml","deployment/k8s/manifests/gateway.yaml","deployment/k8s/manifests/kustomization.yaml","deployment/k8s/manifests/namespace.yaml","deployment/k8s/manifests/postgres.yaml","deployment/k8s/manifests/rbac.yaml","deployment/k8s/manifests/reaper.yaml","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env","fracta.yaml"]'
+COMPOSE_FILES='[".gitignore","deployment/.env","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
+K8S_FILES='[".gitignore","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/k8s/manifests/components/network-policy/kustomization.yaml","deployment/k8s/manifests/components/network-policy/network-policy.yaml","deployment/k8s/manifests/config/control-plane.yaml","deployment/k8s/manifests/config/gateway.yaml","deployment/k8s/manifests/control-plane.yaml","deployment/k8s/manifests/gateway.yaml","deployment/k8s/manifests/kustomization.yaml","deployment/k8s/manifests/namespace.yaml","deployment/k8s/manifests/postgres.yaml","deployment/k8s/manifests/rbac.yaml","deployment/k8s/manifests/reaper.yaml","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env","fracta.yaml"]'
 
 # tree_sum — a checksum of every path, mode and content in the project
 # (outside .git), to show that a refused run changed nothing.
@@ -74,7 +74,7 @@ scaffold_json() {
   assert_equal "$(cat .gitignore)" $'.fracta/\n.worktrees/\ndeployment/.env' ".gitignore"
   run --separate-stderr "$INIT" --scaffold docker-compose --format json
   assert_status 0
-  assert_json '.written == [] and (.skipped | length) == 6'
+  assert_json '.written == [] and (.skipped | length) == 7'
 }
 
 @test "k8s: exactly the spec's files, a rerun skips, text output counts" {
@@ -82,8 +82,10 @@ scaffold_json() {
   assert_equal "$(stat -c %a deployment/auth-helpers/fetch-token-example)" 755 "helper mode"
   run --separate-stderr "$INIT" --scaffold k8s
   assert_status 0
-  assert_equal "${lines[0]}" "fracta initialized (k8s): 0 written, 16 skipped" "summary"
-  assert_equal "${#lines[@]}" 17 "summary and one line per path"
+  assert_equal "${lines[0]}" "fracta initialized (k8s): 0 written, 17 skipped" "summary"
+  assert_equal "${#lines[@]}" 19 "summary, one line per path, how to rotate"
+  [[ ${lines[18]} == "To rotate a secret: empty its value in its file, run fracta init --scaffold k8s again"* ]] ||
+    fail "no rotation hint: ${lines[18]}"
 }
 
 @test "another mode exits 1 with the exact message and the two ways out, changing nothing" {
@@ -121,7 +123,9 @@ scaffold_json() {
   assert_equal "$(tree_sum)" "$before" "tree after refusal"
   run --separate-stderr "$INIT" --scaffold k8s --force --yes --format json
   assert_status 0
-  assert_json '(.written | length) == 16 and .skipped == []'
+  # every file but the secret ones, which --force never overwrites
+  assert_json '(.written | length) == 14 and (.skipped | sort) == [".gitignore","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env"]'
+  assert_equal "$(tree_sum | grep 'secrets/')" "$(grep 'secrets/' <<<"$before")" "the secret files"
   cmp fracta.yaml "$FRACTA_SOURCE/scaffolds/k8s/fracta.yaml"
 }
 
@@ -240,7 +244,7 @@ reported_by_each() {
   run --separate-stderr "$INIT" --scaffold k8s --namespace team-a --image registry.example/fracta:1.2.3 --format json
   assert_status 0
   assert_equal "$(jq -s 'length' <<<"$output")" 1 "JSON values on stdout"
-  assert_json '.mode == "k8s" and (.written | length) == 16'
+  assert_json '.mode == "k8s" and (.written | length) == 17'
   run --separate-stderr kubectl kustomize deployment/k8s/manifests
   assert_status 0
   printf '%s\n' "$output" >rendered.yaml
@@ -255,16 +259,65 @@ reported_by_each() {
   assert_status 1
 }
 
-@test "docker-compose: docker-compose config accepts the file; the secrets are required" {
+@test "docker-compose: docker-compose config accepts the file; the secrets come from deployment/.env and are required" {
   run --separate-stderr "$INIT" --scaffold docker-compose --image registry.example/fracta:1.2.3 --format json
   assert_status 0
   FRACTA_CP_TOKEN=tok FRACTA_UID=1000 FRACTA_GID=1000 run --separate-stderr docker-compose -f deployment/docker-compose.yml config
   assert_status 0
   [[ $output == *"image: registry.example/fracta:1.2.3"* ]]
   [[ $output == *"FRACTA_CP_TOKEN: tok"* ]]
+  token=$(sed -n 's/^FRACTA_CP_TOKEN=//p' deployment/.env)
+  run --separate-stderr env -u FRACTA_CP_TOKEN -u FRACTA_UID -u FRACTA_GID docker-compose -f deployment/docker-compose.yml config
+  assert_status 0
+  [[ $output == *"FRACTA_CP_TOKEN: $token"* && $output == *"user: $(id -u):$(id -g)"* ]] ||
+    fail "deployment/.env's values are not in force: $output"
+  mv deployment/.env env.saved
   run --separate-stderr env -u FRACTA_CP_TOKEN FRACTA_UID=1000 FRACTA_GID=1000 docker-compose -f deployment/docker-compose.yml config
   [[ $status -ne 0 ]]
   [[ $stderr == *"FRACTA_CP_TOKEN"* ]]
+}
+
+# secret_values — every KEY=VALUE line of the scaffold's secret files
+secret_values() {
+  local f
+  for f in deployment/.env deployment/k8s/manifests/secrets/*.env; do
+    [[ -f $f ]] && grep -H -v '^#' "$f"
+  done
+  return 0
+}
+
+@test "secrets: random, different per repository, kept by a rerun, git-ignored; no placeholder anywhere" {
+  local mode first second
+  for mode in k8s docker-compose; do
+    local values=()
+    for repo in a b; do
+      git init -q "$BATS_TEST_TMPDIR/$mode-$repo"
+      cd "$BATS_TEST_TMPDIR/$mode-$repo"
+      run --separate-stderr "$INIT" --scaffold "$mode" --format json
+      assert_status 0
+      assert_json '.secrets | length > 0'
+      first=$(secret_values)
+      run --separate-stderr "$INIT" --scaffold "$mode" --format json
+      assert_status 0
+      assert_json '.secrets == []'
+      second=$(secret_values)
+      assert_equal "$second" "$first" "$mode: the secrets after a rerun"
+      # every generated value: 43 characters of base64url, 0600, ignored by git
+      while IFS= read -r line; do
+        [[ $line =~ _(TOKEN|PASSWORD)=([A-Za-z0-9_-]{43})$ ]] || fail "$mode: not a random value: $line"
+        values+=("${BASH_REMATCH[2]}")
+        file=${line%%:*}
+        assert_equal "$(stat -c %a "$file")" 600 "$file mode"
+        git status --ignored --porcelain | grep -qx "!! $(dirname "$file")/\|!! $file" ||
+          fail "$mode: $file is not ignored: $(git status --ignored --porcelain)"
+      done < <(grep -E '_(TOKEN|PASSWORD)=' <<<"$first")
+      git status --porcelain --untracked-files=all | grep -q '\.env$' && fail "$mode: a secret file shows as untracked"
+      run grep -r -i -E 'change-?me|placeholder' .
+      assert_status 1
+    done
+    ((${#values[@]} >= 2)) || fail "$mode: only ${#values[@]} secrets"
+    assert_equal "$(printf '%s\n' "${values[@]}" | sort -u | wc -l)" "${#values[@]}" "$mode: distinct secrets across repositories"
+  done
 }
 
 @test "--print equals what the scaffold wrote" {

@@ -62,7 +62,7 @@ leftovers() {
 
 cp_ready() { "$FRACTA_BIN/fracta" status >/dev/null 2>&1; }
 
-# the README's steps with one compose client: scaffold, .env, up, a shell
+# the README's steps with one compose client: scaffold (which writes .env), up, a shell
 # agent commits in the container, its branch merges on the host, down
 # leaves nothing behind
 readme_flow() {
@@ -74,9 +74,10 @@ readme_flow() {
   assert_status 0
   git add -A && git commit -qm scaffold
   grep -qx 'deployment/.env' .gitignore || fail "deployment/.env is not ignored"
-  token=$(openssl rand -hex 32)
-  printf 'FRACTA_CP_TOKEN=%s\nFRACTA_UID=%s\nFRACTA_GID=%s\n' "$token" "$(id -u)" "$(id -g)" >deployment/.env
-  chmod 600 deployment/.env
+  # fracta init wrote deployment/.env: a random token, the owner's ids
+  token=$(sed -n 's/^FRACTA_CP_TOKEN=//p' deployment/.env)
+  [[ ${#token} -ge 32 ]] || fail "no generated token in deployment/.env: $(grep -v TOKEN deployment/.env)"
+  grep -qx "FRACTA_UID=$(id -u)" deployment/.env || fail "deployment/.env: FRACTA_UID is not $(id -u)"
 
   run compose up -d
   assert_status 0
