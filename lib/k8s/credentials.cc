@@ -20,6 +20,40 @@ std::string last_line(std::string s) {
 
 }  // namespace
 
+Result<ExecCredential> parse_exec_credential(std::string_view out, const std::string& api_version,
+                                             const std::string& what) {
+    auto parsed = parse_json(out);
+    if (!parsed.ok() || !parsed->is_object()) return failure(what + ": output is not an ExecCredential JSON object");
+    const Json& cred = *parsed;
+    auto str = [](const Json& o, const char* key) {
+        auto it = o.find(key);
+        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (str(cred, "kind") != "ExecCredential") return failure(what + ": output is not an ExecCredential");
+    if (str(cred, "apiVersion") != api_version)
+        return failure(what + ": answered apiVersion \"" + str(cred, "apiVersion") + "\", expected \"" +
+                       api_version + "\"");
+    auto status_it = cred.find("status");
+    if (status_it == cred.end() || !status_it->is_object()) return failure(what + ": ExecCredential has no status");
+    const Json& status = *status_it;
+    ExecCredential answer;
+    answer.auth.token = str(status, "token");
+    // Unlike a kubeconfig's -data fields, these are PEM text, not base64.
+    std::string cert = str(status, "clientCertificateData"), key = str(status, "clientKeyData");
+    if (cert.empty() != key.empty())
+        return failure(what + ": clientCertificateData and clientKeyData must come together");
+    if (answer.auth.token.empty() && cert.empty())
+        return failure(what + ": ExecCredential has neither a token nor a client certificate");
+    answer.auth.cert_pem = std::move(cert);
+    answer.auth.key_pem = std::move(key);
+    if (auto exp = str(status, "expirationTimestamp"); !exp.empty()) {
+        auto t = parse_rfc3339(exp);
+        if (!t.ok()) return failure(what + ": bad expirationTimestamp: " + t.error().message);
+        answer.expires = *t;
+    }
+    return answer;
+}
+
 Credentials::Credentials(const Config& c, Clock clock) : config_(c), clock_(std::move(clock)) {
     auth_.cert_pem = c.client_cert_pem;
     auth_.key_pem = c.client_key_pem;
@@ -101,42 +135,13 @@ Status Credentials::run_exec() {
         return failure(what + ": exited with status " + std::to_string(outcome->exit_code) +
                        (why.empty() ? "" : ": " + why));
     }
-    auto parsed = parse_json(outcome->out);
-    if (!parsed.ok() || !parsed->is_object()) return failure(what + ": output is not an ExecCredential JSON object");
-    const Json& cred = *parsed;
-    auto str = [](const Json& o, const char* key) {
-        auto it = o.find(key);
-        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (str(cred, "kind") != "ExecCredential") return failure(what + ": output is not an ExecCredential");
-    if (str(cred, "apiVersion") != p.api_version)
-        return failure(what + ": answered apiVersion \"" + str(cred, "apiVersion") + "\", expected \"" +
-                       p.api_version + "\"");
-    auto status_it = cred.find("status");
-    if (status_it == cred.end() || !status_it->is_object()) return failure(what + ": ExecCredential has no status");
-    const Json& status = *status_it;
-    Auth next;
-    next.token = str(status, "token");
-    // Unlike a kubeconfig's -data fields, these are PEM text, not base64.
-    std::string cert = str(status, "clientCertificateData"), key = str(status, "clientKeyData");
-    if (cert.empty() != key.empty())
-        return failure(what + ": clientCertificateData and clientKeyData must come together");
-    if (next.token.empty() && cert.empty())
-        return failure(what + ": ExecCredential has neither a token nor a client certificate");
-    if (!cert.empty()) {
-        next.cert_pem = std::move(cert);
-        next.key_pem = std::move(key);
-    } else {
-        next.cert_pem = config_.client_cert_pem;  // the kubeconfig's, if any
-        next.key_pem = config_.client_key_pem;
+    FRACTA_TRY_ASSIGN(cred, parse_exec_credential(outcome->out, p.api_version, what));
+    if (cred.auth.cert_pem.empty()) {
+        cred.auth.cert_pem = config_.client_cert_pem;  // the kubeconfig's, if any
+        cred.auth.key_pem = config_.client_key_pem;
     }
-    expires_.reset();
-    if (auto exp = str(status, "expirationTimestamp"); !exp.empty()) {
-        auto t = parse_rfc3339(exp);
-        if (!t.ok()) return failure(what + ": bad expirationTimestamp: " + t.error().message);
-        expires_ = *t;
-    }
-    auth_ = std::move(next);
+    expires_ = cred.expires;
+    auth_ = std::move(cred.auth);
     have_ = true;
     return {};
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/time.h"
@@ -23,6 +24,17 @@ struct Auth {
     std::string token;                 // "" : no Authorization header
     std::string cert_pem, key_pem;     // "" : no client certificate
 };
+
+// What an exec plugin printed, read: the credential and when it expires.
+struct ExecCredential {
+    Auth auth;  // cert_pem/key_pem empty when the plugin gave a token only
+    std::optional<Timestamp> expires;
+};
+
+// Read an exec plugin's stdout (an ExecCredential of `api_version`); errors
+// are failures beginning with `what` (the plugin, for messages).
+Result<ExecCredential> parse_exec_credential(std::string_view out, const std::string& api_version,
+                                             const std::string& what);
 
 class Credentials {
 public:

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "k8s/client.h"
+#include "k8s/watch_stream.h"
 
 namespace fracta::k8s {
 namespace {
@@ -73,68 +74,50 @@ long watch_timeout(const WatchOptions& o) {
     return timeout_s;
 }
 
-// One watch stream's events, a JSON object a line, as the bytes arrive.
-struct EventStream {
-    using ErrorFor = std::function<ApiError(int code, const std::string& body)>;  // an ERROR event's Status
-    EventStream(const Resource& r, const WatchCallback& on, WatchResult& res, ErrorFor e)
-        : resource(r), on_event(on), result(res), error_for(std::move(e)) {}
-
-    const Resource& resource;
-    const WatchCallback& on_event;
-    WatchResult& result;
-    ErrorFor error_for;
-    std::string pending;
-    bool stop = false;  // on_event asked to stop
-    bool gone = false;  // 410: our version is too old, list again
-    int events = 0;
-    std::optional<ApiError> failed;
-
-    bool line(std::string_view text) {
-        if (text.empty()) return true;
-        auto parsed = parse_json(text, size_t{64} << 20);
-        if (!parsed.ok() || !parsed->is_object()) {
-            failed = ApiError{0, "", "bad watch event",
-                              failure("watch " + resource.qualified() + ": a watch event is not JSON")};
-            return false;
-        }
-        WatchEvent ev;
-        if (auto t = parsed->find("type"); t != parsed->end() && t->is_string()) ev.type = *t;
-        if (auto obj = parsed->find("object"); obj != parsed->end()) ev.object = std::move(*obj);
-        ++events;
-        if (ev.type == "ERROR") {
-            long code = status_code_of(ev.object);
-            if (code == 410) {
-                gone = true;
-                return false;
-            }
-            failed = error_for(code ? static_cast<int>(code) : 500, to_line(ev.object));
-            if (!on_event(ev)) stop = true;
-            return false;
-        }
-        if (auto rv = resource_version_of(ev.object); !rv.empty()) result.resource_version = rv;
-        if (!on_event(ev)) {
-            stop = true;
-            return false;
-        }
-        return true;
-    }
-
-    bool data(std::string_view bytes) {
-        pending.append(bytes);
-        size_t start = 0;
-        for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
-            if (!line(std::string_view(pending).substr(start, nl - start))) return false;
-        pending.erase(0, start);
-        return true;
-    }
-
-    // A last line without its newline, when the stream ended well.
-    void finish() {
-        if (!pending.empty() && !stop && !gone && !failed) line(pending);
-    }
-};
-
 }  // namespace
+
+bool EventStream::line(std::string_view text) {
+    if (text.empty()) return true;
+    auto parsed = parse_json(text, size_t{64} << 20);
+    if (!parsed.ok() || !parsed->is_object()) {
+        failed = ApiError{0, "", "bad watch event",
+                          failure("watch " + resource.qualified() + ": a watch event is not JSON")};
+        return false;
+    }
+    WatchEvent ev;
+    if (auto t = parsed->find("type"); t != parsed->end() && t->is_string()) ev.type = *t;
+    if (auto obj = parsed->find("object"); obj != parsed->end()) ev.object = std::move(*obj);
+    ++events;
+    if (ev.type == "ERROR") {
+        long code = status_code_of(ev.object);
+        if (code == 410) {
+            gone = true;
+            return false;
+        }
+        failed = error_for(code ? static_cast<int>(code) : 500, to_line(ev.object));
+        if (!on_event(ev)) stop = true;
+        return false;
+    }
+    if (auto rv = resource_version_of(ev.object); !rv.empty()) result.resource_version = rv;
+    if (!on_event(ev)) {
+        stop = true;
+        return false;
+    }
+    return true;
+}
+
+bool EventStream::data(std::string_view bytes) {
+    pending.append(bytes);
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+        if (!line(std::string_view(pending).substr(start, nl - start))) return false;
+    pending.erase(0, start);
+    return true;
+}
+
+void EventStream::finish() {
+    if (!pending.empty() && !stop && !gone && !failed) line(pending);
+}
 
 ApiResult<WatchResult> Client::watch(const Resource& r, const WatchOptions& o, const WatchCallback& on_event) {
     WatchResult result;
