@@ -13,7 +13,7 @@
 // ConfigMap and Secret in the meantime, which is what the kubelet does anyway.
 //
 // The agent container runs the session supervisor in the foreground:
-//   fracta-spawn-local supervise <name> --foreground --control :7070
+//   fracta-spawn-local supervise <name> --foreground --copy-output --control :7070
 //       --mode <mode> --files-from /etc/fracta/files -- /bin/sh -c <command>
 // with the restricted pod security profile (non-root uid 65532, no privilege
 // escalation, all capabilities dropped, RuntimeDefault seccomp, read-only

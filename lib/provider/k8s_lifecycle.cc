@@ -26,16 +26,26 @@ bool fatal_waiting(const std::string& reason) {
     return fatal.count(reason) != 0;
 }
 
+// The pod is created before its ConfigMap and Secret (they need its uid), so
+// a kubelet may see it before they exist and report the env it cannot fill
+// yet; it retries, as for a volume it cannot mount yet. Not a failure.
+bool own_object_pending(const std::string& reason, const std::string& message, const k8s::ObjectNames& names) {
+    if (reason != "CreateContainerConfigError") return false;
+    for (const std::string& missing : {"secret \"" + names.secret + "\" not found",
+                                       "configmap \"" + names.config_map + "\" not found"})
+        if (message == missing) return true;
+    return false;
+}
+
 // Why a starting pod will never run, or "".
-std::string start_failure(const Json& pod) {
+std::string start_failure(const Json& pod, const k8s::ObjectNames& names) {
     auto cs = "/status/containerStatuses"_json_pointer;
     if (pod.contains(cs) && pod.at(cs).is_array())
         for (const Json& c : pod.at(cs)) {
             std::string reason = str_at(c, "/state/waiting/reason"_json_pointer);
-            if (fatal_waiting(reason)) {
-                std::string message = str_at(c, "/state/waiting/message"_json_pointer);
+            std::string message = str_at(c, "/state/waiting/message"_json_pointer);
+            if (fatal_waiting(reason) && !own_object_pending(reason, message, names))
                 return reason + (message.empty() ? "" : ": " + message);
-            }
         }
     auto conds = "/status/conditions"_json_pointer;
     if (pod.contains(conds) && pod.at(conds).is_array())
@@ -104,7 +114,7 @@ Status start(k8s::Client& client, const std::string& name, const StartRequest& r
             up = true;  // a batch pod may well have finished already
             return false;
         }
-        why = start_failure(e.object);
+        why = start_failure(e.object, names);
         return why.empty();
     });
     if (!watched.ok()) {

@@ -106,9 +106,9 @@ Json metadata(const std::string& name, const std::string& ns, const ObjectNames&
 
 std::vector<std::string> agent_command(const SessionInput& in) {
     const StartRequest& r = in.request;
-    std::vector<std::string> argv = {"fracta-spawn-local", "supervise",    in.name,  "--foreground",
-                                     "--control",          kControlListen, "--mode", r.mode,
-                                     "--files-from",       kFilesDir,      "--"};
+    std::vector<std::string> argv = {"fracta-spawn-local", "supervise",  in.name,        "--foreground",
+                                     "--copy-output",      "--control",  kControlListen, "--mode",
+                                     r.mode,               "--files-from", kFilesDir,    "--"};
     if (r.command.empty())
         argv.push_back(r.mode == "stream" ? "/bin/sh" : "true");
     else

@@ -25,6 +25,7 @@ const cli::Command kSupervise = {
      {"state-dir", 0, "DIR", "the session state root"},
      {"lock-fd", 0, "N", "(internal) the session lock, already held"},
      {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
+     {"copy-output", 0, "", "also write the session's output to stdout (in a pod: the container's log)"},
      {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"},
      {"clear-keys", 0, "KEYS", "how a nudge empties the input line: key names, comma-separated (default C-u)"},
      {"submit-keys", 0, "KEYS", "how a nudge submits: key names, comma-separated (default Enter)"}},
@@ -97,6 +98,7 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
         FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", a.get("ready-fd")));
         o.ready_fd = static_cast<int>(fd);
     }
+    if (a.has("copy-output")) o.copy_output = true;
     if (a.has("files-from")) FRACTA_TRY(restore_files(a.get("files-from"), o.work_dir));
     if (a.has("clear-keys")) o.nudge_keys.clear = split_keys(a.get("clear-keys"));
     if (a.has("submit-keys")) o.nudge_keys.submit = split_keys(a.get("submit-keys"));

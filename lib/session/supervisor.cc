@@ -134,15 +134,17 @@ Result<Child> spawn(const SuperviseOptions& o) {
 }
 
 // output.log: appended to as output arrives; keeps the newest half when full.
+// With copy, every byte goes to stdout too (a pod's container log).
 class Log {
 public:
-    Log(std::string path, uint64_t cap) : path_(std::move(path)), cap_(cap) { open(); }
+    Log(std::string path, uint64_t cap, bool copy) : path_(std::move(path)), cap_(cap), copy_(copy) { open(); }
     ~Log() {
         if (fd_ >= 0) ::close(fd_);
     }
 
     void append(const char* data, size_t n) {
         std::lock_guard<std::mutex> lock(mu_);
+        if (copy_) (void)io::write_stdout(std::string_view(data, n));
         if (fd_ < 0) return;
         ssize_t w = ::write(fd_, data, n);
         if (w > 0) size_ += static_cast<uint64_t>(w);
@@ -175,6 +177,7 @@ private:
 
     std::string path_;
     uint64_t cap_;
+    bool copy_;
     int fd_ = -1;
     uint64_t size_ = 0;
     std::mutex mu_;
@@ -361,7 +364,7 @@ Result<int> supervise(const SuperviseOptions& o) {
     state.started_at = format_rfc3339(now());
     if (Status w = dir.write_state(state); !w.ok()) return fail_start(w.error());
 
-    Log log(dir.file("output.log"), o.log_cap);
+    Log log(dir.file("output.log"), o.log_cap, o.copy_output);
     auto child = spawn(o);
     if (!child.ok()) {
         record_failed_start(dir, state, 127);

@@ -30,6 +30,7 @@ struct SuperviseOptions {
     std::string control;                    // "" → <state dir>/control.sock; "HOST:PORT" → TCP
     std::string control_token;              // required as a bearer token when set (TCP)
     uint64_t log_cap = 8u << 20;            // output.log keeps the newest half when it grows past this
+    bool copy_output = false;               // the session's output to stdout too (an agent pod's log)
     std::chrono::milliseconds stop_grace{3000};  // TERM → KILL
     NudgeKeys nudge_keys;                   // how a nudge clears the input line and submits
 };

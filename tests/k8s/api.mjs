@@ -428,7 +428,7 @@ export class Api {
     let port = portArg || '';
     if (!port) port = String(pod.spec.containers.flatMap((c) => c.ports || [])[0]?.containerPort || '');
     const targets = this.proxies.get(`${info.ns}/${name}`);
-    const target = targets?.get(port) || targets?.get('*');
+    const target = targets?.get(port) || targets?.get('*') || this.opts.kubelet?.target(pod, port);
     const refused = (why) => new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${why}`);
     if (!target) throw refused(`dial tcp ${ip}:${port || 80}: connect: connection refused`);
     const marker = `/${info.name}/proxy`;

@@ -10,7 +10,7 @@
 //        [--anonymous] [--control-token T] [--deny VERB:RESOURCE[:NS[:USER]]]…
 //        [--namespace NS]… [--auto-run] [--auto-run-ms N] [--bookmark-interval-ms N]
 //        [--history N] [--gc-delay-ms N] [--pod-termination-ms N]
-//        [--ready-fd N] [--ready-file FILE]
+//        [--ready-fd N] [--ready-file FILE] [--run-pods DIR --pod-bin DIR]
 //
 // When listening, writes one JSON line {"url","http_url","pid"} to the ready
 // fd / file (the file appears atomically), so tests wait on it, not on sleeps.
@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync, renameSync, createWriteStream } from 'node
 import { Store } from './store.mjs';
 import { Registry } from './registry.mjs';
 import { Cluster } from './controllers.mjs';
+import { Kubelet } from './kubelet.mjs';
 import { Api } from './api.mjs';
 import { Control } from './control.mjs';
 import { Auth, Deny, Faults } from './policy.mjs';
@@ -35,7 +36,8 @@ function parseArgs(argv) {
   const single = { '--listen': 'listen', '--http-listen': 'httpListen', '--tls-cert': 'tlsCert', '--tls-key': 'tlsKey',
     '--client-ca': 'clientCA', '--token-file': 'tokenFile', '--control-token': 'controlToken', '--ready-fd': 'readyFd',
     '--ready-file': 'readyFile', '--auto-run-ms': 'autoRunMs', '--bookmark-interval-ms': 'bookmarkIntervalMs',
-    '--history': 'history', '--gc-delay-ms': 'gcDelayMs', '--pod-termination-ms': 'podTerminationMs' };
+    '--history': 'history', '--gc-delay-ms': 'gcDelayMs', '--pod-termination-ms': 'podTerminationMs',
+    '--run-pods': 'runPods', '--pod-bin': 'podBin' };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === '--anonymous') a.anonymous = true;
@@ -50,6 +52,8 @@ function parseArgs(argv) {
   for (const k of ['autoRunMs', 'bookmarkIntervalMs', 'history', 'gcDelayMs', 'podTerminationMs']) a[k] = Number(a[k]);
   if (!a.noHttps && (!a.tlsCert || !a.tlsKey)) die('--tls-cert and --tls-key are required (or --no-https with --http-listen)');
   if (a.noHttps && !a.httpListen) die('--no-https needs --http-listen');
+  if (!a.runPods !== !a.podBin) die('--run-pods and --pod-bin go together');
+  if (a.runPods && a.autoRun) die('--run-pods runs pods itself: no --auto-run');
   return a;
 }
 
@@ -67,6 +71,7 @@ class Double {
     this.store = new Store({ historySize: args.history });
     this.registry = new Registry(this.store, this.opts);
     this.cluster = new Cluster(this.store, this.registry, this.opts);
+    if (args.runPods) this.opts.kubelet = new Kubelet(this.cluster, this.registry, this.store, { root: args.runPods, bin: args.podBin });
     this.auth = new Auth({ tokens: args.tokens, tokenFile: args.tokenFile, clientCA: !!args.clientCA, anonymous: !!args.anonymous });
     this.deny = new Deny();
     this.deny.rules = args.deny.map(Deny.parse);

@@ -191,7 +191,9 @@ export class Registry {
       next.metadata.deletionGracePeriodSeconds = podGraceful ? grace : 0;
       const res = this.store.replace(def, next);
       // the kubelet confirms the pod's containers are gone
-      if (podGraceful) setTimeout(() => this.finalizePod(ns, name, cur.metadata.uid), this.opts.podTerminationMs);
+      // (a pod the kubelet runs for real is confirmed when its processes end: kubelet.mjs)
+      if (podGraceful && !this.opts.kubelet?.owns(cur.metadata.uid))
+        setTimeout(() => this.finalizePod(ns, name, cur.metadata.uid), this.opts.podTerminationMs);
       return { code: accepted, body: res };
     }
     const gone = this.store.remove(def, cur);

@@ -244,7 +244,7 @@ TEST_CASE("k8s batch session: a Job, its ConfigMap and Secret", "[k8s]") {
     CHECK(agent["image"] == std::string("ghcr.io/fracta-dev/fracta-agent:") + FRACTA_VERSION);
     CHECK(agent["imagePullPolicy"] == "IfNotPresent");
     CHECK(agent["workingDir"] == "/workspace/agents/fix-bug");
-    CHECK(agent["command"] == Json::array({"fracta-spawn-local", "supervise", "fix-bug", "--foreground", "--control",
+    CHECK(agent["command"] == Json::array({"fracta-spawn-local", "supervise", "fix-bug", "--foreground", "--copy-output", "--control",
                                            ":7070", "--mode", "batch", "--files-from", "/etc/fracta/files", "--",
                                            "/bin/sh", "-c", "claude -p 'do the thing'"}));
     CHECK(agent["ports"][0]["containerPort"] == 7070);
@@ -368,7 +368,7 @@ TEST_CASE("k8s stream session: a bare Pod, same shape", "[k8s]") {
     CHECK(o.workload["spec"]["restartPolicy"] == "Never");
     CHECK(o.workload["spec"]["activeDeadlineSeconds"] == 14400);
     const Json& cmd = agent_of(o)["command"];
-    CHECK(cmd[7] == "stream");
+    CHECK(cmd[8] == "stream");
     CHECK(cmd[cmd.size() - 1] == "opencode");
     CHECK(o.config_map["data"]["AGENTS.md"] == "hi");
     CHECK(*secret_value(o.secret, "FRACTA_SUPERVISOR_TOKEN") == "control-token-0123456789");

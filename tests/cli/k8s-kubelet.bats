@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# The API double's kubelet that runs pods (tests/k8s/kubelet.mjs, --run-pods):
+# each container's command a real process in its own root, env and volumes
+# from the pod spec, its exit code the pod's phase, its output pods/log, and
+# fracta-spawn-k8s driving a real supervisor in a Job's pod through
+# pods/proxy. Objects are made with the real kubectl.
+#
+# shellcheck disable=SC2154  # stderr: set by bats' run --separate-stderr
+
+load ../lib/common
+load ../lib/k8s
+
+setup_file() {
+  require_cmd openssl node jq curl kubectl unshare setpriv
+  k8s_file_certs
+}
+
+setup() {
+  common_setup
+  KC="$BATS_TEST_TMPDIR/kubeconfig"
+  export HOME="$BATS_TEST_TMPDIR" KUBECONFIG="$KC"
+  unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
+  PODS="$BATS_TEST_TMPDIR/pods"
+  k8s_started --run-pods "$PODS" --pod-bin "$FRACTA_BIN"
+}
+
+teardown() { common_teardown; }
+
+pod_json() { kc get pod "$1" -o json; }
+phase_is() { [[ $(kc get pod "$1" -o jsonpath='{.status.phase}') == "$2" ]]; }
+pod_gone() { [[ $(k8s_ctl GET /objects/pods/default | jq --arg n "$1" '[.[] | select(.metadata.name == $n)] | length') == 0 ]]; }
+has_line() { printf '%s\n' "${lines[@]}" | grep -qxF -- "$1" || fail "no line \"$1\" in: $output"; }
+waiting_reason() { [[ $(kc get pod "$1" -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}') == "$2" ]]; }
+
+secret_and_config() {
+  cat >"$BATS_TEST_TMPDIR/data.yaml" <<'EOF'
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+data: {token: c2VrcmV0LXZhbHVl}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {level: high, greeting.txt: "hello from a configmap\n"}
+EOF
+  kc apply -f "$BATS_TEST_TMPDIR/data.yaml" >/dev/null
+}
+
+# pod NAME COMMAND [RO] — a pod whose one container runs /bin/sh -c COMMAND
+pod() {
+  cat >"$BATS_TEST_TMPDIR/$1.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 30
+  containers:
+  - name: main
+    image: example.test/tools:1
+    command: ["/bin/sh", "-c", $(jq -Rn --arg c "$2" '$c')]
+    workingDir: /work/here
+    securityContext: {readOnlyRootFilesystem: ${3:-true}}
+    env:
+    - {name: TOKEN, valueFrom: {secretKeyRef: {name: creds, key: token}}}
+    - {name: LEVEL, valueFrom: {configMapKeyRef: {name: settings, key: level}}}
+    - {name: SAID, value: "level-\$(LEVEL)"}
+    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    volumeMounts:
+    - {name: cfg, mountPath: /etc/cfg, readOnly: true}
+    - {name: sec, mountPath: /etc/sec, readOnly: true}
+    - {name: scratch, mountPath: /tmp}
+    - {name: keep, mountPath: /keep}
+  volumes:
+  - {name: cfg, configMap: {name: settings}}
+  - {name: sec, secret: {secretName: creds}}
+  - {name: scratch, emptyDir: {}}
+  - {name: keep, persistentVolumeClaim: {claimName: keep-$1}}
+EOF
+  kc create -f "$BATS_TEST_TMPDIR/$1.yaml" >/dev/null
+}
+
+@test "kubelet: the command runs with the spec's env and volumes; its exit code is the phase, its output the log" {
+  secret_and_config
+  # a watch from the start sees every phase the pod goes through
+  kc get pods --watch -o 'jsonpath={.status.phase}{"\n"}' >"$BATS_TEST_TMPDIR/watch" 2>/dev/null &
+  pod p1 'echo "token=$TOKEN level=$LEVEL said=$SAID pod=$POD"; cat /etc/cfg/greeting.txt; cat /etc/sec/token; echo
+pwd; echo "host=$(hostname)"; command -v fracta-spawn-local; echo kept >/keep/file; echo scratch >/tmp/f
+touch /not-a-volume 2>/dev/null || echo "root is read-only"; echo oops >&2; exit 3'
+  wait_for 20 phase_is p1 Failed
+  run pod_json p1
+  assert_json '.status.containerStatuses[0].state.terminated.exitCode == 3 and .status.containerStatuses[0].state.terminated.reason == "Error"'
+  assert_json '(.status.podIP | startswith("127.1.")) and .spec.nodeName == "double-node"'
+  run kc logs p1
+  assert_status 0
+  has_line "token=sekret-value level=high said=level-high pod=p1"
+  has_line "hello from a configmap"
+  has_line "sekret-value"
+  has_line "/work/here"
+  has_line "host=p1"
+  has_line "/opt/fracta/bin/fracta-spawn-local"
+  has_line "root is read-only"
+  has_line "oops"
+  [[ $(cat "$PODS/.claims/default/keep-p1/file") == kept ]] || fail "the claim's directory does not hold what the pod wrote"
+  [[ ! -e /not-a-volume && ! -e /keep/file ]] || fail "the pod wrote to the host's root"
+  wait_for 10 grep -qx Failed "$BATS_TEST_TMPDIR/watch"
+  run cat "$BATS_TEST_TMPDIR/watch"
+  [[ ${lines[0]} == Pending ]] || fail "watch began with ${lines[0]}"
+  has_line Running
+  [[ ${lines[-1]} == Failed ]] || fail "watch ended with ${lines[-1]}"
+}
+
+@test "kubelet: exit 0 → Succeeded; a Job's pod that succeeds completes the Job" {
+  secret_and_config
+  cat >"$BATS_TEST_TMPDIR/job.yaml" <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j1}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: c, image: x, command: ["/bin/sh", "-c", "echo done"]}
+EOF
+  kc create -f "$BATS_TEST_TMPDIR/job.yaml" >/dev/null
+  wait_for 20 kc wait --for=condition=Complete job/j1 --timeout=1s
+  run kc logs job/j1
+  assert_equal "$output" done
+  pod=$(k8s_job_pod j1)
+  run pod_json "$pod"
+  assert_json '.status.phase == "Succeeded" and .status.containerStatuses[0].state.terminated.exitCode == 0 and .status.containerStatuses[0].state.terminated.reason == "Completed"'
+}
+
+@test "kubelet: a missing ConfigMap or Secret: a volume of it waits in ContainerCreating (FailedMount), a key of it in CreateContainerConfigError" {
+  pod p2 'echo "token=$TOKEN"'
+  wait_for 20 waiting_reason p2 ContainerCreating
+  mounts() { kc get events -o json | jq -e 'any(.items[]; .reason == "FailedMount" and (.message | test("volume \"cfg\" : configmap \"settings\" not found")))' >/dev/null; }
+  wait_for 20 mounts
+  kc create -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: p2env}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: x
+    command: ["/bin/sh", "-c", "echo token=$TOKEN"]
+    env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: creds, key: token}}}]
+EOF
+  wait_for 20 waiting_reason p2env CreateContainerConfigError
+  run pod_json p2env
+  assert_json '.status.phase == "Pending" and .status.containerStatuses[0].state.waiting.message == "secret \"creds\" not found"'
+  secret_and_config
+  wait_for 20 phase_is p2 Succeeded
+  wait_for 20 phase_is p2env Succeeded
+  run kc logs p2env
+  assert_equal "$output" "token=sekret-value"
+}
+
+@test "kubelet: deleting a running pod sends TERM to its command; the pod goes once the command has ended" {
+  secret_and_config
+  pod p3 'trap "echo terminated >/keep/term; exit 0" TERM; echo up; while :; do sleep 0.1; done'
+  wait_for 20 phase_is p3 Running
+  wait_for 20 kc logs p3
+  kc delete pod p3 --wait=false >/dev/null
+  wait_for 20 pod_gone p3
+  [[ $(cat "$PODS/.claims/default/keep-p3/term") == terminated ]] || fail "the command did not see TERM"
+}
+
+@test "kubelet: fracta-spawn-k8s runs a real supervisor in the pod and reaches it through pods/proxy" {
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start s1 <<<'{"command":"echo first; read line; echo got:$line; exit 4","mode":"stream","workspace_files":{"notes/a.txt":"from the configmap"}}'
+  assert_status 0
+  pod=fracta-stream-s1
+  wait_for 20 phase_is "$pod" Running
+  seen() { "$FRACTA_BIN/fracta-spawn-k8s" peek s1 20 | grep -q first; }
+  wait_for 20 seen || { kc logs "$pod"; kc get pod "$pod" -o yaml; cat "$BATS_TEST_TMPDIR/k8s-double.log"; false; }
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge s1 <<<'hello'
+  assert_status 0
+  wait_for 20 phase_is "$pod" Failed
+  run pod_json "$pod"
+  assert_json '.status.containerStatuses[0].state.terminated.exitCode == 4'
+  run kc logs "$pod"
+  [[ $output == *got:hello* ]] || fail "no reply in the log: $output"
+}
