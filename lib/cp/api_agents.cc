@@ -9,6 +9,7 @@
 #include "cp/spawn.h"
 #include "events/log.h"
 #include "git/git.h"
+#include "git/remote.h"
 #include "queue/queue.h"
 
 namespace fracta::cp::routes_impl {
@@ -288,6 +289,10 @@ Response merge(Context& ctx, const Request& req) {
     if (!f.agent) return f.response;
     if (f.agent->branch.empty())
         return Response::error(409, "agent \"" + f.agent->name + "\" has no branch (the project is not in git)");
+    // A Kubernetes agent's branch lives on the remote its pod pushed to.
+    if (f.agent->provider == "kubernetes")
+        if (Status fetched = git::fetch_branch(ctx.settings.root, "origin", f.agent->branch); !fetched.ok())
+            return Response::error(409, fetched.error().message);
     auto merged = git::merge_no_ff(ctx.settings.root, f.agent->branch);
     if (!merged.ok()) return Response::error(409, merged.error().message);
     auto store = ctx.pool.acquire();

@@ -25,6 +25,17 @@ using agents::RuntimeChoice;
 using agents::choose_runtime;
 namespace {
 
+// The error of an agent pod's supervisor, if the output ends with one.
+std::string supervisor_error(const std::string& tail) {
+    static const std::string kPrefix = "fracta-spawn-local: error: ";
+    std::string t = tail;
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    auto nl = t.rfind('\n');
+    std::string last = nl == std::string::npos ? t : t.substr(nl + 1);
+    return last.rfind(kPrefix, 0) == 0 ? last.substr(kPrefix.size()) : "";
+}
+
+
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
@@ -368,6 +379,9 @@ void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
     c.set_ended = true;
     if (!result.success) {
         c.reason = result.error.empty() ? "exit " + std::to_string(ended->exit_code.value_or(1)) : result.error;
+        // An agent pod's supervisor that failed around the session (its
+        // clone, its push) says why in its last line: that is the reason.
+        if (auto why = supervisor_error(ended->output_tail); !why.empty()) c.reason = why;
         settle({status::Running}, status::Failed, c, *c.reason);
         return;
     }

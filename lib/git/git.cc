@@ -12,12 +12,10 @@
 #include <string_view>
 
 #include "base/sha256.h"
-#include "proc/run.h"
+#include "git/git_internal.h"
 
 namespace fracta::git {
-namespace {
-
-namespace fs = std::filesystem;
+namespace detail {
 
 constexpr auto kGitTimeout = std::chrono::minutes(2);
 
@@ -30,15 +28,15 @@ const char* const kRepositoryVars[] = {
     "GIT_NAMESPACE",  "GIT_SHALLOW_FILE",       "GIT_GRAFT_FILE", "GIT_INTERNAL_SUPER_PREFIX",
 };
 
-// `git -C <repo> [-c k=v…] <args…>`; repo empty: no -C.
 Result<proc::Outcome> git(const std::string& repo, const std::vector<std::string>& args,
-                          const std::vector<std::string>& config = {}) {
+                          const std::vector<std::string>& config, const std::map<std::string, std::string>& env) {
     proc::Command c;
     c.argv = {"git"};
     if (!repo.empty()) c.argv.insert(c.argv.end(), {"-C", repo});
     for (const auto& kv : config) c.argv.insert(c.argv.end(), {"-c", kv});
     c.argv.insert(c.argv.end(), args.begin(), args.end());
     c.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"LC_ALL", "C"}};
+    for (const auto& [k, v] : env) c.env[k] = v;
     c.unset_env.assign(std::begin(kRepositoryVars), std::end(kRepositoryVars));
     c.timeout = kGitTimeout;
     if (repo.empty()) c.cwd = "/";  // no repository of the caller's cwd gets involved
@@ -88,10 +86,9 @@ Error git_error(const std::string& repo, const std::vector<std::string>& args, c
     return failure(label(args) + ": " + why);
 }
 
-// Run git and insist on success; its stdout.
 Result<std::string> git_ok(const std::string& repo, const std::vector<std::string>& args,
-                           const std::vector<std::string>& config = {}) {
-    FRACTA_TRY_ASSIGN(o, git(repo, args, config));
+                           const std::vector<std::string>& config, const std::map<std::string, std::string>& env) {
+    FRACTA_TRY_ASSIGN(o, git(repo, args, config, env));
     if (!o.ok()) return git_error(repo, args, o);
     return std::move(o.out);
 }
@@ -100,6 +97,11 @@ std::string chomp(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s;
 }
+
+}  // namespace detail
+namespace {
+using namespace detail;
+namespace fs = std::filesystem;
 
 std::vector<std::string> split_nul(const std::string& s) {
     std::vector<std::string> parts;

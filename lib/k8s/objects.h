@@ -38,7 +38,26 @@ inline constexpr const char* kFilesDir = "/etc/fracta/files";
 inline constexpr const char* kHomeDir = "/home/fracta";
 inline constexpr const char* kWorkspaceRoot = "/workspace/agents";
 inline constexpr const char* kSupervisorTokenKey = "FRACTA_SUPERVISOR_TOKEN";
+inline constexpr const char* kGitTokenEnv = "FRACTA_GIT_TOKEN";  // the clone's token, by secretKeyRef
 inline constexpr const char* kDefaultAgentImage = "ghcr.io/fracta-dev/fracta-agent:" FRACTA_VERSION;
+
+// runtime.kubernetes.git and .push: the workspace comes from a git remote and
+// the agent's branch goes back to it (provider/k8s_git.h).
+struct GitWorkspace {
+    bool push = true;                  // push: false → an empty workspace, nothing pushed
+    std::string url;                   // empty: the project's origin
+    std::string token_secret;          // a Secret holding the remote's token; empty: none
+    std::string token_key = "token";   // its key
+    int depth = 0;                     // clone depth; 0: whole history
+};
+
+// What one session's pod clones: resolved from the start request at start.
+struct GitCheckout {
+    std::string url, commit, branch;  // url empty: no git workspace
+    int depth = 0;
+    bool push = false;
+    std::string token_secret, token_key;
+};
 
 // runtime.kubernetes of fracta.yaml (spec/config.md), plus reaper.max_age,
 // with a session's `kubernetes` overrides merged in.
@@ -56,6 +75,7 @@ struct ObjectSettings {
     Json tolerations = Json::array();
     Json extra_volumes = Json::array();
     Json extra_volume_mounts = Json::array();
+    GitWorkspace git;
 };
 
 // Read settings from a parsed fracta.yaml document (its root object):

@@ -109,6 +109,36 @@ Status merge_common(const Json& s, const std::string& base, ObjectSettings& out)
     return {};
 }
 
+// git: {url, token_secret, token_key, depth} and push: bool.
+Status read_git(const Json& s, const std::string& base, GitWorkspace& out) {
+    if (auto p = s.find("push"); p != s.end() && !p->is_null()) {
+        if (!p->is_boolean()) return bad(base + "push", "must be true or false");
+        out.push = p->get<bool>();
+    }
+    auto g = s.find("git");
+    if (g == s.end() || g->is_null()) return {};
+    if (!g->is_object()) return bad(base + "git", "must be a mapping");
+    const std::string gb = base + "git.";
+    FRACTA_TRY(read_string(*g, gb, "url", out.url));
+    FRACTA_TRY(read_string(*g, gb, "token_secret", out.token_secret));
+    FRACTA_TRY(read_string(*g, gb, "token_key", out.token_key));
+    auto subdomain = [](const std::string& n) {
+        if (n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
+        for (char c : n)
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+        return true;
+    };
+    if (!out.token_secret.empty() && !subdomain(out.token_secret))
+        return bad(gb + "token_secret", "must be a Secret's name (got \"" + out.token_secret + "\")");
+    if (out.token_key.empty()) return bad(gb + "token_key", "must not be empty");
+    if (auto d = g->find("depth"); d != g->end() && !d->is_null()) {
+        if (!d->is_number_integer() || d->get<long long>() < 0 || d->get<long long>() > 1000000)
+            return bad(gb + "depth", "must be a non-negative integer");
+        out.depth = d->get<int>();
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<ObjectSettings> settings_from_config(const Json& root) {
@@ -129,6 +159,7 @@ Result<ObjectSettings> settings_from_config(const Json& root) {
                 out.job_ttl_seconds = t->get<int>();
             }
             FRACTA_TRY(merge_common(s, base, out));
+            FRACTA_TRY(read_git(s, base, out.git));
         }
     }
     if (auto r = root.find("reaper"); r != root.end() && r->is_object()) {

@@ -82,6 +82,13 @@ std::string fallback_namespace(const K8sContext& ctx);
 Result<k8s::ResolveOptions> resolve_options(const K8sContext& ctx);
 
 Status start(k8s::Client& client, const std::string& name, const StartRequest& request, const K8sContext& ctx, Io& io);
+
+// What session `name`'s pod clones (k8s_git.cc): with the request's `git`
+// and runtime.kubernetes.push not false, the remote (git.url, else the
+// repo's origin), the base's commit in the repo, and the branch
+// (feature/<name> unless given). No remote to name: none (url empty).
+Result<k8s::GitCheckout> git_checkout(const std::string& name, const StartRequest& request,
+                                      const k8s::ObjectSettings& settings);
 Status stop(k8s::Client& client, const k8s::ObjectNames& names);
 Result<Json> wait(k8s::Client& client, const k8s::ObjectNames& names, long long timeout_s);
 

@@ -76,7 +76,8 @@ Status start(k8s::Client& client, const std::string& name, const StartRequest& r
              Io& io) {
     FRACTA_TRY_ASSIGN(settings, load_settings(ctx, client.ns()));
     FRACTA_TRY_ASSIGN(token, random_token_hex(32));
-    FRACTA_TRY_ASSIGN(objects, build_session_objects({name, request, settings, token}));
+    FRACTA_TRY_ASSIGN(checkout, git_checkout(name, request, settings));
+    FRACTA_TRY_ASSIGN(objects, build_session_objects({name, request, settings, token, checkout}));
     const k8s::ObjectNames& names = objects.names;
     const std::string mode = objects.mode;
 

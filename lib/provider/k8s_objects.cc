@@ -42,13 +42,12 @@ Status check_env(const StartRequest& r) {
     for (const auto& [k, v] : r.env) {
         if (k.empty() || k.find('=') != std::string::npos)
             return usage_error("env: invalid variable name \"" + k + "\"");
-        if (k == kSupervisorTokenKey) return usage_error(std::string("env: ") + kSupervisorTokenKey + " is reserved");
+        if (k == kSupervisorTokenKey || k == kGitTokenEnv) return usage_error("env: " + k + " is reserved");
     }
     for (const auto& [k, v] : r.secret_env) {
         if (!valid_secret_env_name(k))
             return usage_error("secret_env: invalid variable name \"" + k + "\" (use letters, digits and '_')");
-        if (k == kSupervisorTokenKey)
-            return usage_error(std::string("secret_env: ") + kSupervisorTokenKey + " is reserved");
+        if (k == kSupervisorTokenKey || k == kGitTokenEnv) return usage_error("secret_env: " + k + " is reserved");
     }
     return {};
 }
@@ -108,7 +107,13 @@ std::vector<std::string> agent_command(const SessionInput& in) {
     const StartRequest& r = in.request;
     std::vector<std::string> argv = {"fracta-spawn-local", "supervise",  in.name,        "--foreground",
                                      "--copy-output",      "--control",  kControlListen, "--mode",
-                                     r.mode,               "--files-from", kFilesDir,    "--"};
+                                     r.mode,               "--files-from", kFilesDir};
+    if (!in.git.url.empty()) {
+        argv.insert(argv.end(), {"--git-url", in.git.url, "--git-commit", in.git.commit, "--git-branch", in.git.branch});
+        if (in.git.depth > 0) argv.insert(argv.end(), {"--git-depth", std::to_string(in.git.depth)});
+        if (in.git.push) argv.push_back("--git-push");
+    }
+    argv.push_back("--");
     if (r.command.empty())
         argv.push_back(r.mode == "stream" ? "/bin/sh" : "true");
     else
@@ -118,7 +123,7 @@ std::vector<std::string> agent_command(const SessionInput& in) {
 
 // Plain variables by value, secret ones (and the control token) by
 // reference into the Secret: a secret value never appears in the pod spec.
-Json agent_env(const StartRequest& r, const ObjectNames& names) {
+Json agent_env(const StartRequest& r, const ObjectNames& names, const GitCheckout& git) {
     std::map<std::string, std::string> plain = {{"HOME", kHomeDir}};
     for (const auto& [k, v] : r.env) plain[k] = v;
     Json env = Json::array();
@@ -129,6 +134,10 @@ Json agent_env(const StartRequest& r, const ObjectNames& names) {
     };
     for (const auto& [k, v] : r.secret_env) from_secret(k);
     from_secret(kSupervisorTokenKey);
+    // The remote's token stays in the user's own Secret: referenced, never copied.
+    if (!git.url.empty() && !git.token_secret.empty())
+        env.push_back({{"name", kGitTokenEnv},
+                       {"valueFrom", {{"secretKeyRef", {{"name", git.token_secret}, {"key", git.token_key}}}}}});
     return env;
 }
 
@@ -177,7 +186,7 @@ Result<Json> pod_spec(const SessionInput& in, const ObjectNames& names, const Ob
         {"imagePullPolicy", s.image_pull_policy},
         {"command", agent_command(in)},
         {"workingDir", workdir},
-        {"env", agent_env(in.request, names)},
+        {"env", agent_env(in.request, names, in.git)},
         {"ports", Json::array({{{"name", "control"}, {"containerPort", kControlPort}, {"protocol", "TCP"}}})},
         {"resources", s.resources},
         {"securityContext", restricted_container_security()},

@@ -21,6 +21,7 @@ struct SessionInput {
     StartRequest request;          // already parsed (parse_start_request)
     k8s::ObjectSettings settings;  // before the request's own overrides
     std::string control_token;     // the supervisor's control API token (required)
+    k8s::GitCheckout git;          // url empty: the workspace starts empty
 };
 
 struct SessionObjects {

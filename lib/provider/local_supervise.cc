@@ -8,6 +8,7 @@
 
 #include "k8s/objects_names.h"
 #include "provider/local.h"
+#include "provider/supervise_git.h"
 #include "session/supervisor.h"
 #include "session/workspace.h"
 
@@ -25,6 +26,11 @@ const cli::Command kSupervise = {
      {"state-dir", 0, "DIR", "the session state root"},
      {"lock-fd", 0, "N", "(internal) the session lock, already held"},
      {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
+     {"git-url", 0, "URL", "clone this remote into the workdir first (token: $FRACTA_GIT_TOKEN)"},
+     {"git-commit", 0, "SHA", "the commit to check out"},
+     {"git-branch", 0, "BRANCH", "the new branch to check it out on"},
+     {"git-depth", 0, "N", "fetch N commits of history only"},
+     {"git-push", 0, "", "push the branch when the session ends with status 0"},
      {"copy-output", 0, "", "also write the session's output to stdout (in a pod: the container's log)"},
      {"files-from", 0, "DIR", "first restore the workspace files kept in DIR (a mounted ConfigMap)"},
      {"clear-keys", 0, "KEYS", "how a nudge empties the input line: key names, comma-separated (default C-u)"},
@@ -50,6 +56,24 @@ Status restore_files(const std::string& from, const std::string& work_dir) {
     FRACTA_TRY_ASSIGN(files, k8s::decode_file_keys(entries));
     const std::string root = work_dir.empty() ? std::filesystem::current_path().string() : work_dir;
     return session::write_files(root, files);
+}
+
+// --git-*: the pod's git workspace; the token leaves the environment here.
+Result<PodGit> git_options(const cli::Args& a) {
+    PodGit g;
+    if (const char* token = std::getenv("FRACTA_GIT_TOKEN"); token && *token) g.remote.token = token;
+    ::unsetenv("FRACTA_GIT_TOKEN");
+    if (!a.has("git-url")) return g;
+    g.remote.url = a.get("git-url");
+    g.commit = a.get("git-commit");
+    g.branch = a.get("git-branch");
+    if (g.commit.empty() || g.branch.empty()) return usage_error("--git-url needs --git-commit and --git-branch");
+    if (a.has("git-depth")) {
+        FRACTA_TRY_ASSIGN(depth, cli::parse_int("--git-depth", a.get("git-depth")));
+        g.depth = static_cast<int>(depth);
+    }
+    g.push = a.has("git-push");
+    return g;
 }
 
 std::vector<std::string> split_keys(const std::string& list) {
@@ -88,6 +112,7 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
     if (const char* token = std::getenv("FRACTA_SUPERVISOR_TOKEN"); token && *token && !o.control.empty())
         o.control_token = token;
     ::unsetenv("FRACTA_SUPERVISOR_TOKEN");
+    FRACTA_TRY_ASSIGN(pod_git, git_options(a));
     if (!o.control.empty() && o.control_token.empty())
         return usage_error("--control needs FRACTA_SUPERVISOR_TOKEN: a TCP control API is never open");
     if (a.has("lock-fd")) {
@@ -99,10 +124,14 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
         o.ready_fd = static_cast<int>(fd);
     }
     if (a.has("copy-output")) o.copy_output = true;
+    const std::string work_dir = o.work_dir.empty() ? std::filesystem::current_path().string() : o.work_dir;
+    FRACTA_TRY(git_prepare(pod_git, work_dir));
     if (a.has("files-from")) FRACTA_TRY(restore_files(a.get("files-from"), o.work_dir));
     if (a.has("clear-keys")) o.nudge_keys.clear = split_keys(a.get("clear-keys"));
     if (a.has("submit-keys")) o.nudge_keys.submit = split_keys(a.get("submit-keys"));
-    return session::supervise(o);
+    FRACTA_TRY_ASSIGN(code, session::supervise(o));
+    FRACTA_TRY(git_finish(pod_git, work_dir, code));
+    return code;
 }
 
 }  // namespace fracta::provider

@@ -2,8 +2,9 @@
 # fracta-cp with runtime.backend kubernetes against the API double, whose
 # kubelet runs the pods for real (tests/k8s/kubelet.mjs): every
 # runtime.kubernetes key of fracta.yaml(5) reaches the Job, no secret value
-# is written into any object but a Secret, and agents run to their end in
-# their pods.
+# is written into any object but a Secret, agents run to their end in their
+# pods, and a pod's workspace comes from a git remote (with a token from a
+# Secret) and its branch goes back there for `fracta merge`.
 #
 # shellcheck disable=SC2154
 
@@ -43,6 +44,34 @@ k8s_project() {
   sed -i "s|^runtime:\$|runtime:\n  backend: kubernetes\n  kubernetes: {kubeconfig: $KC, $block}|" "$P/fracta.yaml"
 }
 
+# ------------------------------------------------------------------ git --
+# The project's origin is a loopback smart-HTTP server (tests/lib/git-http.mjs)
+# that wants a token; the pod gets it from a Secret (runtime.kubernetes.git.
+# token_secret), the control plane's checkout from its own git config.
+
+GIT_TOKEN=tok-$RANDOM$RANDOM
+
+# git_remote — the server, a bare project.git holding the project's main, and
+# the Secret git-token holding TOKEN (default $GIT_TOKEN) under KEY (default token):
+# git_remote [TOKEN [KEY]]
+git_remote() {
+  mkdir -p "$BATS_TEST_TMPDIR/git"
+  git init -q --bare "$BATS_TEST_TMPDIR/git/project.git"
+  start_bg node "$FRACTA_SOURCE/tests/lib/git-http.mjs" "$BATS_TEST_TMPDIR/git" "$GIT_TOKEN" "$BATS_TEST_TMPDIR/git.ready" \
+    2>>"$BATS_TEST_TMPDIR/git-http.log"
+  wait_for 20 test -s "$BATS_TEST_TMPDIR/git.ready"
+  ORIGIN="$(jq -r .url "$BATS_TEST_TMPDIR/git.ready")/project.git"
+  git -C "$P" remote add origin "$ORIGIN"
+  git -C "$P" config http.extraHeader "Authorization: Basic $(printf 'x:%s' "$GIT_TOKEN" | base64 -w0)"
+  git -C "$P" push -q origin main
+  jq -n --arg t "${1:-$GIT_TOKEN}" --arg k "${2:-token}" '{apiVersion: "v1", kind: "Secret", metadata: {name: "git-token"}, stringData: {($k): $t}}' |
+    kc create -f - >/dev/null
+}
+remote_has() { git --git-dir "$BATS_TEST_TMPDIR/git/project.git" rev-parse --verify -q "refs/heads/$1" >/dev/null; }
+reason_of() { agent_field "$1" reason; }
+
+GIT_BLOCK="namespace: team, context: double, image: registry.example/agent:7, git: {token_secret: git-token}"
+
 # Every runtime.kubernetes key that fracta.yaml(5) documents, a value for it,
 # and where the created Job shows it (a jq filter on the Job). A key the page
 # documents without a row here fails the test.
@@ -59,6 +88,11 @@ KEY_TABLE=(
   "tolerations|tolerations: [{key: dedicated, operator: Equal, value: agents, effect: NoSchedule}]|.spec.template.spec.tolerations == [{key: \"dedicated\", operator: \"Equal\", value: \"agents\", effect: \"NoSchedule\"}]"
   "extra_volumes|extra_volumes: [{name: cache, emptyDir: {}}]|any(.spec.template.spec.volumes[]; . == {name: \"cache\", emptyDir: {}})"
   "extra_volume_mounts|extra_volume_mounts: [{name: cache, mountPath: /cache}]|any(.spec.template.spec.containers[0].volumeMounts[]; . == {name: \"cache\", mountPath: \"/cache\"})"
+  "git.url|git: {url: \"@ORIGIN@\", token_secret: git-token, token_key: pat, depth: 1}|.spec.template.spec.containers[0].command | (index(\"--git-url\") as \$i | .[\$i + 1] == \"@ORIGIN@\")"
+  "git.token_secret||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_TOKEN\" and .valueFrom.secretKeyRef.name == \"git-token\")"
+  "git.token_key||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_TOKEN\" and .valueFrom.secretKeyRef.key == \"pat\")"
+  "git.depth||.spec.template.spec.containers[0].command | (index(\"--git-depth\") as \$i | .[\$i + 1] == \"1\")"
+  "push|push: true|.spec.template.spec.containers[0].command | index(\"--git-push\") != null"
   # the kubeconfig (in every project's block) holds the only token the
   # double accepts, and the context names the namespace: the Job exists
   "kubeconfig||.metadata.name | startswith(\"fracta-agent-\")"
@@ -73,7 +107,7 @@ documented_keys() {
 @test "k8s: every runtime.kubernetes key of fracta.yaml(5) reaches the Job fracta-cp creates; no secret value outside a Secret" {
   local row key value check block="" keys
   keys=$(documented_keys)
-  [[ $(wc -l <<<"$keys") -ge 14 ]] || fail "found only these keys in fracta.yaml(5): $keys"
+  [[ $(wc -l <<<"$keys") -ge 19 ]] || fail "found only these keys in fracta.yaml(5): $keys"
   for key in $keys; do
     printf '%s\n' "${KEY_TABLE[@]}" | grep -q "^$key|" || fail "runtime.kubernetes.$key is documented but has no row in KEY_TABLE"
   done
@@ -84,6 +118,8 @@ documented_keys() {
   export S16_SECRET="never-in-an-object-$RANDOM$RANDOM"
   CP_AGENTS="agent_runtimes: {shell: {secret_env: {TEST_KEY: {env: S16_SECRET}}}}" k8s_project sqlite "$block"
   printf '%s\n' "apiVersion: v1" "kind: ServiceAccount" "metadata: {name: builder}" | kc create -f - >/dev/null
+  git_remote "$GIT_TOKEN" pat
+  sed -i "s|@ORIGIN@|$ORIGIN|" "$P/fracta.yaml"
   cp_start
   spawn keys 'echo "key has ${#TEST_KEY} characters"'
   wait_for 60 status_is keys Completed
@@ -92,8 +128,10 @@ documented_keys() {
   job=$(jq '.items[0]' <<<"$output")
   for row in "${KEY_TABLE[@]}"; do
     IFS='|' read -r key value check <<<"$row"
+    check=${check//@ORIGIN@/$ORIGIN}
     jq -e "$check" <<<"$job" >/dev/null || fail "runtime.kubernetes.$key ($value) is not in the Job: $check"
   done
+  remote_has feature/keys || fail "feature/keys was not pushed"
   # the pod saw the secret, by reference
   run kc logs "job/$(jq -r .metadata.name <<<"$job")"
   [[ $output == *"key has ${#S16_SECRET} characters"* ]] || fail "the agent did not get TEST_KEY: $output"
@@ -105,7 +143,7 @@ documented_keys() {
     for fmt in yaml json; do
       run kc get "$kind" -o "$fmt"
       assert_status 0
-      [[ $output != *"$S16_SECRET"* ]] || fail "the secret's value is in $kind ($fmt)"
+      [[ $output != *"$S16_SECRET"* && $output != *"$GIT_TOKEN"* ]] || fail "a secret's value is in $kind ($fmt)"
       if [[ $kind != secrets ]]; then [[ $output != *"$b64"* ]] || fail "the secret's value (base64) is in $kind"; fi
     done
   done
@@ -127,4 +165,65 @@ documented_keys() {
   expect_api 200 GET /api/v1/agents/ok/logs
   [[ $(jq -r .output <<<"$API_BODY") == *"hello from fracta-agent-ok-"* ]] || fail "logs: $API_BODY"
   [[ $(agent_field bad exit_code) == 5 ]] || fail "bad's exit code: $(agent_field bad exit_code) ($(agent_field bad reason))"
+}
+
+@test "k8s git: the pod clones with the Secret's token, commits and pushes feature/<task>; merge brings it; a conflicting merge is 409 naming the files" {
+  k8s_project sqlite "$GIT_BLOCK"
+  git_remote
+  cp_start
+  spawn work 'test -f base.txt && [ "$(git branch --show-current)" = feature/work ] && echo agent >agent.txt && git add agent.txt && git commit -qm "agent work"'
+  spawn clash 'echo from-agent >clash.txt && git add clash.txt && git commit -qm "agent clash"'
+  wait_for 60 status_is work Completed || { echo "$(reason_of work)"; false; }
+  wait_for 60 status_is clash Completed || { echo "$(reason_of clash)"; false; }
+  remote_has feature/work || fail "feature/work was not pushed"
+  [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s feature/work) == "agent work" ]]
+  # the token is nowhere in the objects
+  run kc get jobs,pods,configmaps,events -o yaml
+  [[ $output != *"$GIT_TOKEN"* ]] || fail "the git token is in an object"
+  run kc get pods -o json
+  jq -e '[.items[].spec.containers[].env[] | select(.name == "FRACTA_GIT_TOKEN") | .valueFrom.secretKeyRef.name] | unique == ["git-token"]' <<<"$output" >/dev/null ||
+    fail "FRACTA_GIT_TOKEN is not a secretKeyRef to git-token"
+
+  expect_api 200 POST /api/v1/agents/work/merge
+  [[ $(git -C "$P" show HEAD:agent.txt) == agent ]] || fail "the merge did not bring agent.txt"
+
+  echo from-here >"$P/clash.txt"
+  git -C "$P" add clash.txt
+  git -C "$P" commit -qm "local clash"
+  before=$(git -C "$P" rev-parse HEAD)
+  expect_api 409 POST /api/v1/agents/clash/merge
+  assert_json '.conflicts == ["clash.txt"]' "$API_BODY"
+  assert_equal "$(git -C "$P" rev-parse HEAD)" "$before" "HEAD after the failed merge"
+}
+
+@test "k8s git: a wrong token fails the agent naming the clone; an unreachable remote too, with git's line; a refused push names the branch" {
+  k8s_project sqlite "$GIT_BLOCK"
+  git_remote wrong-token
+  cp_start
+  spawn denied 'echo never'
+  wait_for 60 status_is denied Failed
+  [[ $(reason_of denied) == "clone $ORIGIN: git fetch: fatal: could not read Username"* ]] || fail "reason: $(reason_of denied)"
+  cp_stop
+
+  # the right token, and a branch on the remote the agent's cannot fast-forward
+  kc delete secret git-token >/dev/null
+  jq -n --arg t "$GIT_TOKEN" '{apiVersion: "v1", kind: "Secret", metadata: {name: "git-token"}, stringData: {token: $t}}' | kc create -f - >/dev/null
+  git -C "$P" checkout -q -b feature/late
+  git -C "$P" commit -q --allow-empty -m "someone else's"
+  git -C "$P" push -q origin feature/late
+  git -C "$P" checkout -q main
+  git -C "$P" branch -q -D feature/late
+  cp_start
+  spawn late 'echo mine >mine.txt && git add mine.txt && git commit -qm mine'
+  wait_for 60 status_is late Failed
+  [[ $(reason_of late) == "push feature/late: rejected ("*")" ]] || fail "reason: $(reason_of late)"
+  cp_stop
+
+  port=$(free_port)
+  sed -i "s|git: {token_secret: git-token}|git: {token_secret: git-token, url: \"http://127.0.0.1:$port/project.git\"}|" "$P/fracta.yaml"
+  cp_start
+  spawn away 'echo never'
+  wait_for 60 status_is away Failed
+  [[ $(reason_of away) == "clone http://127.0.0.1:$port/project.git: git fetch: fatal: unable to access"*"127.0.0.1"* ]] ||
+    fail "reason: $(reason_of away)"
 }

@@ -3,6 +3,7 @@
 // secrets kept out of the pod spec, ownerReferences, batch vs stream — and
 // the rendered Lists checked against the Kubernetes OpenAPI schemas by
 // tests/k8s/validate.mjs (node, kubernetes-models from tests/node_modules).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -453,7 +454,11 @@ TEST_CASE("k8s settings: config keys, session overrides, bad input", "[k8s]") {
           R"({"runtime":{"kubernetes":{"job_ttl_seconds":-1}}})",
           R"({"runtime":{"kubernetes":{"namespace":"Not_DNS"}}})",
           R"({"runtime":{"kubernetes":{"resources":{"gpus":1}}}})",
-          R"({"runtime":{"kubernetes":{"tolerations":{"a":1}}}})", R"({"reaper":{"max_age":"forever"}})"}) {
+          R"({"runtime":{"kubernetes":{"tolerations":{"a":1}}}})", R"({"reaper":{"max_age":"forever"}})",
+          R"({"runtime":{"kubernetes":{"push":"yes"}}})", R"({"runtime":{"kubernetes":{"git":"https://x"}}})",
+          R"({"runtime":{"kubernetes":{"git":{"depth":-2}}}})",
+          R"({"runtime":{"kubernetes":{"git":{"token_secret":"Not A Name"}}}})",
+          R"({"runtime":{"kubernetes":{"git":{"token_key":""}}}})"}) {
         INFO(bad);
         auto r = settings_from_config(*parse_json(bad));
         REQUIRE_FALSE(r.ok());
@@ -461,6 +466,40 @@ TEST_CASE("k8s settings: config keys, session overrides, bad input", "[k8s]") {
     }
     auto named = settings_from_config(*parse_json(R"({"runtime":{"kubernetes":{"job_ttl_seconds":"x"}}})"));
     CHECK(named.error().message.find("runtime.kubernetes.job_ttl_seconds") != std::string::npos);
+
+    auto git = settings_from_config(*parse_json(
+        R"({"runtime":{"kubernetes":{"push":false,"git":{"url":"https://git.example/p.git","token_secret":"pat.v1","depth":5}}}})"));
+    REQUIRE(git.ok());
+    CHECK_FALSE(git->git.push);
+    CHECK(git->git.url == "https://git.example/p.git");
+    CHECK(git->git.token_secret == "pat.v1");
+    CHECK(git->git.token_key == "token");
+    CHECK(git->git.depth == 5);
+    auto depth = settings_from_config(*parse_json(R"({"runtime":{"kubernetes":{"git":{"depth":"x"}}}})"));
+    CHECK(depth.error().message.find("runtime.kubernetes.git.depth") != std::string::npos);
+
+    // The pod's git workspace: flags on the supervisor, the token by reference.
+    SessionInput with_git = input("g", R"({"command": "true"})");
+    with_git.git = {"https://git.example/p.git", "0123abcd", "feature/g", 2, true, "pat", "token"};
+    auto built = build_session_objects(with_git);
+    REQUIRE(built.ok());
+    const Json& c = built->workload["spec"]["template"]["spec"]["containers"][0];
+    std::vector<std::string> cmd = c["command"].get<std::vector<std::string>>();
+    auto flag = [&](const std::string& f) {
+        auto it = std::find(cmd.begin(), cmd.end(), f);
+        return it == cmd.end() || it + 1 == cmd.end() ? std::string("<none>") : *(it + 1);
+    };
+    CHECK(flag("--git-url") == "https://git.example/p.git");
+    CHECK(flag("--git-commit") == "0123abcd");
+    CHECK(flag("--git-branch") == "feature/g");
+    CHECK(flag("--git-depth") == "2");
+    CHECK(std::find(cmd.begin(), cmd.end(), "--git-push") < std::find(cmd.begin(), cmd.end(), "--"));
+    bool by_ref = false;
+    for (const Json& e : c["env"])
+        if (e["name"] == "FRACTA_GIT_TOKEN")
+            by_ref = e["valueFrom"]["secretKeyRef"] == Json{{"name", "pat"}, {"key", "token"}} && !e.contains("value");
+    CHECK(by_ref);
+    CHECK(build_session_objects(input("x", R"({"env": {"FRACTA_GIT_TOKEN": "v"}})")).error().kind == ErrorKind::Usage);
 
     // Input the builders refuse before anything is created.
     CHECK(build_session_objects(input("x", R"({"secret_env": {"BAD-NAME": "v"}})")).error().kind == ErrorKind::Usage);
