@@ -167,8 +167,8 @@ documented_keys() {
   [[ $(agent_field bad exit_code) == 5 ]] || fail "bad's exit code: $(agent_field bad exit_code) ($(agent_field bad reason))"
 }
 
-@test "k8s git: the pod clones with the Secret's token, commits and pushes feature/<task>; merge brings it; a conflicting merge is 409 naming the files" {
-  k8s_project sqlite "$GIT_BLOCK"
+git_flow() {
+  k8s_project "$1" "$GIT_BLOCK"
   git_remote
   cp_start
   spawn work 'test -f base.txt && [ "$(git branch --show-current)" = feature/work ] && echo agent >agent.txt && git add agent.txt && git commit -qm "agent work"'
@@ -194,6 +194,14 @@ documented_keys() {
   expect_api 409 POST /api/v1/agents/clash/merge
   assert_json '.conflicts == ["clash.txt"]' "$API_BODY"
   assert_equal "$(git -C "$P" rev-parse HEAD)" "$before" "HEAD after the failed merge"
+}
+
+@test "k8s git (sqlite): the pod clones with the Secret's token, commits and pushes feature/<task>; merge brings it; a conflicting merge is 409 naming the files" {
+  git_flow sqlite
+}
+
+@test "k8s git (postgres): the pod clones with the Secret's token, commits and pushes feature/<task>; merge brings it; a conflicting merge is 409 naming the files" {
+  git_flow postgres
 }
 
 @test "k8s git: a wrong token fails the agent naming the clone; an unreachable remote too, with git's line; a refused push names the branch" {
@@ -226,4 +234,46 @@ documented_keys() {
   wait_for 60 status_is away Failed
   [[ $(reason_of away) == "clone http://127.0.0.1:$port/project.git: git fetch: fatal: unable to access"*"127.0.0.1"* ]] ||
     fail "reason: $(reason_of away)"
+}
+
+# agents_with_status STATUS — how many agents have it
+agents_with_status() {
+  api GET "/api/v1/agents?status=$1" >/dev/null || return 1
+  jq '.agents | length' <<<"$API_BODY"
+}
+running_is() { (($(agents_with_status Running) == $1)); }
+completed_is() { (($(agents_with_status Completed) == $1)); }
+
+kill9_flow() {
+  local n=10 i
+  # the gate: a PersistentVolumeClaim every pod mounts, a directory here
+  CP_QUEUE="workers: $n, lease_timeout: 2s, start_timeout: 60s, max_attempts: 100" \
+    k8s_project "$1" "$GIT_BLOCK, extra_volumes: [{name: gate, persistentVolumeClaim: {claimName: gate}}], extra_volume_mounts: [{name: gate, mountPath: /gate}]"
+  git_remote
+  cp_start
+  for ((i = 1; i <= n; i++)); do
+    spawn "k$i" "while [ ! -e /gate/open ]; do sleep 0.2; done; echo $i >k$i.txt && git add k$i.txt && git commit -qm k$i"
+  done
+  wait_for 120 running_is "$n"
+  kill -9 "$CP_PID"
+  wait_for 30 process_gone "$CP_PID"
+  cp_start
+  mkdir -p "$PODS/.claims/team/gate"
+  : >"$PODS/.claims/team/gate/open"
+  wait_for 300 completed_is "$n" || { api GET /api/v1/agents; jq -c '[.agents[] | {name, status, reason}]' <<<"$API_BODY"; false; }
+  for ((i = 1; i <= n; i++)); do
+    [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s "feature/k$i" 2>/dev/null) == "k$i" ]] ||
+      fail "feature/k$i was not pushed"
+  done
+  # adopted, not started again: one Job create each, one pod each
+  assert_equal "$(k8s_requests | jq -s '[.[] | select(.method == "POST" and .resource == "jobs")] | length')" "$n" "Job creates"
+  assert_equal "$(k8s_ctl GET /objects/pods/team | jq '[.[] | select(.metadata.labels["fracta-agent-id"] | startswith("k"))] | length')" "$n" "pods"
+}
+
+@test "k8s: kill -9 of fracta-cp with 10 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (sqlite)" {
+  kill9_flow sqlite
+}
+
+@test "k8s: kill -9 of fracta-cp with 10 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (postgres)" {
+  kill9_flow postgres
 }
