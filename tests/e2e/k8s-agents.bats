@@ -11,6 +11,7 @@
 load ../lib/common
 load ../lib/k8s
 load ../lib/cp
+load ../lib/model
 
 setup_file() {
   require_cmd openssl node jq curl kubectl git unshare setpriv
@@ -276,4 +277,37 @@ kill9_flow() {
 
 @test "k8s: kill -9 of fracta-cp with 10 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (postgres)" {
   kill9_flow postgres
+}
+
+claude_flow() {
+  local bin
+  bin=$(agent_cli_path) || return 1
+  jq -n '{conversations: [{match: "kfix", turns: [
+      {tools: [{name: "Bash", input: {command: "echo fixed-by-claude >claude.txt && git add claude.txt && git commit -qm \"claude was here\" && git branch --show-current", description: "commit"}}]},
+      {text: "Committed claude.txt."}]}],
+    fallback: {text: "ok"}}' >"$BATS_TEST_TMPDIR/script.json"
+  model_start "$BATS_TEST_TMPDIR/script.json"
+  # the pod's environment is its spec's only: the CLI's PATH, the model's
+  # URL and the key (by reference) come from the runtime's config
+  CP_AGENTS="agent_runtimes: {claude: {base_url: \"$MODEL_URL\", secret_env: {ANTHROPIC_API_KEY: sk-ant-test-dummy},
+    env: {PATH: \"$bin:/opt/fracta/bin:/usr/local/bin:/usr/bin:/bin\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\", DISABLE_AUTOUPDATER: \"1\"}}}" \
+    k8s_project "$1" "$GIT_BLOCK"
+  git_remote
+  cp_start
+  spawn kfix 'kfix: add claude.txt and commit it' '{"runtime": "claude"}'
+  wait_for 120 status_is kfix Completed || { echo "reason: $(reason_of kfix)"; kc logs -l fracta-agent-id=kfix; false; }
+  [[ $(agent_field kfix last_output) == "Committed claude.txt." ]] || fail "last output: $(agent_field kfix last_output)"
+  model_calls_at_least 2 || fail "the model was not asked twice"
+  [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s feature/kfix) == "claude was here" ]] ||
+    fail "feature/kfix was not pushed with Claude's commit"
+  expect_api 200 POST /api/v1/agents/kfix/merge
+  [[ $(git -C "$P" show HEAD:claude.txt) == fixed-by-claude ]] || fail "the merge did not bring claude.txt"
+}
+
+@test "k8s git (sqlite): a real Claude Code agent in its pod (scripted model server) commits on feature/<task>, pushed; merge brings it" {
+  claude_flow sqlite
+}
+
+@test "k8s git (postgres): a real Claude Code agent in its pod (scripted model server) commits on feature/<task>, pushed; merge brings it" {
+  claude_flow postgres
 }
