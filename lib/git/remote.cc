@@ -52,9 +52,14 @@ Status clone_at(const std::string& dir, const Remote& remote, const std::string&
         return {};
     };
     FRACTA_TRY(step({"init", "-q", "."}, {}));
+    // A branch the remote has already (an earlier turn of the same task
+    // pushed it) is continued; otherwise it starts at the base commit.
+    auto listed = git_ok(dir, {"ls-remote", "--heads", "--", remote.url, "refs/heads/" + branch}, {}, auth_env(remote));
+    if (!listed.ok()) return std::move(listed).take_error().context("clone " + remote.url);
+    const std::string want = listed->empty() ? commit : "refs/heads/" + branch;
     std::vector<std::string> fetch = {"fetch", "-q", "--no-tags"};
     if (depth > 0) fetch.push_back("--depth=" + std::to_string(depth));
-    fetch.insert(fetch.end(), {"--", remote.url, commit});
+    fetch.insert(fetch.end(), {"--", remote.url, want});
     FRACTA_TRY(step(fetch, auth_env(remote)));
     FRACTA_TRY(step({"checkout", "-q", "-b", branch, "FETCH_HEAD"}, {}));
     // The agent's commits need an author even where no git config exists.

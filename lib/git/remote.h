@@ -23,8 +23,10 @@ Result<std::string> remote_url(const std::string& repo, const std::string& name)
 // The commit `rev` names in repo.
 Result<std::string> resolve_commit(const std::string& repo, const std::string& rev);
 
-// Make `dir` (empty or missing) a repository with `commit` of the remote
-// checked out on a new `branch`; depth > 0 fetches that much history only.
+// Make `dir` (empty) a repository with `commit` of the remote checked out on
+// a new `branch` — or, when the remote has `branch` already (an earlier turn
+// of the task pushed it), that branch's tip; depth > 0 fetches that much
+// history only.
 // Errors name the step: "clone <url>: git fetch: fatal: …".
 Status clone_at(const std::string& dir, const Remote& remote, const std::string& commit, const std::string& branch,
                 int depth);

@@ -71,6 +71,10 @@ git_remote() {
 remote_has() { git --git-dir "$BATS_TEST_TMPDIR/git/project.git" rev-parse --verify -q "refs/heads/$1" >/dev/null; }
 reason_of() { agent_field "$1" reason; }
 
+# a gate every pod sees: a PersistentVolumeClaim, a directory here
+GATE="extra_volumes: [{name: gate, persistentVolumeClaim: {claimName: gate}}], extra_volume_mounts: [{name: gate, mountPath: /gate}]"
+open_gate() { mkdir -p "$PODS/.claims/team/gate" && : >"$PODS/.claims/team/gate/open"; }
+
 GIT_BLOCK="namespace: team, context: double, image: registry.example/agent:7, git: {token_secret: git-token}"
 
 # Every runtime.kubernetes key that fracta.yaml(5) documents, a value for it,
@@ -206,24 +210,26 @@ git_flow() {
 }
 
 @test "k8s git: a wrong token fails the agent naming the clone; an unreachable remote too, with git's line; a refused push names the branch" {
-  k8s_project sqlite "$GIT_BLOCK"
+  k8s_project sqlite "$GIT_BLOCK, $GATE"
   git_remote wrong-token
   cp_start
   spawn denied 'echo never'
   wait_for 60 status_is denied Failed
-  [[ $(reason_of denied) == "clone $ORIGIN: git fetch: fatal: could not read Username"* ]] || fail "reason: $(reason_of denied)"
+  [[ $(reason_of denied) == "clone $ORIGIN: git ls-remote: fatal: could not read Username"* ]] || fail "reason: $(reason_of denied)"
   cp_stop
 
-  # the right token, and a branch on the remote the agent's cannot fast-forward
+  # the right token; while the agent works, someone else pushes its branch:
+  # the agent's push cannot fast-forward it
   kc delete secret git-token >/dev/null
   jq -n --arg t "$GIT_TOKEN" '{apiVersion: "v1", kind: "Secret", metadata: {name: "git-token"}, stringData: {token: $t}}' | kc create -f - >/dev/null
+  cp_start
+  spawn late 'while [ ! -e /gate/open ]; do sleep 0.2; done; echo mine >mine.txt && git add mine.txt && git commit -qm mine'
+  wait_for 60 status_is late Running
   git -C "$P" checkout -q -b feature/late
   git -C "$P" commit -q --allow-empty -m "someone else's"
   git -C "$P" push -q origin feature/late
   git -C "$P" checkout -q main
-  git -C "$P" branch -q -D feature/late
-  cp_start
-  spawn late 'echo mine >mine.txt && git add mine.txt && git commit -qm mine'
+  open_gate
   wait_for 60 status_is late Failed
   [[ $(reason_of late) == "push feature/late: rejected ("*")" ]] || fail "reason: $(reason_of late)"
   cp_stop
@@ -233,7 +239,7 @@ git_flow() {
   cp_start
   spawn away 'echo never'
   wait_for 60 status_is away Failed
-  [[ $(reason_of away) == "clone http://127.0.0.1:$port/project.git: git fetch: fatal: unable to access"*"127.0.0.1"* ]] ||
+  [[ $(reason_of away) == "clone http://127.0.0.1:$port/project.git: git ls-remote: fatal: unable to access"*"127.0.0.1"* ]] ||
     fail "reason: $(reason_of away)"
 }
 
@@ -247,9 +253,8 @@ completed_is() { (($(agents_with_status Completed) == $1)); }
 
 kill9_flow() {
   local n=10 i
-  # the gate: a PersistentVolumeClaim every pod mounts, a directory here
   CP_QUEUE="workers: $n, lease_timeout: 2s, start_timeout: 60s, max_attempts: 100" \
-    k8s_project "$1" "$GIT_BLOCK, extra_volumes: [{name: gate, persistentVolumeClaim: {claimName: gate}}], extra_volume_mounts: [{name: gate, mountPath: /gate}]"
+    k8s_project "$1" "$GIT_BLOCK, $GATE"
   git_remote
   cp_start
   for ((i = 1; i <= n; i++)); do
@@ -259,8 +264,7 @@ kill9_flow() {
   kill -9 "$CP_PID"
   wait_for 30 process_gone "$CP_PID"
   cp_start
-  mkdir -p "$PODS/.claims/team/gate"
-  : >"$PODS/.claims/team/gate/open"
+  open_gate
   wait_for 300 completed_is "$n" || { api GET /api/v1/agents; jq -c '[.agents[] | {name, status, reason}]' <<<"$API_BODY"; false; }
   for ((i = 1; i <= n; i++)); do
     [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s "feature/k$i" 2>/dev/null) == "k$i" ]] ||

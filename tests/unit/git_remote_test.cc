@@ -1,0 +1,91 @@
+// lib/git/remote.h against real repositories in temp dirs, the remote a bare
+// repository reached by file:// URL: a pod's clone at a commit onto a new
+// branch, the push back, a later clone continuing the pushed branch, a
+// refused push, and the control plane's fetch of the branch.
+#include "git/remote.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "proc/run.h"
+#include "support.h"
+
+using namespace fracta;
+
+namespace {
+
+std::string sh(const std::string& dir, const std::string& line) {
+    auto c = proc::shell(line);
+    c.cwd = dir;
+    auto r = proc::run(c);
+    if (!r.ok()) FAIL(r.error().message);
+    if (!r->ok()) FAIL(line + ": " + r->err);
+    std::string out = r->out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+
+struct Remote {
+    std::string root = test::temp_dir();
+    std::string bare = root + "/remote.git";
+    std::string project = root + "/project";
+    std::string url = "file://" + bare;
+    std::string base;
+    Remote() {
+        setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+        setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+        sh("/", "git init -q --bare " + bare + " && git init -q -b main " + project);
+        sh(project, "git config user.name T && git config user.email t@example.com && echo one > README && git add . && "
+                    "git commit -qm first && git remote add origin " + url + " && git push -q origin main");
+        base = sh(project, "git rev-parse HEAD");
+    }
+    std::string dir(const std::string& name) {
+        std::string d = root + "/" + name;
+        sh("/", "mkdir -p " + d);
+        return d;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a pod's workspace: cloned at the base onto its branch, pushed, continued by a later clone", "[git]") {
+    Remote r;
+    std::string pod = r.dir("pod1");
+    REQUIRE(git::clone_at(pod, {r.url, ""}, r.base, "feature/t", 0).ok());
+    CHECK(sh(pod, "git branch --show-current") == "feature/t");
+    CHECK(sh(pod, "git rev-parse HEAD") == r.base);
+    sh(pod, "echo a > a.txt && git add a.txt && git commit -qm a");  // the clone's own identity
+    REQUIRE(git::push_branch(pod, {r.url, ""}, "feature/t").ok());
+    CHECK(sh(r.bare, "git log -1 --format=%s feature/t") == "a");
+
+    // A later turn of the same task continues the pushed branch.
+    std::string again = r.dir("pod2");
+    REQUIRE(git::clone_at(again, {r.url, ""}, r.base, "feature/t", 1).ok());
+    CHECK(sh(again, "git log -1 --format=%s") == "a");
+    sh(again, "echo b > b.txt && git add b.txt && git commit -qm b");
+    REQUIRE(git::push_branch(again, {r.url, ""}, "feature/t").ok());
+
+    // The first pod's branch is behind now: its push is refused, never forced.
+    sh(pod, "echo c > c.txt && git add c.txt && git commit -qm c");
+    auto refused = git::push_branch(pod, {r.url, ""}, "feature/t");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.rfind("push feature/t: rejected (", 0) == 0);
+    CHECK(sh(r.bare, "git log -1 --format=%s feature/t") == "b");
+
+    // The control plane fetches the branch to merge it.
+    REQUIRE(git::fetch_branch(r.project, "origin", "feature/t").ok());
+    CHECK(sh(r.project, "git log -1 --format=%s feature/t") == "b");
+    CHECK(git::remote_url(r.project, "origin").value() == r.url);
+    CHECK(git::resolve_commit(r.project, "main").value() == r.base);
+}
+
+TEST_CASE("a clone that cannot reach its remote names the clone; a bad branch is refused", "[git]") {
+    Remote r;
+    auto missing = git::clone_at(r.dir("x"), {"file://" + r.root + "/nowhere.git", ""}, r.base, "feature/x", 0);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().message.rfind("clone file://" + r.root + "/nowhere.git: ", 0) == 0);
+    CHECK(git::clone_at(r.dir("y"), {r.url, ""}, r.base, "bad..name", 0).error().kind == ErrorKind::Usage);
+    CHECK_FALSE(git::fetch_branch(r.project, "origin", "feature/none").ok());
+    CHECK_FALSE(git::remote_url(r.project, "upstream").ok());
+}
