@@ -26,7 +26,8 @@ const Json& known_keys() {
                                  "job_ttl_seconds": 0, "resources": "*", "labels": "*", "annotations": "*",
                                  "node_selector": "*", "tolerations": 0, "extra_volumes": 0,
                                  "extra_volume_mounts": 0, "kubeconfig": 0, "context": 0}},
-      "control_plane_api": {"listen": 0, "url": 0, "token": 0, "insecure_listen": 0},
+      "control_plane_api": {"listen": 0, "url": 0, "token": 0, "insecure_listen": 0, "read_only_token": 0,
+                            "auth_rate_limit": {"failures": 0, "window": 0}},
       "gateway": {"listen": 0, "url": 0, "insecure_listen": 0},
       "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
       "mcp_servers": {"servers": "*"},
@@ -270,6 +271,10 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.string("control_plane_api.url", c.control_plane.url));
     FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));
     FRACTA_TRY(r.boolean("control_plane_api.insecure_listen", c.control_plane.insecure_listen));
+    FRACTA_TRY(r.string("control_plane_api.read_only_token", c.control_plane.read_only_token));
+    FRACTA_TRY(r.object("control_plane_api.auth_rate_limit"));
+    FRACTA_TRY(r.positive_int("control_plane_api.auth_rate_limit.failures", c.control_plane.auth_failures, true));
+    FRACTA_TRY(r.duration("control_plane_api.auth_rate_limit.window", c.control_plane.auth_window));
     FRACTA_TRY(r.string("gateway.listen", c.gateway.listen));
     FRACTA_TRY(r.boolean("gateway.insecure_listen", c.gateway.insecure_listen));
     FRACTA_TRY(r.string("gateway.url", c.gateway.url));

@@ -70,8 +70,11 @@ struct Queue {
 };
 
 struct Listener {
-    std::string listen, url, token;
+    std::string listen{}, url{}, token{};
     bool insecure_listen = false;  // listen beyond loopback without a strong token (config/exposure.h)
+    std::string read_only_token{};  // control_plane_api: a token for reads only (list, get, watch, ...)
+    int auth_failures = 20;        // control_plane_api.auth_rate_limit: failed authentications per
+    Duration auth_window = std::chrono::minutes(1);  // client address per window, then 429 (0: no limit)
 };
 
 struct Config {
@@ -95,8 +98,8 @@ struct Config {
     Queue queue;
     Reaper reaper;
     int max_concurrent = 0;  // reaper.max_concurrent: cap on Running agents (0: none)
-    Listener control_plane{"127.0.0.1:9090", "", ""};                       // control_plane_api
-    Listener gateway{"127.0.0.1:8080", "http://127.0.0.1:8080", ""};        // gateway (no token)
+    Listener control_plane{.listen = "127.0.0.1:9090"};                             // control_plane_api
+    Listener gateway{.listen = "127.0.0.1:8080", .url = "http://127.0.0.1:8080"};  // gateway (no token)
     yaml::Document document;
     std::vector<std::string> warnings;  // "fracta.yaml:3:1: unknown key \"x\""
 };

@@ -34,23 +34,23 @@ Response openapi(Context&, const Request&) { return Response::json(200, openapi_
 const std::vector<Route>& routes() {
     using namespace routes_impl;
     static const std::vector<Route> table = {
-        {"GET", "/healthz", healthz},
-        {"GET", "/readyz", readyz},
-        {"GET", "/metrics", metrics},
-        {"GET", "/openapi.json", openapi},
+        {"GET", "/healthz", healthz, true},
+        {"GET", "/readyz", readyz, true},
+        {"GET", "/metrics", metrics, true},
+        {"GET", "/openapi.json", openapi, true},
         {"POST", "/api/v1/agents", spawn},
-        {"GET", "/api/v1/agents", list},
-        {"GET", "/api/v1/agents/{task}", get},
+        {"GET", "/api/v1/agents", list, true},
+        {"GET", "/api/v1/agents/{task}", get, true},
         {"DELETE", "/api/v1/agents/{task}", kill},
         {"POST", "/api/v1/agents/{task}/say", say},
-        {"GET", "/api/v1/agents/{task}/peek", peek},
-        {"GET", "/api/v1/agents/{task}/logs", logs},
+        {"GET", "/api/v1/agents/{task}/peek", peek, true},
+        {"GET", "/api/v1/agents/{task}/logs", logs, true},
         {"POST", "/api/v1/agents/{task}/merge", merge},
-        {"GET", "/api/v1/agents/{task}/events", events_get},
+        {"GET", "/api/v1/agents/{task}/events", events_get, true},
         {"POST", "/api/v1/agents/{task}/events", events_post},
-        {"GET", "/api/v1/agents/{task}/watch", watch},
-        {"GET", "/api/v1/agents/{task}/wait", wait},
-        {"GET", "/api/v1/agents/{task}/inbox", inbox},
+        {"GET", "/api/v1/agents/{task}/watch", watch, true},
+        {"GET", "/api/v1/agents/{task}/wait", wait, true},
+        {"GET", "/api/v1/agents/{task}/inbox", inbox},  // consumes the messages
         {"POST", "/api/v1/agents/{task}/intent", intent},
         {"POST", "/api/v1/messages", send_message},
         {"POST", "/api/v1/auth/verify", verify},
@@ -62,7 +62,11 @@ http::Handler make_handler(Context& ctx) {
     http::Router router;
     for (const Route& r : routes()) {
         auto handle = r.handle;
-        router.add(r.method, r.pattern, [&ctx, handle](const Request& req) { return handle(ctx, req); });
+        const bool read = r.read;
+        router.add(r.method, r.pattern, [&ctx, handle, read](const Request& req) {
+            if (req.read_only && !read) return Response::error(403, "this token is read-only");
+            return handle(ctx, req);
+        });
     }
     http::Handler inner = router.handler();
     return [&ctx, inner](const Request& req) {

@@ -16,6 +16,7 @@ struct Route {
     const char* method;
     const char* pattern;  // "/api/v1/agents/{task}"
     http::Response (*handle)(Context& ctx, const http::Request& request);
+    bool read = false;  // changes nothing: the read-only token may call it
 };
 
 const std::vector<Route>& routes();

@@ -40,6 +40,25 @@ std::string api_token(const config::Config& config) {
     return config.control_plane.token;
 }
 
+// The read-only token: FRACTA_CP_READ_TOKEN over control_plane_api.read_only_token.
+std::string read_only_token(const config::Config& config) {
+    if (const char* token = std::getenv("FRACTA_CP_READ_TOKEN"); token && *token) return token;
+    return config.control_plane.read_only_token;
+}
+
+// Both tokens may guard `listen` (config/exposure.h); `warning` collects
+// what --insecure-listen lets through.
+Status check_exposure(const std::string& listen, const std::string& token, const std::string& read_only,
+                      bool insecure, std::string& warning) {
+    FRACTA_TRY(config::check_listen_exposure("the control plane", listen, token, insecure, warning));
+    if (read_only.empty()) return {};
+    std::string more;
+    FRACTA_TRY(config::check_listen_exposure("the control plane's read-only token: the control plane", listen,
+                                             read_only, insecure, more));
+    if (!more.empty()) warning += (warning.empty() ? "" : "; ") + more;
+    return {};
+}
+
 // The project's gateway as a supervised child, calling us with `token`.
 std::unique_ptr<GatewayChild> start_gateway(const RunOptions& o, const std::string& url, const std::string& token,
                                             const LogSink& log) {
@@ -79,6 +98,7 @@ struct Reloadable {
     std::string url;
     std::string listen;                      // the address served (a new token must still guard it)
     std::string token;                       // the API token in force
+    std::string read_only;                   // the read-only token in force
     std::unique_ptr<GatewayChild>& gateway;  // holds the token too: restarted when it changes
 
     void reload() {
@@ -90,20 +110,25 @@ struct Reloadable {
         const std::string level = logger.set_level(fresh->logging.level);
         ctx.max_concurrent = fresh->max_concurrent;
         std::string what = "log level " + level + ", max_concurrent " + std::to_string(fresh->max_concurrent);
-        std::string next = api_token(*fresh), warning;
-        if (next != token) {
+        std::string next = api_token(*fresh), next_read = read_only_token(*fresh), warning;
+        if (next != token || next_read != read_only) {
             const bool insecure = options.insecure_listen || fresh->control_plane.insecure_listen;
-            if (Status exposed = config::check_listen_exposure("the control plane", listen, next, insecure, warning);
-                !exposed.ok()) {
-                logger("warn", "reload: " + exposed.error().message + " (keeping the running token)");
+            if (Status exposed = check_exposure(listen, next, next_read, insecure, warning); !exposed.ok()) {
+                logger("warn", "reload: " + exposed.error().message + " (keeping the running tokens)");
                 next = token;
+                next_read = read_only;
             } else if (!warning.empty()) {
                 logger("warn", warning);
             }
         }
+        if (next_read != read_only) {
+            read_only = next_read;
+            what += read_only.empty() ? ", read-only token removed" : ", read-only token replaced";
+            server.set_tokens(next, read_only);
+        }
         if (next != token) {
             token = next;
-            server.set_bearer_token(token);
+            server.set_tokens(token, read_only);
             what += token.empty() ? ", API token removed" : ", API token replaced";
             if (gateway) {  // it calls us with the token in its environment
                 gateway->stop();
@@ -123,10 +148,10 @@ Status run(const RunOptions& o) {
     for (const auto& w : config.warnings) log("warn", w);
     const std::string token = api_token(config);
     const std::string listen = o.listen.empty() ? config.control_plane.listen : o.listen;
+    const std::string read_only = read_only_token(config);
+    const config::Listener api = config.control_plane;
     std::string exposure_warning;
-    FRACTA_TRY(config::check_listen_exposure("the control plane", listen, token,
-                                             o.insecure_listen || config.control_plane.insecure_listen,
-                                             exposure_warning));
+    FRACTA_TRY(check_exposure(listen, token, read_only, o.insecure_listen || api.insecure_listen, exposure_warning));
     if (!exposure_warning.empty()) log("warn", exposure_warning);
     FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config)));
     {  // bring the schema up to date (and fail early on a dead store)
@@ -144,6 +169,9 @@ Status run(const RunOptions& o) {
 
     http::ServerOptions server_options;
     server_options.bearer_token = token;
+    server_options.read_only_token = read_only;
+    server_options.auth_limit.failures = static_cast<unsigned>(api.auth_failures);
+    server_options.auth_limit.window = std::chrono::duration_cast<std::chrono::milliseconds>(api.auth_window);
     server_options.auth_prefixes = {"/api/v1/"};
     server_options.thread_per_connection = true;  // watch and wait hold their connection
     server_options.idle_timeout = std::chrono::seconds(60);
@@ -160,7 +188,7 @@ Status run(const RunOptions& o) {
     std::unique_ptr<ReaperChild> reaper = ctx.workers > 0 ? start_reaper(o, ctx, log) : nullptr;
     announce_ready(o.ready_fd, url);
 
-    Reloadable reloadable{o, ctx, logger, *server, url, listen, token, gateway};
+    Reloadable reloadable{o, ctx, logger, *server, url, listen, token, read_only, gateway};
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/io.h"
+#include "base/sha256.h"
 #include "base/text.h"
 #include "http/peer.h"
 #include "http/unix_path.h"
@@ -43,14 +44,9 @@ struct Server::Impl {
     std::atomic<int> in_flight{0};  // requests begun and not yet completed (answer sent or dropped)
     std::mutex stop_mu;
     bool stopped = false;
-    // The bearer token in force: opts.bearer_token until set_bearer_token.
-    mutable std::mutex token_mu;
-    std::string token;
-
-    std::string current_token() const {
-        std::lock_guard<std::mutex> lock(token_mu);
-        return token;
-    }
+    // The tokens in force: opts' until set_tokens.
+    TokenSet tokens;
+    std::unique_ptr<FailureLimiter> failures;
 
     ~Impl() {
         if (!daemon && listen_fd >= 0) ::close(listen_fd);
@@ -69,32 +65,22 @@ struct Exchange {
     Request req;
 };
 
-bool constant_time_equal(const std::string& a, const std::string& b) {
-    // Time depends on the length of `b` (the secret's, which is not secret)
-    // only, never on where the strings differ.
-    volatile unsigned char diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < b.size(); ++i) {
-        unsigned char ca = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-        diff = diff | (ca ^ static_cast<unsigned char>(b[i]));
-    }
-    return diff == 0;
-}
-
-bool needs_auth(const ServerOptions& o, const std::string& token, const std::string& path) {
-    if (token.empty()) return false;
+bool needs_auth(const ServerOptions& o, const TokenSet& tokens, const std::string& path) {
+    if (!tokens.enabled()) return false;
     if (o.auth_prefixes.empty()) return true;
     for (const auto& p : o.auth_prefixes)
         if (path.compare(0, p.size(), p) == 0) return true;
     return false;
 }
 
-// "Bearer <token>" with the scheme in any case, per RFC 7235.
-bool authorized(const std::string& token, const std::string& header) {
+// The token of "Bearer <token>" (the scheme in any case, per RFC 7235);
+// nullopt for another scheme.
+std::optional<std::string> bearer_of(const std::string& header) {
     static const std::string kScheme = "bearer ";
-    if (header.size() < kScheme.size()) return false;
+    if (header.size() < kScheme.size()) return std::nullopt;
     for (size_t i = 0; i < kScheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
-    return constant_time_equal(header.substr(kScheme.size()), token);
+        if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
+    return header.substr(kScheme.size());
 }
 
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
@@ -164,6 +150,54 @@ Response too_large(const ServerOptions& o) {
     return Response::error(413, "request body too large (limit " + std::to_string(o.max_body) + " bytes)");
 }
 
+// The client's address, "192.0.2.1" or "2001:db8::1" (a v4-mapped one as
+// v4); "local" for a Unix socket.
+std::string peer_address(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return "local";
+    const sockaddr* sa = info->client_addr;
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (sa->sa_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+    } else if (sa->sa_family == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a))
+            ::inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof buf);
+        else
+            ::inet_ntop(AF_INET6, &a, buf, sizeof buf);
+    } else {
+        return "local";
+    }
+    return buf;
+}
+
+Response too_many_failures(long retry_after) {
+    Response r = Response::error(429, "too many failed authentications from this address; retry in " +
+                                          std::to_string(retry_after) + "s");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return r;
+}
+
+// The bearer check of a request that needs one: nullopt when it may go on
+// (Request::read_only set for the read-only token), else the refusal.
+std::optional<Response> authenticate(const Server::Impl& s, MHD_Connection* c, Request& req) {
+    const std::string peer = peer_address(c);
+    const auto now = FailureLimiter::Clock::now();
+    if (long wait = s.failures->blocked_for(peer, now); wait > 0) return too_many_failures(wait);
+    std::string auth = req.header("authorization");
+    std::string alt = s.opts.token_header.empty() ? "" : req.header(lower(s.opts.token_header));
+    std::optional<std::string> presented = auth.empty() && !alt.empty() ? std::optional<std::string>(alt) : bearer_of(auth);
+    Access access = presented ? s.tokens.check(*presented) : Access::None;
+    if (access == Access::ReadOnly) req.read_only = true;
+    if (access != Access::None) return std::nullopt;
+    if (s.failures->failed(peer, now) && s.opts.error_log)
+        s.opts.error_log("auth: " + std::to_string(s.opts.auth_limit.failures) + " failed authentications from " +
+                         peer + " within " + std::to_string(s.opts.auth_limit.window.count() / 1000) +
+                         "s: answering 429 until the window ends");
+    if (auth.empty() && alt.empty()) return unauthorized("missing bearer token");
+    return unauthorized(auth.empty() ? "invalid token" : "invalid bearer token");
+}
+
 // Whether the client connected over loopback (or a Unix socket).
 bool peer_is_loopback(MHD_Connection* c) {
     const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -210,16 +244,8 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
         if (!query.ok()) return Response::error(400, "malformed query: " + query.error().message);
         req.query = std::move(*query);
     }
-    if (const std::string token = s.current_token(); needs_auth(s.opts, token, req.path)) {
-        std::string auth = req.header("authorization");
-        std::string alt = s.opts.token_header.empty() ? "" : req.header(lower(s.opts.token_header));
-        if (auth.empty() && !alt.empty()) {
-            if (!constant_time_equal(alt, token)) return unauthorized("invalid token");
-        } else {
-            if (auth.empty()) return unauthorized("missing bearer token");
-            if (!authorized(token, auth)) return unauthorized("invalid bearer token");
-        }
-    }
+    if (needs_auth(s.opts, s.tokens, req.path))
+        if (auto refused = authenticate(s, c, req)) return refused;
     std::string length = req.header("content-length");
     if (!length.empty()) {
         errno = 0;
@@ -513,7 +539,8 @@ Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Hand
     FRACTA_TRY_ASSIGN(fd, open_tcp(addr, parsed));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
-    impl->token = o.bearer_token;
+    impl->tokens.set(o.bearer_token, o.read_only_token);
+    impl->failures = std::make_unique<FailureLimiter>(o.auth_limit);
     impl->opts = std::move(o);
     impl->listen_fd = fd;
     sockaddr_storage bound{};
@@ -532,7 +559,8 @@ Result<std::unique_ptr<Server>> Server::listen_unix(const std::string& path, Han
     FRACTA_TRY_ASSIGN(fd, open_unix(*p));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
-    impl->token = o.bearer_token;
+    impl->tokens.set(o.bearer_token, o.read_only_token);
+    impl->failures = std::make_unique<FailureLimiter>(o.auth_limit);
     impl->opts = std::move(o);
     impl->listen_fd = fd;
     impl->address = path;
@@ -559,9 +587,8 @@ size_t Server::connections_accepted() const {
     return impl_->accepted.load();
 }
 
-void Server::set_bearer_token(std::string token) {
-    std::lock_guard<std::mutex> lock(impl_->token_mu);
-    impl_->token = std::move(token);
+void Server::set_tokens(const std::string& token, const std::string& read_only_token) {
+    impl_->tokens.set(token, read_only_token);
 }
 
 bool Server::wait_idle(std::chrono::milliseconds limit) {

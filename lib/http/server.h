@@ -5,7 +5,8 @@
 // A Server owns one listen socket (TCP or Unix) and MHD's threads; it calls a
 // Handler with a fully read Request and sends the Response it returns. The
 // conventions of spec/control-plane.md live here once: JSON errors
-// {"error":"…"}, bearer auth with a constant-time compare, body caps (413),
+// {"error":"…"}, bearer auth (http/auth.h: hashed tokens compared in
+// constant time, a read-only role, 429 after too many failures), body caps (413),
 // idle clients cut off, a throwing handler answered with 500. A Router maps
 // "METHOD /path/{param}" patterns onto handlers (404 / 405 with Allow).
 // Streaming responses (Response::stream) carry SSE.
@@ -24,6 +25,7 @@
 
 #include "base/json.h"
 #include "base/result.h"
+#include "http/auth.h"
 
 namespace fracta::http {
 
@@ -35,6 +37,8 @@ struct Request {
     std::map<std::string, std::string> params;  // from the route pattern, e.g. {task}
     std::string raw_path;                       // the path as sent (still percent-encoded)
     bool peer_loopback = false;                 // the client is on this host (loopback or Unix socket)
+    bool read_only = false;  // authenticated with ServerOptions::read_only_token (the handler
+                             // refuses what that role may not do)
 
     std::string header(const std::string& lower_name, const std::string& fallback = "") const;
     std::string query_param(const std::string& name, const std::string& fallback = "") const;
@@ -102,6 +106,11 @@ struct ServerOptions {
     std::vector<std::string> auth_prefixes;  // one of these prefixes (empty list = all paths)
                                              // needs "Authorization: Bearer <token>"; otherwise
                                              // 401 JSON + WWW-Authenticate: Bearer
+    std::string read_only_token;             // if set: accepted too, marking Request::read_only
+    AuthLimit auth_limit;                    // failed authentications per client address: past
+                                             // the limit, 429 JSON + Retry-After until the window
+                                             // ends (the right token too); logged to error_log
+                                             // once per window, never with the token
     std::string token_header;                // if set: the token may come as this header's whole
                                              // value instead (a proxy that drops Authorization,
                                              // like the Kubernetes API server's pod proxy)
@@ -138,9 +147,10 @@ public:
     // Connections accepted so far (for tests and metrics).
     size_t connections_accepted() const;
 
-    // Replace ServerOptions::bearer_token (empty: no auth) for the requests
-    // that begin from now on; safe while requests are served (a reload).
-    void set_bearer_token(std::string token);
+    // Replace ServerOptions::bearer_token and read_only_token (both empty:
+    // no auth) for the requests that begin from now on; safe while requests
+    // are served (a reload).
+    void set_tokens(const std::string& token, const std::string& read_only_token = "");
 
     // Wait until no request is in flight (every answer sent), at most
     // `limit`; false if some still is. Before stop(), for answers that must

@@ -6,6 +6,7 @@
 #                                       (shell runtime, a free port, short
 #                                       leases) plus extra YAML lines;
 #                                       $CP_AGENTS adds keys to `agents:`,
+#                                       $CP_API to `control_plane_api:`,
 #                                       $CP_QUEUE replaces runtime.queue's
 #   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
@@ -30,7 +31,7 @@ cp_project() {
   git_repo "$P" || return 1
   {
     echo "agents: {default_runtime: shell${CP_AGENTS:+, $CP_AGENTS}}"
-    echo "control_plane_api: {listen: \"127.0.0.1:0\"}"
+    echo "control_plane_api: {listen: \"127.0.0.1:0\"${CP_API:+, $CP_API}}"
     if [[ $kind == postgres ]]; then
       if [[ -n ${CP_PG_DSN:-} ]]; then  # a server of the test's own
         STORE_URL=$CP_PG_DSN

@@ -815,10 +815,40 @@ TEST_CASE("set_bearer_token: the next requests need the new token; empty opens t
     o.auth_prefixes = {"/api/v1"};
     auto server = serve(echo, o);
     CHECK(ok(client_for(*server, with_token("old-token")).get("/api/v1/x")).status == 200);
-    server->set_bearer_token("new-token");
+    server->set_tokens("new-token");
     CHECK(ok(client_for(*server, with_token("old-token")).get("/api/v1/x")).status == 401);
     CHECK(ok(client_for(*server, with_token("new-token")).get("/api/v1/x")).status == 200);
     CHECK(ok(client_for(*server).get("/api/v1/x")).status == 401);
-    server->set_bearer_token("");
+    server->set_tokens("");
     CHECK(ok(client_for(*server).get("/api/v1/x")).status == 200);
+}
+
+TEST_CASE("tokens: two roles, hashed; failed authentications per address in fixed windows", "[http][auth]") {
+    http::TokenSet tokens;
+    CHECK_FALSE(tokens.enabled());
+    tokens.set("full-token", "reader-token");
+    CHECK(tokens.enabled());
+    CHECK(tokens.check("full-token") == http::Access::Full);
+    CHECK(tokens.check("reader-token") == http::Access::ReadOnly);
+    CHECK(tokens.check("full-toke") == http::Access::None);
+    CHECK(tokens.check("") == http::Access::None);
+    tokens.set("", "reader-token");
+    CHECK(tokens.check("full-token") == http::Access::None);
+
+    using namespace std::chrono_literals;
+    http::FailureLimiter limiter({3, 60s});
+    const auto t0 = http::FailureLimiter::Clock::now();
+    CHECK_FALSE(limiter.failed("a", t0));
+    CHECK_FALSE(limiter.failed("a", t0 + 1s));
+    CHECK(limiter.blocked_for("a", t0 + 1s) == 0);
+    CHECK(limiter.failed("a", t0 + 2s));  // the third: reached, reported once
+    CHECK(limiter.blocked_for("a", t0 + 2s) == 58);
+    CHECK(limiter.blocked_for("b", t0 + 2s) == 0);
+    CHECK_FALSE(limiter.failed("a", t0 + 3s));
+    CHECK(limiter.blocked_for("a", t0 + 60s) == 0);  // the window is over
+    CHECK_FALSE(limiter.failed("a", t0 + 61s));      // a new one begins
+    CHECK(limiter.blocked_for("a", t0 + 61s) == 0);
+    http::FailureLimiter off({0, 60s});
+    for (int i = 0; i < 100; ++i) CHECK_FALSE(off.failed("a", t0));
+    CHECK(off.blocked_for("a", t0) == 0);
 }
