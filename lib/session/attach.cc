@@ -114,7 +114,7 @@ private:
             if (type == 'i') {
                 if (!input_.type(payload).ok()) return true;  // the session stopped reading: drop it
             } else if (type == 'w' && payload.size() == 4) {
-                auto byte = [&](size_t i) { return static_cast<uint16_t>(static_cast<unsigned char>(payload[i])); };
+                auto byte = [&p = payload](size_t i) { return static_cast<uint16_t>(static_cast<unsigned char>(p[i])); };
                 resize(static_cast<uint16_t>(byte(0) << 8 | byte(1)), static_cast<uint16_t>(byte(2) << 8 | byte(3)));
             }
         }
