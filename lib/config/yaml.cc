@@ -9,7 +9,6 @@
 #include <limits>
 #include <memory>
 #include <regex>
-#include <sstream>
 
 namespace fracta::yaml {
 namespace {
@@ -232,10 +231,14 @@ Result<Document> parse(std::string_view text, const std::string& file, const Env
 Result<Document> load_file(const std::string& path, const EnvLookup& env) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return usage_error("cannot read " + path + ": " + std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (buf.str().size() > (4u << 20)) return usage_error(path + ": file too large");
-    return parse(buf.str(), path, env);
+    // Read no further than the cap: a huge file or a device (/dev/zero) is
+    // refused, not read whole.
+    constexpr size_t kMax = size_t{4} << 20;
+    std::string text;
+    char chunk[65536];
+    while (text.size() <= kMax && in.read(chunk, sizeof chunk).gcount() > 0) text.append(chunk, in.gcount());
+    if (text.size() > kMax) return usage_error(path + ": file too large");
+    return parse(text, path, env);
 }
 
 }  // namespace fracta::yaml

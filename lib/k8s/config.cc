@@ -2,12 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 #include "base/base64.h"
+#include "base/io.h"
 
 namespace fracta::k8s {
 namespace {
@@ -23,12 +21,19 @@ bool exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
+// Files a kubeconfig names are small; the cap keeps a path like /dev/zero
+// from reading forever.
 Result<std::string> read_file(const std::string& path, const std::string& what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return usage_error("cannot read " + what + " " + path + ": " + std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
+    auto text = io::read_file(path, size_t{16} << 20);
+    if (!text.ok()) return usage_error("cannot read " + what + " " + path + ": " + text.error().message);
+    return text;
+}
+
+// RFC 1123 label, as namespaces are: a-z, 0-9 and '-', alphanumeric at both ends.
+bool is_dns_label(const std::string& s) {
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (s.empty() || s.size() > 63 || !alnum(s.front()) || !alnum(s.back())) return false;
+    return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
 
 std::string dir_of(const std::string& file) {
@@ -298,6 +303,9 @@ Result<Config> Config::resolve(const ResolveOptions& o) {
         }
     }
     if (c.ns.empty()) c.ns = "fracta";
+    // Checked here, so that a typo is a usage error rather than an API 404.
+    if (!is_dns_label(c.ns))
+        return usage_error("namespace \"" + c.ns + "\" is not a valid namespace (a DNS label: a-z, 0-9, -)");
     return c;
 }
 
