@@ -148,6 +148,10 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
 
 Status list(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 0));
+    // Refused here, before open_api() may start a control plane for it.
+    if (a.has("status") && !is_status(a.get("status")))
+        return usage_error("unknown status \"" + a.get("status") +
+                           "\" (Pending, Queued, Running, Idle, Completed, Failed, Stopped)");
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
     FRACTA_TRY_ASSIGN(answer, api.list(a.has("status") ? a.get("status") : ""));
     if (!ctx.text()) return print(ctx, answer);
