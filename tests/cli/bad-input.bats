@@ -191,7 +191,7 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   OUT=closed row 1 - fracta-spawn-local status done1
   OUT=full row 1 - fracta-spawn-local list 'done'
   OUT=full row 1 - fracta-spawn-local logs done1
-  matrix_done 31
+  matrix_done 30
 }
 
 @test "fracta-spawn-k8s: the bad-input matrix" {
@@ -370,7 +370,9 @@ bad_project() {
   for name in '../x' 'a/b' '-dash' "$(printf 'ctl\x01')" "$(printf 'bad\xff')" "$(head -c 100 /dev/zero | tr '\0' n)"; do
     row 100 - fracta spawn "$name"
   done
-  for verb in get peek logs kill merge watch wait attach; do
+  # (attach is fracta-spawn-local's, run as it is: its error line is that
+  # binary's, and is in its own matrix)
+  for verb in get peek logs kill merge watch wait; do
     row 100 - fracta "$verb" '../etc'
   done
   row 100 - fracta say '../etc' hello
@@ -381,8 +383,10 @@ bad_project() {
   row 100 - fracta list --status Bogus
   row 100 - fracta completion fish
   row 100 - fracta --format yaml list
-  # a dead dependency: no control plane answers
+  # a dead dependency: no control plane answers, and the one fracta starts
+  # for the project cannot open its store (it logs why: not refused input)
+  WATCH=()
   row 111 - fracta --config dead.yaml list
   row 111 - fracta --config dead.yaml get t1
-  matrix_done 31
+  matrix_done 30
 }
