@@ -26,6 +26,10 @@ setup() {
   { printf '{"type":"big.event","message":"'; head -c 2097152 /dev/zero | tr '\0' x; printf '"}'; } >"$IN/big"
   printf '[1,2' >"$IN/array"
   : >"$IN/empty"
+  echo '{"command":"true","workspace_files":{"../../escape":"x"}}' >"$IN/traversal"
+  echo '{"command":"true","workspace_files":{"/etc/escape":"x"}}' >"$IN/absolute"
+  echo '{"command":"true","copy_files":[{"src":"/etc/hostname","rel_dst":"../up"}]}' >"$IN/copy-up"
+  echo '{"command":"true","mode":"turbo"}' >"$IN/mode"
   CASES=0
   FAILURES=()
   WATCH=()
@@ -146,6 +150,14 @@ matrix_done() {
   assert_json 'length == 1 and .[0].type == "matrix.before"'
 }
 
+# bad_start_json BIN OP — the rows of a start JSON every provider refuses.
+bad_start_json() {
+  local f
+  for f in truncated big nul utf8 array traversal absolute copy-up mode; do
+    row 100 "$IN/$f" "$1" "$2" s1
+  done
+}
+
 is_exited() { [[ $(session_state "$1") == exited ]]; }
 logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
 
@@ -157,19 +169,7 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   wait_for 30 is_exited done1
   wait_for 30 logged done1
   WATCH=("$FRACTA_STATE_DIR")
-  row 100 "$IN/truncated" fracta-spawn-local start s1
-  row 100 "$IN/big" fracta-spawn-local start s1
-  row 100 "$IN/nul" fracta-spawn-local start s1
-  row 100 "$IN/utf8" fracta-spawn-local start s1
-  row 100 "$IN/array" fracta-spawn-local start s1
-  echo '{"command":"true","workspace_files":{"../../escape":"x"}}' >"$IN/traversal"
-  row 100 "$IN/traversal" fracta-spawn-local start s1
-  echo '{"command":"true","workspace_files":{"/etc/escape":"x"}}' >"$IN/absolute"
-  row 100 "$IN/absolute" fracta-spawn-local start s1
-  echo '{"command":"true","copy_files":[{"src":"/etc/hostname","rel_dst":"../up"}]}' >"$IN/copy-up"
-  row 100 "$IN/copy-up" fracta-spawn-local start s1
-  echo '{"command":"true","mode":"turbo"}' >"$IN/mode"
-  row 100 "$IN/mode" fracta-spawn-local start s1
+  bad_start_json fracta-spawn-local start
   echo '{"command":["not","a","string"]}' >"$IN/types"
   row 100 "$IN/types" fracta-spawn-local start s1
   local name
@@ -205,13 +205,7 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   export KUBECONFIG=$PWD/kubeconfig
   printf '%s\n' "apiVersion: v1" "kind: Config" "clusters: [" >bad-kubeconfig
   sed 's|namespace: agents}|namespace: agents}|; s|user: {token: t}|user: {token: t, tokenFile: /dev/zero}|; s|server: .http://127.0.0.1:1.|&, certificate-authority: /dev/zero|' kubeconfig >zero-kubeconfig
-  row 100 "$IN/truncated" fracta-spawn-k8s render s1
-  row 100 "$IN/big" fracta-spawn-k8s render s1
-  row 100 "$IN/nul" fracta-spawn-k8s render s1
-  row 100 "$IN/utf8" fracta-spawn-k8s render s1
-  row 100 "$IN/array" fracta-spawn-k8s render s1
-  echo '{"command":"true","workspace_files":{"../../escape":"x"}}' >"$IN/traversal"
-  row 100 "$IN/traversal" fracta-spawn-k8s render s1
+  bad_start_json fracta-spawn-k8s render
   echo '{"command":"true","kubernetes":{"image":5}}' >"$IN/image"
   row 100 "$IN/image" fracta-spawn-k8s render s1
   row 100 "$IN/truncated" fracta-spawn-k8s start s1
@@ -235,7 +229,7 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   OUT=full row 1 "$IN/empty" fracta-spawn-k8s render s1
   row 111 - fracta-spawn-k8s status s1
   row 111 - fracta-spawn-k8s list-running s
-  matrix_done 28
+  matrix_done 31
 }
 
 @test "fracta-init: the bad-input matrix" {
