@@ -28,7 +28,8 @@ std::string first_line(std::string_view text) {
 
 ErrorKind kind_of_status(int status) {
     if (status == 400 || status == 401 || status == 403) return ErrorKind::Usage;
-    if (status == 408 || status >= 500) return ErrorKind::Temporary;
+    // 429: this address is locked out for a while (Retry-After); trying later is the cure.
+    if (status == 408 || status == 429 || status >= 500) return ErrorKind::Temporary;
     return ErrorKind::Failed;
 }
 

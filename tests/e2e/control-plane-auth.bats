@@ -76,6 +76,10 @@ teardown() { cp_stop; common_teardown; }
   # locked out, whatever it sends now, and told for how long
   run curl -s -D - -o /dev/null -H "Authorization: Bearer $ADMIN" "$CP_URL/api/v1/agents"
   [[ $output == "HTTP/1.1 429"* && $output == *$'\nRetry-After: '[0-9]* ]] || fail "the right token from a locked-out address: $output"
+  # the front door says "try later" (111), not "give up"
+  run --separate-stderr bash -c 'cd "$1" && FRACTA_CP_TOKEN=$2 "$3/fracta" list' _ "$P" "$ADMIN" "$FRACTA_BIN"
+  assert_status 111
+  [[ $stderr == "fracta: error: list: too many failed authentications from this address; retry in "* ]] || fail "the front door's error: $stderr"
   # another address (127.0.0.2 is loopback too) is served, and open routes stay open
   run curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H "Authorization: Bearer $ADMIN" "$CP_URL/api/v1/agents"
   assert_equal "$output" 200 "another client"
