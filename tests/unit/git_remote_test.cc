@@ -15,13 +15,9 @@ using namespace fracta;
 
 namespace {
 
+// test::sh, without the final newline
 std::string sh(const std::string& dir, const std::string& line) {
-    auto c = proc::shell(line);
-    c.cwd = dir;
-    auto r = proc::run(c);
-    if (!r.ok()) FAIL(r.error().message);
-    if (!r->ok()) FAIL(line + ": " + r->err);
-    std::string out = r->out;
+    std::string out = test::sh(dir, line);
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
 }

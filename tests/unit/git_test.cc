@@ -30,15 +30,7 @@ void isolate_from_user() {
         unsetenv(v);
 }
 
-// Run a shell line in `dir`; it must succeed. Its stdout.
-std::string sh(const std::string& dir, const std::string& line) {
-    auto c = proc::shell(line);
-    c.cwd = dir;
-    auto r = proc::run(c);
-    if (!r.ok()) FAIL(r.error().message);
-    if (!r->ok()) FAIL(line + ": " + r->err);
-    return r->out;
-}
+using test::sh;
 
 std::string read(const std::string& path) {
     std::stringstream s;

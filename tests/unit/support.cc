@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "proc/run.h"
+
 namespace fracta::test {
 namespace {
 
@@ -72,6 +74,15 @@ std::string slurp(const std::string& path) {
     std::ostringstream s;
     s << std::ifstream(path, std::ios::binary).rdbuf();
     return s.str();
+}
+
+std::string sh(const std::string& dir, const std::string& line) {
+    auto c = proc::shell(line);
+    c.cwd = dir;
+    auto r = proc::run(c);
+    if (!r.ok()) FAIL(r.error().message);
+    if (!r->ok()) FAIL(line + ": " + r->err);
+    return r->out;
 }
 
 std::string fresh_postgres_url() {

@@ -53,6 +53,9 @@ yaml::EnvLookup env_of(std::map<std::string, std::string> vars);
 // A file's whole content ("" when it cannot be read).
 std::string slurp(const std::string& path);
 
+// Run a shell line in `dir`; it must succeed (else the test fails). Its stdout.
+std::string sh(const std::string& dir, const std::string& line);
+
 struct NamedStore {
     std::string kind;  // "sqlite" | "postgres"
     std::string url;
