@@ -79,13 +79,28 @@ readme_flow() {
   [[ ${#token} -ge 32 ]] || fail "no generated token in deployment/.env: $(grep -v TOKEN deployment/.env)"
   grep -qx "FRACTA_UID=$(id -u)" deployment/.env || fail "deployment/.env: FRACTA_UID is not $(id -u)"
 
+  # the token reaches the daemons as a compose secret only: not in the
+  # configuration (podman-compose 1.0 has no `config`: docker-compose's, which
+  # needs no engine) nor in the containers' definitions (checked after `up`)
+  run --separate-stderr docker-compose -p "$PROJECT" -f deployment/docker-compose.yml config
+  assert_status 0
+  [[ $output == *fracta_env* ]] || fail "no fracta_env secret in the configuration: $output"
+  [[ $output != *"$token"* ]] || fail "the token is in 'docker-compose config': $output"
+
   run compose up -d
   assert_status 0
   export FRACTA_CP_TOKEN=$token FRACTA_NO_AUTOSTART=1
   wait_for 120 cp_ready || fail "control plane not ready: $(podman logs "${PROJECT}_controlplane_1" 2>&1 | tail -20)"
-  # the services' health checks pass (run now: no systemd timer runs them here)
-  run podman healthcheck run "$(podman ps --filter "name=${PROJECT}_controlplane" --format '{{.Names}}')"
+  # every service's health check passes (run now: no systemd timer runs them here)
+  local service
+  for service in controlplane gateway; do
+    wait_for 60 podman healthcheck run "$(podman ps --filter "name=${PROJECT}_$service" --format '{{.Names}}')" ||
+      fail "$service is not healthy: $(podman logs "$(podman ps -a --filter "name=${PROJECT}_$service" --format '{{.Names}}')" 2>&1 | tail -20)"
+  done
+  run podman container inspect $(podman ps -a --format '{{.Names}}' --filter "name=${PROJECT}_")
   assert_status 0
+  [[ $output == *fracta_env* ]] || fail "no container mounts the secret: $output"
+  [[ $output != *"$token"* ]] || fail "the token is in a container's definition"
   # the token is in force: a wrong one is refused
   run env FRACTA_CP_TOKEN=wrong "$FRACTA_BIN/fracta" list
   [[ $status -ne 0 ]] || fail "a wrong token was accepted: $output"
@@ -117,6 +132,19 @@ readme_flow() {
   assert_status 0
   assert_equal "$output" "" "containers, networks or volumes left"
   PROJ_DIR=""
+  # nor in any layer of the images that ran it
+  no_token_in_images "$token"
+}
+
+# no_token_in_images TOKEN — no image's saved layers nor history hold TOKEN
+no_token_in_images() {
+  local tag image
+  for tag in fracta fracta-control-plane fracta-gateway fracta-reaper fracta-init fracta-agent; do
+    image=ghcr.io/fracta-dev/$tag:$VERSION
+    podman save "$image" | grep -a -q -F -e "$1" && fail "$image: the token is in a layer"
+    podman history --no-trunc --format '{{.CreatedBy}}' "$image" | grep -q -F -e "$1" && fail "$image: the token is in its history"
+  done
+  return 0
 }
 
 @test "podman-compose: the README's steps run a shell agent to Completed; its commit merges on the host; down leaves nothing" {
