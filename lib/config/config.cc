@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "base/text.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -181,14 +183,9 @@ private:
     }
     const Json* find(const std::string& dotted) const {
         const Json* v = &doc_.root;
-        size_t start = 0;
-        while (start <= dotted.size()) {
-            size_t dot = dotted.find('.', start);
-            std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        for (const std::string& key : split(dotted, '.')) {
             if (!v->is_object() || !v->contains(key)) return nullptr;
             v = &(*v)[key];
-            if (dot == std::string::npos) break;
-            start = dot + 1;
         }
         return v;
     }

@@ -1,5 +1,7 @@
 #include "config/siblings.h"
 
+#include "base/text.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,14 +29,10 @@ Result<std::string> find_sibling(const std::string& program) {
         return dir + "/" + program;
     const char* path = std::getenv("PATH");
     std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-    size_t start = 0;
-    while (start <= dirs.size()) {
-        size_t end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
+    for (const std::string& dir : split(dirs, ':')) {
         // An empty PATH entry means the working directory.
-        std::string candidate = end > start ? dirs.substr(start, end - start) + "/" + program : "./" + program;
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
         if (is_executable_file(candidate)) return candidate;
-        start = end + 1;
     }
     return fail(ErrorKind::NotFound, program + " is not installed");
 }

@@ -1,5 +1,7 @@
 #include "front/format.h"
 
+#include "base/text.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -70,15 +72,12 @@ std::string key_values(const Json& object) {
         }
         // Multi-line text (last_output): its lines indented under the key.
         out += key + ":\n";
-        size_t start = 0;
-        while (start <= text.size()) {
-            size_t end = text.find('\n', start);
-            if (end == std::string::npos) end = text.size();
-            if (end > start)
-                out += "  " + text.substr(start, end - start) + "\n";
-            else if (end < text.size())
+        std::vector<std::string> lines = split(text, '\n');
+        for (size_t i = 0; i < lines.size(); ++i) {
+            if (!lines[i].empty())
+                out += "  " + lines[i] + "\n";
+            else if (i + 1 < lines.size())
                 out += "\n";  // a blank line inside the text
-            start = end + 1;
         }
     }
     return out;

@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <variant>
 
+#include "base/text.h"
 #include "config/project.h"
 #include "gw/api_tools.h"
 #include "gw/auth.h"
@@ -283,9 +283,7 @@ std::set<std::string> own_hosts(const config::Config& config, const std::string&
     std::string l = OriginGuard::host_of(listen);
     if (!l.empty() && l != "0.0.0.0" && l != "::") hosts.insert(l);
     if (const char* extra = std::getenv("FRACTA_GATEWAY_ALLOWED_HOSTS")) {
-        std::stringstream ss(extra);
-        std::string item;
-        while (std::getline(ss, item, ','))
+        for (const std::string& item : split(extra, ','))
             if (!item.empty()) hosts.insert(OriginGuard::host_of(item));
     }
     return hosts;

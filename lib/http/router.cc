@@ -6,6 +6,8 @@
 
 #include "http/server.h"
 
+#include "base/text.h"
+
 namespace fracta::http {
 
 // --- requests and responses ----------------------------------------------------
@@ -79,11 +81,7 @@ Result<std::string> percent_decode(const std::string& s) {
 
 Result<std::map<std::string, std::string>> parse_query(const std::string& query) {
     std::map<std::string, std::string> out;
-    size_t start = 0;
-    while (start <= query.size()) {
-        size_t end = query.find('&', start);
-        if (end == std::string::npos) end = query.size();
-        std::string part = query.substr(start, end - start);
+    for (std::string& part : split(query, '&')) {
         if (!part.empty()) {
             std::replace(part.begin(), part.end(), '+', ' ');
             auto eq = part.find('=');
@@ -95,7 +93,6 @@ Result<std::map<std::string, std::string>> parse_query(const std::string& query)
             }
             out[key] = std::move(value);
         }
-        start = end + 1;
     }
     return out;
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "base/sha256.h"
+#include "base/text.h"
 #include "session/session_dir.h"
 
 namespace fracta::k8s {
@@ -130,16 +131,10 @@ bool valid_qualified_key(std::string_view key) {
         name = key.substr(slash + 1);
         if (prefix.empty() || prefix.size() > 253) return false;
         // a DNS subdomain: dot-separated lower-case labels
-        size_t start = 0;
-        while (start <= prefix.size()) {
-            size_t dot = prefix.find('.', start);
-            std::string_view label =
-                prefix.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        for (const std::string& label : split(prefix, '.')) {
             if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
             for (char c : label)
                 if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-            if (dot == std::string_view::npos) break;
-            start = dot + 1;
         }
     }
     return !name.empty() && valid_label_value(name);
@@ -162,14 +157,9 @@ Result<std::string> encode_file_key(const std::string& path) {
     if (path.empty() || path[0] == '/') return usage_error("workspace file path \"" + path + "\" must be relative");
     if (path.find('\0') != std::string::npos) return usage_error("workspace file path holds a NUL byte");
     std::string key;
-    size_t start = 0;
-    while (start <= path.size()) {
-        size_t slash = path.find('/', start);
-        std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    for (const std::string& part : split(path, '/')) {
         if (part == "..") return usage_error("workspace file path \"" + path + "\" leaves the workdir");
         if (!part.empty() && part != ".") key += (key.empty() ? "" : "--") + encode_component(part);
-        if (slash == std::string::npos) break;
-        start = slash + 1;
     }
     if (key.empty()) return usage_error("workspace file path \"" + path + "\" names no file");
     if (key.size() > kMaxConfigMapKey)

@@ -37,14 +37,9 @@ std::string trim(const std::string& s) {
 // parameters dropped.
 std::vector<std::string> media_types(const std::string& header) {
     std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= header.size()) {
-        size_t comma = header.find(',', start);
-        std::string item = header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    for (std::string item : split(header, ',')) {
         item = lower(trim(item.substr(0, item.find(';'))));
         if (!item.empty()) out.push_back(item);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
     }
     return out;
 }

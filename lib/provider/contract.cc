@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "base/cli.h"
+#include "base/text.h"
 #include "session/session_dir.h"
 #include "session/workspace.h"
 
@@ -122,14 +123,9 @@ Result<Answer> list(SessionBackend& b, const OpCall& c, Io&) {
 // Names one a line; a line's trailing blanks and CR are not part of it.
 Result<Answer> process_alive(SessionBackend& b, const OpCall& c, Io&) {
     std::vector<std::string> names;
-    size_t start = 0;
-    while (start <= c.text.size()) {
-        size_t nl = c.text.find('\n', start);
-        std::string line = c.text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    for (std::string& line : split(c.text, '\n')) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (!line.empty()) names.push_back(line);
-        if (nl == std::string::npos) break;
-        start = nl + 1;
+        if (!line.empty()) names.push_back(std::move(line));
     }
     return flag_answer(b.process_alive(name_of(c), names));
 }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "k8s/objects_names.h"
+#include "base/text.h"
 #include "provider/local.h"
 #include "provider/supervise_git.h"
 #include "session/supervisor.h"
@@ -78,14 +79,8 @@ Result<PodGit> git_options(const cli::Args& a) {
 
 std::vector<std::string> split_keys(const std::string& list) {
     std::vector<std::string> keys;
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t comma = list.find(',', start);
-        std::string key = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!key.empty()) keys.push_back(key);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
+    for (std::string& key : split(list, ','))
+        if (!key.empty()) keys.push_back(std::move(key));
     return keys;
 }
 

@@ -7,20 +7,15 @@
 #include <vector>
 
 #include "base/io.h"
+#include "base/text.h"
 
 namespace fracta::session {
 namespace {
 
 std::vector<std::string> components(const std::string& path) {
     std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= path.size()) {
-        size_t slash = path.find('/', start);
-        std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (!part.empty() && part != ".") parts.push_back(part);
-        if (slash == std::string::npos) break;
-        start = slash + 1;
-    }
+    for (std::string& part : split(path, '/'))
+        if (!part.empty() && part != ".") parts.push_back(std::move(part));
     return parts;
 }
 
