@@ -69,4 +69,14 @@ std::string version_text(const std::string& program);
 // Strict decimal parsers for option values (no sign, no junk, no overflow).
 Result<long long> parse_int(const std::string& what, const std::string& text);
 
+// An integer option's value (parse_int) into `out` when the option was
+// given; `out` keeps its default otherwise.
+template <class T>
+Status int_option(const Args& a, const std::string& long_name, T& out) {
+    if (!a.has(long_name)) return {};
+    FRACTA_TRY_ASSIGN(n, parse_int("--" + long_name, a.get(long_name)));
+    out = static_cast<T>(n);
+    return {};
+}
+
 }  // namespace fracta::cli

@@ -82,15 +82,9 @@ Result<Filter> query_filter(const cli::Args& a) {
     f.subject = a.get("subject");
     f.type = a.get("type");
     f.actor = a.get("actor");
-    if (a.has("after-seq")) {
-        FRACTA_TRY_ASSIGN(n, cli::parse_int("--after-seq", a.get("after-seq")));
-        f.after_seq = static_cast<uint64_t>(n);
-    }
-    if (a.has("limit")) {
-        FRACTA_TRY_ASSIGN(n, cli::parse_int("--limit", a.get("limit")));
-        f.limit = static_cast<uint64_t>(n);
-        f.newest = true;
-    }
+    FRACTA_TRY(cli::int_option(a, "after-seq", f.after_seq));
+    FRACTA_TRY(cli::int_option(a, "limit", f.limit));
+    f.newest = a.has("limit");
     if (a.has("since")) {
         std::string when = a.get("since");
         auto ago = parse_duration(when);

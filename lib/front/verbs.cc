@@ -221,10 +221,7 @@ Status merge(Context& ctx, const cli::Args&, const Operands& operands) {
 Status watch_verb(Context& ctx, const cli::Args& a, const Operands& operands) {
     FRACTA_TRY(no_more(operands, 1));
     uint64_t after = 0;
-    if (a.has("after-seq")) {
-        FRACTA_TRY_ASSIGN(n, cli::parse_int("--after-seq", a.get("after-seq")));
-        after = static_cast<uint64_t>(n);
-    }
+    FRACTA_TRY(cli::int_option(a, "after-seq", after));
     FRACTA_TRY_ASSIGN(api, open_api(ctx));
     return watch(ctx, api, operands[0], after);
 }

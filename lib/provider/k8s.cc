@@ -295,10 +295,7 @@ Result<K8sContext> k8s_context(const cli::Args& args) {
     ctx.resolve.context = args.get("context");
     ctx.resolve.ns = args.get("namespace");
     ctx.config_file = args.get("config");
-    if (args.has("start-timeout")) {
-        FRACTA_TRY_ASSIGN(t, cli::parse_int("--start-timeout", args.get("start-timeout")));
-        ctx.start_timeout_s = t;
-    }
+    FRACTA_TRY(cli::int_option(args, "start-timeout", ctx.start_timeout_s));
     return ctx;
 }
 

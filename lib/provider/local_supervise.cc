@@ -110,14 +110,8 @@ Result<int> supervise(const std::vector<std::string>& args, const LocalContext& 
     FRACTA_TRY_ASSIGN(pod_git, git_options(a));
     if (!o.control.empty() && o.control_token.empty())
         return usage_error("--control needs FRACTA_SUPERVISOR_TOKEN: a TCP control API is never open");
-    if (a.has("lock-fd")) {
-        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--lock-fd", a.get("lock-fd")));
-        o.lock_fd = static_cast<int>(fd);
-    }
-    if (a.has("ready-fd")) {
-        FRACTA_TRY_ASSIGN(fd, cli::parse_int("--ready-fd", a.get("ready-fd")));
-        o.ready_fd = static_cast<int>(fd);
-    }
+    FRACTA_TRY(cli::int_option(a, "lock-fd", o.lock_fd));
+    FRACTA_TRY(cli::int_option(a, "ready-fd", o.ready_fd));
     if (a.has("copy-output")) o.copy_output = true;
     const std::string work_dir = o.work_dir.empty() ? std::filesystem::current_path().string() : o.work_dir;
     FRACTA_TRY(git_prepare(pod_git, work_dir));
