@@ -17,10 +17,6 @@
 #           steers nothing.
 # shellcheck disable=SC2154  # status, output, lines: set by bats' `run`
 
-load ../lib/common
-load ../lib/cp
-load ../lib/gw
-load ../lib/model
 load ../lib/agents
 
 setup() {

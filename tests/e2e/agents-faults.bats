@@ -10,9 +10,6 @@
 # Postgres; Codex and OpenCode on sqlite. Codex and OpenCode's own results
 # and refusals are in agents-codex.bats and agents-opencode.bats.
 
-load ../lib/common
-load ../lib/cp
-load ../lib/model
 load ../lib/agents
 
 setup() {

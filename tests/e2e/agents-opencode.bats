@@ -18,10 +18,6 @@
 #           it; peek shows the reply; kill leaves no process behind.
 # shellcheck disable=SC2154  # status, output, lines: set by bats' `run`
 
-load ../lib/common
-load ../lib/cp
-load ../lib/gw
-load ../lib/model
 load ../lib/agents
 
 setup() {

@@ -13,10 +13,6 @@
 #               --timeout (exit 111) and is recorded as nudge.failed
 # shellcheck disable=SC2154  # status, output: set by bats' `run`
 
-load ../lib/common
-load ../lib/cp
-load ../lib/gw
-load ../lib/model
 load ../lib/agents
 
 setup() {

@@ -1,6 +1,6 @@
-# agents.bash — the real agent CLIs under fracta (load after common, cp, gw
-# and model): a scaffolded project, the control plane started the way a user
-# would, and what the suites look at afterwards.
+# agents.bash — the real agent CLIs under fracta (it loads what it builds
+# on: common, cp, gw and model): a scaffolded project, the control plane
+# started the way a user would, and what the suites look at afterwards.
 #
 #   agent_setup               a suite's setup: common_setup, the tools, the
 #                             CLIs, a HOME of the test's own
@@ -52,6 +52,12 @@
 #                             the reply, kill leaves no process behind
 #
 # shellcheck disable=SC2154
+
+for lib in common cp gw model; do
+  # shellcheck source=/dev/null # the suites' helpers, beside this file
+  source "${BASH_SOURCE[0]%/*}/$lib.bash"
+done
+unset lib
 
 fracta() { "$FRACTA_BIN/fracta" "$@"; }
 
