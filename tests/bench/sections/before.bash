@@ -44,7 +44,8 @@ jq -nc --arg d "$work/wd" '{command: "for i in $(seq 50); do echo \"line $i of t
 jq -nc --arg d "$work/wd" '{command: "true", work_dir: $d}' >"$work/true.json"
 for i in "${!bb_labels[@]}"; do
   sl=${bb_bins[$i]}/fracta-spawn-local name=bb-${bb_labels[$i]}
-  sl_main=$sl  # the clean-up stops what is left with one of them
+  # shellcheck disable=SC2034 # the clean-up stops what is left with it
+  sl_main=$sl
   "$sl" start "$name" <"$work/stream.json" || die "before: ${bb_labels[$i]}: start failed"
   for (( t = 0; ; t++ )); do
     [[ $("$sl" peek "$name" 1) == "line 50 of"* ]] && break
@@ -72,7 +73,7 @@ for i in "${!bb_labels[@]}"; do
 done
 
 # ---------------------------------------------------------------- gateway
-# shellcheck source=gw-common.bash
+# shellcheck source=sections/gw-common.bash
 source "$here/sections/gw-common.bash"
 mkdir -p "$work/gw"
 gw_agent_up
@@ -91,7 +92,7 @@ done
 for (( r = 1; r <= GW_ROUNDS; r++ )); do
   say "before: gateway round $r of $GW_ROUNDS (clients 1 and 8; ${bb_labels[*]})"
   order=("${!bb_labels[@]}")
-  (( r % 2 == 0 )) && order=($(printf '%s\n' "${order[@]}" | tac))
+  (( r % 2 == 0 )) && mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
   for c in 1 8; do
     for i in "${order[@]}"; do
       gw_load "gw-${bb_labels[$i]}" "${bb_gw_urls[$i]}" "$c" "$GW_CALLS" "$r" "$gw_token" echo__echo

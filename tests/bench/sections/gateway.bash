@@ -19,14 +19,14 @@
 # supergateway at $GW_PEER_LEVEL clients) in alternating order; latencies
 # are pooled over the rounds. Then a fresh fracta-gw gets $GW_SESSIONS
 # sessions opened and kept, and its VmRSS is read.
-# shellcheck source=gw-common.bash
+# shellcheck source=sections/gw-common.bash
 source "$here/sections/gw-common.bash"
 
 gw_load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 gw_t0=$(date +%s)
 mkdir -p "$work/gw"
 gw_agent_up
-gw_start
+gw_start "$gw_bin"
 [[ $(curl -s "$gw_url/readyz" | jq -c '[.backends[] | select(.id == "echo") | .up, .tools]') == '[true,1]' ]] \
   || die "fracta-gw: the echo backend is not up with its 1 tool: $(curl -s "$gw_url/readyz")"
 ready_run mcp_echo "$work/gw" "$work/mcp_echo" --http 127.0.0.1:0 --ready-fd 3
@@ -63,7 +63,7 @@ for p in "$echo_pid" "$sg_pid"; do kill "$p"; wait "$p" 2>/dev/null || true; don
 echo_pid='' sg_pid=''
 
 say "gateway: VmRSS of a fresh fracta-gw with $GW_SESSIONS open sessions"
-gw_start
+gw_start "$gw_bin"
 rss_before=$(kib_of "$gw_pid" VmRSS)
 echo_child=$(pgrep -P "$gw_pid" -f "$work/mcp_echo" | head -1)
 wait_for "$work/mcp_load" sessions --url "$gw_endpoint" --token "$gw_token" --clients 8 --sessions "$GW_SESSIONS" \

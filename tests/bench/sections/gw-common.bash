@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154 # sourced by tests/bench/run's gateway and before sections
+# shellcheck shell=bash disable=SC2154,SC2034 # sourced by the gateway and before sections, which read what it sets
 # sections/gw-common.bash — what the gateway sections share: a project whose
 # control plane runs one agent (gw-bench) with a gateway token, a fracta-gw
 # in front of it, one mcp_load run, and the clean-up of all that.
@@ -16,8 +16,8 @@ gw_stop_all() {  # the clean-up's part: whatever still runs
   gw_project=
 }
 cleanup_hooks+=(gw_stop_all)
-gw_start() {  # [BIN]: a fracta-gw (BIN, else $gw_bin) for the project; sets gw_pid, gw_url, gw_endpoint (the agent's)
-  ready_run fracta-gw "$gw_project" env FRACTA_CP_URL="$cp_url" "${1:-$gw_bin}" serve --listen 127.0.0.1:0 --ready-fd 3
+gw_start() {  # BIN: a fracta-gw (BIN) for the project; sets gw_pid, gw_url, gw_endpoint (the agent's)
+  ready_run fracta-gw "$gw_project" env FRACTA_CP_URL="$cp_url" "$1" serve --listen 127.0.0.1:0 --ready-fd 3
   gw_pid=$ready_pid gw_url=$ready_url gw_endpoint=$ready_url/agents/gw-bench/mcp
   poll_ok "$gw_url/readyz" || die "fracta-gw: /readyz is not 200: $(curl -s "$gw_url/readyz")"
 }
