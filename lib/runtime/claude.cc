@@ -188,16 +188,14 @@ protected:
             if (why.empty()) why = str(result, "subtype");
             error = "claude reported an error" + (why.empty() ? std::string() : ": " + why);
         }
-        settle(r, kName, exit_code, output, std::move(error));
-        return r;
+        return settle(std::move(r), kName, exit_code, output, std::move(error));
     }
 };
 
 }  // namespace
 
 const Runtime& claude() {
-    static const Claude instance;
-    return instance;
+    return instance_of<Claude>();
 }
 
 }  // namespace fracta::runtime::detail

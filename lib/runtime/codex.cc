@@ -82,14 +82,9 @@ p=$1; shift
 set -- "$p" -c "sandbox_workspace_write.writable_roots=[$r]" -c "projects={$t}" "$@"
 )";
 
-class Codex final : public Runtime {
+class Codex final : public AgentsMdRuntime {
 public:
     std::string_view name() const override { return kName; }
-    bool supports_resume() const override { return true; }
-
-    Files workspace_files(const SessionInfo& session, const RuntimeSpec&) const override {
-        return {{"AGENTS.md", instructions(session)}};
-    }
 
     // Everything else is `-c` overrides, which outrank every config file.
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
@@ -183,16 +178,14 @@ protected:
             error = "codex output has no turn.completed event";
         else if (r.resume_token.empty())
             error = "codex output has no thread.started event with a thread_id";
-        settle(r, kName, exit_code, output, std::move(error));
-        return r;
+        return settle(std::move(r), kName, exit_code, output, std::move(error));
     }
 };
 
 }  // namespace
 
 const Runtime& codex() {
-    static const Codex instance;
-    return instance;
+    return instance_of<Codex>();
 }
 
 }  // namespace fracta::runtime::detail

@@ -22,6 +22,23 @@ const Runtime& shell();
 // CLAUDE.md / AGENTS.md: the contract, then how to work as a fracta agent.
 std::string instructions(const SessionInfo& session);
 
+// The one instance of a runtime class, for its accessor above.
+template <class R>
+const Runtime& instance_of() {
+    static const R instance;
+    return instance;
+}
+
+// A CLI that reads its instructions from AGENTS.md in the worktree and can
+// resume a conversation (codex, opencode).
+class AgentsMdRuntime : public Runtime {
+public:
+    bool supports_resume() const override { return true; }
+    Files workspace_files(const SessionInfo& session, const RuntimeSpec&) const override {
+        return {{"AGENTS.md", instructions(session)}};
+    }
+};
+
 // The prompt of a run: the session's override; a follow-up line when
 // resuming; the task name for an empty contract; else "read `doc`". With
 // `name_task` the default prompt also names the agent.
@@ -57,7 +74,8 @@ std::string exit_reason(std::string_view runtime, int exit_code);
 // The end of a batch parse: `error` (the first thing wrong the parser
 // found, "" for none), else a non-zero exit status, fails the run; else it
 // succeeded. A failed run without text gets the output's tail.
-void settle(RunResult& r, std::string_view runtime, int exit_code, std::string_view output, std::string error);
+// Returns r, settled.
+RunResult settle(RunResult r, std::string_view runtime, int exit_code, std::string_view output, std::string error);
 
 // Success is exit 0; text is the output's tail with terminal escapes removed.
 RunResult plain_result(std::string_view runtime, int exit_code, std::string_view output);

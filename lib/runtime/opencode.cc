@@ -115,14 +115,9 @@ if [ -e "$HOME/.config/git" ] && [ ! -e "$XDG_CONFIG_HOME/git" ]; then ln -s "$H
 export XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME
 )";
 
-class OpenCode final : public Runtime {
+class OpenCode final : public AgentsMdRuntime {
 public:
     std::string_view name() const override { return kName; }
-    bool supports_resume() const override { return true; }
-
-    Files workspace_files(const SessionInfo& session, const RuntimeSpec&) const override {
-        return {{"AGENTS.md", instructions(session)}};
-    }
 
     Result<Argv> command(const SessionInfo& session, const RuntimeSpec& spec) const override {
         Argv argv = {program(spec, kName)};
@@ -210,16 +205,14 @@ protected:
             error = "opencode output has no JSON events";
         else if (r.resume_token.empty())
             error = "opencode output names no sessionID";
-        settle(r, kName, exit_code, output, std::move(error));
-        return r;
+        return settle(std::move(r), kName, exit_code, output, std::move(error));
     }
 };
 
 }  // namespace
 
 const Runtime& opencode() {
-    static const OpenCode instance;
-    return instance;
+    return instance_of<OpenCode>();
 }
 
 }  // namespace fracta::runtime::detail

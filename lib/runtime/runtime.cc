@@ -222,11 +222,12 @@ RunResult plain_result(std::string_view runtime, int exit_code, std::string_view
     return r;
 }
 
-void settle(RunResult& r, std::string_view runtime, int exit_code, std::string_view output, std::string error) {
+RunResult settle(RunResult r, std::string_view runtime, int exit_code, std::string_view output, std::string error) {
     if (error.empty() && exit_code != 0) error = exit_reason(runtime, exit_code);
     r.success = error.empty();
     r.error = std::move(error);
     if (!r.success && r.text.empty()) r.text = tail_text(output);
+    return r;
 }
 
 std::string json_file(const Json& value) { return to_line(value) + "\n"; }

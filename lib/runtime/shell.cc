@@ -43,8 +43,7 @@ protected:
 }  // namespace
 
 const Runtime& shell() {
-    static const Shell instance;
-    return instance;
+    return instance_of<Shell>();
 }
 
 }  // namespace fracta::runtime::detail
