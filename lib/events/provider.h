@@ -10,17 +10,14 @@
 #include <vector>
 
 #include "base/cli.h"
+#include "base/tool.h"
 #include "events/event.h"
 #include "store/store.h"
 
 namespace fracta::events {
 
-// How the provider talks to the world; main wires these to stdin/stdout.
-struct Io {
-    std::function<Result<std::string>(size_t max_bytes)> read_input;
-    std::function<Status(std::string_view)> write;
-    int hangup_fd = -1;  // watched for the reader going away (watch, tail -f)
-};
+// How the provider talks to the world is base/tool.h's Io (read_input,
+// write; hangup_fd is watched for the reader going away: watch, tail -f).
 
 // One event store as the operations see it. The SQL stores (sqlite:,
 // postgres:) are an EventLog over a store::Store; k8s: is K8sStore

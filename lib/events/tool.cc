@@ -20,8 +20,7 @@ Result<int> dispatch(const Call& call) {
         store = std::move(opened);
         return store.get();
     };
-    Io io{call.io.read_input, call.io.write, call.io.hangup_fd};
-    FRACTA_TRY(run(call.op, call.words, open_store, io, call.text));
+    FRACTA_TRY(run(call.op, call.words, open_store, call.io, call.text));
     return kExitOk;
 }
 

@@ -12,15 +12,12 @@
 #include <vector>
 
 #include "base/cli.h"
+#include "base/tool.h"
 
 namespace fracta::front {
 
-// How the verbs talk to the world; main wires these to stdin, stdout, stderr.
-struct Io {
-    std::function<Result<std::string>(size_t max_bytes)> read_input;
-    std::function<Status(std::string_view)> write;
-    std::function<void(std::string_view)> warn;  // one warning line
-};
+// How the verbs talk to the world is base/tool.h's Io (read_input, write,
+// warn).
 
 struct Options {
     std::string cwd;

@@ -15,8 +15,7 @@ Result<int> dispatch(const Call& call) {
     if (ec) return failure("working directory: " + ec.message());
     FRACTA_TRY_ASSIGN(options, global_options(call.args, cwd));
     if (is_dispatch_verb(call.op)) return exec_sibling(call.op, call.words, options);
-    Io io{call.io.read_input, call.io.write, call.io.warn};
-    FRACTA_TRY(run(call.op, call.words, options, io));
+    FRACTA_TRY(run(call.op, call.words, options, call.io));
     return kExitOk;
 }
 
