@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -18,6 +19,10 @@ int rank(const std::string& level) {
 }
 
 }  // namespace
+
+void stderr_line(const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 struct Logger::State {
     std::string component;

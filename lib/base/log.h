@@ -13,6 +13,8 @@ namespace fracta {
 
 // Where finished log lines go (a main writes them to stderr).
 using LineWriter = std::function<void(const std::string& line)>;
+// The daemons' writer: each line, and a newline, to stderr.
+void stderr_line(const std::string& line);
 // One message at a level: debug | info | warn | error.
 using LogSink = std::function<void(const std::string& level, const std::string& line)>;
 

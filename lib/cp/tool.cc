@@ -4,17 +4,12 @@
 
 #include <unistd.h>
 
-#include <cstdio>
-
+#include "base/log.h"
 #include "base/units.h"
 #include "cp/daemon.h"
 
 namespace fracta::cp {
 namespace {
-
-void write_log(const std::string& line) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-}
 
 Result<std::chrono::milliseconds> duration_option(const cli::Args& args, const char* name, const char* fallback) {
     auto d = parse_duration(args.get(name, fallback));
@@ -35,7 +30,7 @@ Result<int> run_op(const Call& call) {
     o.config_file = args.get("config");
     o.listen = args.get("listen");
     o.insecure_listen = args.has("insecure-listen");
-    o.write_log = write_log;
+    o.write_log = stderr_line;
     FRACTA_TRY_ASSIGN(fd, ready_fd(args));
     o.ready_fd = fd;
     if (args.has("workers")) {

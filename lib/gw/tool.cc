@@ -1,16 +1,11 @@
 // tool.cc — fracta-gw's command line: serve and stdio (run.h).
 #include "gw/tool.h"
 
-#include <cstdio>
-
+#include "base/log.h"
 #include "gw/run.h"
 
 namespace fracta::gw {
 namespace {
-
-void write_log(const std::string& line) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-}
 
 Result<int> dispatch(const Call& call) {
     Status done;
@@ -19,14 +14,14 @@ Result<int> dispatch(const Call& call) {
         o.config_file = call.args.get("config");
         o.listen = call.args.get("listen");
         o.insecure_listen = call.args.has("insecure-listen");
-        o.write_log = write_log;
+        o.write_log = stderr_line;
         FRACTA_TRY_ASSIGN(fd, ready_fd(call.args));
         o.ready_fd = fd;
         done = serve(o);
     } else {
         StdioRunOptions o;
         o.config_file = call.args.get("config");
-        o.write_log = write_log;
+        o.write_log = stderr_line;
         done = stdio(o);
     }
     if (!done.ok()) return std::move(done).take_error().context(call.op);
