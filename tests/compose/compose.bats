@@ -124,6 +124,19 @@ readme_flow() {
   assert_equal "$(cat hello.txt)" "from-the-container" "main after the merge"
   git merge-base --is-ancestor "$branch" main || fail "$branch is not in main"
 
+  # down keeping volumes, up again: the agent's row and its events are still there
+  run compose down
+  assert_status 0
+  run compose up -d
+  assert_status 0
+  wait_for 120 cp_ready || fail "control plane not ready again: $(podman logs "${PROJECT}_controlplane_1" 2>&1 | tail -20)"
+  run --separate-stderr "$FRACTA_BIN/fracta" get hello
+  assert_status 0
+  assert_json '.agent.status == "Completed" and .agent.branch == "'"$branch"'"'
+  run --separate-stderr "$FRACTA_BIN/fracta" watch hello --after-seq 0
+  assert_status 0
+  [[ ${#lines[@]} -ge 2 && $output == *Completed* ]] || fail "the agent's events after up again: $output"
+
   run compose down -v
   assert_status 0
   # podman-compose 1.0 leaves the project's network behind: removed by name
