@@ -78,8 +78,8 @@ burst_flow() {
   bad=$(grep -v -E ' (201|409)$' "$BATS_TEST_TMPDIR/retry") || true
   [[ -z $bad ]] || { fail "retried spawns refused: $bad"; return 1; }
   wait_for 240 no_agent_with_status Pending Queued
-  # A Running agent's end reaches its row through the follower, a moment
-  # after the session ended: wait for the 196 that end at once.
+  # An agent's end reaches its row a moment after its session ended: wait
+  # for the 196 that end at once.
   wait_for 60 count_is Completed 196 || assert_count Completed 196
   assert_count Running 4
   reap_pass
