@@ -21,14 +21,25 @@ std::map<std::string, std::string> auth_env(const Remote& r) {
             {"GIT_CONFIG_VALUE_0", "Authorization: Basic " + base64_encode("x-access-token:" + r.token)}};
 }
 
-// The "! [rejected] … (why)" line of a refused push, if any.
-std::string rejected_line(const std::string& err) {
+// Why a push was refused, with git's own line kept. "fetch first" and
+// "non-fast-forward" are both a branch that moved under us: named as such,
+// since git's wording for it depends on whether we have the new commits.
+std::string rejected_reason(const std::string& err) {
     auto at = err.find("[rejected]");
-    if (at == std::string::npos) at = err.find("[remote rejected]");
+    const bool by_remote = at == std::string::npos;
+    if (by_remote) at = err.find("[remote rejected]");
     if (at == std::string::npos) return "";
-    auto open = err.find('(', at), close = err.find(')', at), nl = err.find('\n', at);
-    if (open == std::string::npos || close == std::string::npos || (nl != std::string::npos && close > nl)) return "rejected";
-    return "rejected (" + err.substr(open + 1, close - open - 1) + ")";
+    auto start = err.rfind('\n', at), end = err.find('\n', at);
+    std::string line = err.substr(start == std::string::npos ? 0 : start + 1,
+                                  end == std::string::npos ? std::string::npos : end - (start == std::string::npos ? 0 : start + 1));
+    for (char& c : line)
+        if (c == '\t') c = ' ';
+    while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+    const bool moved = !by_remote && (line.find("fetch first") != std::string::npos ||
+                                      line.find("non-fast-forward") != std::string::npos);
+    std::string what = moved ? "rejected as non-fast-forward (the remote's branch has commits this one lacks)"
+                       : by_remote ? "rejected by the remote" : "rejected";
+    return what + "; git: " + line;
 }
 
 }  // namespace
@@ -52,6 +63,11 @@ Status clone_at(const std::string& dir, const Remote& remote, const std::string&
         return {};
     };
     FRACTA_TRY(step({"init", "-q", "."}, {}));
+    // A workspace volume that outlives its pod (runtime.kubernetes.pvc) may
+    // hold the branch from an earlier pod of the task: its commits, pushed
+    // or not, are the agent's latest work, so they are kept as they are.
+    if (git_ok(dir, {"rev-parse", "--verify", "-q", "refs/heads/" + branch}).ok())
+        return step({"checkout", "-q", branch}, {});
     // A branch the remote has already (an earlier turn of the same task
     // pushed it) is continued; otherwise it starts at the base commit.
     auto listed = git_ok(dir, {"ls-remote", "--heads", "--", remote.url, "refs/heads/" + branch}, {}, auth_env(remote));
@@ -72,7 +88,7 @@ Status push_branch(const std::string& dir, const Remote& remote, const std::stri
     std::vector<std::string> args = {"push", "-q", "--porcelain", "--", remote.url, "HEAD:refs/heads/" + branch};
     FRACTA_TRY_ASSIGN(o, git(dir, args, {}, auth_env(remote)));
     if (o.ok()) return {};
-    std::string rejected = rejected_line(o.out + o.err);
+    std::string rejected = rejected_reason(o.out + o.err);
     if (!rejected.empty()) return failure("push " + branch + ": " + rejected);
     return detail::git_error(dir, args, o).context("push " + branch);
 }

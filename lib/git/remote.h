@@ -23,16 +23,18 @@ Result<std::string> remote_url(const std::string& repo, const std::string& name)
 // The commit `rev` names in repo.
 Result<std::string> resolve_commit(const std::string& repo, const std::string& rev);
 
-// Make `dir` (empty) a repository with `commit` of the remote checked out on
+// Make `dir` (empty, or see below) a repository with `commit` of the remote checked out on
 // a new `branch` — or, when the remote has `branch` already (an earlier turn
 // of the task pushed it), that branch's tip; depth > 0 fetches that much
-// history only.
+// history only. A `dir` that has `branch` already (a workspace PVC kept from
+// an earlier pod) is checked out on it as it is.
 // Errors name the step: "clone <url>: git fetch: fatal: …".
 Status clone_at(const std::string& dir, const Remote& remote, const std::string& commit, const std::string& branch,
                 int depth);
 
 // Push HEAD of `dir` to the remote's refs/heads/<branch>, never forced.
-// Rejected: Failed "push <branch>: rejected (non-fast-forward)" or git's own line.
+// Refused because the remote's branch moved: Failed "push <branch>: rejected
+// as non-fast-forward (…); git: <git's line>"; other refusals keep git's line too.
 Status push_branch(const std::string& dir, const Remote& remote, const std::string& branch);
 
 // Fetch the remote's `branch` into repo's local branch of the same name

@@ -76,6 +76,10 @@ struct ObjectSettings {
     Json extra_volumes = Json::array();
     Json extra_volume_mounts = Json::array();
     GitWorkspace git;
+    // pvc: an existing PersistentVolumeClaim the workspace lives on, each
+    // session in its own subPath agents/<name> (RWX for agents on several
+    // nodes); empty: an emptyDir that goes with the pod.
+    std::string pvc;
 };
 
 // Read settings from a parsed fracta.yaml document (its root object):

@@ -109,6 +109,20 @@ Status merge_common(const Json& s, const std::string& base, ObjectSettings& out)
     return {};
 }
 
+// An object name (DNS-1123 subdomain): a Secret's, a claim's.
+bool subdomain(const std::string& n) {
+    if (n.empty() || n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
+    for (char c : n)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+    return true;
+}
+
+Status read_object_name(const Json& s, const std::string& base, const char* key, const char* what, std::string& out) {
+    FRACTA_TRY(read_string(s, base, key, out));
+    if (!out.empty() && !subdomain(out)) return bad(base + key, std::string("must be a ") + what + "'s name (got \"" + out + "\")");
+    return {};
+}
+
 // git: {url, token_secret, token_key, depth} and push: bool.
 Status read_git(const Json& s, const std::string& base, GitWorkspace& out) {
     if (auto p = s.find("push"); p != s.end() && !p->is_null()) {
@@ -120,16 +134,8 @@ Status read_git(const Json& s, const std::string& base, GitWorkspace& out) {
     if (!g->is_object()) return bad(base + "git", "must be a mapping");
     const std::string gb = base + "git.";
     FRACTA_TRY(read_string(*g, gb, "url", out.url));
-    FRACTA_TRY(read_string(*g, gb, "token_secret", out.token_secret));
+    FRACTA_TRY(read_object_name(*g, gb, "token_secret", "Secret", out.token_secret));
     FRACTA_TRY(read_string(*g, gb, "token_key", out.token_key));
-    auto subdomain = [](const std::string& n) {
-        if (n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
-        for (char c : n)
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
-        return true;
-    };
-    if (!out.token_secret.empty() && !subdomain(out.token_secret))
-        return bad(gb + "token_secret", "must be a Secret's name (got \"" + out.token_secret + "\")");
     if (out.token_key.empty()) return bad(gb + "token_key", "must not be empty");
     if (auto d = g->find("depth"); d != g->end() && !d->is_null()) {
         if (!d->is_number_integer() || d->get<long long>() < 0 || d->get<long long>() > 1000000)
@@ -160,6 +166,7 @@ Result<ObjectSettings> settings_from_config(const Json& root) {
             }
             FRACTA_TRY(merge_common(s, base, out));
             FRACTA_TRY(read_git(s, base, out.git));
+            FRACTA_TRY(read_object_name(s, base, "pvc", "PersistentVolumeClaim", out.pvc));
         }
     }
     if (auto r = root.find("reaper"); r != root.end() && r->is_object()) {

@@ -162,6 +162,7 @@ Result<Json> pod_spec(const SessionInput& in, const ObjectNames& names, const Ob
         // runtime had to create inside it would belong to root.
         {{"name", kWorkspaceVolume}, {"mountPath", workdir}},
     });
+    if (!s.pvc.empty()) mounts[3]["subPath"] = "agents/" + names.raw;
     for (const Json& m : s.extra_volume_mounts) mounts.push_back(m);
     Json volumes = Json::array({
         {{"name", kFilesVolume}, {"configMap", {{"name", names.config_map}, {"defaultMode", 0444}}}},
@@ -169,6 +170,7 @@ Result<Json> pod_spec(const SessionInput& in, const ObjectNames& names, const Ob
         {{"name", kHomeVolume}, {"emptyDir", Json::object()}},
         {{"name", kWorkspaceVolume}, {"emptyDir", Json::object()}},
     });
+    if (!s.pvc.empty()) volumes[3] = {{"name", kWorkspaceVolume}, {"persistentVolumeClaim", {{"claimName", s.pvc}}}};
     std::set<std::string> ours = {kFilesVolume, kTmpVolume, kHomeVolume, kWorkspaceVolume};
     for (const Json& v : s.extra_volumes) {
         auto n = v.find("name");

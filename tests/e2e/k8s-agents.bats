@@ -68,6 +68,7 @@ git_remote() {
   jq -n --arg t "${1:-$GIT_TOKEN}" --arg k "${2:-token}" '{apiVersion: "v1", kind: "Secret", metadata: {name: "git-token"}, stringData: {($k): $t}}' |
     kc create -f - >/dev/null
 }
+no_pods_of() { [[ $(kc get pods -l "fracta-agent-id=$1" -o json | jq '.items | length') == 0 ]]; }
 remote_has() { git --git-dir "$BATS_TEST_TMPDIR/git/project.git" rev-parse --verify -q "refs/heads/$1" >/dev/null; }
 reason_of() { agent_field "$1" reason; }
 
@@ -98,6 +99,7 @@ KEY_TABLE=(
   "git.token_key||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_TOKEN\" and .valueFrom.secretKeyRef.key == \"pat\")"
   "git.depth||.spec.template.spec.containers[0].command | (index(\"--git-depth\") as \$i | .[\$i + 1] == \"1\")"
   "push|push: true|.spec.template.spec.containers[0].command | index(\"--git-push\") != null"
+  "pvc|pvc: work|any(.spec.template.spec.volumes[]; . == {name: \"fracta-workspace\", persistentVolumeClaim: {claimName: \"work\"}}) and any(.spec.template.spec.containers[0].volumeMounts[]; .name == \"fracta-workspace\" and .subPath == \"agents/keys\")"
   # the kubeconfig (in every project's block) holds the only token the
   # double accepts, and the context names the namespace: the Job exists
   "kubeconfig||.metadata.name | startswith(\"fracta-agent-\")"
@@ -209,8 +211,8 @@ git_flow() {
   git_flow postgres
 }
 
-@test "k8s git: a wrong token fails the agent naming the clone; an unreachable remote too, with git's line; a refused push names the branch" {
-  k8s_project sqlite "$GIT_BLOCK, $GATE"
+@test "k8s git: a wrong token fails the agent naming the clone; an unreachable remote too, with git's line; a refused push is non-fast-forward, its work kept on the PVC" {
+  k8s_project sqlite "$GIT_BLOCK, $GATE, pvc: work"
   git_remote wrong-token
   cp_start
   spawn denied 'echo never'
@@ -231,7 +233,14 @@ git_flow() {
   git -C "$P" checkout -q main
   open_gate
   wait_for 60 status_is late Failed
-  [[ $(reason_of late) == "push feature/late: rejected ("*")" ]] || fail "reason: $(reason_of late)"
+  [[ $(reason_of late) == "push feature/late: rejected as non-fast-forward ("*"); git: ! HEAD:refs/heads/feature/late [rejected] (fetch first)" ]] ||
+    fail "reason: $(reason_of late)"
+  [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s feature/late) == "someone else's" ]]
+  # the work outlives the pod on the claim, in the agent's own directory
+  kc delete jobs -l fracta-agent-id=late >/dev/null
+  wait_for 60 no_pods_of late
+  [[ $(git -C "$PODS/.claims/team/work/agents/late" log -1 --format=%s feature/late) == mine ]] ||
+    fail "the agent's commit is not on the claim: $(ls -la "$PODS/.claims/team/work/agents/late" 2>&1)"
   cp_stop
 
   port=$(free_port)

@@ -3,7 +3,9 @@
 // and mount namespaces, the host's / as its image, fracta's binaries from
 // --pod-bin on PATH), its volumes directories under DIR, its environment
 // resolved from the pod spec (value, secretKeyRef, configMapKeyRef, fieldRef,
-// envFrom, $(VAR) references), its output the pod's log, its exit code the
+// envFrom, $(VAR) references), a persistentVolumeClaim a directory under
+// DIR/.claims that outlives its pods (subPaths made on first use), its
+// output the pod's log, its exit code the
 // container's terminated state and the pod's phase, and pods/proxy reaches
 // what it listens on. Without the flag the double's pods move only when the
 // test says so (controllers.mjs).
@@ -248,7 +250,12 @@ export class Kubelet {
     const mounts = [];
     for (const m of [...(c.volumeMounts || [])].sort((a, b) => a.mountPath.length - b.mountPath.length)) {
       const src = dirs.get(m.name);
-      if (src) mounts.push(m.subPath ? join(src, m.subPath) : src, m.mountPath, m.readOnly ? 'ro' : 'rw');
+      if (!src) continue;
+      // a subPath the volume lacks is made, as the kubelet does (a PVC's
+      // per-agent directory on first use)
+      const from = m.subPath ? join(src, m.subPath) : src;
+      if (m.subPath) mkdirSync(from, { recursive: true });
+      mounts.push(from, m.mountPath, m.readOnly ? 'ro' : 'rw');
     }
     const dir = join(p.dir, 'containers', c.name);
     mkdirSync(dir, { recursive: true });

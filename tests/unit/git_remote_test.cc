@@ -66,8 +66,13 @@ TEST_CASE("a pod's workspace: cloned at the base onto its branch, pushed, contin
     sh(pod, "echo c > c.txt && git add c.txt && git commit -qm c");
     auto refused = git::push_branch(pod, {r.url, ""}, "feature/t");
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().message.rfind("push feature/t: rejected (", 0) == 0);
+    INFO(refused.error().message);
+    CHECK(refused.error().message.rfind("push feature/t: rejected as non-fast-forward (", 0) == 0);
+    CHECK(refused.error().message.find("; git: ! HEAD:refs/heads/feature/t [rejected] (fetch first)") != std::string::npos);
     CHECK(sh(r.bare, "git log -1 --format=%s feature/t") == "b");
+    // A kept workspace (a PVC) is taken as it is: the refused work stays.
+    REQUIRE(git::clone_at(pod, {r.url, ""}, r.base, "feature/t", 0).ok());
+    CHECK(sh(pod, "git log -1 --format=%s") == "c");
 
     // The control plane fetches the branch to merge it.
     REQUIRE(git::fetch_branch(r.project, "origin", "feature/t").ok());
