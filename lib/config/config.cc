@@ -34,7 +34,8 @@ const Json& known_keys() {
       "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
       "mcp_servers": {"servers": "*"},
       "tool_policy": {"allow_only": 0, "deny": 0},
-      "logging": {"level": 0, "format": 0}
+      "logging": {"level": 0, "format": 0},
+      "events": {"retention": 0}
     })");
     return keys;
 }
@@ -76,10 +77,10 @@ public:
         return bad(dotted, "must be one of " + list + " (got \"" + out + "\")");
     }
 
-    Status positive_int(const std::string& dotted, int& out, bool zero_ok = false) {
+    Status positive_int(const std::string& dotted, int& out, bool zero_ok = false, long long max = 1000000) {
         const Json* v = find(dotted);
         if (!v || v->is_null()) return {};
-        if (!v->is_number_integer() || v->get<long long>() < (zero_ok ? 0 : 1) || v->get<long long>() > 1000000)
+        if (!v->is_number_integer() || v->get<long long>() < (zero_ok ? 0 : 1) || v->get<long long>() > max)
             return bad(dotted, zero_ok ? "must be a non-negative integer" : "must be a positive integer");
         out = v->get<int>();
         return {};
@@ -244,7 +245,7 @@ Result<Config> build(yaml::Document doc) {
     if (!doc.root.is_object()) return usage_error(doc.where("") + ": the top level must be a mapping");
     Reader r(doc);
     for (const char* section : {"project", "agents", "runtime", "runtime.state", "runtime.queue",
-                                "control_plane_api", "gateway", "reaper", "mcp_servers", "tool_policy", "logging"})
+                                "control_plane_api", "gateway", "reaper", "mcp_servers", "tool_policy", "logging", "events"})
         FRACTA_TRY(r.object(section));
     FRACTA_TRY(r.string("runtime.backend", c.backend));
     if (c.backend != "local" && c.backend != "kubernetes" && c.backend.rfind("exec:", 0) != 0)
@@ -264,6 +265,8 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.duration("reaper.interval", c.reaper.interval));
     FRACTA_TRY(r.duration("reaper.max_age", c.reaper.max_age));
     FRACTA_TRY(r.duration("reaper.keep_terminal", c.reaper.keep_terminal));
+    int retention = 0;  // read where it is used (events::retention), from `document`
+    FRACTA_TRY(r.positive_int("events.retention", retention, true, 1000000000));
     FRACTA_TRY(r.string("control_plane_api.listen", c.control_plane.listen));
     FRACTA_TRY(r.string("control_plane_api.url", c.control_plane.url));
     FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));

@@ -22,6 +22,12 @@ Event event_from_row(const store::Row& r) {
 
 }  // namespace
 
+Error expired_error(uint64_t after_seq, uint64_t oldest_kept) {
+    return {ErrorKind::Failed, "watch " + std::to_string(after_seq) + ": expired: the events after seq " +
+                                   std::to_string(after_seq) + " were removed by events.retention (oldest kept: " +
+                                   std::to_string(oldest_kept) + "); start again from latest-seq"};
+}
+
 Result<uint64_t> EventLog::append_in_tx(const Event& event) {
     // ts_utc: the normalised form that compares as time (ts is validated upstream).
     FRACTA_TRY_ASSIGN(parsed, parse_rfc3339(event.ts));
@@ -33,6 +39,9 @@ Result<uint64_t> EventLog::append_in_tx(const Event& event) {
         "INSERT INTO events (seq, ts, ts_utc, type, actor, subject, message, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         {static_cast<int64_t>(seq), event.ts, format_rfc3339(parsed), event.type, event.actor, event.subject,
          event.message, payload}));
+    // One indexed delete of (usually) the one event that left the window.
+    if (retention_ && seq > retention_)
+        FRACTA_TRY(store_.exec("DELETE FROM events WHERE seq <= ?", {static_cast<int64_t>(seq - retention_)}));
     FRACTA_TRY(store_.notify(kChannel));
     return seq;
 }
@@ -76,6 +85,16 @@ Result<uint64_t> EventLog::latest_seq() {
     return static_cast<uint64_t>(rows[0].integer(0));
 }
 
+Result<uint64_t> EventLog::prune(uint64_t keep, bool dry_run) {
+    if (keep == 0) return uint64_t{0};
+    FRACTA_TRY_ASSIGN(latest, latest_seq());
+    if (latest <= keep) return uint64_t{0};
+    const store::Params upto = {static_cast<int64_t>(latest - keep)};
+    FRACTA_TRY_ASSIGN(rows, store_.query("SELECT COUNT(*) FROM events WHERE seq <= ?", upto));
+    if (!dry_run) FRACTA_TRY(store_.exec("DELETE FROM events WHERE seq <= ?", upto));
+    return static_cast<uint64_t>(rows[0].integer(0));
+}
+
 Status EventLog::watch(uint64_t after_seq, int hangup_fd, const std::function<Status(const Event&)>& sink) {
     constexpr size_t kBatch = 1000;
     // Notifications wake us; the timeout is only a safety net for a lost one.
@@ -110,6 +129,8 @@ Status EventLog::watch(uint64_t after_seq, int hangup_fd, const std::function<St
         }
         backoff = std::chrono::milliseconds(0);
         for (const Event& e : *batch) {
+            // Seqs have no gaps, so a jump means the events between were pruned.
+            if (cursor != 0 && e.seq != cursor + 1) return expired_error(cursor, e.seq);
             FRACTA_TRY(sink(e));
             cursor = e.seq;
         }

@@ -33,7 +33,8 @@ const cli::Command kTail = {
 // (creates) the store when opened.
 class SqlBackend final : public Backend {
 public:
-    explicit SqlBackend(std::unique_ptr<store::Store> s) : store_(std::move(s)), log_(*store_) {}
+    SqlBackend(std::unique_ptr<store::Store> s, uint64_t retention)
+        : store_(std::move(s)), log_(*store_, retention) {}
     Status ensure() override { return {}; }
     Result<uint64_t> append(const Event& e) override { return log_.append(e); }
     Result<std::vector<Event>> list(const Filter& f) override { return log_.list(f); }
@@ -109,13 +110,21 @@ Result<Filter> query_filter(const cli::Args& a) {
 
 }  // namespace
 
+uint64_t retention(const config::Config& config) {
+    const Json& root = config.document.root;
+    if (!root.is_object() || !root.contains("events") || !root["events"].is_object()) return 0;
+    const Json& n = root["events"].value("retention", Json());
+    return n.is_number_integer() && n.get<int64_t>() > 0 ? n.get<uint64_t>() : 0;
+}
+
 Result<StoreChoice> choose_store(const std::string& flag, const std::string& cwd) {
     if (!flag.empty()) return StoreChoice{flag, "--store", {}};
     if (const char* env = std::getenv("FRACTA_EVENTS_STORE"); env && *env)
         return StoreChoice{env, "FRACTA_EVENTS_STORE", {}};
     if (auto file = config::find_file(cwd)) {
         FRACTA_TRY_ASSIGN(cfg, config::load(*file));
-        return StoreChoice{config::state_store_url(cfg), *file, cfg.warnings};
+        return StoreChoice{config::state_store_url(cfg), *file, cfg.warnings,
+                           retention(cfg)};
     }
     std::string base;
     if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/') base = xdg;
@@ -130,7 +139,7 @@ Result<std::unique_ptr<Backend>> open_backend(const std::string& url, const Open
         return std::unique_ptr<Backend>(std::move(k8s));
     }
     FRACTA_TRY_ASSIGN(opened, store::open(url, "fracta-events"));
-    return std::unique_ptr<Backend>(std::make_unique<SqlBackend>(std::move(opened)));
+    return std::unique_ptr<Backend>(std::make_unique<SqlBackend>(std::move(opened), options.retention));
 }
 
 Status run(const std::string& op, const std::vector<std::string>& args, const StoreOpener& open_store, Io& io,

@@ -11,6 +11,7 @@
 
 #include "base/cli.h"
 #include "base/tool.h"
+#include "config/config.h"
 #include "events/event.h"
 #include "store/store.h"
 
@@ -39,7 +40,12 @@ public:
 struct OpenOptions {
     std::string kubeconfig;  // --kubeconfig
     std::string context;     // --context
+    uint64_t retention = 0;  // events.retention: sqlite: and postgres: keep the newest N (0: all)
 };
+
+// events.retention of a loaded fracta.yaml (validated by config::load): keep
+// the newest N events; 0 (the default) keeps all.
+uint64_t retention(const config::Config& config);
 
 // Open the store a URL names: sqlite:…, postgres(ql)://…, k8s:[NAMESPACE].
 Result<std::unique_ptr<Backend>> open_backend(const std::string& url, const OpenOptions& options);
@@ -52,6 +58,7 @@ struct StoreChoice {
     std::string url;
     std::string source;                 // "--store", "FRACTA_EVENTS_STORE", the fracta.yaml path, "default"
     std::vector<std::string> warnings;  // from fracta.yaml
+    uint64_t retention = 0;             // events.retention of that fracta.yaml (0: keep all)
 };
 
 // --store, then FRACTA_EVENTS_STORE, then runtime.state of the nearest

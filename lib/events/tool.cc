@@ -16,7 +16,7 @@ Result<int> dispatch(const Call& call) {
     StoreOpener open_store = [&]() -> Result<Backend*> {
         FRACTA_TRY_ASSIGN(choice, choose_store(call.args.get("store"), std::filesystem::current_path()));
         for (const std::string& w : choice.warnings) call.io.warn(w);
-        FRACTA_TRY_ASSIGN(opened, open_backend(choice.url, {call.args.get("kubeconfig"), call.args.get("context")}));
+        FRACTA_TRY_ASSIGN(opened, open_backend(choice.url, {call.args.get("kubeconfig"), call.args.get("context"), choice.retention}));
         store = std::move(opened);
         return store.get();
     };

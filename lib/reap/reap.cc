@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "config/project.h"
 #include "events/log.h"
+#include "events/provider.h"
 #include "git/git.h"
 #include "k8s/objects.h"
 #include "queue/queue.h"
@@ -67,6 +68,7 @@ private:
     void too_old();
     void ended();
     void k8s_objects();
+    void prune_events();
 
     // Report `a` if it was done (a dry run reports every plan); record its event.
     void done(Action a, bool happened = true);
@@ -111,7 +113,7 @@ void Pass::done(Action a, bool happened) {
 void Pass::record_events() {
     if (unrecorded_.empty()) return;
     Status s = store_.transaction([&]() -> Status {
-        events::EventLog log(store_);
+        events::EventLog log(store_, events::retention(settings_.config));  // a pass's events stay in the window
         for (const auto& e : unrecorded_) FRACTA_TRY(log.append_in_tx(e));
         return {};
     });
@@ -296,6 +298,18 @@ void Pass::ended() {
     for (auto& a : actions) done(std::move(a));
 }
 
+// events.retention: the log keeps its newest N events. fracta-events prunes
+// as it records; the control plane's own events are pruned here.
+void Pass::prune_events() {
+    const uint64_t keep = events::retention(settings_.config);
+    if (!keep) return;
+    auto pruned = events::EventLog(store_).prune(keep, options_.dry_run);
+    if (!pruned.ok()) return problem("-", "prune events", pruned.error());
+    if (*pruned)
+        done({"prune_events", "-",
+              std::to_string(*pruned) + " events older than the newest " + std::to_string(keep) + " (events.retention)"});
+}
+
 // Kubernetes only: agent ConfigMaps and Secrets whose owner is gone.
 void Pass::k8s_objects() {
     if (settings_.config.backend != "kubernetes") return;
@@ -334,7 +348,7 @@ Status Pass::run(Report& report) {
     report_ = &report;
     FRACTA_TRY(snapshot());
     for (void (Pass::*step)() : {&Pass::leases, &Pass::lost_sessions, &Pass::orphans, &Pass::too_old, &Pass::ended,
-                                &Pass::k8s_objects}) {
+                                &Pass::k8s_objects, &Pass::prune_events}) {
         (this->*step)();
         record_events();
     }

@@ -15,7 +15,8 @@
 //                   is merged (unmerged work is never deleted), the missions,
 //                   the mailbox and the row;
 //   k8s_orphan      (runtime.backend kubernetes) agent ConfigMaps and Secrets
-//                   whose owner is gone (reap/k8s_orphans.h).
+//                   whose owner is gone (reap/k8s_orphans.h);
+//   prune_events    with events.retention N, every event but the newest N.
 //
 // Every action is decided from one snapshot taken at the start, and each
 // change is a compare-and-set, so a pass racing the control plane (or a
@@ -39,7 +40,7 @@
 namespace fracta::reap {
 
 struct Action {
-    std::string action;  // requeue | fail | lost | orphan | max_age | remove | k8s_orphan
+    std::string action;  // requeue | fail | lost | orphan | max_age | remove | k8s_orphan | prune_events
     std::string task;
     std::string reason;
     Json to_json() const { return {{"action", action}, {"task", task}, {"reason", reason}}; }

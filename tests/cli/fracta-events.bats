@@ -546,6 +546,41 @@ store_seq() {
   echo "$output"
 }
 
+# events.retention of the fracta.yaml that chose the store: each record
+# keeps the newest N; seq keeps counting; a watcher behind the window exits 1
+# with the expired line, one at its edge goes on with no gap.
+contract_retention() {
+  make_project
+  printf 'events:\n  retention: 5\n' >>"$PROJECT/fracta.yaml"
+  unset FRACTA_EVENTS_STORE
+  cd "$PROJECT/sub/dir" || return 1
+  local i
+  for i in $(seq 1 12); do record "{\"type\":\"r$i\"}"; done
+  assert_list '{}' '[8,9,10,11,12]'
+  assert_equal "$(latest_seq)" "12" "latest-seq"
+
+  run --separate-stderr ev watch 3
+  assert_status 1
+  assert_equal "$output" "" "stdout"
+  assert_equal "$stderr" "fracta-events: error: watch 3: expired: the events after seq 3 were removed by events.retention (oldest kept: 8); start again from latest-seq"
+
+  local first
+  first=$(ev watch 7 | head -n 1 | jq .seq) || return 1
+  assert_equal "$first" "8" "the first event a watcher at the window's edge gets"
+
+  # The same store named by FRACTA_EVENTS_STORE: no fracta.yaml read, no retention.
+  export FRACTA_EVENTS_STORE=$PROJECT_STORE
+  for i in 13 14 15; do record "{\"type\":\"r$i\"}"; done
+  assert_list '{}' '[8,9,10,11,12,13,14,15]'
+
+  unset FRACTA_EVENTS_STORE
+  printf 'events:\n  retention: -1\n' >"$PROJECT/fracta.yaml"
+  run --separate-stderr ev latest-seq
+  assert_status 100
+  assert_equal "${#stderr_lines[@]}" "1" "stderr lines"
+  [[ $stderr == *"events.retention: must be a non-negative integer"* ]] || fail "unexpected error: $stderr"
+}
+
 contract_store_precedence() {
   make_project
   local decoy_env="sqlite:$BATS_TEST_TMPDIR/decoy-env.db"
@@ -646,6 +681,9 @@ contract_unknown_config_key_warns() {
 
 @test "sqlite: --store beats FRACTA_EVENTS_STORE beats fracta.yaml beats the default" { use_store sqlite; contract_store_precedence; }
 @test "postgres: --store beats FRACTA_EVENTS_STORE beats fracta.yaml beats the default" { use_store postgres; contract_store_precedence; }
+
+@test "sqlite: events.retention keeps the newest N; a watcher behind them gets expired" { use_store sqlite; contract_retention; }
+@test "postgres: events.retention keeps the newest N; a watcher behind them gets expired" { use_store postgres; contract_retention; }
 
 @test "sqlite: an unknown key in fracta.yaml is a warning" { use_store sqlite; contract_unknown_config_key_warns; }
 @test "postgres: an unknown key in fracta.yaml is a warning" { use_store postgres; contract_unknown_config_key_warns; }

@@ -118,6 +118,20 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
   second_pass_is_empty
 }
 
+@test "prune_events: with events.retention a pass keeps the newest N events; its own event stays inside" {
+  cp_project sqlite "$QUIET_CP" "events: {retention: 5}"
+  local i
+  for i in $(seq 1 12); do  # named by FRACTA_EVENTS_STORE: fracta.yaml's retention is not applied
+    FRACTA_EVENTS_STORE=$STORE_URL "$FRACTA_BIN/fracta-events" record <<<"{\"type\":\"t.$i\"}" || fail "record $i"
+  done
+  assert_equal "$(db 'SELECT COUNT(*) FROM events')" 12 "events before the pass"
+  dry_then_real
+  assert_equal "$REAP_OUT" '{"action":"prune_events","task":"-","reason":"7 events older than the newest 5 (events.retention)"}'
+  assert_equal "$(db 'SELECT group_concat(seq) FROM events')" "9,10,11,12,13" "seqs kept"
+  assert_equal "$(events_of)" "reaper.prune_events -"
+  second_pass_is_empty
+}
+
 @test "max_age: an agent running longer than reaper.max_age is stopped" {
   cp_project sqlite "reaper: {max_age: 2s, interval: 1h}"
   cp_start
