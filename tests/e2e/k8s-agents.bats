@@ -225,8 +225,10 @@ git_flow() {
   kc delete secret git-token >/dev/null
   jq -n --arg t "$GIT_TOKEN" '{apiVersion: "v1", kind: "Secret", metadata: {name: "git-token"}, stringData: {token: $t}}' | kc create -f - >/dev/null
   cp_start
-  spawn late 'while [ ! -e /gate/open ]; do sleep 0.2; done; echo mine >mine.txt && git add mine.txt && git commit -qm mine'
-  wait_for 60 status_is late Running
+  # Running comes before the clone: the agent says when it has its workspace,
+  # else a slow clone would take the other push and fast-forward over it
+  spawn late ': >/gate/cloned; while [ ! -e /gate/open ]; do sleep 0.2; done; echo mine >mine.txt && git add mine.txt && git commit -qm mine'
+  wait_for 60 test -e "$PODS/.claims/team/gate/cloned"
   git -C "$P" checkout -q -b feature/late
   git -C "$P" commit -q --allow-empty -m "someone else's"
   git -C "$P" push -q origin feature/late
