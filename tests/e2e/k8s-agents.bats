@@ -263,7 +263,7 @@ running_is() { (($(agents_with_status Running) == $1)); }
 completed_is() { (($(agents_with_status Completed) == $1)); }
 
 kill9_flow() {
-  local n=10 i
+  local n=20 i
   CP_QUEUE="workers: $n, lease_timeout: 2s, start_timeout: 60s, max_attempts: 100" \
     k8s_project "$1" "$GIT_BLOCK, $GATE"
   git_remote
@@ -286,11 +286,11 @@ kill9_flow() {
   assert_equal "$(k8s_ctl GET /objects/pods/team | jq '[.[] | select(.metadata.labels["fracta-agent-id"] | startswith("k"))] | length')" "$n" "pods"
 }
 
-@test "k8s: kill -9 of fracta-cp with 10 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (sqlite)" {
+@test "k8s: kill -9 of fracta-cp with 20 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (sqlite)" {
   kill9_flow sqlite
 }
 
-@test "k8s: kill -9 of fracta-cp with 10 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (postgres)" {
+@test "k8s: kill -9 of fracta-cp with 20 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (postgres)" {
   kill9_flow postgres
 }
 
