@@ -55,7 +55,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 // The line of git's stderr that says what went wrong: the first "fatal:" or
-// "error:" line (git often says "Preparing worktree…" first), else the first
+// "error:" line (git often says "Preparing worktree…" first; a transport's
+// reason before git's "could not read" is added to it), else the first
 // line that is not a hint or warning, else the first line.
 std::string first_error_line(const std::string& err) {
     std::vector<std::string_view> lines;
@@ -67,8 +68,20 @@ std::string first_error_line(const std::string& err) {
         if (!line.empty()) lines.push_back(line);
         rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     }
-    for (auto l : lines)
-        if (starts_with(l, "fatal:") || starts_with(l, "error:")) return std::string(l);
+    auto quiet = [](std::string_view l) {
+        return starts_with(l, "hint:") || starts_with(l, "warning:") || starts_with(l, "Warning:");
+    };
+    for (size_t i = 0; i < lines.size(); ++i) {
+        std::string_view l = lines[i];
+        if (!starts_with(l, "fatal:") && !starts_with(l, "error:")) continue;
+        // Over ssh, git only says it could not read; why is the transport's
+        // line before it ("Host key verification failed.", "Permission denied").
+        constexpr std::string_view kNoRead = "fatal: Could not read from remote repository.";
+        if (l == kNoRead)
+            for (size_t j = i; j-- > 0;)
+                if (!quiet(lines[j])) return std::string(l.substr(0, l.size() - 1)) + ": " + std::string(lines[j]);
+        return std::string(l);
+    }
     for (auto l : lines)
         if (!starts_with(l, "hint:") && !starts_with(l, "warning:")) return std::string(l);
     return lines.empty() ? std::string() : std::string(lines[0]);

@@ -1,7 +1,13 @@
 // remote.cc — see remote.h.
 #include "git/remote.h"
 
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <utility>
 
 #include "base/base64.h"
 #include "git/git.h"
@@ -14,12 +20,52 @@ using detail::chomp;
 using detail::git;
 using detail::git_ok;
 
-std::map<std::string, std::string> auth_env(const Remote& r) {
-    if (r.token.empty()) return {};
-    return {{"GIT_CONFIG_COUNT", "1"},
-            {"GIT_CONFIG_KEY_0", "http.extraHeader"},
-            {"GIT_CONFIG_VALUE_0", "Authorization: Basic " + base64_encode("x-access-token:" + r.token)}};
-}
+// The environment one git command authenticates with. An SSH key lives in
+// a 0700 directory of its own for as long as this object does: the agent's
+// session, which runs between the clone and the push, never finds it.
+class Auth {
+public:
+    static Result<Auth> make(const Remote& r) {
+        Auth a;
+        if (!r.token.empty())
+            a.env_ = {{"GIT_CONFIG_COUNT", "1"},
+                      {"GIT_CONFIG_KEY_0", "http.extraHeader"},
+                      {"GIT_CONFIG_VALUE_0", "Authorization: Basic " + base64_encode("x-access-token:" + r.token)}};
+        if (r.ssh_key.empty()) return a;
+        if (r.known_hosts.empty())
+            return usage_error("an SSH key needs known_hosts: the server's host key is never taken on trust");
+        const char* tmp = std::getenv("TMPDIR");
+        std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/fracta-git-ssh.XXXXXX";
+        if (!::mkdtemp(dir.data())) return failure("ssh key: cannot make a private directory under " + dir);
+        a.dir_ = dir;
+        FRACTA_TRY(write_private(dir + "/id", r.ssh_key.back() == '\n' ? r.ssh_key : r.ssh_key + "\n"));
+        FRACTA_TRY(write_private(dir + "/known_hosts", r.known_hosts + "\n"));
+        // Quoted for the shell git runs GIT_SSH_COMMAND with; mkdtemp's
+        // name has no quote in it, and TMPDIR is ours.
+        a.env_["GIT_SSH_COMMAND"] = "ssh -i '" + dir + "/id' -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes"
+                                    " -o StrictHostKeyChecking=yes -o UserKnownHostsFile='" + dir + "/known_hosts'";
+        return a;
+    }
+    Auth() = default;
+    Auth(Auth&& o) noexcept : env_(std::move(o.env_)), dir_(std::exchange(o.dir_, {})) {}
+    Auth& operator=(Auth&&) = delete;
+    ~Auth() {
+        std::error_code ec;
+        if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+    }
+    const std::map<std::string, std::string>& env() const { return env_; }
+
+private:
+    static Status write_private(const std::string& path, const std::string& content) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        ::chmod(path.c_str(), 0600);  // ssh refuses a key others can read
+        out << content;
+        if (!out.flush()) return failure("ssh key: cannot write " + path);
+        return {};
+    }
+    std::map<std::string, std::string> env_;
+    std::string dir_;
+};
 
 // Why a push was refused, with git's own line kept. "fetch first" and
 // "non-fast-forward" are both a branch that moved under us: named as such,
@@ -70,13 +116,15 @@ Status clone_at(const std::string& dir, const Remote& remote, const std::string&
         return step({"checkout", "-q", branch}, {});
     // A branch the remote has already (an earlier turn of the same task
     // pushed it) is continued; otherwise it starts at the base commit.
-    auto listed = git_ok(dir, {"ls-remote", "--heads", "--", remote.url, "refs/heads/" + branch}, {}, auth_env(remote));
+    auto auth = Auth::make(remote);
+    if (!auth.ok()) return std::move(auth).take_error().context("clone " + remote.url);
+    auto listed = git_ok(dir, {"ls-remote", "--heads", "--", remote.url, "refs/heads/" + branch}, {}, auth->env());
     if (!listed.ok()) return std::move(listed).take_error().context("clone " + remote.url);
     const std::string want = listed->empty() ? commit : "refs/heads/" + branch;
     std::vector<std::string> fetch = {"fetch", "-q", "--no-tags"};
     if (depth > 0) fetch.push_back("--depth=" + std::to_string(depth));
     fetch.insert(fetch.end(), {"--", remote.url, want});
-    FRACTA_TRY(step(fetch, auth_env(remote)));
+    FRACTA_TRY(step(fetch, auth->env()));
     FRACTA_TRY(step({"checkout", "-q", "-b", branch, "FETCH_HEAD"}, {}));
     // The agent's commits need an author even where no git config exists.
     FRACTA_TRY(step({"config", "user.name", "fracta agent"}, {}));
@@ -86,7 +134,9 @@ Status clone_at(const std::string& dir, const Remote& remote, const std::string&
 
 Status push_branch(const std::string& dir, const Remote& remote, const std::string& branch) {
     std::vector<std::string> args = {"push", "-q", "--porcelain", "--", remote.url, "HEAD:refs/heads/" + branch};
-    FRACTA_TRY_ASSIGN(o, git(dir, args, {}, auth_env(remote)));
+    auto auth = Auth::make(remote);
+    if (!auth.ok()) return std::move(auth).take_error().context("push " + branch);
+    FRACTA_TRY_ASSIGN(o, git(dir, args, {}, auth->env()));
     if (o.ok()) return {};
     std::string rejected = rejected_reason(o.out + o.err);
     if (!rejected.empty()) return failure("push " + branch + ": " + rejected);

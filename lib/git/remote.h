@@ -3,7 +3,8 @@
 // pushes that branch when the session ends; the control plane fetches the
 // pushed branch before it merges. Same rules as git.h (the real git,
 // messages from git itself); a token travels in git's environment
-// (http.extraHeader through GIT_CONFIG_*), never on a command line.
+// (http.extraHeader through GIT_CONFIG_*), never on a command line; an SSH
+// key is written to a private file only for as long as one git command runs.
 #pragma once
 
 #include <string>
@@ -15,6 +16,10 @@ namespace fracta::git {
 struct Remote {
     std::string url;
     std::string token;  // empty: none; else HTTP basic auth, user "x-access-token"
+    // An SSH private key for ssh:// and user@host: remotes, and the
+    // known_hosts lines the server's key must match (required with a key:
+    // an unknown or changed host key is refused, never accepted).
+    std::string ssh_key, known_hosts;
 };
 
 // `git remote get-url <name>` of repo. No such remote: Failed.

@@ -39,6 +39,8 @@ inline constexpr const char* kHomeDir = "/home/fracta";
 inline constexpr const char* kWorkspaceRoot = "/workspace/agents";
 inline constexpr const char* kSupervisorTokenKey = "FRACTA_SUPERVISOR_TOKEN";
 inline constexpr const char* kGitTokenEnv = "FRACTA_GIT_TOKEN";  // the clone's token, by secretKeyRef
+inline constexpr const char* kGitSshKeyEnv = "FRACTA_GIT_SSH_KEY";          // an SSH remote's key, by secretKeyRef
+inline constexpr const char* kGitKnownHostsEnv = "FRACTA_GIT_KNOWN_HOSTS";  // and its host keys
 inline constexpr const char* kDefaultAgentImage = "ghcr.io/fracta-dev/fracta-agent:" FRACTA_VERSION;
 
 // runtime.kubernetes.git and .push: the workspace comes from a git remote and
@@ -48,6 +50,10 @@ struct GitWorkspace {
     std::string url;                   // empty: the project's origin
     std::string token_secret;          // a Secret holding the remote's token; empty: none
     std::string token_key = "token";   // its key
+    // A Secret holding an SSH key (kubernetes.io/ssh-auth's key by default)
+    // and the remote's known_hosts lines; empty: none.
+    std::string ssh_key_secret;
+    std::string ssh_key_key = "ssh-privatekey", known_hosts_key = "known_hosts";
     int depth = 0;                     // clone depth; 0: whole history
 };
 
@@ -57,6 +63,7 @@ struct GitCheckout {
     int depth = 0;
     bool push = false;
     std::string token_secret, token_key;
+    std::string ssh_key_secret, ssh_key_key, known_hosts_key;
 };
 
 // runtime.kubernetes of fracta.yaml (spec/config.md), plus reaper.max_age,

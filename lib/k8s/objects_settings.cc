@@ -123,7 +123,8 @@ Status read_object_name(const Json& s, const std::string& base, const char* key,
     return {};
 }
 
-// git: {url, token_secret, token_key, depth} and push: bool.
+// git: {url, token_secret, token_key, ssh_key_secret, ssh_key_key,
+// known_hosts_key, depth} and push: bool.
 Status read_git(const Json& s, const std::string& base, GitWorkspace& out) {
     if (auto p = s.find("push"); p != s.end() && !p->is_null()) {
         if (!p->is_boolean()) return bad(base + "push", "must be true or false");
@@ -137,6 +138,11 @@ Status read_git(const Json& s, const std::string& base, GitWorkspace& out) {
     FRACTA_TRY(read_object_name(*g, gb, "token_secret", "Secret", out.token_secret));
     FRACTA_TRY(read_string(*g, gb, "token_key", out.token_key));
     if (out.token_key.empty()) return bad(gb + "token_key", "must not be empty");
+    FRACTA_TRY(read_object_name(*g, gb, "ssh_key_secret", "Secret", out.ssh_key_secret));
+    FRACTA_TRY(read_string(*g, gb, "ssh_key_key", out.ssh_key_key));
+    FRACTA_TRY(read_string(*g, gb, "known_hosts_key", out.known_hosts_key));
+    if (out.ssh_key_key.empty()) return bad(gb + "ssh_key_key", "must not be empty");
+    if (out.known_hosts_key.empty()) return bad(gb + "known_hosts_key", "must not be empty");
     if (auto d = g->find("depth"); d != g->end() && !d->is_null()) {
         if (!d->is_number_integer() || d->get<long long>() < 0 || d->get<long long>() > 1000000)
             return bad(gb + "depth", "must be a non-negative integer");

@@ -28,6 +28,9 @@ Result<k8s::GitCheckout> git_checkout(const std::string& name, const StartReques
     out.push = true;
     out.token_secret = settings.git.token_secret;
     out.token_key = settings.git.token_key;
+    out.ssh_key_secret = settings.git.ssh_key_secret;
+    out.ssh_key_key = settings.git.ssh_key_key;
+    out.known_hosts_key = settings.git.known_hosts_key;
     return out;
 }
 

@@ -38,16 +38,21 @@ bool valid_secret_env_name(const std::string& name) {
     return true;
 }
 
+// The pod's own variables: the supervisor's token and the remote's credentials.
+bool reserved(const std::string& k) {
+    return k == kSupervisorTokenKey || k == kGitTokenEnv || k == kGitSshKeyEnv || k == kGitKnownHostsEnv;
+}
+
 Status check_env(const StartRequest& r) {
     for (const auto& [k, v] : r.env) {
         if (k.empty() || k.find('=') != std::string::npos)
             return usage_error("env: invalid variable name \"" + k + "\"");
-        if (k == kSupervisorTokenKey || k == kGitTokenEnv) return usage_error("env: " + k + " is reserved");
+        if (reserved(k)) return usage_error("env: " + k + " is reserved");
     }
     for (const auto& [k, v] : r.secret_env) {
         if (!valid_secret_env_name(k))
             return usage_error("secret_env: invalid variable name \"" + k + "\" (use letters, digits and '_')");
-        if (k == kSupervisorTokenKey || k == kGitTokenEnv) return usage_error("secret_env: " + k + " is reserved");
+        if (reserved(k)) return usage_error("secret_env: " + k + " is reserved");
     }
     return {};
 }
@@ -134,10 +139,15 @@ Json agent_env(const StartRequest& r, const ObjectNames& names, const GitCheckou
     };
     for (const auto& [k, v] : r.secret_env) from_secret(k);
     from_secret(kSupervisorTokenKey);
-    // The remote's token stays in the user's own Secret: referenced, never copied.
-    if (!git.url.empty() && !git.token_secret.empty())
-        env.push_back({{"name", kGitTokenEnv},
-                       {"valueFrom", {{"secretKeyRef", {{"name", git.token_secret}, {"key", git.token_key}}}}}});
+    // The remote's credentials stay in the user's own Secrets: referenced, never copied.
+    auto from_user_secret = [&](const char* name, const std::string& secret, const std::string& key) {
+        env.push_back({{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}});
+    };
+    if (!git.url.empty() && !git.token_secret.empty()) from_user_secret(kGitTokenEnv, git.token_secret, git.token_key);
+    if (!git.url.empty() && !git.ssh_key_secret.empty()) {
+        from_user_secret(kGitSshKeyEnv, git.ssh_key_secret, git.ssh_key_key);
+        from_user_secret(kGitKnownHostsEnv, git.ssh_key_secret, git.known_hosts_key);
+    }
     return env;
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "k8s/objects.h"
 #include "k8s/objects_names.h"
 #include "base/text.h"
 #include "provider/local.h"
@@ -27,7 +28,7 @@ const cli::Command kSupervise = {
      {"state-dir", 0, "DIR", "the session state root"},
      {"lock-fd", 0, "N", "(internal) the session lock, already held"},
      {"ready-fd", 0, "N", "write \"ready\" to this descriptor once the session is up"},
-     {"git-url", 0, "URL", "clone this remote into the workdir first (token: $FRACTA_GIT_TOKEN)"},
+     {"git-url", 0, "URL", "clone this remote into the workdir first (token: $FRACTA_GIT_TOKEN; SSH: $FRACTA_GIT_SSH_KEY, $FRACTA_GIT_KNOWN_HOSTS)"},
      {"git-commit", 0, "SHA", "the commit to check out"},
      {"git-branch", 0, "BRANCH", "the new branch to check it out on"},
      {"git-depth", 0, "N", "fetch N commits of history only"},
@@ -62,8 +63,13 @@ Status restore_files(const std::string& from, const std::string& work_dir) {
 // --git-*: the pod's git workspace; the token leaves the environment here.
 Result<PodGit> git_options(const cli::Args& a) {
     PodGit g;
-    if (const char* token = std::getenv("FRACTA_GIT_TOKEN"); token && *token) g.remote.token = token;
-    ::unsetenv("FRACTA_GIT_TOKEN");
+    auto take = [](const char* name, std::string& into) {
+        if (const char* v = std::getenv(name); v && *v) into = v;
+        ::unsetenv(name);
+    };
+    take(k8s::kGitTokenEnv, g.remote.token);
+    take(k8s::kGitSshKeyEnv, g.remote.ssh_key);
+    take(k8s::kGitKnownHostsEnv, g.remote.known_hosts);
     if (!a.has("git-url")) return g;
     g.remote.url = a.get("git-url");
     g.commit = a.get("git-commit");

@@ -12,9 +12,10 @@ load ../lib/common
 load ../lib/k8s
 load ../lib/cp
 load ../lib/model
+load ../lib/sshd
 
 setup_file() {
-  require_cmd openssl node jq curl kubectl git unshare setpriv
+  require_cmd openssl node jq curl kubectl git unshare setpriv ssh ssh-keygen /usr/sbin/sshd
   k8s_file_certs
 }
 
@@ -94,9 +95,12 @@ KEY_TABLE=(
   "tolerations|tolerations: [{key: dedicated, operator: Equal, value: agents, effect: NoSchedule}]|.spec.template.spec.tolerations == [{key: \"dedicated\", operator: \"Equal\", value: \"agents\", effect: \"NoSchedule\"}]"
   "extra_volumes|extra_volumes: [{name: cache, emptyDir: {}}]|any(.spec.template.spec.volumes[]; . == {name: \"cache\", emptyDir: {}})"
   "extra_volume_mounts|extra_volume_mounts: [{name: cache, mountPath: /cache}]|any(.spec.template.spec.containers[0].volumeMounts[]; . == {name: \"cache\", mountPath: \"/cache\"})"
-  "git.url|git: {url: \"@ORIGIN@\", token_secret: git-token, token_key: pat, depth: 1}|.spec.template.spec.containers[0].command | (index(\"--git-url\") as \$i | .[\$i + 1] == \"@ORIGIN@\")"
+  "git.url|git: {url: \"@ORIGIN@\", token_secret: git-token, token_key: pat, depth: 1, ssh_key_secret: deploy-key, ssh_key_key: id, known_hosts_key: hosts}|.spec.template.spec.containers[0].command | (index(\"--git-url\") as \$i | .[\$i + 1] == \"@ORIGIN@\")"
   "git.token_secret||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_TOKEN\" and .valueFrom.secretKeyRef.name == \"git-token\")"
   "git.token_key||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_TOKEN\" and .valueFrom.secretKeyRef.key == \"pat\")"
+  "git.ssh_key_secret||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_SSH_KEY\" and .valueFrom.secretKeyRef.name == \"deploy-key\")"
+  "git.ssh_key_key||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_SSH_KEY\" and .valueFrom.secretKeyRef.key == \"id\")"
+  "git.known_hosts_key||any(.spec.template.spec.containers[0].env[]; .name == \"FRACTA_GIT_KNOWN_HOSTS\" and .valueFrom.secretKeyRef == {name: \"deploy-key\", key: \"hosts\"})"
   "git.depth||.spec.template.spec.containers[0].command | (index(\"--git-depth\") as \$i | .[\$i + 1] == \"1\")"
   "push|push: true|.spec.template.spec.containers[0].command | index(\"--git-push\") != null"
   "pvc|pvc: work|any(.spec.template.spec.volumes[]; . == {name: \"fracta-workspace\", persistentVolumeClaim: {claimName: \"work\"}}) and any(.spec.template.spec.containers[0].volumeMounts[]; .name == \"fracta-workspace\" and .subPath == \"agents/keys\")"
@@ -126,6 +130,9 @@ documented_keys() {
   CP_AGENTS="agent_runtimes: {shell: {secret_env: {TEST_KEY: {env: S16_SECRET}}}}" k8s_project sqlite "$block"
   printf '%s\n' "apiVersion: v1" "kind: ServiceAccount" "metadata: {name: builder}" | kc create -f - >/dev/null
   git_remote "$GIT_TOKEN" pat
+  # an HTTP remote: git has no use for the SSH key, which must still come by reference
+  jq -n '{apiVersion: "v1", kind: "Secret", metadata: {name: "deploy-key"}, stringData: {id: "unused key", hosts: "unused"}}' |
+    kc create -f - >/dev/null
   sed -i "s|@ORIGIN@|$ORIGIN|" "$P/fracta.yaml"
   cp_start
   spawn keys 'echo "key has ${#TEST_KEY} characters"'
@@ -252,6 +259,59 @@ git_flow() {
   wait_for 60 status_is away Failed
   [[ $(reason_of away) == "clone http://127.0.0.1:$port/project.git: git ls-remote: fatal: unable to access"*"127.0.0.1"* ]] ||
     fail "reason: $(reason_of away)"
+}
+
+# ssh_remote — a bare project.git reached over SSH (a real sshd), the
+# project's main pushed there with the control plane's own key, and the
+# Secret deploy-key holding the pod's key and the server's host key under
+# the kubernetes.io/ssh-auth key names (the defaults)
+ssh_remote() {
+  sshd_start "$BATS_TEST_TMPDIR/sshd"
+  mkdir -p "$BATS_TEST_TMPDIR/git"
+  git init -q --bare "$BATS_TEST_TMPDIR/git/project.git"
+  ORIGIN="ssh://$SSHD_USER@127.0.0.1:$SSHD_PORT$BATS_TEST_TMPDIR/git/project.git"
+  git -C "$P" remote add origin "$ORIGIN"
+  git -C "$P" config core.sshCommand "$(ssh_command)"
+  git -C "$P" push -q origin main
+  jq -n --rawfile k "$SSH_KEY" --rawfile h "$SSH_KNOWN_HOSTS" \
+    '{apiVersion: "v1", kind: "Secret", metadata: {name: "deploy-key"}, type: "kubernetes.io/ssh-auth", stringData: {"ssh-privatekey": $k, known_hosts: $h}}' |
+    kc create -f - >/dev/null
+}
+
+@test "k8s git over SSH: the pod clones and pushes with a deploy key from a Secret, checked against its known_hosts; a host key it does not know fails the clone" {
+  k8s_project sqlite "namespace: team, context: double, image: registry.example/agent:7, git: {ssh_key_secret: deploy-key}"
+  ssh_remote
+  cp_start
+  spawn viassh 'echo ssh >ssh.txt && git add ssh.txt && git commit -qm "over ssh"'
+  wait_for 60 status_is viassh Completed || fail "reason: $(reason_of viassh)"
+  [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s feature/viassh) == "over ssh" ]] ||
+    fail "feature/viassh was not pushed over SSH"
+  expect_api 200 POST /api/v1/agents/viassh/merge
+  [[ $(git -C "$P" show HEAD:ssh.txt) == ssh ]] || fail "the merge did not bring ssh.txt"
+  git -C "$P" push -q origin main
+  # the key is in the user's Secret only: referenced, never copied
+  local keyline
+  keyline=$(sed -n 2p "$SSH_KEY")
+  run kc get jobs,pods,configmaps,events -o yaml
+  [[ $output != *"$keyline"* ]] || fail "the SSH key is in an object"
+  run kc get secrets -o json
+  jq -e '[.items[] | select(.data["ssh-privatekey"] != null)] | length == 1' <<<"$output" >/dev/null ||
+    fail "the SSH key was copied into another Secret"
+
+  # another server's host key in known_hosts: the clone is refused, not trusted
+  ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/other_host"
+  printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$BATS_TEST_TMPDIR/other_host.pub")" >"$BATS_TEST_TMPDIR/wrong_hosts"
+  kc delete secret deploy-key >/dev/null
+  jq -n --rawfile k "$SSH_KEY" --rawfile h "$BATS_TEST_TMPDIR/wrong_hosts" \
+    '{apiVersion: "v1", kind: "Secret", metadata: {name: "deploy-key"}, stringData: {"ssh-privatekey": $k, known_hosts: $h}}' |
+    kc create -f - >/dev/null
+  spawn spoofed 'echo never'
+  wait_for 60 status_is spoofed Failed
+  [[ $(reason_of spoofed) == "clone $ORIGIN: git ls-remote: fatal: Could not read from remote repository: Host key verification failed." ]] || fail "reason: $(reason_of spoofed)"
+  remote_has feature/spoofed && fail "feature/spoofed was pushed through an unknown host"
+  # the key never stays on the pod's disk: nothing under the pods' /tmp
+  run find "$PODS" -path '*fracta-git-ssh*'
+  assert_equal "$output" "" "SSH key directories left behind"
 }
 
 # agents_with_status STATUS — how many agents have it

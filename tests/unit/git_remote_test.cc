@@ -22,6 +22,8 @@ std::string sh(const std::string& dir, const std::string& line) {
     return out;
 }
 
+git::Remote plain(const std::string& url) { return {url, "", "", ""}; }
+
 struct Remote {
     std::string root = test::temp_dir();
     std::string bare = root + "/remote.git";
@@ -48,30 +50,30 @@ struct Remote {
 TEST_CASE("a pod's workspace: cloned at the base onto its branch, pushed, continued by a later clone", "[git]") {
     Remote r;
     std::string pod = r.dir("pod1");
-    REQUIRE(git::clone_at(pod, {r.url, ""}, r.base, "feature/t", 0).ok());
+    REQUIRE(git::clone_at(pod, plain(r.url), r.base, "feature/t", 0).ok());
     CHECK(sh(pod, "git branch --show-current") == "feature/t");
     CHECK(sh(pod, "git rev-parse HEAD") == r.base);
     sh(pod, "echo a > a.txt && git add a.txt && git commit -qm a");  // the clone's own identity
-    REQUIRE(git::push_branch(pod, {r.url, ""}, "feature/t").ok());
+    REQUIRE(git::push_branch(pod, plain(r.url), "feature/t").ok());
     CHECK(sh(r.bare, "git log -1 --format=%s feature/t") == "a");
 
     // A later turn of the same task continues the pushed branch.
     std::string again = r.dir("pod2");
-    REQUIRE(git::clone_at(again, {r.url, ""}, r.base, "feature/t", 1).ok());
+    REQUIRE(git::clone_at(again, plain(r.url), r.base, "feature/t", 1).ok());
     CHECK(sh(again, "git log -1 --format=%s") == "a");
     sh(again, "echo b > b.txt && git add b.txt && git commit -qm b");
-    REQUIRE(git::push_branch(again, {r.url, ""}, "feature/t").ok());
+    REQUIRE(git::push_branch(again, plain(r.url), "feature/t").ok());
 
     // The first pod's branch is behind now: its push is refused, never forced.
     sh(pod, "echo c > c.txt && git add c.txt && git commit -qm c");
-    auto refused = git::push_branch(pod, {r.url, ""}, "feature/t");
+    auto refused = git::push_branch(pod, plain(r.url), "feature/t");
     REQUIRE_FALSE(refused.ok());
     INFO(refused.error().message);
     CHECK(refused.error().message.rfind("push feature/t: rejected as non-fast-forward (", 0) == 0);
     CHECK(refused.error().message.find("; git: ! HEAD:refs/heads/feature/t [rejected] (fetch first)") != std::string::npos);
     CHECK(sh(r.bare, "git log -1 --format=%s feature/t") == "b");
     // A kept workspace (a PVC) is taken as it is: the refused work stays.
-    REQUIRE(git::clone_at(pod, {r.url, ""}, r.base, "feature/t", 0).ok());
+    REQUIRE(git::clone_at(pod, plain(r.url), r.base, "feature/t", 0).ok());
     CHECK(sh(pod, "git log -1 --format=%s") == "c");
 
     // The control plane fetches the branch to merge it.
@@ -83,10 +85,20 @@ TEST_CASE("a pod's workspace: cloned at the base onto its branch, pushed, contin
 
 TEST_CASE("a clone that cannot reach its remote names the clone; a bad branch is refused", "[git]") {
     Remote r;
-    auto missing = git::clone_at(r.dir("x"), {"file://" + r.root + "/nowhere.git", ""}, r.base, "feature/x", 0);
+    auto missing = git::clone_at(r.dir("x"), plain("file://" + r.root + "/nowhere.git"), r.base, "feature/x", 0);
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().message.rfind("clone file://" + r.root + "/nowhere.git: ", 0) == 0);
-    CHECK(git::clone_at(r.dir("y"), {r.url, ""}, r.base, "bad..name", 0).error().kind == ErrorKind::Usage);
+    CHECK(git::clone_at(r.dir("y"), plain(r.url), r.base, "bad..name", 0).error().kind == ErrorKind::Usage);
     CHECK_FALSE(git::fetch_branch(r.project, "origin", "feature/none").ok());
     CHECK_FALSE(git::remote_url(r.project, "upstream").ok());
+}
+
+TEST_CASE("an SSH key without known_hosts is refused before git runs: a host key is never taken on trust", "[git]") {
+    Remote r;
+    git::Remote ssh = {"ssh://git@127.0.0.1:1/remote.git", "", "-----BEGIN OPENSSH PRIVATE KEY-----\n", ""};
+    auto refused = git::clone_at(r.dir("s"), ssh, r.base, "feature/s", 0);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message ==
+          "clone ssh://git@127.0.0.1:1/remote.git: an SSH key needs known_hosts: the server's host key is never taken on trust");
+    CHECK(refused.error().kind == ErrorKind::Usage);
 }
