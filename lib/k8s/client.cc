@@ -133,7 +133,7 @@ ApiResult<http::ClientResponse> Client::Impl::perform(const Call& call,
                                                       const http::RequestExtras& extras) {
     std::string what = call.verb + " " + call.resource;
     bool auth_retried = false;
-    int attempts = std::max(1, o.retry.attempts);
+    int attempts = call.retry ? std::max(1, o.retry.attempts) : 1;
     for (int attempt = 1;; ++attempt) {
         auto auth = creds.current();
         if (!auth.ok()) {

@@ -106,6 +106,7 @@ struct Call {
     // target and is returned whatever its code.
     bool passthrough = false;
     std::vector<std::pair<std::string, std::string>> headers{};
+    bool retry = true;  // false: one attempt whatever the retry policy
 };
 
 class Client {
@@ -139,9 +140,12 @@ public:
     // target's answer comes back whatever its status; only the API server's
     // own refusals (no such pod, forbidden, unreachable: a Status) are errors.
     // `headers` go to the target; the API server's Authorization is ours.
+    // `retry` false: one attempt, so a caller that can tell why the pod is
+    // unreachable (its command ended) need not wait out the retries.
     ApiResult<http::ClientResponse> proxy(const std::string& pod, int port, const std::string& method,
                                           const std::string& path, const std::string& body = "",
-                                          const std::vector<std::pair<std::string, std::string>>& headers = {});
+                                          const std::vector<std::pair<std::string, std::string>>& headers = {},
+                                          bool retry = true);
 
     // Any call: a 2xx response, or the error.
     ApiResult<http::ClientResponse> send(const Call& c);
@@ -154,11 +158,14 @@ public:
     // Requests sent so far, retries included (tests, diagnostics).
     int requests_sent() const;
 
+    // The retry policy, for callers that retry themselves (a watch; a pod
+    // proxy call that checks the pod between tries).
+    int retry_attempts() const;
+    void pause_for_retry(int retry, const std::function<bool()>& cancelled);
+
     struct Impl;
 
 private:
-    int retry_attempts() const;
-    void pause_for_retry(int retry, const std::function<bool()>& cancelled);
 
     std::unique_ptr<Impl> impl_;
 };

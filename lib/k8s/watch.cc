@@ -208,7 +208,8 @@ ApiResult<Done> Client::follow_log(const std::string& pod, const LogOptions& o,
 
 ApiResult<http::ClientResponse> Client::proxy(const std::string& pod, int port, const std::string& method,
                                               const std::string& sub_path, const std::string& body,
-                                              const std::vector<std::pair<std::string, std::string>>& headers) {
+                                              const std::vector<std::pair<std::string, std::string>>& headers,
+                                              bool retry) {
     Call call{.method = method,
               .path = proxy_path(ns(), pod, port, sub_path),
               .body = body,
@@ -216,7 +217,8 @@ ApiResult<http::ClientResponse> Client::proxy(const std::string& pod, int port, 
               .resource = "pods/proxy",
               .name = pod,
               .passthrough = true,
-              .headers = headers};
+              .headers = headers,
+              .retry = retry};
     return send(call);
 }
 

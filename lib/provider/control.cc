@@ -1,6 +1,7 @@
 // control.cc — see control.h.
 #include "provider/control.h"
 
+#include "base/cli.h"
 #include "http/server.h"  // percent_encode
 
 namespace fracta::provider {
@@ -41,18 +42,28 @@ SupervisorControl SupervisorControl::unix_socket(const std::string& socket_path)
 Result<std::string> SupervisorControl::call(const std::string& method, const std::string& path, const std::string& body,
                                             std::chrono::milliseconds timeout) {
     FRACTA_TRY_ASSIGN(r, transport_(method, path, body, timeout));
+    return answer(method, path, r);
+}
+
+Result<std::string> SupervisorControl::answer(const std::string& method, const std::string& path,
+                                              http::ClientResponse& r) const {
     if (r.status >= 200 && r.status < 300) return std::move(r.body);
     std::string what = answer_message(r);
     if (!where_.empty()) what = where_ + ": " + method + " " + path + ": " + what;
     if (r.status == 400) return usage_error(what);
+    if (r.status == 410) return fail(ErrorKind::NotFound, what);  // ended(): callers answer "not running"
     if (r.status == 502 || r.status == 503 || r.status == 504) return temporary_error(what);
     return failure(what);
 }
 
+bool SupervisorControl::ended(const Error& e) { return e.kind == ErrorKind::NotFound; }
+
 Result<Json> SupervisorControl::nudge(const std::string& text, std::chrono::milliseconds wait) {
     Json body = {{"text", text}, {"wait_ms", wait.count()}};
-    FRACTA_TRY_ASSIGN(answer, call("POST", "/v1/nudge", to_line(body), wait * 4 + std::chrono::seconds(20)));
-    return json_answer("nudge", answer);
+    FRACTA_TRY_ASSIGN(r, transport_("POST", "/v1/nudge", to_line(body), wait * 4 + std::chrono::seconds(20)));
+    if (r.status == 410) return Json{{"delivered", false}, {"ended", true}};
+    FRACTA_TRY_ASSIGN(text_answer, answer("POST", "/v1/nudge", r));
+    return json_answer("nudge", text_answer);
 }
 
 Status SupervisorControl::keys(const std::vector<std::string>& keys) {
@@ -68,6 +79,24 @@ Status SupervisorControl::interrupt() {
 Status SupervisorControl::clear() {
     FRACTA_TRY(call("POST", "/v1/clear"));
     return {};
+}
+
+Result<std::vector<session::ProcessInfo>> SupervisorControl::processes() {
+    FRACTA_TRY_ASSIGN(body, call("GET", "/v1/processes"));
+    FRACTA_TRY_ASSIGN(j, json_answer("processes", body));
+    std::vector<session::ProcessInfo> out;
+    if (!j.contains("processes") || !j["processes"].is_array())
+        return failure("processes: the supervisor's answer has no process list");
+    for (const Json& p : j["processes"]) {
+        session::ProcessInfo info;
+        info.pid = p.value("pid", 0);
+        info.comm = p.value("comm", std::string());
+        if (p.contains("argv") && p["argv"].is_array())
+            for (const Json& a : p["argv"])
+                if (a.is_string()) info.argv.push_back(a.get<std::string>());
+        out.push_back(std::move(info));
+    }
+    return out;
 }
 
 Result<Json> SupervisorControl::status() {
@@ -96,6 +125,25 @@ Status SupervisorControl::remove_meta(const std::string& key) {
 Status SupervisorControl::put_file(const std::string& rel_path, const std::string& content) {
     FRACTA_TRY(call("PUT", "/v1/files?path=" + http::percent_encode(rel_path), content));
     return {};
+}
+
+Result<std::chrono::milliseconds> nudge_wait(const std::vector<std::string>& options) {
+    static const cli::Command kNudge = {
+        "nudge", "NAME [--no-wait] [--timeout SECONDS]", "type the text on stdin into the session and submit it",
+        {{"no-wait", 0, "", "return once typed, without waiting for the program's reaction"},
+         {"timeout", 0, "SECONDS", "how long the program may take to react (default 10)"}},
+        {}, ""};
+    std::vector<std::string> words = {"nudge"};
+    words.insert(words.end(), options.begin(), options.end());
+    FRACTA_TRY_ASSIGN(a, cli::parse(kNudge, words));
+    if (!a.positional().empty()) return usage_error("nudge: unexpected argument \"" + a.positional()[0] + "\"");
+    long long timeout_s = 10;
+    if (a.has("timeout")) {
+        FRACTA_TRY_ASSIGN(t, cli::parse_int("--timeout", a.get("timeout")));
+        if (t <= 0) return usage_error("--timeout: must be a positive number of seconds");
+        timeout_s = t;
+    }
+    return a.has("no-wait") ? std::chrono::milliseconds(0) : std::chrono::milliseconds(timeout_s * 1000);
 }
 
 }  // namespace fracta::provider

@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "http/client.h"
+#include "session/processes.h"
 
 namespace fracta::provider {
 
@@ -30,12 +31,18 @@ public:
 
     // Type `text` and submit it; wait > 0: until the program reacted. The
     // supervisor serializes nudges, so the call may wait for those ahead. Its
-    // answer: {delivered, confirmed, ordinal} (session/control_api.h).
+    // answer: {delivered, confirmed, ordinal} (session/control_api.h); for a
+    // session whose command has ended, {delivered: false, ended: true}.
     Result<Json> nudge(const std::string& text, std::chrono::milliseconds wait = std::chrono::milliseconds(0));
     Status keys(const std::vector<std::string>& keys);
     Status interrupt();
     Status clear();
+    // Whether an error of the calls below says the session's command has
+    // ended (the supervisor is ending, or its pod has): not running.
+    static bool ended(const Error& e);
+
     Result<Json> status();  // {state, last_activity, …}
+    Result<std::vector<session::ProcessInfo>> processes();  // what runs in the session
     Result<std::string> get_meta(const std::string& key);
     Status set_meta(const std::string& key, const std::string& value);
     Status remove_meta(const std::string& key);
@@ -44,9 +51,15 @@ public:
 private:
     Result<std::string> call(const std::string& method, const std::string& path, const std::string& body = "",
                              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    // A 2xx answer's body, else the supervisor's error as an Error.
+    Result<std::string> answer(const std::string& method, const std::string& path, http::ClientResponse& r) const;
 
     Transport transport_;
     std::string where_;
 };
+
+// How long `nudge NAME [--no-wait] [--timeout SECONDS]` waits for the
+// program's reaction: 0 with --no-wait, else the timeout (default 10 s).
+Result<std::chrono::milliseconds> nudge_wait(const std::vector<std::string>& options);
 
 }  // namespace fracta::provider

@@ -174,9 +174,10 @@ const std::vector<Op>& K8sBackend::ops() const {
         {{"start", "NAME", "create the session's objects from the start JSON on stdin; returns once the pod runs"},
          {"stop", "NAME", "delete the session's Job or Pod (background propagation)"},
          {"interrupt", "NAME", "Ctrl-C to the session"},
-         {"process-alive", "NAME", "true while the session's command runs (names on stdin are not inspected)"},
-         {"nudge", "NAME", "type the text on stdin into the session, then Enter"},
-         {"copy-to", "NAME SRC REL_DST", "copy a regular file into the session's workdir (directories: exit 2)"},
+         {"process-alive", "NAME", "true if a process named on stdin (one per line) runs in the session's pod"},
+         {"nudge", "NAME [--no-wait] [--timeout S]",
+          "clear the input line, type the text on stdin, submit; wait until the program reacted"},
+         {"copy-to", "NAME SRC REL_DST", "copy a file or directory into the session's workdir"},
          {"attach", "NAME", "not supported (exit 2)"}},
         {{"render", "NAME", 1, true, Input::StartJson, Output::Text,
           "print the objects start would create, as a v1 List (no API calls)", run_extra}});

@@ -11,17 +11,55 @@
 
 #include "k8s/objects_names.h"
 #include "provider/k8s_internal.h"
+#include "session/processes.h"
 
 namespace fracta::provider {
 namespace k8s_op {
 
+namespace {
+
+// Whether a pod's agent still runs as far as the API server knows: a pod
+// being deleted, past Running, or whose agent container has terminated
+// does not (the kubelet's record of what the supervisor did).
+bool agent_running(const Json& pod) {
+    if (pod.contains("/metadata/deletionTimestamp"_json_pointer)) return false;
+    if (str_at(pod, "/status/phase"_json_pointer) != "Running") return false;
+    auto cs = "/status/containerStatuses"_json_pointer;
+    if (pod.contains(cs) && pod.at(cs).is_array())
+        for (const Json& c : pod.at(cs))
+            if (c.value("name", "") == "agent" && c.contains("/state/terminated"_json_pointer)) return false;
+    return true;
+}
+
+// The answer for a pod whose agent has ended: what the supervisor says
+// itself while it ends (control_api.h), so both read the same.
+http::ClientResponse ended_answer() {
+    http::ClientResponse r;
+    r.status = 410;
+    r.body = to_line(Json{{"error", "the session has ended"}});
+    return r;
+}
+
+}  // namespace
+
+// The API server answers 503 while it cannot reach the pod. After the
+// session's command ended that lasts until the pod is gone: rather than
+// retrying blindly (seconds, then 111), each failed try asks the API server
+// whether the agent still runs, and an ended one is answered at once.
 SupervisorControl pod_control(k8s::Client& client, const std::string& pod, const std::string& token) {
     auto transport = [&client, pod, token](const std::string& method, const std::string& path, const std::string& body,
                                            std::chrono::milliseconds) -> Result<http::ClientResponse> {
         if (pod.empty()) return failure("no pod to reach the supervisor in");
-        auto r = client.proxy(pod, k8s::kControlPort, method, path, body, {{"X-Fracta-Token", token}});
-        if (!r.ok()) return std::move(r).take_error();
-        return std::move(*r);
+        const int attempts = client.retry_attempts();
+        for (int attempt = 1;; ++attempt) {
+            auto r = client.proxy(pod, k8s::kControlPort, method, path, body, {{"X-Fracta-Token", token}}, false);
+            if (r.ok()) return std::move(*r);
+            if (r.code() != 503 && r.code() != 502) return std::move(r).take_error();
+            auto now = client.get(k8s::kPods, pod);
+            if (now.not_found() || (now.ok() && !agent_running(*now))) return ended_answer();
+            if (attempt >= attempts) return std::move(r).take_error();
+            client.pause_for_retry(attempt, nullptr);
+        }
     };
     return SupervisorControl(transport, "supervisor of pod " + pod);
 }
@@ -51,73 +89,124 @@ Error not_running(const std::string& op, const std::string& name) {
     return failure(op + ": no running session \"" + name + "\"");
 }
 
+// A call to a supervisor whose command has ended is answered as for a
+// session that does not run: `value`.
+template <typename T>
+Result<T> or_ended(Result<T> r, T value) {
+    if (!r.ok() && SupervisorControl::ended(r.error())) return value;
+    return r;
+}
+
+Status or_ended(Status s) {
+    if (!s.ok() && SupervisorControl::ended(s.error())) return {};
+    return s;
+}
+
 }  // namespace
 
-Status K8sBackend::nudge(const std::string& name, const std::string& text, const std::vector<std::string>&, Io&) {
+// Typed by the supervisor and confirmed by the program's reaction, as for
+// fracta-spawn-local (--no-wait, --timeout); no running session: nothing to
+// type into, which is no error (the contract).
+Status K8sBackend::nudge(const std::string& name, const std::string& text, const std::vector<std::string>& options,
+                         Io&) {
+    FRACTA_TRY_ASSIGN(wait, nudge_wait(options));
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    if (ctl) FRACTA_TRY(ctl->nudge(text));
+    if (!ctl) return {};
+    auto answer = ctl->nudge(text, wait);
+    if (!answer.ok()) return std::move(answer).take_error().context("nudge " + name);
     return {};
 }
 
 Status K8sBackend::send_keys(const std::string& name, const std::vector<std::string>& keys) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->keys(keys) : Status{};
+    return ctl ? or_ended(ctl->keys(keys)) : Status{};
 }
 
 Status K8sBackend::interrupt(const std::string& name) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->interrupt() : Status{};
+    return ctl ? or_ended(ctl->interrupt()) : Status{};
 }
 
 Status K8sBackend::clear_scrollback(const std::string& name) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->clear() : Status{};
+    return ctl ? or_ended(ctl->clear()) : Status{};
 }
 
 Result<std::string> K8sBackend::last_activity(const std::string& name) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
     if (!ctl) return std::string();
-    FRACTA_TRY_ASSIGN(s, ctl->status());
+    FRACTA_TRY_ASSIGN(s, or_ended(ctl->status(), Json::object()));
     return s.value("last_activity", std::string());
 }
 
-// The supervisor knows whether the session's command runs, not the names of
-// what runs under it: the command is the agent.
-Result<bool> K8sBackend::process_alive(const std::string& name, const std::vector<std::string>&) {
+// No names: whether the session's command runs. Names: whether a process
+// of the session (the supervisor reads the pod's /proc) is called one of them.
+Result<bool> K8sBackend::process_alive(const std::string& name, const std::vector<std::string>& processes) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
     if (!ctl) return false;
-    FRACTA_TRY_ASSIGN(s, ctl->status());
-    return s.value("state", std::string()) == "running";
+    if (processes.empty()) {
+        FRACTA_TRY_ASSIGN(s, or_ended(ctl->status(), Json::object()));
+        return s.value("state", std::string()) == "running";
+    }
+    FRACTA_TRY_ASSIGN(table, or_ended(ctl->processes(), std::vector<session::ProcessInfo>()));
+    for (const std::string& wanted : processes)
+        if (session::process_named(table, wanted)) return true;
+    return false;
 }
 
 Result<std::string> K8sBackend::get_meta(const std::string& name, const std::string& key) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->get_meta(key) : std::string();
+    return ctl ? or_ended(ctl->get_meta(key), std::string()) : std::string();
 }
 
 Status K8sBackend::set_meta(const std::string& name, const std::string& key, const std::string& value) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->set_meta(key, value) : Status(not_running("set-meta", name));
+    if (!ctl) return not_running("set-meta", name);
+    Status s = ctl->set_meta(key, value);
+    if (!s.ok() && SupervisorControl::ended(s.error())) return not_running("set-meta", name);
+    return s;
 }
 
 Status K8sBackend::remove_meta(const std::string& name, const std::string& key) {
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
-    return ctl ? ctl->remove_meta(key) : Status{};
+    return ctl ? or_ended(ctl->remove_meta(key)) : Status{};
 }
 
-// Regular files only: the supervisor writes one file per request.
+// A file, or a directory's files (each one request, the supervisor writes
+// one file per request and makes its directories); a missing source copies
+// nothing and succeeds, as for fracta-spawn-local.
 Status K8sBackend::copy_to(const std::string& name, const std::string& src, const std::string& rel_dst) {
+    namespace fs = std::filesystem;
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(src, ec))
-        return fail(ErrorKind::Unsupported, "copy-to: only regular files can be copied into a pod (" + src + ")");
-    const std::string rel = rel_dst.empty() ? std::filesystem::path(src).filename().string() : rel_dst;
+    const fs::file_status st = fs::status(src, ec);
+    if (!fs::exists(st)) return {};
+    if (!fs::is_regular_file(st) && !fs::is_directory(st))
+        return fail(ErrorKind::Unsupported, "copy-to: " + src + " is neither a file nor a directory");
+    const std::string rel = rel_dst.empty() ? fs::path(src).filename().string() : rel_dst;
+    std::vector<std::pair<std::string, std::string>> files;  // relative destination, source
+    if (fs::is_regular_file(st)) {
+        files.emplace_back(rel, src);
+    } else {
+        for (auto it = fs::recursive_directory_iterator(src, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec))
+            if (it->is_regular_file(ec))
+                files.emplace_back((fs::path(rel) / it->path().lexically_relative(src)).string(), it->path().string());
+        if (ec) return failure("copy-to: cannot read " + src + ": " + ec.message());
+    }
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
     if (!ctl) return not_running("copy-to", name);
-    std::ifstream in(src, std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return failure("copy-to: cannot read " + src);
-    if (content.size() > (64u << 20)) return usage_error("copy-to: " + src + " is over 64 MiB");
-    return ctl->put_file(rel, content);
+    size_t total = 0;
+    for (const auto& [dst, from] : files) {
+        std::ifstream in(from, std::ios::binary);
+        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) return failure("copy-to: cannot read " + from);
+        total += content.size();
+        if (total > (64u << 20)) return usage_error("copy-to: " + src + " is over 64 MiB");
+        Status put = ctl->put_file(dst, content);
+        if (!put.ok() && SupervisorControl::ended(put.error())) return not_running("copy-to", name);
+        FRACTA_TRY(put);
+    }
+    return {};
 }
 
 }  // namespace fracta::provider

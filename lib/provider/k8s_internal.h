@@ -23,6 +23,11 @@ class K8sBackend final : public SessionBackend {
 public:
     explicit K8sBackend(K8sContext ctx) : ctx_(std::move(ctx)) {}
 
+    // Without "mode" (every Gas City start) a session is a terminal in a
+    // bare Pod, as for fracta-spawn-local: nudges and keys must reach it.
+    // fracta-cp always names the mode.
+    std::string default_mode() const override { return "stream"; }
+
     const std::vector<Op>& ops() const override;
     Status check_name(const std::string& name) const override;
 

@@ -136,8 +136,10 @@ Status start(k8s::Client& client, const std::string& name, const StartRequest& r
             auto found = find_pod(client, names);
             if (found.ok() && *found) pod = (**found)["metadata"]["name"];
         }
-        auto r = pod_control(client, pod, token).nudge(request.nudge);
-        if (!r.ok()) io.warn("start " + name + ": nudge not delivered: " + r.error().message);
+        // Confirmed like any nudge, within the caller's startup budget; a
+        // program that does not react is reported, the session stays up.
+        auto r = pod_control(client, pod, token).nudge(request.nudge, std::chrono::seconds(20));
+        if (!r.ok()) io.warn("start " + name + ": startup nudge: " + r.error().message);
     }
     return {};
 }

@@ -118,9 +118,21 @@ std::vector<std::string> agent_command(const SessionInput& in) {
         if (in.git.depth > 0) argv.insert(argv.end(), {"--git-depth", std::to_string(in.git.depth)});
         if (in.git.push) argv.push_back("--git-push");
     }
+    auto keys = [&](const char* flag, const std::vector<std::string>& list) {
+        if (list.empty()) return;
+        std::string joined;
+        for (const std::string& k : list) joined += (joined.empty() ? "" : ",") + k;
+        argv.insert(argv.end(), {flag, joined});
+    };
+    keys("--clear-keys", r.clear_keys);
+    keys("--submit-keys", r.submit_keys);
     argv.push_back("--");
-    if (r.command.empty())
-        argv.push_back(r.mode == "stream" ? "/bin/sh" : "true");
+    if (r.command.empty() && r.mode == "stream")
+        // Gas City's "if empty, a default shell": the session's $SHELL (its
+        // env), else the image's /bin/sh.
+        argv.insert(argv.end(), {"/bin/sh", "-c", "exec \"${SHELL:-/bin/sh}\""});
+    else if (r.command.empty())
+        argv.push_back("true");
     else
         argv.insert(argv.end(), {"/bin/sh", "-c", r.command});
     return argv;
@@ -130,6 +142,7 @@ std::vector<std::string> agent_command(const SessionInput& in) {
 // reference into the Secret: a secret value never appears in the pod spec.
 Json agent_env(const StartRequest& r, const ObjectNames& names, const GitCheckout& git) {
     std::map<std::string, std::string> plain = {{"HOME", kHomeDir}};
+    if (r.mode == "stream") plain["TERM"] = "xterm-256color";  // a terminal, as fracta-spawn-local's
     for (const auto& [k, v] : r.env) plain[k] = v;
     Json env = Json::array();
     for (const auto& [k, v] : plain)

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "base/cli.h"
 #include "base/sha256.h"
 #include "base/time.h"
 #include "proc/run.h"
@@ -54,6 +53,10 @@ Status deliver_nudge(const session::SessionDir& dir, const std::string& text, st
                      const LocalContext& ctx, Io& io) {
     const auto started = std::chrono::steady_clock::now();
     auto answer = SupervisorControl::unix_socket(dir.file("control.sock")).nudge(text, wait);
+    // The command ended before the nudge reached it (the supervisor said so,
+    // or had already gone): not running, which is no error (the contract).
+    if (answer.ok() && answer->value("ended", false)) return {};
+    if (!answer.ok() && dir.liveness() != session::Liveness::Alive) return {};
     if (wait.count() <= 0) return answer.ok() ? Status{} : Status(answer.error());
     const long long ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -76,25 +79,10 @@ Status deliver_nudge(const session::SessionDir& dir, const std::string& text, st
 
 Status nudge_op(const std::string& name, const std::string& text, const std::vector<std::string>& options,
                 const LocalContext& ctx, Io& io) {
-    static const cli::Command kNudge = {
-        "nudge", "NAME [--no-wait] [--timeout SECONDS]", "type the text on stdin into the session and submit it",
-        {{"no-wait", 0, "", "return once typed, without waiting for the program's reaction"},
-         {"timeout", 0, "SECONDS", "how long the program may take to react (default 10)"}},
-        {}, ""};
-    std::vector<std::string> words = {"nudge"};
-    words.insert(words.end(), options.begin(), options.end());
-    FRACTA_TRY_ASSIGN(a, cli::parse(kNudge, words));
-    if (!a.positional().empty()) return usage_error("nudge: unexpected argument \"" + a.positional()[0] + "\"");
-    long long timeout_s = 10;
-    if (a.has("timeout")) {
-        FRACTA_TRY_ASSIGN(t, cli::parse_int("--timeout", a.get("timeout")));
-        if (t <= 0) return usage_error("--timeout: must be a positive number of seconds");
-        timeout_s = t;
-    }
+    FRACTA_TRY_ASSIGN(wait, nudge_wait(options));
     session::SessionDir dir(ctx.root, name);
     // Not running: nothing to type into, and not an error (the contract).
     if (dir.liveness() != session::Liveness::Alive) return {};
-    const auto wait = a.has("no-wait") ? std::chrono::milliseconds(0) : std::chrono::milliseconds(timeout_s * 1000);
     return deliver_nudge(dir, text, wait, ctx, io);
 }
 

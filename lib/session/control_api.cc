@@ -5,6 +5,7 @@
 
 #include "base/cli.h"
 #include "session/keys.h"
+#include "session/processes.h"
 #include "session/workspace.h"
 
 namespace fracta::session {
@@ -67,6 +68,7 @@ http::Handler control_handler(const SessionControl& c) {
         (void)c.dir->touch_input();
         if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}, {"ordinal", *sent}});
         const Error& e = sent.error();
+        if (e.kind == ErrorKind::NotFound) return Response::error(410, e.message);
         return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500,
                                e.message);
     });
@@ -106,6 +108,12 @@ http::Handler control_handler(const SessionControl& c) {
     router->add("DELETE", "/v1/meta/{key}", [c](const Request& r) {
         Status s = c.dir->remove_meta(r.params.at("key"));
         return s.ok() ? Response::json(200, {{"status", "removed"}}) : from_error(s.error());
+    });
+    router->add("GET", "/v1/processes", [c](const Request&) {
+        Json list = Json::array();
+        for (const ProcessInfo& p : processes_in_session(c.session_id))
+            list.push_back({{"pid", p.pid}, {"comm", p.comm}, {"argv", p.argv}});
+        return Response::json(200, {{"processes", list}});
     });
     router->add("PUT", "/v1/files", [c](const Request& r) {
         Status s = write_files(c.work_dir, {{r.query_param("path"), r.body}});

@@ -17,6 +17,14 @@
 //   POST   /v1/clear             clear the scrollback (the log)
 //   GET|PUT|DELETE /v1/meta/{key}
 //   PUT    /v1/files?path=REL    write the body to a file in the workdir
+//   GET    /v1/processes         {"processes": [{pid, comm, argv}]}: what runs
+//                                in the session (processes.h), for
+//                                process-alive where the caller cannot read
+//                                the session's /proc (a pod)
+//
+// A nudge to a session whose command has ended is answered 410 (Gone): there
+// is nothing to type into, which the providers report as the contract's
+// 0-when-not-running, not as a failure.
 //
 // Keys for a batch session (no terminal) are accepted and reported as
 // {"delivered": false}; a nudge to one is refused (409): it could never be
@@ -41,6 +49,7 @@ struct SessionControl {
     std::function<void(int signal)> signal_group;
     std::function<void()> request_stop;
     std::function<void()> clear_log;
+    int session_id = 0;  // the command's session (its pid): whose processes /v1/processes lists
 };
 
 http::Handler control_handler(const SessionControl& control);

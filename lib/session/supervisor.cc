@@ -230,6 +230,7 @@ Result<std::unique_ptr<http::Server>> serve_control(const SuperviseOptions& o, c
     control.signal_group = [pgid](int sig) { ::kill(-pgid, sig); };
     control.request_stop = [] { ::kill(::getpid(), SIGTERM); };
     control.clear_log = [&log] { log.clear(); };
+    control.session_id = pgid;  // the command leads its own session
 
     http::ServerOptions server_options;
     server_options.bearer_token = o.control_token;

@@ -52,6 +52,12 @@ void TerminalInput::wait_until_read(Clock::time_point deadline) const {
 Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::milliseconds wait) {
     if (master_ < 0) return usage_error("the session has no terminal (batch mode): a nudge cannot reach it");
     std::lock_guard<std::mutex> serial(nudge_mu_);
+    {
+        // Its command has ended: nobody would read the text, and the
+        // supervisor is about to go (NotFound: the control API's 410).
+        std::lock_guard<std::mutex> lock(out_mu_);
+        if (ended_) return fail(ErrorKind::NotFound, "the session has ended");
+    }
     const uint64_t ordinal = ++nudges_;
     const auto deadline = Clock::now() + wait;  // for reading the text and reacting to it, together
     FRACTA_TRY(type(keys_bytes(keys_.clear) + text));

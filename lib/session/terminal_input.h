@@ -43,7 +43,8 @@ public:
     Result<bool> type(const std::string& bytes);
 
     // Type a nudge; with `wait` > 0 return only once the program reacted, or
-    // fail (Temporary) after `wait`. A batch session cannot take one (usage).
+    // fail (Temporary) after `wait`. A batch session cannot take one (usage),
+    // nor one whose command has ended (NotFound).
     // The answer is the nudge's ordinal in this session (1, 2, …): the order
     // in which concurrent nudges were typed, which callers cannot see.
     Result<uint64_t> nudge(const std::string& text, std::chrono::milliseconds wait);
