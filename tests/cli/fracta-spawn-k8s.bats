@@ -40,7 +40,7 @@ started() { k8s_started --auto-run "$@"; }
 
 sk() { "$SK" "$@"; }
 start_ok() {
-  run --separate-stderr "$SK" start "$1" <<<"${2:-{\"command\":\"sleep 300\"\}}"
+  run --separate-stderr "$SK" start "$1" <<<"${2:-{\"command\":\"sleep 300\",\"mode\":\"batch\"\}}"
   assert_status 0
 }
 objects() { k8s_ctl GET "/objects/$1/default"; }
@@ -58,14 +58,14 @@ set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
 # ---------------------------------------------------------- conformance --
 # tests/lib/provider-conformance.bash: the checks every provider passes. The
 # ops that need the session's supervisor get a real one behind the pod proxy
-# (conf_live); it runs `cat`, so process-alive cannot tell names apart here
-# (fracta-spawn-k8s does not look at them), and the pod's log is not its
+# (conf_live); it runs `sleep` and `cat`, whatever the start asked, so
+# process-alive finds sleep in every session, and the pod's log is not its
 # scrollback.
 
 conf_provider() { "$SK" "$@"; }
-CONF_SLEEP_JSON='{"command":"sleep 300"}'
+CONF_SLEEP_JSON='{"command":"sleep 300","mode":"batch"}'
 CONF_READER_JSON='{"command":"cat","mode":"stream"}'
-CONF_OPS="status process-alive meta input activity clear copy-to"
+CONF_OPS="status process-alive process-names meta input activity clear copy-to"
 # the pod of session NAME, batch or stream
 conf_pod() {
   local pod
@@ -92,7 +92,7 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
 @test "contract: a duplicate start deletes nothing of the first; stop removes every object" {
   started
   start_ok s1
-  run --separate-stderr "$SK" start s1 <<<'{"command":"sleep 300"}'
+  run --separate-stderr "$SK" start s1 <<<'{"mode":"batch","command":"sleep 300"}'
   assert_status 1
   [[ $(count configmaps) == 1 && $(count secrets) == 1 && $(count jobs) == 1 ]] || fail "objects after the duplicate"
   run --separate-stderr "$SK" stop s1
@@ -122,7 +122,7 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
   local since
   since=$(seq_now)
   for n in 'a b' 'a/b' '' 'x.y' 'café' "$(printf 'a%.0s' {1..300})"; do
-    run --separate-stderr "$SK" start "$n" <<<'{}'
+    run --separate-stderr "$SK" start "$n" <<<'{"mode":"batch"}'
     assert_status 100
     run --separate-stderr "$SK" is-running "$n"
     assert_status 100
@@ -137,24 +137,24 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
     assert_status 100
   done
   [[ $(count jobs) == 0 && $(count pods) == 0 && $(count configmaps) == 0 ]]
-  printf '{"command":"sleep 1","unknown_key":[1]}' >"$BATS_TEST_TMPDIR/in.json"  # no trailing newline
+  printf '{"mode":"batch","command":"sleep 1","unknown_key":[1]}' >"$BATS_TEST_TMPDIR/in.json"  # no trailing newline
   run --separate-stderr "$SK" start ok1 <"$BATS_TEST_TMPDIR/in.json"
   assert_status 0
 }
 
 @test "contract: work_dir is the pod's working directory, with the workspace volume mounted there" {
   started
-  start_ok wd1 '{"command":"sleep 300","work_dir":"/home/gc/city/rigs/app"}'
+  start_ok wd1 '{"mode":"batch","command":"sleep 300","work_dir":"/home/gc/city/rigs/app"}'
   local c
   c=$(objects jobs | jq -c '.[0].spec.template.spec.containers[0]')
   assert_json '.workingDir == "/home/gc/city/rigs/app"' "$c"
   assert_json 'any(.volumeMounts[]; .name == "fracta-workspace" and .mountPath == "/home/gc/city/rigs/app")' "$c"
   # without work_dir: a directory of its own under /workspace/agents
-  run --separate-stderr "$SK" render wd2 <<<'{}'
+  run --separate-stderr "$SK" render wd2 <<<'{"mode":"batch"}'
   assert_status 0
   assert_json '.items[0].spec.template.spec.containers[0].workingDir == "/workspace/agents/wd2"'
   for bad in 'rel/dir' '/' '/a/../b' '/a//b' '/a/./b' '/tmp' '/home/fracta' '/etc/fracta/files/x'; do
-    run --separate-stderr "$SK" start wd3 <<<"{\"work_dir\":\"$bad\"}"
+    run --separate-stderr "$SK" start wd3 <<<"{\"mode\":\"batch\",\"work_dir\":\"$bad\"}"
     assert_status 100
     [[ $stderr == "fracta-spawn-k8s: error: "*"work_dir \"$bad\""* ]] || fail "work_dir $bad: $stderr"
   done
@@ -167,16 +167,16 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
   since=$(seq_now)
   for key in '"pre_start":["make deps"]' '"session_setup":["tmux set x"]' '"session_setup_script":"/bin/setup"' \
     '"copy_files":[{"src":"/etc/hostname","rel_dst":"h"}]' '"ready_prompt_prefix":"> "'; do
-    run --separate-stderr "$SK" start ref1 <<<"{\"command\":\"sleep 1\",$key}"
+    run --separate-stderr "$SK" start ref1 <<<"{\"mode\":\"batch\",\"command\":\"sleep 1\",$key}"
     assert_status 1
     [[ $stderr == "fracta-spawn-k8s: error: "*"${key%%:*}"*" is not supported in a pod: "* ]] || fail "$key: $stderr"
     assert_equal "$(wc -l <<<"$stderr")" 1 "stderr lines"
-    run --separate-stderr "$SK" render ref1 <<<"{$key}"
+    run --separate-stderr "$SK" render ref1 <<<"{\"mode\":\"batch\",$key}"
     assert_status 1
   done
   [[ -z $(requests_since "$since") ]] || fail "requests were sent: $(requests_since "$since")"
   # empty values ask for nothing
-  start_ok ref2 '{"command":"sleep 1","pre_start":[],"session_setup":[],"copy_files":[],"ready_prompt_prefix":""}'
+  start_ok ref2 '{"mode":"batch","command":"sleep 1","pre_start":[],"session_setup":[],"copy_files":[],"ready_prompt_prefix":""}'
 }
 
 @test "contract: usage errors exit 100; attach, check-image and unknown ops exit 2" {
@@ -252,7 +252,7 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
   started
   local since
   since=$(seq_now)
-  run --separate-stderr "$SK" render rend1 <<<'{"command":"echo hi","workspace_files":{"CLAUDE.md":"x"},"secret_env":{"K":"v"}}'
+  run --separate-stderr "$SK" render rend1 <<<'{"mode":"batch","command":"echo hi","workspace_files":{"CLAUDE.md":"x"},"secret_env":{"K":"v"}}'
   assert_status 0
   [[ -z $(requests_since "$since") ]] || fail "render sent requests"
   assert_json '.kind == "List" and (.items | map(.kind)) == ["Job","ConfigMap","Secret"]'
@@ -275,7 +275,7 @@ runtime:
     image: registry.example/agent:7
     job_ttl_seconds: 42
 EOF2
-  run --separate-stderr "$SK" --config "$BATS_TEST_TMPDIR/fracta.yaml" --namespace team start cfg1 <<<'{}'
+  run --separate-stderr "$SK" --config "$BATS_TEST_TMPDIR/fracta.yaml" --namespace team start cfg1 <<<'{"mode":"batch"}'
   assert_status 0
   run k8s_ctl GET /objects/jobs/team
   assert_json '.[0].spec.ttlSecondsAfterFinished == 42 and .[0].spec.template.spec.containers[0].image == "registry.example/agent:7"'
@@ -388,7 +388,7 @@ EOF2
 @test "start: a waiting reason like ImagePullBackOff fails the start with it, and nothing is left" {
   started
   set_auto_run false
-  start_bg "$SK" start img1 <<<'{"command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
+  start_bg "$SK" start img1 <<<'{"mode":"batch","command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
   local spid=$BG_PID
   wait_for 10 pod_of img1
   k8s_pod_waiting "$(pod_of img1)" ImagePullBackOff 'Back-off pulling image "nope:1"'
@@ -402,7 +402,7 @@ EOF2
 @test "start: returns only once the pod is Running (the test plays kubelet)" {
   started
   set_auto_run false
-  start_bg "$SK" start run1 <<<'{"command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
+  start_bg "$SK" start run1 <<<'{"mode":"batch","command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
   local spid=$BG_PID
   wait_for 10 pod_of run1
   run --separate-stderr "$SK" status run1
@@ -417,7 +417,7 @@ EOF2
 @test "start: no Running pod within --start-timeout exits 111 and cleans up" {
   started
   set_auto_run false
-  run --separate-stderr "$SK" --start-timeout 1 start slow1 <<<'{}'
+  run --separate-stderr "$SK" --start-timeout 1 start slow1 <<<'{"mode":"batch"}'
   assert_status 111
   wait_for 10 none_left
 }
@@ -427,7 +427,7 @@ EOF2
 @test "faults: 409 on create → exit 1 'already exists', nothing created" {
   started
   k8s_fault '{"method":"POST","path":"/jobs","code":409,"reason":"AlreadyExists","message":"jobs.batch \"fracta-agent-f1\" already exists"}'
-  run --separate-stderr "$SK" start f1 <<<'{}'
+  run --separate-stderr "$SK" start f1 <<<'{"mode":"batch"}'
   assert_status 1
   [[ ${stderr,,} == *"already exists"* ]] || fail "$stderr"
   [[ $(count jobs) == 0 && $(count configmaps) == 0 ]]
@@ -436,7 +436,7 @@ EOF2
 @test "faults: 403 → exit 1 naming the verb and the resource" {
   started
   k8s_ctl POST /deny '{"verb":"create","resource":"jobs"}' >/dev/null
-  run --separate-stderr "$SK" start f2 <<<'{}'
+  run --separate-stderr "$SK" start f2 <<<'{"mode":"batch"}'
   assert_status 1
   [[ $stderr == "fracta-spawn-k8s: error: "*create*jobs* ]] || fail "$stderr"
   k8s_ctl DELETE /deny >/dev/null
@@ -461,14 +461,14 @@ EOF2
   k8s_ctl POST /stop '{"listener":"https"}' >/dev/null
   run --separate-stderr "$SK" is-running f4
   assert_status 111
-  run --separate-stderr "$SK" start f4 <<<'{}'
+  run --separate-stderr "$SK" start f4 <<<'{"mode":"batch"}'
   assert_status 111
 }
 
 @test "faults: a failed ConfigMap or Secret create after the workload leaves nothing behind" {
   started
   k8s_ctl POST /deny '{"verb":"create","resource":"configmaps"}' >/dev/null
-  run --separate-stderr "$SK" start f5 <<<'{}'
+  run --separate-stderr "$SK" start f5 <<<'{"mode":"batch"}'
   assert_status 1
   [[ $stderr == *create*configmaps* ]] || fail "$stderr"
   wait_for 10 none_left
@@ -479,7 +479,7 @@ EOF2
   wait_for 10 none_left
   k8s_ctl DELETE /deny >/dev/null
   k8s_fault '{"method":"POST","path":"/configmaps","code":500,"count":-1}'
-  run --separate-stderr "$SK" start f5 <<<'{}'
+  run --separate-stderr "$SK" start f5 <<<'{"mode":"batch"}'
   assert_status 111
   k8s_ctl DELETE /faults >/dev/null
   wait_for 10 none_left
@@ -583,7 +583,8 @@ supervisor_for() {
   token=$(objects secrets | jq -r --arg n "fracta-auth-$name" '.[] | select(.metadata.name == $n) | .data.FRACTA_SUPERVISOR_TOKEN' | base64 -d)
   [[ -n $token ]] || { fail "no token in the Secret"; return 1; }
   FRACTA_SUPERVISOR_TOKEN=$token FRACTA_STATE_DIR="$BATS_TEST_TMPDIR/state" \
-    start_bg "$FRACTA_BIN/fracta-spawn-local" supervise "$name" --control 127.0.0.1:0 --mode stream -- cat \
+    start_bg "$FRACTA_BIN/fracta-spawn-local" supervise "$name" --control 127.0.0.1:0 --mode stream -- \
+    /bin/sh -c 'sleep 300 & exec cat' \
     >"$BATS_TEST_TMPDIR/sup.out" 2>"$BATS_TEST_TMPDIR/sup.err" </dev/null
   SUP_PID=$BG_PID
   wait_for 10 control_listening "$name" || { fail "supervisor: $(cat "$BATS_TEST_TMPDIR/sup.err")"; return 1; }
@@ -644,7 +645,7 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   wait_for 10 process_gone "$SUP_PID"
 }
 
-@test "control: copy-to writes a regular file through the pod proxy; a directory exits 2; the session lives on" {
+@test "control: copy-to writes a regular file or a directory's files through the pod proxy; the session lives on" {
   started
   start_ok c2 '{"command":"cat","mode":"stream"}'
   supervisor_for c2 fracta-stream-c2
@@ -652,9 +653,13 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   run --separate-stderr "$SK" copy-to c2 "$BATS_TEST_TMPDIR/f.txt" sub/f.txt
   assert_status 0
   assert_equal "$(cat "$BATS_TEST_TMPDIR/sub/f.txt")" payload
-  mkdir -p "$BATS_TEST_TMPDIR/adir"
+  mkdir -p "$BATS_TEST_TMPDIR/adir/deep/er"
+  echo one >"$BATS_TEST_TMPDIR/adir/one.txt"
+  echo two >"$BATS_TEST_TMPDIR/adir/deep/er/two.txt"
   run --separate-stderr "$SK" copy-to c2 "$BATS_TEST_TMPDIR/adir" d
-  assert_status 2
+  assert_status 0
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/d/one.txt")" one
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/d/deep/er/two.txt")" two
   # the supervisor is still there and still serves its session
   kill -0 "$SUP_PID" || fail "the supervisor is gone: $(cat "$BATS_TEST_TMPDIR/sup.err")"
   run --separate-stderr "$SK" process-alive c2 <<<'cat'
@@ -663,6 +668,32 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
   run --separate-stderr "$SK" interrupt c2
   assert_status 0
   wait_for 10 process_gone "$SUP_PID"
+}
+
+@test "control: ops on a session whose command ended answer 'not running' once the pod says so, without waiting out the retries" {
+  started
+  start_ok e1 '{"command":"cat","mode":"stream"}'
+  supervisor_for e1 fracta-stream-e1
+  run --separate-stderr "$SK" interrupt e1
+  assert_status 0
+  wait_for 10 process_gone "$SUP_PID"
+  # The pod still reads Running (this test is its kubelet, and has not said
+  # otherwise): the supervisor is gone, the pod proxy answers 503.
+  since=$(seq_now)
+  start_bg "$SK" nudge e1 <<<'too late' >"$BATS_TEST_TMPDIR/nudge.out" 2>"$BATS_TEST_TMPDIR/nudge.err"
+  nudge_pid=$BG_PID
+  proxied() { [[ $(requests_since "$since" | grep -c '"pods/proxy"') -ge 1 ]]; }
+  wait_for 10 proxied
+  # The kubelet reports the container's end: the nudge answers 0 now, before
+  # the retries (6 tries, about 8 s) would have run out.
+  k8s_ctl POST /pods/default/fracta-stream-e1/exit '{"code":130,"container":"agent"}' >/dev/null
+  wait_for 20 process_gone "$nudge_pid"
+  wait "$nudge_pid" || fail "nudge: exit $?: $(cat "$BATS_TEST_TMPDIR/nudge.err")"
+  (($(requests_since "$since" | grep -c '"pods/proxy"') < 6)) || fail "the nudge waited out the retries"
+  run --separate-stderr "$SK" send-keys e1 Enter
+  assert_status 0
+  run --separate-stderr "$SK" process-alive e1 <<<'cat'
+  assert_equal "$output" false
 }
 
 @test "control: ops on a missing session are no-ops (nudge, keys, interrupt, meta) or false" {

@@ -186,3 +186,60 @@ EOF
   run kc logs "$pod"
   [[ $output == *got:hello* ]] || fail "no reply in the log: $output"
 }
+
+# said NAME TEXT — TEXT is in the output of session NAME (its pod's log)
+said() { "$FRACTA_BIN/fracta-spawn-k8s" peek "$1" 0 | grep -qF -- "$2"; }
+
+@test "kubelet: Gas City's start (no mode) runs a terminal in the pod: isatty(0), the startup nudge, a later nudge and send-keys Enter reach the program" {
+  prog='if [ -t 0 ]; then echo tty:yes; else echo tty:no; fi; while IFS= read -r line; do echo "got:[$line]"; done'
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start g1 <<<"$(jq -cn --arg c "$prog" '{command:$c, nudge:"first words"}')"
+  assert_status 0
+  assert_equal "$(kc get pod fracta-stream-g1 -o jsonpath='{.metadata.labels.fracta/mode}')" stream
+  wait_for 20 said g1 'got:[first words]' || fail "no startup nudge: $(kc logs fracta-stream-g1)"
+  said g1 tty:yes || fail "stdin is not a terminal: $(kc logs fracta-stream-g1)"
+  # a nudge returns once the program reacted
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge g1 <<<'second words'
+  assert_status 0
+  wait_for 20 said g1 'got:[second words]' || fail "no second nudge: $(kc logs fracta-stream-g1)"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" send-keys g1 x y z
+  assert_status 0
+  said g1 'got:[xyz]' && fail "the line was submitted without Enter"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" send-keys g1 Enter
+  assert_status 0
+  wait_for 20 said g1 'got:[xyz]' || fail "Enter did not arrive: $(kc logs fracta-stream-g1)"
+}
+
+@test "kubelet: an empty command runs the session's shell: is-running right after start, nudges run in it" {
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start sh1 <<<'{"env":{"SHELL":"/bin/bash"}}'
+  assert_status 0
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" is-running sh1
+  assert_status 0
+  assert_equal "$output" true
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge sh1 <<<'echo "shell:$((6*7)):${BASH_VERSION:+bash}"'
+  assert_status 0
+  wait_for 20 said sh1 'shell:42:bash' || fail "the nudge did not run in bash: $(kc logs fracta-stream-sh1)"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" process-alive sh1 <<<'bash'
+  assert_equal "$output" true
+}
+
+@test "kubelet: process-alive matches the pod's processes by name; copy-to copies a directory; work_dir is where the command runs" {
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start pa1 <<<'{"command":"pwd; exec sleep 300","work_dir":"/srv/city/rig"}'
+  assert_status 0
+  wait_for 20 said pa1 /srv/city/rig || fail "pwd: $(kc logs fracta-stream-pa1)"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" process-alive pa1 < <(printf 'claude\nsleep')
+  assert_status 0
+  assert_equal "$output" true
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" process-alive pa1 < <(printf 'claude\ncodex')
+  assert_status 0
+  assert_equal "$output" false
+  mkdir -p "$BATS_TEST_TMPDIR/src/sub"
+  echo alpha >"$BATS_TEST_TMPDIR/src/a.txt"
+  echo beta >"$BATS_TEST_TMPDIR/src/sub/b.txt"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" copy-to pa1 "$BATS_TEST_TMPDIR/src" into
+  assert_status 0
+  # the pod's workspace volume, a directory of the kubelet's
+  b=$(find "$PODS/default" -path '*/into/sub/b.txt' | head -1)
+  [[ -n $b ]] || fail "no into/sub/b.txt in the pod's volumes: $(find "$PODS/default" | head -50)"
+  assert_equal "$(cat "$b")" beta
+  assert_equal "$(cat "${b%/sub/b.txt}/a.txt")" alpha
+}
