@@ -44,9 +44,14 @@ bool TerminalInput::input_pending() const {
     return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
-void TerminalInput::wait_until_read(Clock::time_point deadline) const {
-    while (peer_ >= 0 && input_pending() && Clock::now() < deadline)
+void TerminalInput::wait_until_read(Clock::time_point deadline) {
+    while (peer_ >= 0 && input_pending() && Clock::now() < deadline) {
+        {
+            std::lock_guard<std::mutex> lock(out_mu_);
+            if (ended_) return;  // nobody will read it
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::milliseconds wait) {
@@ -73,6 +78,10 @@ Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::mill
         std::lock_guard<std::mutex> lock(out_mu_);
         before = output_;
     }
+    {
+        std::lock_guard<std::mutex> lock(out_mu_);
+        if (ended_ && input_pending()) return fail(ErrorKind::NotFound, "the session ended before it read the nudge");
+    }
     FRACTA_TRY(type(keys_bytes(keys_.submit)));
     if (wait.count() <= 0) return ordinal;
 
@@ -83,7 +92,8 @@ Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::mill
         shown = output_ > before;
         if (read_it && shown) return ordinal;
         if (ended_ && read_it) return ordinal;  // it took the nudge and ended (an `exit`, say)
-        if (ended_) return failure("the session ended before it read the nudge");
+        // Ended without reading it: as for a nudge to an ended session.
+        if (ended_) return fail(ErrorKind::NotFound, "the session ended before it read the nudge");
         if (Clock::now() >= deadline) break;
         // Output wakes us; reading leaves no trace but the emptied queue, so
         // look again every little while.

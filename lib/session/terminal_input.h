@@ -44,7 +44,7 @@ public:
 
     // Type a nudge; with `wait` > 0 return only once the program reacted, or
     // fail (Temporary) after `wait`. A batch session cannot take one (usage),
-    // nor one whose command has ended (NotFound).
+    // nor one whose command has ended, or ends before reading it (NotFound).
     // The answer is the nudge's ordinal in this session (1, 2, …): the order
     // in which concurrent nudges were typed, which callers cannot see.
     Result<uint64_t> nudge(const std::string& text, std::chrono::milliseconds wait);
@@ -56,7 +56,7 @@ public:
 private:
     bool input_pending() const;
     // Until the program has read what was typed, or the deadline.
-    void wait_until_read(std::chrono::steady_clock::time_point deadline) const;
+    void wait_until_read(std::chrono::steady_clock::time_point deadline);  // or until the session ended
 
     int master_, peer_;
     NudgeKeys keys_;

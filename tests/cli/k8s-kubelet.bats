@@ -243,3 +243,14 @@ said() { "$FRACTA_BIN/fracta-spawn-k8s" peek "$1" 0 | grep -qF -- "$2"; }
   assert_equal "$(cat "$b")" beta
   assert_equal "$(cat "${b%/sub/b.txt}/a.txt")" alpha
 }
+
+@test "kubelet: a nudge to a pod whose command ends before reading it exits 0 (not running), before its timeout" {
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start end1 <<<'{"command":"sleep 3"}'
+  assert_status 0
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge end1 --timeout 60 <<<'too late'
+  assert_status 0
+  assert_equal "$stderr" "" "stderr"
+  wait_for 20 phase_is fracta-stream-end1 Succeeded
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge end1 <<<'later still'
+  assert_status 0
+}

@@ -164,6 +164,14 @@ peek_joined_has() {
   assert_status 0
 }
 
+@test "nudge: a session whose command ends before reading the nudge is not running: exit 0, before the timeout" {
+  start_session ending "$(gc_json 'sleep 2')"
+  run --separate-stderr sl nudge ending --timeout 60 < <(printf 'too late')
+  assert_status 0
+  assert_equal "$stderr" "" "stderr"
+  wait_for 10 state_is ending exited || fail "the session still runs: $(sl status ending)"
+}
+
 @test "nudge: a program that reads but shows nothing is not a reaction" {
   start_session mute "$(gc_json 'stty -echo; while read -r l; do :; done')"
   wait_for 10 state_is mute running

@@ -379,10 +379,25 @@ TEST_CASE("k8s stream session: a bare Pod, same shape", "[k8s]") {
     b.settings.max_age_seconds = 60;
     CHECK(build(b).workload["spec"]["activeDeadlineSeconds"] == 60);
 
-    // No command: an interactive shell for stream, `true` for batch.
+    // No command: the session's $SHELL (else /bin/sh) for stream, `true` for batch.
     auto last = [](const SessionObjects& s) { return agent_of(s)["command"].back().get<std::string>(); };
-    CHECK(last(build(input("s", R"({"mode":"stream"})"))) == "/bin/sh");
+    CHECK(last(build(input("s", R"({"mode":"stream"})"))) == R"(exec "${SHELL:-/bin/sh}")");
     CHECK(last(build(input("b", "{}"))) == "true");
+
+    // A stream session is a terminal; the runtime's nudge keys reach its supervisor.
+    SessionObjects keyed = build(input("k", R"({"mode":"stream","clear_keys":["C-a","C-k"],"submit_keys":["Escape","Enter"]})"));
+    const Json& argv = agent_of(keyed)["command"];
+    auto after = [&](const std::string& flag) {
+        for (size_t i = 0; i + 1 < argv.size(); ++i)
+            if (argv[i] == flag) return argv[i + 1].get<std::string>();
+        return std::string();
+    };
+    CHECK(after("--clear-keys") == "C-a,C-k");
+    CHECK(after("--submit-keys") == "Escape,Enter");
+    bool term = false;
+    for (const Json& e : agent_of(keyed)["env"])
+        if (e.value("name", "") == "TERM") term = e.value("value", "") == "xterm-256color";
+    CHECK(term);
 }
 
 TEST_CASE("k8s ownerReferences: ConfigMap and Secret owned by the workload", "[k8s]") {
