@@ -64,7 +64,7 @@ k8s_yaml() {
 
 @test "fracta-spawn-k8s --config: the file's kubeconfig and context are used; flags and FRACTA_K8S_CONTEXT outrank them" {
   k8s_yaml
-  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" --config "$P/fracta.yaml" start kc1 <<<'{"command":"sleep 300"}'
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" --config "$P/fracta.yaml" start kc1 <<<'{"command":"sleep 300","mode":"batch"}'
   assert_status 0
   run "${RIGHT[@]}" get job fracta-agent-kc1 -o json
   assert_status 0
