@@ -129,7 +129,32 @@ public:
         return {};
     }
 
-    // variable → a string, or {env|file|command: string} (exactly one).
+    Status secret_source(const std::string& key, const Json& item, SecretSource& src) {
+        int readers = 0;
+        for (const auto& [what, v] : item.items()) {
+            if (what != "env" && what != "file" && what != "command" && what != "secret" && what != "key")
+                return bad(key + "." + what, "unknown key (env, file, command, secret, key)");
+            if (!v.is_string()) return bad(key + "." + what, "must be a string");
+            if (v.get<std::string>().empty()) return bad(key + "." + what, "must not be empty");
+            const std::string text = v.get<std::string>();
+            if (what == "secret") {
+                src.secret = text;
+            } else if (what == "key") {
+                src.secret_key = text;
+            } else {
+                ++readers;
+                (what == "env" ? src.env : what == "file" ? src.file : src.command) = text;
+            }
+        }
+        if (readers > 1) return bad(key, "takes one of env, file and command");
+        if (!src.secret_key.empty() && src.secret.empty()) return bad(key + ".key", "needs secret: the Secret's name");
+        if (readers == 0 && src.secret.empty()) return bad(key, "needs env, file, command or secret");
+        if (!src.secret.empty() && src.secret_key.empty()) return bad(key + ".secret", "needs key: the Secret's key");
+        return {};
+    }
+
+    // variable → a string, or a mapping of at most one of env, file, command
+    // and, for the kubernetes backend, a Secret's key: {secret: NAME, key: KEY}.
     Status secret_env(const std::string& dotted, SecretEnv& out) {
         FRACTA_TRY(object(dotted));
         const Json* v = find(dotted);
@@ -142,15 +167,10 @@ public:
             SecretSource src;
             if (item.is_string()) {
                 src.value = item.get<std::string>();
-            } else if (item.is_object() && item.size() == 1 &&
-                       (item.contains("env") || item.contains("file") || item.contains("command")) &&
-                       item.begin()->is_string()) {
-                const std::string& what = item.begin().key();
-                std::string text = item.begin()->get<std::string>();
-                if (text.empty()) return bad(key + "." + what, "must not be empty");
-                (what == "env" ? src.env : what == "file" ? src.file : src.command) = text;
+            } else if (item.is_object()) {
+                FRACTA_TRY(secret_source(key, item, src));
             } else {
-                return bad(key, "must be a string or one of {env: VAR}, {file: PATH}, {command: CMD}");
+                return bad(key, "must be a string or a mapping: {env: VAR}, {file: PATH}, {command: CMD}, {secret: NAME, key: KEY}");
             }
             out[name] = std::move(src);
         }

@@ -43,6 +43,10 @@ struct SecretSource {
     std::string env;      // read from fracta-cp's environment
     std::string file;     // read from a file (relative: to the project root); a trailing newline dropped
     std::string command;  // `sh -c` in the project root; its stdout, trailing newline dropped
+    // A key of a Kubernetes Secret in the agents' namespace: on the
+    // kubernetes backend the pod reads it (by secretKeyRef) and fracta-cp
+    // never does; elsewhere env, file or command above is the value.
+    std::string secret, secret_key;
 };
 using SecretEnv = std::map<std::string, SecretSource>;  // variable → source
 

@@ -44,12 +44,21 @@ Result<std::string> read_one(const std::string& name, const config::SecretSource
 
 }  // namespace
 
-Result<std::map<std::string, std::string>> read_secrets(const config::SecretEnv& secrets, const std::string& root) {
-    std::map<std::string, std::string> out;
+Result<SessionSecrets> read_secrets(const config::SecretEnv& secrets, const std::string& root, bool pod_reads_secrets) {
+    SessionSecrets out;
     for (const auto& [name, src] : secrets) {
+        if (!src.secret.empty()) {
+            if (pod_reads_secrets) {
+                out.refs[name] = {src.secret, src.secret_key};
+                continue;
+            }
+            if (src.env.empty() && src.file.empty() && src.command.empty())
+                return failure("secret " + name + ": Secret " + src.secret +
+                               " is read by agents' pods on the kubernetes backend only; give env, file or command too");
+        }
         FRACTA_TRY_ASSIGN(value, read_one(name, src, root));
         if (value.empty()) return failure("secret " + name + ": empty");
-        out[name] = std::move(value);
+        out.values[name] = std::move(value);
     }
     return out;
 }

@@ -263,7 +263,8 @@ runtime::SessionInfo MissionRun::session_info(const Agent& agent) const {
 
 Result<Json> MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
     const runtime::SessionInfo info = session_info(agent);
-    FRACTA_TRY_ASSIGN(secrets, read_secrets(choice.secrets, ctx_.settings.root));
+    FRACTA_TRY_ASSIGN(read, read_secrets(choice.secrets, ctx_.settings.root, ctx_.settings.config.backend == "kubernetes"));
+    std::map<std::string, std::string>& secrets = read.values;
     secrets["FRACTA_GATEWAY_TOKEN"] = token;
     Json env = Json::object();
     for (const auto& [k, v] : choice.runtime->environment(info, choice.spec)) env[k] = v;
@@ -282,6 +283,7 @@ Result<Json> MissionRun::start_json(const Agent& agent, const RuntimeChoice& cho
     if (ctx_.settings.provider_makes_worktrees) {
         j["workspace_files"] = files;
         j["secret_env"] = secrets;
+        for (const auto& [k, ref] : read.refs) j["secret_refs"][k] = {{"secret", ref.secret}, {"key", ref.key}};
         if (ctx_.settings.in_git) {
             Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
             if (!agent.base_branch.empty()) git["base"] = agent.base_branch;

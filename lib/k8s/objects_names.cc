@@ -140,6 +140,20 @@ bool valid_qualified_key(std::string_view key) {
     return !name.empty() && valid_label_value(name);
 }
 
+bool valid_object_name(std::string_view n) {
+    if (n.empty() || n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
+    for (char c : n)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+    return true;
+}
+
+bool valid_secret_key(std::string_view key) {
+    if (key.empty() || key.size() > 253) return false;
+    for (char c : key)
+        if (!(alnum(c) || c == '-' || c == '_' || c == '.')) return false;
+    return true;
+}
+
 Result<ObjectNames> object_names(const std::string& raw) {
     FRACTA_TRY(session::validate_name(raw));
     ObjectNames n;

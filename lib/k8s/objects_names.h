@@ -57,6 +57,10 @@ std::string label_value_name(std::string_view raw);
 bool valid_label_value(std::string_view value);
 // True for a label or annotation key: [prefix/]name, prefix a DNS subdomain.
 bool valid_qualified_key(std::string_view key);
+// True for an object's name (a DNS-1123 subdomain): a Secret's, a claim's.
+bool valid_object_name(std::string_view name);
+// True for a key of a Secret or ConfigMap: [-._a-zA-Z0-9]+.
+bool valid_secret_key(std::string_view key);
 
 // Workspace file path ↔ ConfigMap key. encode_file_key drops empty and "."
 // components (as session::write_files does) and refuses "..", empty paths

@@ -109,17 +109,9 @@ Status merge_common(const Json& s, const std::string& base, ObjectSettings& out)
     return {};
 }
 
-// An object name (DNS-1123 subdomain): a Secret's, a claim's.
-bool subdomain(const std::string& n) {
-    if (n.empty() || n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
-    for (char c : n)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
-    return true;
-}
-
 Status read_object_name(const Json& s, const std::string& base, const char* key, const char* what, std::string& out) {
     FRACTA_TRY(read_string(s, base, key, out));
-    if (!out.empty() && !subdomain(out)) return bad(base + key, std::string("must be a ") + what + "'s name (got \"" + out + "\")");
+    if (!out.empty() && !valid_object_name(out)) return bad(base + key, std::string("must be a ") + what + "'s name (got \"" + out + "\")");
     return {};
 }
 

@@ -38,6 +38,11 @@ struct GitSpec {
     std::string branch;  // empty: feature/<name>
 };
 
+// A variable the session reads from a Kubernetes Secret's key (fracta-spawn-k8s only).
+struct SecretRef {
+    std::string secret, key;
+};
+
 struct StartRequest {
     // Gas City
     std::string work_dir;
@@ -57,6 +62,7 @@ struct StartRequest {
     std::map<std::string, std::string> workspace_files;
     std::optional<GitSpec> git;
     std::map<std::string, std::string> secret_env;
+    std::map<std::string, SecretRef> secret_refs;
     // How a nudge empties the input line and submits (tmux key names; the
     // runtime's, from fracta.yaml). Empty: the supervisor's defaults.
     std::vector<std::string> clear_keys, submit_keys;

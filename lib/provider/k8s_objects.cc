@@ -54,6 +54,13 @@ Status check_env(const StartRequest& r) {
             return usage_error("secret_env: invalid variable name \"" + k + "\" (use letters, digits and '_')");
         if (reserved(k)) return usage_error("secret_env: " + k + " is reserved");
     }
+    for (const auto& [k, ref] : r.secret_refs) {
+        const std::string what = "secret_refs." + k;
+        if (!valid_secret_env_name(k)) return usage_error(what + ": invalid variable name (use letters, digits and '_')");
+        if (reserved(k) || r.secret_env.count(k)) return usage_error(what + ": " + k + " is reserved or given twice");
+        if (!k8s::valid_object_name(ref.secret)) return usage_error(what + ": \"" + ref.secret + "\" is not a Secret's name");
+        if (!k8s::valid_secret_key(ref.key)) return usage_error(what + ": \"" + ref.key + "\" is not a Secret's key");
+    }
     return {};
 }
 
@@ -151,6 +158,9 @@ Json agent_env(const StartRequest& r, const ObjectNames& names, const GitCheckou
         env.push_back({{"name", key}, {"valueFrom", {{"secretKeyRef", {{"name", names.secret}, {"key", key}}}}}});
     };
     for (const auto& [k, v] : r.secret_env) from_secret(k);
+    // The user's own Secrets, referenced where they are: fracta never reads them.
+    for (const auto& [k, ref] : r.secret_refs)
+        env.push_back({{"name", k}, {"valueFrom", {{"secretKeyRef", {{"name", ref.secret}, {"key", ref.key}}}}}});
     from_secret(kSupervisorTokenKey);
     // The remote's credentials stay in the user's own Secrets: referenced, never copied.
     auto from_user_secret = [&](const char* name, const std::string& secret, const std::string& key) {

@@ -240,6 +240,8 @@ void wait_for_prompt(const SessionDir& dir, const std::string& prefix) {
 
 Status start_local(const std::string& name, StartRequest request, const LocalContext& ctx, Io& io) {
     runtime_nudge_keys(request, request.work_dir.empty() ? ctx.cwd : request.work_dir);
+    if (!request.secret_refs.empty())
+        return usage_error("\"secret_refs\": a local session cannot read a Kubernetes Secret (use secret_env)");
 
     SessionDir dir(ctx.root, name);
     FRACTA_TRY(io::make_dirs(dir.path(), 0700));

@@ -30,6 +30,24 @@ Result<std::map<std::string, std::string>> string_map(const Json& j, const char*
     return out;
 }
 
+// "secret_refs": {VAR: {secret: NAME, key: KEY}}.
+Result<std::map<std::string, SecretRef>> secret_refs(const Json& j) {
+    std::map<std::string, SecretRef> out;
+    auto it = j.find("secret_refs");
+    if (it == j.end() || it->is_null()) return out;
+    if (!it->is_object()) return usage_error("\"secret_refs\" must be an object");
+    for (const auto& [k, v] : it->items()) {
+        auto text = [&](const char* field) -> const Json* {
+            auto f = v.is_object() ? v.find(field) : v.end();
+            return f != v.end() && f->is_string() && !f->get<std::string>().empty() ? &*f : nullptr;
+        };
+        const Json *secret = text("secret"), *key = text("key");
+        if (!secret || !key) return usage_error("\"secret_refs." + k + "\" must be {\"secret\": NAME, \"key\": KEY}");
+        out[k] = {secret->get<std::string>(), key->get<std::string>()};
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<StartRequest> parse_start_request(const Json& j, const std::string& default_mode) {
@@ -58,6 +76,7 @@ Result<StartRequest> parse_start_request(const Json& j, const std::string& defau
     FRACTA_FIELD(mode, string_field(j, "mode", default_mode));
     FRACTA_FIELD(workspace_files, string_map(j, "workspace_files"));
     FRACTA_FIELD(secret_env, string_map(j, "secret_env"));
+    FRACTA_FIELD(secret_refs, secret_refs(j));
     FRACTA_FIELD(clear_keys, string_list(j, "clear_keys"));
     FRACTA_FIELD(submit_keys, string_list(j, "submit_keys"));
 #undef FRACTA_FIELD

@@ -252,6 +252,16 @@ CONF_OPS="status process-alive process-names meta input activity clear scrollbac
   done
 }
 
+@test "contract: secret_refs (a Kubernetes Secret's key) are refused: a local session cannot read a Secret" {
+  local json
+  json=$(jq -nc --arg wd "$WD" '{work_dir: $wd, command: "exec sleep 300", secret_refs: {K: {secret: "team", key: "k"}}}')
+  run --separate-stderr sl start refs <<<"$json"
+  assert_status 100
+  assert_equal "$stderr" 'fracta-spawn-local: error: "secret_refs": a local session cannot read a Kubernetes Secret (use secret_env)'
+  run --separate-stderr sl is-running refs </dev/null
+  assert_equal "$output" false "is-running after the refusal"
+}
+
 @test "contract: the caller's open file descriptors do not leak into the supervisor or the session" {
   local held=$BATS_TEST_TMPDIR/held-by-caller
   local json

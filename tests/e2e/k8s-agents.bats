@@ -127,7 +127,14 @@ documented_keys() {
     [[ -n $value ]] && block+="${block:+, }$value"
   done
   export S16_SECRET="never-in-an-object-$RANDOM$RANDOM"
-  CP_AGENTS="agent_runtimes: {shell: {secret_env: {TEST_KEY: {env: S16_SECRET}}}}" k8s_project sqlite "$block"
+  # TEAM_KEY: a credentials profile's variable from the team's own Secret,
+  # read by the pod; fracta-cp never has it (its env fallback is unset)
+  local team_secret="team-only-$RANDOM$RANDOM"
+  unset TEAM_FALLBACK
+  CP_AGENTS="agent_runtimes: {shell: {credentials: team, secret_env: {TEST_KEY: {env: S16_SECRET}}}}" \
+    k8s_project sqlite "$block" "credentials: {team: {TEAM_KEY: {secret: team-keys, key: anthropic, env: TEAM_FALLBACK}}}"
+  jq -n --arg v "$team_secret" '{apiVersion: "v1", kind: "Secret", metadata: {name: "team-keys"}, stringData: {anthropic: $v}}' |
+    kc create -f - >/dev/null
   printf '%s\n' "apiVersion: v1" "kind: ServiceAccount" "metadata: {name: builder}" | kc create -f - >/dev/null
   git_remote "$GIT_TOKEN" pat
   # an HTTP remote: git has no use for the SSH key, which must still come by reference
@@ -135,7 +142,7 @@ documented_keys() {
     kc create -f - >/dev/null
   sed -i "s|@ORIGIN@|$ORIGIN|" "$P/fracta.yaml"
   cp_start
-  spawn keys 'echo "key has ${#TEST_KEY} characters"'
+  spawn keys 'echo "key has ${#TEST_KEY} characters, team key $TEAM_KEY"'
   wait_for 60 status_is keys Completed
   run kc get job -l fracta-agent-id=keys -o json
   assert_status 0
@@ -148,7 +155,11 @@ documented_keys() {
   remote_has feature/keys || fail "feature/keys was not pushed"
   # the pod saw the secret, by reference
   run kc logs "job/$(jq -r .metadata.name <<<"$job")"
-  [[ $output == *"key has ${#S16_SECRET} characters"* ]] || fail "the agent did not get TEST_KEY: $output"
+  [[ $output == *"key has ${#S16_SECRET} characters, team key $team_secret"* ]] ||
+    fail "the agent did not get TEST_KEY and TEAM_KEY: $output"
+  run kc get job -l fracta-agent-id=keys -o json
+  jq -e '[.items[0].spec.template.spec.containers[0].env[] | select(.name == "TEAM_KEY")] == [{name: "TEAM_KEY", valueFrom: {secretKeyRef: {name: "team-keys", key: "anthropic"}}}]' \
+    <<<"$output" >/dev/null || fail "TEAM_KEY is not a reference to team-keys: $output"
   # every object of every kind, as YAML and JSON: the value is nowhere in
   # clear, and base64-encoded only in the session's Secret
   local kind b64
@@ -157,13 +168,16 @@ documented_keys() {
     for fmt in yaml json; do
       run kc get "$kind" -o "$fmt"
       assert_status 0
-      [[ $output != *"$S16_SECRET"* && $output != *"$GIT_TOKEN"* ]] || fail "a secret's value is in $kind ($fmt)"
+      [[ $output != *"$S16_SECRET"* && $output != *"$GIT_TOKEN"* && $output != *"$team_secret"* ]] ||
+        fail "a secret's value is in $kind ($fmt)"
       if [[ $kind != secrets ]]; then [[ $output != *"$b64"* ]] || fail "the secret's value (base64) is in $kind"; fi
     done
   done
   run kc get secrets -o json
   jq -e --arg b "$b64" '[.items[] | select(.data.TEST_KEY == $b)] | length == 1' <<<"$output" >/dev/null ||
     fail "the session's Secret does not hold TEST_KEY"
+  jq -e --arg b "$(printf %s "$team_secret" | base64 -w0)" '[.items[] | select(.data // {} | to_entries | any(.value == $b)) | .metadata.name] == ["team-keys"]' \
+    <<<"$output" >/dev/null || fail "the team's key was copied out of team-keys"
   run kc get pods -o json
   jq -e '[.items[].spec.containers[].env[] | select(.name == "TEST_KEY") | .valueFrom.secretKeyRef] | length == 1' <<<"$output" >/dev/null ||
     fail "TEST_KEY is not a secretKeyRef in the pod"

@@ -214,7 +214,8 @@ TEST_CASE("credentials, base_url, check and timeout", "[config]") {
                            "      credentials: team\n"
                            "      secret_env: {ANTHROPIC_API_KEY: '${KEY}', OTHER: {command: pass show x}}\n"
                            "credentials:\n"
-                           "  team: {ANTHROPIC_API_KEY: {env: TEAM_KEY}, EXTRA: {file: keys/extra}}\n",
+                           "  team: {ANTHROPIC_API_KEY: {env: TEAM_KEY}, EXTRA: {file: keys/extra},\n"
+                           "         POD: {secret: team-keys, key: pod, env: POD_KEY}}\n",
                            "fracta.yaml", env_of({{"KEY", "sk-from-env"}}));
     REQUIRE(c.ok());
     CHECK(c->warnings.empty());
@@ -228,6 +229,8 @@ TEST_CASE("credentials, base_url, check and timeout", "[config]") {
     CHECK(claude.secret_env.at("OTHER").command == "pass show x");
     CHECK(c->credentials.at("team").at("ANTHROPIC_API_KEY").env == "TEAM_KEY");
     CHECK(c->credentials.at("team").at("EXTRA").file == "keys/extra");
+    const auto& pod = c->credentials.at("team").at("POD");
+    CHECK((pod.secret == "team-keys" && pod.secret_key == "pod" && pod.env == "POD_KEY"));
 
     auto none = config::parse("agents: {timeout: 0}\n", "fracta.yaml", env_of({}));
     REQUIRE(none.ok());
@@ -239,10 +242,15 @@ TEST_CASE("credentials, base_url, check and timeout", "[config]") {
         {"agents: {agent_runtimes: {claude: {secret_env: {'A-B': x}}}}\n",
          "agents.agent_runtimes.claude.secret_env.A-B: not a variable name"},
         {"agents: {agent_runtimes: {claude: {secret_env: {K: {vault: x}}}}}\n",
-         "agents.agent_runtimes.claude.secret_env.K: must be a string or one of {env: VAR}, {file: PATH}, {command: CMD}"},
+         "agents.agent_runtimes.claude.secret_env.K.vault: unknown key (env, file, command, secret, key)"},
+        {"credentials: {p: {K: {env: A, file: b}}}\n", "credentials.p.K: takes one of env, file and command"},
+        {"credentials: {p: {K: {secret: team}}}\n", "credentials.p.K.secret: needs key: the Secret's key"},
+        {"credentials: {p: {K: {key: k, env: A}}}\n", "credentials.p.K.key: needs secret: the Secret's name"},
+        {"credentials: {p: {K: {}}}\n", "credentials.p.K: needs env, file, command or secret"},
+        {"credentials: {p: {K: {secret: 7, key: k}}}\n", "credentials.p.K.secret: must be a string"},
         {"agents: {agent_runtimes: {claude: {secret_env: {K: {env: ''}}}}}\n",
          "agents.agent_runtimes.claude.secret_env.K.env: must not be empty"},
-        {"credentials: {p: {K: [1]}}\n", "credentials.p.K: must be a string or one of"},
+        {"credentials: {p: {K: [1]}}\n", "credentials.p.K: must be a string or a mapping"},
         {"agents: {timeout: soon}\n", "agents.timeout: must be a positive duration"},
         {"project: {check: [x]}\n", "project.check: must be a string"},
     };

@@ -93,8 +93,9 @@ TEST_CASE("secrets come from the file, the environment, a file or a command", "[
     secrets["D"].command = "printf 'sk-from-%s\\n' helper";
     auto got = read_secrets(secrets, dir);
     REQUIRE(got.ok());
-    CHECK(*got == std::map<std::string, std::string>{
-                      {"A", "sk-literal"}, {"B", "sk-from-env"}, {"C", "sk-from-file"}, {"D", "sk-from-helper"}});
+    CHECK(got->values == std::map<std::string, std::string>{
+                             {"A", "sk-literal"}, {"B", "sk-from-env"}, {"C", "sk-from-file"}, {"D", "sk-from-helper"}});
+    CHECK(got->refs.empty());
 
     config::SecretEnv unset;
     unset["K"].env = "FRACTA_TEST_SECRET_UNSET";
@@ -118,6 +119,32 @@ TEST_CASE("secrets come from the file, the environment, a file or a command", "[
     config::SecretEnv empty;
     empty["K"].value = "";
     CHECK(read_secrets(empty, dir).error().message == "secret K: empty");
+}
+
+TEST_CASE("a Kubernetes Secret's key is the pod's to read; elsewhere its env, file or command is", "[cp][secrets]") {
+    std::string dir = test::temp_dir();
+    ::setenv("FRACTA_TEST_SECRET_KEY", "sk-from-env", 1);
+    config::SecretEnv secrets;
+    secrets["A"].secret = "team-keys";
+    secrets["A"].secret_key = "anthropic";
+    secrets["A"].env = "FRACTA_TEST_SECRET_KEY";
+    auto pod = read_secrets(secrets, dir, true);
+    REQUIRE(pod.ok());
+    CHECK(pod->values.empty());  // never read: the pod reads it
+    REQUIRE(pod->refs.count("A"));
+    CHECK(pod->refs.at("A").secret == "team-keys");
+    CHECK(pod->refs.at("A").key == "anthropic");
+
+    auto local = read_secrets(secrets, dir, false);
+    REQUIRE(local.ok());
+    CHECK(local->values == std::map<std::string, std::string>{{"A", "sk-from-env"}});
+    CHECK(local->refs.empty());
+
+    secrets["A"].env.clear();
+    auto nowhere = read_secrets(secrets, dir, false);
+    REQUIRE_FALSE(nowhere.ok());
+    CHECK(nowhere.error().message ==
+          "secret A: Secret team-keys is read by agents' pods on the kubernetes backend only; give env, file or command too");
 }
 
 TEST_CASE("usage lands in the row and the terminal event, refusals just before it", "[cp][outcome][pg]") {

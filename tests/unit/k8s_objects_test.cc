@@ -536,6 +536,28 @@ TEST_CASE("k8s settings: config keys, session overrides, bad input", "[k8s]") {
     CHECK(dup.workload.dump().find("plain") == std::string::npos);
 }
 
+TEST_CASE("k8s secret_refs: the user's own Secret by reference, nothing copied into the session's", "[k8s]") {
+    SessionObjects o = build(input("x", R"({"secret_refs": {"ANTHROPIC_API_KEY": {"secret": "team-keys", "key": "anthropic"}}})"));
+    const Json& env = o.workload["spec"]["template"]["spec"]["containers"][0]["env"];
+    bool by_ref = false;
+    for (const Json& e : env)
+        if (e["name"] == "ANTHROPIC_API_KEY")
+            by_ref = e["valueFrom"]["secretKeyRef"] == Json{{"name", "team-keys"}, {"key", "anthropic"}} && !e.contains("value");
+    CHECK(by_ref);
+    CHECK_FALSE(o.secret["data"].contains("ANTHROPIC_API_KEY"));
+
+    for (const char* bad : {R"({"secret_refs": {"K": {"secret": "Team_Keys", "key": "k"}}})",
+                            R"({"secret_refs": {"K": {"secret": "team", "key": "a/b"}}})",
+                            R"({"secret_refs": {"BAD-NAME": {"secret": "team", "key": "k"}}})",
+                            R"({"secret_refs": {"FRACTA_GIT_TOKEN": {"secret": "team", "key": "k"}}})",
+                            R"({"secret_refs": {"K": {"secret": "team", "key": "k"}}, "secret_env": {"K": "v"}})"}) {
+        INFO(bad);
+        auto r = build_session_objects(input("x", bad));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().kind == ErrorKind::Usage);
+    }
+}
+
 TEST_CASE("k8s render: the Lists validate against the Kubernetes OpenAPI schemas", "[k8s]") {
     std::string dir = test::temp_dir();
     std::vector<std::string> files;
