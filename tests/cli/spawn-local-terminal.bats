@@ -82,7 +82,9 @@ gc_json() { # COMMAND [NUDGE] — a start JSON as Gas City writes it: no mode
 }
 
 @test "gc-json: no command → \$SHELL in the pty, running right after start, reading nudges" {
-  SHELL=/bin/bash run --separate-stderr sl start sh-bash < <(jq -nc --arg wd "$WD" '{work_dir: $wd}')
+  # a HOME of the test's own: the machine's ~/.bashrc (pyenv init, say) is
+  # not what this test is about, and can keep an interactive bash busy
+  SHELL=/bin/bash HOME=$BATS_TEST_TMPDIR run --separate-stderr sl start sh-bash < <(jq -nc --arg wd "$WD" '{work_dir: $wd}')
   assert_status 0
   run --separate-stderr sl is-running sh-bash
   assert_equal "$output" true "is-running right after start"
