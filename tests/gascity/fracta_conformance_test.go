@@ -17,8 +17,8 @@ import (
 	"testing"
 
 	"github.com/gastownhall/gascity/internal/events"
-	eventsexec "github.com/gastownhall/gascity/internal/events/exec"
 	"github.com/gastownhall/gascity/internal/events/eventstest"
+	eventsexec "github.com/gastownhall/gascity/internal/events/exec"
 	"github.com/gastownhall/gascity/internal/runtime"
 	runtimeexec "github.com/gastownhall/gascity/internal/runtime/exec"
 	"github.com/gastownhall/gascity/internal/runtime/runtimetest"
