@@ -31,10 +31,11 @@ entrypoint() {
   run grep -E '^FROM ' "$DOCKERFILE"
   [[ -n $output ]] || { echo "no FROM"; false; }
   local bad
-  bad=$(grep -E '^FROM ' "$DOCKERFILE" | grep -vE '^FROM (scratch|fracta|\$\{AGENT_BASE\}) AS [a-z-]+$' || true)
+  bad=$(grep -E '^FROM ' "$DOCKERFILE" | grep -vE '^FROM (scratch|fracta|\$\{AGENT_BASE\}|\$\{PG_BASE\}) AS [a-z-]+$' || true)
   [[ -z $bad ]] || { echo "a registry base: $bad"; false; }
   # the build arg's default is mkbase's local image
   grep -qE '^ARG AGENT_BASE=localhost/fracta-base:' "$DOCKERFILE" || { echo "AGENT_BASE defaults to a registry"; false; }
+  grep -qE '^ARG PG_BASE=localhost/fracta-postgres-base:' "$DOCKERFILE" || { echo "PG_BASE defaults to a registry"; false; }
   # no downloads of our own, and no RUN (the base is made outside, by mmdebstrap)
   run grep -nEi '(^|[^-])(curl|wget) |git clone|^ADD |^RUN ' "$DOCKERFILE"
   [[ $status -eq 1 ]] || { echo "downloads or RUN: $output"; false; }
