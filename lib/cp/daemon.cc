@@ -139,6 +139,18 @@ struct Reloadable {
     }
 };
 
+// The store's URL for a log line: no query and no password (the compose
+// scaffold's dsn carries Postgres's password; logs are no place for it).
+std::string store_for_log(const std::string& store_url) {
+    std::string u = store_url.substr(0, store_url.find('?'));
+    const auto scheme = u.find("://");
+    const auto at = u.rfind('@');
+    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return u;
+    const auto colon = u.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) u.replace(colon + 1, at - colon - 1, "***");
+    return u;
+}
+
 }  // namespace
 
 Status run(const RunOptions& o) {
@@ -181,7 +193,7 @@ Status run(const RunOptions& o) {
 
     Workers workers(ctx, host_name() + "-" + std::to_string(::getpid()));
     workers.start(o.workers >= 0 ? o.workers : ctx.settings.config.queue.workers);
-    log("info", "listening on " + url + " (store " + ctx.pool.url().substr(0, ctx.pool.url().find('?')) +
+    log("info", "listening on " + url + " (store " + store_for_log(ctx.pool.url()) +
                     ", backend " + ctx.settings.config.backend + ")");
     std::unique_ptr<GatewayChild> gateway = o.gateway ? start_gateway(o, url, token, log) : nullptr;
     // An API-only replica leaves reaping to the ones doing the work.

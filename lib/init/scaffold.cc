@@ -259,7 +259,10 @@ Result<Report> scaffold(const Source& source, const Options& options) {
             return failure("chmod " + path + ": " + io::errno_text(errno));
         report.written.push_back(f.target);
     }
-    if (options.mode == Mode::Local) {
+    // .fracta/ marks the project for `fracta` on the host (docker-compose's
+    // control plane keeps nothing there until an agent runs: its state is
+    // in Postgres)
+    if (options.mode != Mode::K8s) {
         const std::string logs = root + "/.fracta/logs";
         if (fs::is_directory(logs, ec)) {
             report.skipped.push_back(".fracta/logs/");

@@ -22,7 +22,7 @@ teardown() {
 }
 
 LOCAL_FILES='[".fracta/logs/",".gitignore","deployment/auth-helpers/README.md","fracta.yaml"]'
-COMPOSE_FILES='[".gitignore","deployment/.env","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
+COMPOSE_FILES='[".fracta/logs/",".gitignore","deployment/.env","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/configs/gateway.yaml","deployment/docker-compose.yml","fracta.yaml"]'
 K8S_FILES='[".gitignore","deployment/auth-helpers/README.md","deployment/auth-helpers/fetch-token-example","deployment/k8s/manifests/components/network-policy/kustomization.yaml","deployment/k8s/manifests/components/network-policy/network-policy.yaml","deployment/k8s/manifests/config/control-plane.yaml","deployment/k8s/manifests/config/gateway.yaml","deployment/k8s/manifests/control-plane.yaml","deployment/k8s/manifests/gateway.yaml","deployment/k8s/manifests/kustomization.yaml","deployment/k8s/manifests/namespace.yaml","deployment/k8s/manifests/postgres.yaml","deployment/k8s/manifests/rbac.yaml","deployment/k8s/manifests/reaper.yaml","deployment/k8s/manifests/secrets/control-plane.env","deployment/k8s/manifests/secrets/postgres.env","fracta.yaml"]'
 
 # tree_sum — a checksum of every path, mode and content in the project
@@ -74,7 +74,7 @@ scaffold_json() {
   assert_equal "$(cat .gitignore)" $'.fracta/\n.worktrees/\ndeployment/.env' ".gitignore"
   run --separate-stderr "$INIT" --scaffold docker-compose --format json
   assert_status 0
-  assert_json '.written == [] and (.skipped | length) == 7'
+  assert_json '.written == [] and (.skipped | length) == 8'
 }
 
 @test "k8s: exactly the spec's files, a rerun skips, text output counts" {

@@ -45,6 +45,8 @@ readme_flow() {
   assert_status 0
   [[ $output == *fracta_env* ]] || fail "no container mounts the secret: $output"
   [[ $output != *"$TOKEN"* && $output != *"$PG_PASSWORD"* ]] || fail "a secret is in a container's definition"
+  # nor in a log line (fracta-cp names its store without the dsn's password)
+  podman logs "$(container controlplane)" 2>&1 | grep -q -F -e "$PG_PASSWORD" && fail "Postgres's password is in the control plane's log"
   # the token is in force: a wrong one is refused
   run env FRACTA_CP_TOKEN=wrong "$FRACTA_BIN/fracta" list
   [[ $status -ne 0 ]] || fail "a wrong token was accepted: $output"
