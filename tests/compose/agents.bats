@@ -11,7 +11,7 @@
 #            variable in deployment/.env, which the control plane exports.
 #   restart  the control plane's container restarted with a shell agent
 #            running: local sessions are processes of that container, so
-#            the agent ends Failed "session lost", started once, never
+#            the agent ends Failed (reason `lost`), started once, never
 #            again; what had ended is kept; a new agent runs to Completed.
 #
 # shellcheck disable=SC2154  # status, output: set by bats' `run`
@@ -109,7 +109,7 @@ ended() {
 
 running() { "$FRACTA_BIN/fracta" get "$1" 2>/dev/null | jq -e '.agent.status == "Running"' >/dev/null; }
 
-@test "restart: the control plane's container restarted mid-run; the running agent fails 'session lost', started once; nothing ended is lost; new agents run" {
+@test "restart: the control plane's container restarted mid-run; the running agent fails (reason: lost), started once; nothing ended is lost; new agents run" {
   scaffold
   up
   shell_agent_merges
@@ -124,7 +124,7 @@ running() { "$FRACTA_BIN/fracta" get "$1" 2>/dev/null | jq -e '.agent.status == 
   wait_for 120 ended long
   run --separate-stderr "$FRACTA_BIN/fracta" get long
   assert_status 0
-  assert_json '.agent.status == "Failed" and (.agent.reason | test("session lost")) and .agent.attempt == 1'
+  assert_json '.agent.status == "Failed" and (.agent.reason | test("lost")) and .agent.attempt == 1'
   # started once: one move to Running (no second session), and its process is gone
   run --separate-stderr events long
   assert_status 0
