@@ -34,6 +34,23 @@ Response typed(const SessionControl& c, const std::string& bytes) {
     return Response::json(200, {{"delivered", *delivered}});
 }
 
+// POST /v1/nudge {text, wait_ms}: 410 when the session's command has ended
+// (the providers' "not running"), 409 without a terminal, 504 unconfirmed.
+Response nudged(const SessionControl& c, const Request& r) {
+    auto body = json_body(r);
+    if (!body.ok()) return from_error(body.error());
+    auto text = string_field(*body, "text");
+    if (!text.ok()) return from_error(text.error());
+    auto wait = int_field(*body, "wait_ms");
+    if (!wait.ok()) return from_error(wait.error());
+    auto sent = c.nudge(*text, std::chrono::milliseconds(*wait));
+    (void)c.dir->touch_input();
+    if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}, {"ordinal", *sent}});
+    const Error& e = sent.error();
+    if (e.kind == ErrorKind::NotFound) return Response::error(410, e.message);
+    return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500, e.message);
+}
+
 }  // namespace
 
 http::Handler control_handler(const SessionControl& c) {
@@ -57,21 +74,7 @@ http::Handler control_handler(const SessionControl& c) {
         if (!out.ok()) return from_error(out.error());
         return Response::text(200, *out);
     });
-    router->add("POST", "/v1/nudge", [c](const Request& r) {
-        auto body = json_body(r);
-        if (!body.ok()) return from_error(body.error());
-        auto text = string_field(*body, "text");
-        if (!text.ok()) return from_error(text.error());
-        auto wait = int_field(*body, "wait_ms");
-        if (!wait.ok()) return from_error(wait.error());
-        auto sent = c.nudge(*text, std::chrono::milliseconds(*wait));
-        (void)c.dir->touch_input();
-        if (sent.ok()) return Response::json(200, {{"delivered", true}, {"confirmed", *wait > 0}, {"ordinal", *sent}});
-        const Error& e = sent.error();
-        if (e.kind == ErrorKind::NotFound) return Response::error(410, e.message);
-        return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500,
-                               e.message);
-    });
+    router->add("POST", "/v1/nudge", [c](const Request& r) { return nudged(c, r); });
     router->add("POST", "/v1/keys", [c](const Request& r) {
         auto body = json_body(r);
         if (!body.ok()) return from_error(body.error());
