@@ -29,8 +29,10 @@ const Json& known_keys() {
                                  "node_selector": "*", "tolerations": 0, "extra_volumes": 0,
                                  "extra_volume_mounts": 0, "kubeconfig": 0, "context": 0}},
       "control_plane_api": {"listen": 0, "url": 0, "token": 0, "insecure_listen": 0, "read_only_token": 0,
-                            "auth_rate_limit": {"failures": 0, "window": 0}},
-      "gateway": {"listen": 0, "url": 0, "insecure_listen": 0},
+                            "auth_rate_limit": {"failures": 0, "window": 0},
+                            "tls": {"cert_file": 0, "key_file": 0, "client_ca_file": 0}, "ca_file": 0},
+      "gateway": {"listen": 0, "url": 0, "insecure_listen": 0, "auth_rate_limit": {"failures": 0, "window": 0},
+                  "tls": {"cert_file": 0, "key_file": 0, "client_ca_file": 0}, "ca_file": 0},
       "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
       "mcp_servers": {"servers": "*"},
       "tool_policy": {"allow_only": 0, "deny": 0},
@@ -260,6 +262,24 @@ Status read_agents(Reader& r, Config& c) {
     return {};
 }
 
+// <section>.auth_rate_limit, .tls and .ca_file, the same for both listeners.
+Status read_listener_security(Reader& r, const std::string& section, Listener& l) {
+    FRACTA_TRY(r.object(section + ".auth_rate_limit"));
+    FRACTA_TRY(r.positive_int(section + ".auth_rate_limit.failures", l.auth_failures, true));
+    FRACTA_TRY(r.duration(section + ".auth_rate_limit.window", l.auth_window));
+    FRACTA_TRY(r.object(section + ".tls"));
+    FRACTA_TRY(r.string(section + ".tls.cert_file", l.tls.cert_file));
+    FRACTA_TRY(r.string(section + ".tls.key_file", l.tls.key_file));
+    FRACTA_TRY(r.string(section + ".tls.client_ca_file", l.tls.client_ca_file));
+    FRACTA_TRY(r.string(section + ".ca_file", l.ca_file));
+    if (l.tls.cert_file.empty() != l.tls.key_file.empty())
+        return usage_error(r.where(section + ".tls") + ": " + section + ".tls: cert_file and key_file go together");
+    if (!l.tls.client_ca_file.empty() && l.tls.cert_file.empty())
+        return usage_error(r.where(section + ".tls") + ": " + section +
+                           ".tls: client_ca_file needs cert_file and key_file");
+    return {};
+}
+
 Result<Config> build(yaml::Document doc) {
     Config c;
     if (!doc.root.is_object()) return usage_error(doc.where("") + ": the top level must be a mapping");
@@ -292,12 +312,11 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(r.string("control_plane_api.token", c.control_plane.token));
     FRACTA_TRY(r.boolean("control_plane_api.insecure_listen", c.control_plane.insecure_listen));
     FRACTA_TRY(r.string("control_plane_api.read_only_token", c.control_plane.read_only_token));
-    FRACTA_TRY(r.object("control_plane_api.auth_rate_limit"));
-    FRACTA_TRY(r.positive_int("control_plane_api.auth_rate_limit.failures", c.control_plane.auth_failures, true));
-    FRACTA_TRY(r.duration("control_plane_api.auth_rate_limit.window", c.control_plane.auth_window));
+    FRACTA_TRY(read_listener_security(r, "control_plane_api", c.control_plane));
     FRACTA_TRY(r.string("gateway.listen", c.gateway.listen));
     FRACTA_TRY(r.boolean("gateway.insecure_listen", c.gateway.insecure_listen));
     FRACTA_TRY(r.string("gateway.url", c.gateway.url));
+    FRACTA_TRY(read_listener_security(r, "gateway", c.gateway));
     FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
     FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));
     check_unknown(doc.root, known_keys(), "", "", doc, c.warnings);

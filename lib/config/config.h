@@ -73,11 +73,20 @@ struct Queue {
     Duration start_timeout = std::chrono::seconds(60);  // budget of one provider `start`
 };
 
+// *.tls: the listener serves HTTPS with these PEM files (relative paths:
+// to the project root); client_ca_file set: clients need a certificate it signed.
+struct TlsFiles {
+    std::string cert_file{}, key_file{}, client_ca_file{};
+    bool enabled() const { return !cert_file.empty(); }
+};
+
 struct Listener {
     std::string listen{}, url{}, token{};
+    TlsFiles tls{};
+    std::string ca_file{};  // *.ca_file: clients of this listener trust this CA bundle (FRACTA_CA_FILE wins)
     bool insecure_listen = false;  // listen beyond loopback without a strong token (config/exposure.h)
     std::string read_only_token{};  // control_plane_api: a token for reads only (list, get, watch, ...)
-    int auth_failures = 20;        // control_plane_api.auth_rate_limit: failed authentications per
+    int auth_failures = 20;        // *.auth_rate_limit: failed authentications per
     Duration auth_window = std::chrono::minutes(1);  // client address per window, then 429 (0: no limit)
 };
 

@@ -70,12 +70,17 @@ Result<Config> load_for(const std::string& config_file, const std::string& cwd) 
     return load_project_config(root);
 }
 
-std::string url_of_listen(const std::string& listen) {
+std::string project_path(const Config& config, const std::string& path) {
+    if (path.empty() || path[0] == '/' || config.root.empty()) return path;
+    return (fs::path(config.root) / path).lexically_normal().string();
+}
+
+std::string url_of_listen(const std::string& listen, bool tls) {
     std::string hostport = listen;
     if (!hostport.empty() && hostport[0] == ':') hostport = "127.0.0.1" + hostport;
     if (hostport.rfind("0.0.0.0:", 0) == 0) hostport = "127.0.0.1" + hostport.substr(7);
     if (hostport.rfind("[::]:", 0) == 0) hostport = "[::1]" + hostport.substr(4);
-    return "http://" + hostport;
+    return (tls ? "https://" : "http://") + hostport;
 }
 
 Endpoint resolve_endpoint(const Config& config, const std::string& root) {
@@ -91,8 +96,10 @@ Endpoint resolve_endpoint(const Config& config, const std::string& root) {
     } else if (std::string recorded = first_line(daemon_files(root).url); !recorded.empty()) {
         e.url = recorded;
     } else {
-        e.url = url_of_listen(config.control_plane.listen);
+        e.url = url_of_listen(config.control_plane.listen, config.control_plane.tls.enabled());
     }
+    e.ca_file = env("FRACTA_CA_FILE");
+    if (e.ca_file.empty()) e.ca_file = project_path(config, config.control_plane.ca_file);
     while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
     return e;
 }

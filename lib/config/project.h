@@ -38,13 +38,19 @@ struct Endpoint {
     std::string url;    // http://host:port, no trailing '/'
     std::string token;  // bearer token; empty: none
     bool explicit_url = false;  // from FRACTA_CP_URL or control_plane_api.url: never auto-started
+    std::string ca_file;        // trust this CA bundle for https: FRACTA_CA_FILE > control_plane_api.ca_file
 };
 
 // FRACTA_CP_URL > control_plane_api.url > the running daemon's recorded URL
 // > http://<control_plane_api.listen>. Token: FRACTA_CP_TOKEN > config.
 Endpoint resolve_endpoint(const Config& config, const std::string& root);
 
-// "127.0.0.1:9090" → "http://127.0.0.1:9090"; ":9090" → "http://127.0.0.1:9090".
-std::string url_of_listen(const std::string& listen);
+// "127.0.0.1:9090" → "http://127.0.0.1:9090"; ":9090" → "http://127.0.0.1:9090";
+// https:// when the listener serves TLS.
+std::string url_of_listen(const std::string& listen, bool tls = false);
+
+// A path from the file (tls.cert_file, ca_file): relative ones are relative
+// to the project root (the file's directory); empty stays empty.
+std::string project_path(const Config& config, const std::string& path);
 
 }  // namespace fracta::config

@@ -18,6 +18,7 @@
 #include "cp/gateway_child.h"
 #include "cp/reaper_child.h"
 #include "cp/worker.h"
+#include "http/tls.h"
 #include "store/store.h"
 
 namespace fracta::cp {
@@ -89,6 +90,16 @@ std::unique_ptr<ReaperChild> start_reaper(const RunOptions& o, const Context& ct
     return reaper;
 }
 
+// The API's certificate, key and client CA (control_plane_api.tls), read now.
+Result<http::TlsCredentials> api_tls(const config::Config& config) {
+    const config::TlsFiles& t = config.control_plane.tls;
+    if (!t.enabled()) return http::TlsCredentials{};
+    auto creds = http::load_tls_files(config::project_path(config, t.cert_file), config::project_path(config, t.key_file),
+                                      config::project_path(config, t.client_ca_file));
+    if (!creds.ok()) return std::move(creds).take_error().context("control_plane_api");
+    return creds;
+}
+
 // What SIGHUP may change while serving; the rest of the file waits for a restart.
 struct Reloadable {
     const RunOptions& options;
@@ -100,6 +111,20 @@ struct Reloadable {
     std::string token;                       // the API token in force
     std::string read_only;                   // the read-only token in force
     std::unique_ptr<GatewayChild>& gateway;  // holds the token too: restarted when it changes
+    bool tls = false;                        // serving HTTPS: the certificate is read again
+
+    // New connections get the certificate on disk now; one that does not
+    // load leaves the running one in place (a renewal half written).
+    void reload_tls(const config::Config& fresh, std::string& what) {
+        if (!tls) return;
+        auto creds = api_tls(fresh);
+        Status set = creds.ok() ? server.set_tls(std::move(*creds)) : Status(creds.error());
+        if (!set.ok()) {
+            logger("warn", "reload: TLS: " + set.error().message + " (keeping the running certificate)");
+            return;
+        }
+        what += ", TLS certificate reloaded";
+    }
 
     void reload() {
         auto fresh = load_for(options.config_file, ctx.settings.root);
@@ -135,6 +160,7 @@ struct Reloadable {
                 gateway = start_gateway(options, url, token, logger);
             }
         }
+        reload_tls(*fresh, what);
         logger("info", "reloaded: " + what);
     }
 };
@@ -165,6 +191,10 @@ Status run(const RunOptions& o) {
     std::string exposure_warning;
     FRACTA_TRY(check_exposure(listen, token, read_only, o.insecure_listen || api.insecure_listen, exposure_warning));
     if (!exposure_warning.empty()) log("warn", exposure_warning);
+    FRACTA_TRY_ASSIGN(tls, api_tls(config));
+    if (tls.enabled() && !http::tls_available())
+        return usage_error("control_plane_api.tls: this fracta-cp has no TLS (the static binaries are built "
+                           "without GnuTLS); use the dynamically linked build or terminate TLS in front of it");
     FRACTA_TRY_ASSIGN(settings, make_settings(std::move(config)));
     {  // bring the schema up to date (and fail early on a dead store)
         auto store = store::open(settings.store_url, "fracta-cp");
@@ -188,8 +218,10 @@ Status run(const RunOptions& o) {
     server_options.thread_per_connection = true;  // watch and wait hold their connection
     server_options.idle_timeout = std::chrono::seconds(60);
     server_options.error_log = [log](const std::string& line) { log("warn", "http: " + line); };
+    server_options.tls = std::move(tls);
+    const bool https = server_options.tls.enabled();
     FRACTA_TRY_ASSIGN(server, http::Server::listen_tcp(listen, make_handler(ctx), server_options));
-    const std::string url = url_of_listen(server->address());
+    const std::string url = url_of_listen(server->address(), https);
 
     Workers workers(ctx, host_name() + "-" + std::to_string(::getpid()));
     workers.start(o.workers >= 0 ? o.workers : ctx.settings.config.queue.workers);
@@ -200,7 +232,7 @@ Status run(const RunOptions& o) {
     std::unique_ptr<ReaperChild> reaper = ctx.workers > 0 ? start_reaper(o, ctx, log) : nullptr;
     announce_ready(o.ready_fd, url);
 
-    Reloadable reloadable{o, ctx, logger, *server, url, listen, token, read_only, gateway};
+    Reloadable reloadable{o, ctx, logger, *server, url, listen, token, read_only, gateway, https};
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "config/project.h"
 #include "cp/daemon.h"
 #include "http/client.h"
+#include "http/tls.h"
 
 namespace fracta::cp {
 
@@ -61,8 +63,17 @@ Result<std::string> project_root(const std::string& config_file) {
     return config.root;
 }
 
-bool answers(const std::string& url, const std::string& path, const std::string& token) {
+// The CA bundle at `file` ("" when none is named or it does not read: the
+// probe then trusts the system's CAs, and fails on a private one).
+std::string ca_pem_of(const std::string& file) {
+    if (file.empty()) return "";
+    auto pem = http::load_ca_file(file);
+    return pem.ok() ? *pem : "";
+}
+
+bool answers(const std::string& url, const std::string& path, const std::string& token, const std::string& ca_pem) {
     http::ClientOptions o;
+    o.ca_pem = ca_pem;
     o.timeout = milliseconds(2000);
     o.connect_timeout = milliseconds(1000);
     o.bearer_token = token;
@@ -168,11 +179,14 @@ Result<Json> daemon_status(const std::string& config_file) {
     const pid_t pid = live_pid(files);
     config::Endpoint e = config::resolve_endpoint(config, config.root);
     Json out = {{"running", pid != 0}, {"pid", pid ? Json(pid) : Json()}, {"url", e.url}};
-    out["healthy"] = answers(e.url, "/healthz", e.token);
-    out["ready"] = out["healthy"].get<bool>() && answers(e.url, "/readyz", e.token);
+    const std::string ca = ca_pem_of(e.ca_file);
+    out["healthy"] = answers(e.url, "/healthz", e.token, ca);
+    out["ready"] = out["healthy"].get<bool>() && answers(e.url, "/readyz", e.token, ca);
     out["gateway"] = Json();
+    const char* ca_env = std::getenv("FRACTA_CA_FILE");
+    const std::string gw_ca = ca_pem_of(ca_env && *ca_env ? ca_env : config::project_path(config, config.gateway.ca_file));
     if (pid && !config.gateway.url.empty())
-        out["gateway"] = {{"url", config.gateway.url}, {"healthy", answers(config.gateway.url, "/healthz", "")}};
+        out["gateway"] = {{"url", config.gateway.url}, {"healthy", answers(config.gateway.url, "/healthz", "", gw_ca)}};
     return out;
 }
 

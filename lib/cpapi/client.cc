@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "config/siblings.h"
+#include "http/tls.h"
 #include "proc/run.h"
 
 namespace fracta::cpapi {
@@ -56,7 +57,8 @@ Error http_error(int status, std::string_view body) {
     return fail(kind_of_status(status), text);
 }
 
-Client::Client(std::string url, std::string token, std::chrono::milliseconds timeout) : timeout_(timeout) {
+Client::Client(std::string url, std::string token, std::chrono::milliseconds timeout, std::string ca_pem)
+    : timeout_(timeout), ca_pem_(std::move(ca_pem)) {
     while (!url.empty() && url.back() == '/') url.pop_back();
     endpoint_.url = std::move(url);
     endpoint_.token = std::move(token);
@@ -79,6 +81,10 @@ Result<Client> Client::open(const OpenSettings& settings) {
     if (settings.warn)
         for (const std::string& w : c.config_.warnings) settings.warn(w);
     c.endpoint_ = config::resolve_endpoint(c.config_, c.root_);
+    if (!c.endpoint_.ca_file.empty()) {
+        FRACTA_TRY_ASSIGN(ca, http::load_ca_file(c.endpoint_.ca_file));
+        c.ca_pem_ = std::move(ca);
+    }
     c.connect();
     return c;
 }
@@ -88,6 +94,7 @@ void Client::connect() {
     http::ClientOptions o;
     o.bearer_token = endpoint_.token;
     o.timeout = timeout_;
+    o.ca_pem = ca_pem_;
     pool_ = std::make_unique<Pool<http::Client>>(
         [url, o]() -> Result<std::unique_ptr<http::Client>> { return std::make_unique<http::Client>(url, o); }, 16);
 }

@@ -64,7 +64,9 @@ struct OpenSettings {
 class Client {
 public:
     // A fixed endpoint (the gateway's): never starts anything.
-    Client(std::string url, std::string token, std::chrono::milliseconds timeout = kRequestTimeout);
+    // `ca_pem`: the CAs trusted for an https URL (empty: the system's).
+    Client(std::string url, std::string token, std::chrono::milliseconds timeout = kRequestTimeout,
+           std::string ca_pem = "");
     // A project's endpoint (see above). No request is made yet; without a
     // project only an explicitly configured endpoint will do.
     static Result<Client> open(const OpenSettings& settings);
@@ -134,6 +136,7 @@ private:
     config::Endpoint endpoint_;
     std::chrono::milliseconds timeout_ = kRequestTimeout;
     bool tried_autostart_ = false;
+    std::string ca_pem_;  // the endpoint's CA bundle (empty: the system's)
     std::unique_ptr<Pool<http::Client>> pool_;
 };
 

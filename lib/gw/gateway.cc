@@ -81,11 +81,19 @@ public:
     }
 };
 
+Response too_many_failures(long retry_after) {
+    Response r = Response::error(429, "too many failed authentications from this address; retry in " +
+                                          std::to_string(retry_after) + "s");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return r;
+}
+
 struct Gateway::Impl {
     explicit Impl(GatewayOptions options, Proxy* p)
         : o(std::move(options)),
           proxy(p),
-          cp(o.cp_url, o.cp_token, std::chrono::seconds(10)),
+          cp(o.cp_url, o.cp_token, std::chrono::seconds(10), o.cp_ca_pem),
+          failures(o.auth_limit),
           verifier(TokenVerifier::through(cp), o.token_cache),
           guard(o.allowed_hosts),
           server(mcp::ServerConfig{}, no_tools),
@@ -94,6 +102,7 @@ struct Gateway::Impl {
     GatewayOptions o;
     Proxy* proxy;
     cpapi::Client cp;
+    http::FailureLimiter failures;  // of agent tokens, per client address
     TokenVerifier verifier;
     OriginGuard guard;
     NoTools no_tools;
@@ -145,10 +154,16 @@ struct Gateway::Impl {
         if (!guard.host_ok(req.header("host"))) return Response::error(403, "forbidden Host");
         if (!guard.origin_ok(req.header("origin"))) return Response::error(403, "forbidden Origin");
         const std::string& task = req.params.at("task");
+        const auto now = http::FailureLimiter::Clock::now();
+        if (long wait = failures.blocked_for(req.peer, now); wait > 0) return too_many_failures(wait);
         auto who = verifier.check(task, req.header("authorization"));
         if (!who.ok()) return Response::error(503, who.error().message);
         if (who->verdict == Verdict::Forbidden) return Response::error(403, "this token is not agent \"" + task + "\"'s");
         if (who->verdict != Verdict::Allowed) {
+            if (failures.failed(req.peer, now) && o.log)  // once per window, never with the token
+                o.log("warn", "auth: " + std::to_string(o.auth_limit.failures) + " failed authentications from " +
+                                  req.peer + " within " + std::to_string(o.auth_limit.window.count() / 1000) +
+                                  "s: answering 429 until the window ends");
             Response r = Response::error(401, req.header("authorization").empty() ? "missing bearer token"
                                                                                   : "invalid token");
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fracta\"");
@@ -261,12 +276,15 @@ Result<std::unique_ptr<Gateway>> Gateway::start(GatewayOptions options, Proxy* p
     so.max_body = kMaxJsonInput;  // larger bodies: 413 before they are read
     so.idle_timeout = std::chrono::seconds(120);
     if (g->o.log) so.error_log = [log = g->o.log](const std::string& line) { log("warn", "http: " + line); };
+    so.tls = g->o.tls;
     FRACTA_TRY_ASSIGN(http, http::Server::listen_tcp(g->o.listen, router.handler(), so));
     g->http = std::move(http);
     return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 
-std::string Gateway::url() const { return config::url_of_listen(impl_->http->address()); }
+std::string Gateway::url() const { return config::url_of_listen(impl_->http->address(), impl_->o.tls.enabled()); }
+
+Status Gateway::set_tls(http::TlsCredentials tls) { return impl_->http->set_tls(std::move(tls)); }
 
 void Gateway::tools_changed() { impl_->endpoint.notify_tools_changed(); }
 

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "base/result.h"
+#include "http/auth.h"
+#include "http/tls.h"
 #include "config/config.h"
 #include "gw/proxy.h"
 #include "gw/settings.h"
@@ -21,6 +23,9 @@ namespace fracta::gw {
 struct GatewayOptions {
     std::string listen;                   // "127.0.0.1:8080"
     std::string cp_url, cp_token;         // the control plane
+    std::string cp_ca_pem;                // trusted for an https control plane (empty: the system's CAs)
+    http::TlsCredentials tls;             // set: serve HTTPS (gateway.tls)
+    http::AuthLimit auth_limit;           // failed agent authentications per client address, then 429
     std::set<std::string> allowed_hosts;  // besides loopback forms
     Settings settings;                    // backends and policies
     std::chrono::milliseconds token_cache{2000};
@@ -33,7 +38,9 @@ public:
     static Result<std::unique_ptr<Gateway>> start(GatewayOptions options, Proxy* proxy);
     ~Gateway();
 
-    std::string url() const;  // http://host:port
+    std::string url() const;  // http://host:port (https:// with TLS)
+    // New connections get these credentials (SIGHUP); see http::Server::set_tls.
+    Status set_tls(http::TlsCredentials tls);
     // Tell legacy sessions with an open stream that the tool list changed.
     void tools_changed();
     void stop();

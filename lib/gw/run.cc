@@ -33,6 +33,52 @@ Logger make_logger(const config::Logging& logging, const LineWriter& write) {
     return Logger("fracta-gw", logging.format, logging.level, write);
 }
 
+// gateway.tls read now (empty credentials: plain HTTP).
+Result<http::TlsCredentials> gateway_tls(const config::Config& config) {
+    const config::TlsFiles& t = config.gateway.tls;
+    if (!t.enabled()) return http::TlsCredentials{};
+    if (!http::tls_available())
+        return usage_error("gateway.tls: this fracta-gw has no TLS (the static binaries are built without GnuTLS); "
+                           "use the dynamically linked build or terminate TLS in front of it");
+    auto creds = http::load_tls_files(config::project_path(config, t.cert_file), config::project_path(config, t.key_file),
+                                      config::project_path(config, t.client_ca_file));
+    if (!creds.ok()) return std::move(creds).take_error().context("gateway");
+    return creds;
+}
+
+// The gateway's side of the control plane: where, the token, the CAs trusted.
+Status control_plane_of(const config::Config& config, GatewayOptions& g) {
+    const config::Endpoint cp = config::resolve_endpoint(config, config.root);
+    g.cp_url = cp.url;
+    g.cp_token = cp.token;
+    if (!cp.ca_file.empty()) {
+        FRACTA_TRY_ASSIGN(ca, http::load_ca_file(cp.ca_file));
+        g.cp_ca_pem = std::move(ca);
+    }
+    return {};
+}
+
+// SIGHUP: the log level, and the certificate for new connections; the rest
+// needs a restart.
+void reload(const std::string& config_file, const Logger& logger, Gateway& gateway, bool tls) {
+    const LogSink log = logger.sink();
+    auto fresh = load(config_file);
+    if (!fresh.ok()) {
+        log("warn", "reload: " + fresh.error().message + " (keeping the running configuration)");
+        return;
+    }
+    std::string what = "log level " + logger.set_level(fresh->logging.level);
+    if (tls) {
+        auto creds = gateway_tls(*fresh);
+        Status set = creds.ok() ? gateway.set_tls(std::move(*creds)) : Status(creds.error());
+        if (set.ok())
+            what += ", TLS certificate reloaded";
+        else
+            log("warn", "reload: TLS: " + set.error().message + " (keeping the running certificate)");
+    }
+    log("info", "reloaded: " + what);
+}
+
 }  // namespace
 
 Status serve(const ServeOptions& o) {
@@ -43,9 +89,13 @@ Status serve(const ServeOptions& o) {
     FRACTA_TRY_ASSIGN(settings, read_settings(config));
     GatewayOptions g;
     g.listen = o.listen.empty() ? config.gateway.listen : o.listen;
-    const config::Endpoint cp_endpoint = config::resolve_endpoint(config, config.root);
-    g.cp_url = cp_endpoint.url;
-    g.cp_token = cp_endpoint.token;
+    FRACTA_TRY(control_plane_of(config, g));
+    FRACTA_TRY_ASSIGN(tls, gateway_tls(config));
+    g.tls = std::move(tls);
+    const bool https = g.tls.enabled();
+    g.auth_limit.failures = static_cast<unsigned>(config.gateway.auth_failures);
+    g.auth_limit.window = std::chrono::duration_cast<std::chrono::milliseconds>(config.gateway.auth_window);
+    const std::string cp_url = g.cp_url;
     std::string exposure_warning;
     FRACTA_TRY(config::check_listen_exposure("the gateway", g.listen, g.cp_token,
                                              o.insecure_listen || config.gateway.insecure_listen, exposure_warning));
@@ -63,17 +113,13 @@ Status serve(const ServeOptions& o) {
     FRACTA_TRY_ASSIGN(gateway, Gateway::start(std::move(g), &backends));
     backends.on_tools_changed([&gateway] { gateway->tools_changed(); });
     backends.start();
-    log("info", "listening on " + gateway->url() + " (control plane " + cp_endpoint.url + ")");
+    log("info", "listening on " + gateway->url() + " (control plane " + cp_url + ")");
     announce_ready(o.ready_fd, gateway->url());
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;
-        if (sig == SIGHUP) {  // the log level may change; the rest needs a restart
-            auto fresh = load(o.config_file);
-            if (!fresh.ok())
-                log("warn", "reload: " + fresh.error().message + " (keeping the running configuration)");
-            else
-                log("info", "reloaded: log level " + logger.set_level(fresh->logging.level));
+        if (sig == SIGHUP) {
+            reload(o.config_file, logger, *gateway, https);
             continue;
         }
         log("info", "stopping");

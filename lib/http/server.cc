@@ -23,7 +23,9 @@
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/text.h"
+#include "http/listen_socket.h"
 #include "http/peer.h"
+#include "http/tls.h"
 #include "http/unix_path.h"
 
 namespace fracta::http {
@@ -39,7 +41,16 @@ struct Server::Impl {
     std::optional<detail::UnixPath> unix_path;  // set for Unix sockets
     dev_t unix_dev = 0;
     ino_t unix_ino = 0;
-    MHD_Daemon* daemon = nullptr;
+    mutable std::mutex daemons_mu;  // guards daemon, tls and retired once started
+    MHD_Daemon* daemon = nullptr;   // the one accepting
+    TlsCredentials tls;            // daemon's, kept alive as long as it runs
+    // Daemons replaced by set_tls: they accept no more, and serve the
+    // connections they have until those end (or stop()).
+    struct Retired {
+        MHD_Daemon* daemon;
+        TlsCredentials tls;
+    };
+    std::vector<Retired> retired;
     std::atomic<size_t> accepted{0};
     std::atomic<int> in_flight{0};  // requests begun and not yet completed (answer sent or dropped)
     std::mutex stop_mu;
@@ -180,8 +191,8 @@ Response too_many_failures(long retry_after) {
 
 // The bearer check of a request that needs one: nullopt when it may go on
 // (Request::read_only set for the read-only token), else the refusal.
-std::optional<Response> authenticate(const Server::Impl& s, MHD_Connection* c, Request& req) {
-    const std::string peer = peer_address(c);
+std::optional<Response> authenticate(const Server::Impl& s, Request& req) {
+    const std::string& peer = req.peer;
     const auto now = FailureLimiter::Clock::now();
     if (long wait = s.failures->blocked_for(peer, now); wait > 0) return too_many_failures(wait);
     std::string auth = req.header("authorization");
@@ -226,6 +237,18 @@ bool connection_closed(MHD_Connection* c) {
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+// Whether the daemon that accepted `c` was started with a client CA (a
+// connection accepted before a reload keeps the rules it was accepted under).
+bool needs_client_cert(const Server::Impl& s, MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    MHD_Daemon* d = info ? info->daemon : nullptr;
+    std::lock_guard<std::mutex> lock(s.daemons_mu);
+    if (d == s.daemon) return !s.tls.client_ca_pem.empty();
+    for (const auto& r : s.retired)
+        if (r.daemon == d) return !r.tls.client_ca_pem.empty();
+    return true;  // unknown: refuse rather than let one through
+}
+
 // First call for a request: the request line and headers are in. Fill in
 // the Request; answer right away when the request can be refused unread.
 std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, Exchange& ex, const char* method) {
@@ -236,6 +259,7 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
     req.raw_path = uri.substr(0, q);
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &req.headers);
     req.peer_loopback = peer_is_loopback(c);
+    req.peer = peer_address(c);
     auto path = percent_decode(req.raw_path);
     if (!path.ok()) return Response::error(400, "malformed URL: " + path.error().message);
     req.path = std::move(*path);
@@ -244,8 +268,11 @@ std::optional<Response> begin_request(const Server::Impl& s, MHD_Connection* c, 
         if (!query.ok()) return Response::error(400, "malformed query: " + query.error().message);
         req.query = std::move(*query);
     }
+    if (s.opts.tls.enabled() && needs_client_cert(s, c))
+        if (std::string problem = detail::client_certificate_problem(c); !problem.empty())
+            return Response::error(403, problem);
     if (needs_auth(s.opts, s.tokens, req.path))
-        if (auto refused = authenticate(s, c, req)) return refused;
+        if (auto refused = authenticate(s, req)) return refused;
     std::string length = req.header("content-length");
     if (!length.empty()) {
         errno = 0;
@@ -321,15 +348,23 @@ void on_connection(void* cls, MHD_Connection*, void**, MHD_ConnectionNotificatio
     if (code == MHD_CONNECTION_NOTIFY_STARTED) static_cast<Server::Impl*>(cls)->accepted++;
 }
 
+// Set while this thread starts a daemon: MHD's reasons for refusing go here,
+// into the one error line, instead of the log.
+thread_local std::string* t_start_log = nullptr;
+
 void on_log(void* cls, const char* fmt, va_list ap) {
     auto& s = *static_cast<Server::Impl*>(cls);
-    if (!s.opts.error_log) return;
+    if (!s.opts.error_log && !t_start_log) return;
     char buf[1024];
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     std::string line = buf;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     for (auto& ch : line)
         if (ch == '\n') ch = ' ';
+    if (t_start_log) {
+        *t_start_log += (t_start_log->empty() ? "" : "; ") + line;
+        return;
+    }
     s.opts.error_log(line);
 }
 
@@ -342,145 +377,6 @@ std::function<bool()> peer_watch() {
 }
 
 namespace {
-
-// --- listen sockets ------------------------------------------------------------
-
-struct TcpAddress {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    bool wildcard = false;
-};
-
-Result<TcpAddress> parse_tcp(const std::string& text) {
-    auto bad = [&](const std::string& why) { return usage_error("bad listen address \"" + text + "\": " + why); };
-    std::string host, port;
-    if (!text.empty() && text[0] == '[') {
-        auto close = text.find(']');
-        if (close == std::string::npos) return bad("missing ']'");
-        host = text.substr(1, close - 1);
-        if (close + 1 >= text.size() || text[close + 1] != ':') return bad("expected [host]:port");
-        port = text.substr(close + 2);
-        if (host.empty()) return bad("empty IPv6 address");
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string::npos) return bad("expected host:port");
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (host.find(':') != std::string::npos) return bad("IPv6 addresses go in brackets: [::1]:port");
-    }
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), digit))
-        return bad("port must be a number from 0 to 65535");
-    unsigned long p = std::stoul(port);
-    if (p > 65535) return bad("port must be a number from 0 to 65535");
-    auto nport = htons(static_cast<uint16_t>(p));
-
-    TcpAddress a;
-    if (host == "localhost") host = "127.0.0.1";
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.addr);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
-    if (host.empty()) {
-        a.wildcard = true;
-        v6->sin6_family = AF_INET6;
-        v6->sin6_addr = in6addr_any;
-        v6->sin6_port = nport;
-        a.len = sizeof(sockaddr_in6);
-    } else if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = nport;
-        a.len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = nport;
-        a.len = sizeof(sockaddr_in6);
-    } else {
-        return bad("host must be an IP address or localhost");
-    }
-    return a;
-}
-
-std::string format_address(const sockaddr_storage& ss) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET) {
-        auto* v4 = reinterpret_cast<const sockaddr_in*>(&ss);
-        inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
-        return std::string(buf) + ":" + std::to_string(ntohs(v4->sin_port));
-    }
-    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
-    return std::string("[").append(buf).append("]:").append(std::to_string(ntohs(v6->sin6_port)));
-}
-
-Error bind_error(const std::string& what, int err) {
-    if (err == EINVAL || err == EAFNOSUPPORT) return usage_error(what + ": " + io::errno_text(err));
-    return failure(what + ": " + io::errno_text(err));
-}
-
-// A listening, non-blocking, close-on-exec TCP socket.
-Result<int> open_tcp(const std::string& text, TcpAddress a) {
-    int fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 && a.wildcard && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
-        // No IPv6 here: every IPv4 interface instead.
-        auto port = reinterpret_cast<sockaddr_in6*>(&a.addr)->sin6_port;
-        a.addr = {};
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&a.addr);
-        v4->sin_family = AF_INET;
-        v4->sin_addr.s_addr = htonl(INADDR_ANY);
-        v4->sin_port = port;
-        a.len = sizeof(sockaddr_in);
-        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    }
-    if (fd < 0) return failure("listen " + text + ": socket: " + io::errno_text(errno));
-    int one = 1, zero = 0;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (a.addr.ss_family == AF_INET6)
-        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a.wildcard ? &zero : &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-        int err = errno;
-        ::close(fd);
-        return bind_error("listen " + text, err);
-    }
-    return fd;
-}
-
-// Whether a socket file answers: true (someone listens), false (stale).
-bool socket_answers(const detail::UnixPath& p) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return false;
-    int rc = ::connect(fd, p.addr(), p.addr_len());
-    int err = errno;
-    ::close(fd);
-    // EAGAIN: a listener whose backlog is full is still a listener.
-    return rc == 0 || err == EAGAIN || err == EINPROGRESS;
-}
-
-Result<int> open_unix(const detail::UnixPath& p) {
-    const std::string& path = p.path();
-    int dir = p.at_dir();
-    const std::string& rel = p.at_name();
-    struct stat st {};
-    if (::fstatat(dir, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (!S_ISSOCK(st.st_mode)) return failure("listen " + path + ": exists and is not a socket");
-        if (socket_answers(p)) return failure("listen " + path + ": address already in use");
-        if (::unlinkat(dir, rel.c_str(), 0) != 0 && errno != ENOENT)
-            return failure("listen " + path + ": remove stale socket: " + io::errno_text(errno));
-    }
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return failure("listen " + path + ": socket: " + io::errno_text(errno));
-    // Clients cannot connect before listen(), so the mode is set before anyone can.
-    if (::bind(fd, p.addr(), p.addr_len()) != 0) {
-        int err = errno;
-        ::close(fd);
-        return bind_error("listen " + path, err);
-    }
-    if (::fchmodat(dir, rel.c_str(), 0600, 0) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-        int err = errno;
-        ::close(fd);
-        ::unlinkat(dir, rel.c_str(), 0);
-        return failure("listen " + path + ": " + io::errno_text(err));
-    }
-    return fd;
-}
 
 // Remove a Unix server's socket file, unless someone has replaced it since.
 void remove_socket_file(const Server::Impl& s) {
@@ -504,8 +400,12 @@ Server::~Server() {
     stop();
 }
 
-Result<std::unique_ptr<Server>> Server::start(std::unique_ptr<Impl> impl) {
-    Impl& s = *impl;
+namespace {
+
+// A daemon on the server's listen socket, speaking TLS with `tls` when set;
+// nullptr when MHD refuses (for TLS: a certificate or key that does not
+// load), with MHD's reasons in `why`.
+MHD_Daemon* start_daemon(Server::Impl& s, int listen_fd, const TlsCredentials& tls, std::string& why) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
     unsigned pool = 0;
     if (s.opts.thread_per_connection) {
@@ -514,29 +414,121 @@ Result<std::unique_ptr<Server>> Server::start(std::unique_ptr<Impl> impl) {
         flags |= MHD_USE_EPOLL;
         if (s.opts.threads > 1) pool = s.opts.threads;
     }
-    if (s.opts.error_log) flags |= MHD_USE_ERROR_LOG;
+    flags |= MHD_USE_ERROR_LOG;  // on_log drops what has nowhere to go
     std::vector<MHD_OptionItem> options = {
         {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), &s},  // first, or MHD complains
-        {MHD_OPTION_LISTEN_SOCKET, s.listen_fd, nullptr},
+        {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
         {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(s.opts.idle_timeout.count()), nullptr},
         {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), &s},
         {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), &s},
         {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), &s},
     };
     if (pool > 1) options.push_back({MHD_OPTION_THREAD_POOL_SIZE, pool, nullptr});
+    if (tls.enabled()) {
+        flags |= MHD_USE_TLS;
+        options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(tls.cert_pem.c_str())});
+        options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls.key_pem.c_str())});
+        if (!tls.client_ca_pem.empty())
+            options.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, const_cast<char*>(tls.client_ca_pem.c_str())});
+    }
     options.push_back({MHD_OPTION_END, 0, nullptr});
-    s.daemon =
-        MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &s, MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
+    t_start_log = &why;
+    MHD_Daemon* d = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &s, MHD_OPTION_ARRAY, options.data(),
+                                     MHD_OPTION_END);
+    t_start_log = nullptr;
+    if (why.empty()) why = "libmicrohttpd refused to start";
+    return d;
+}
+
+// Whether `fd` is still open on the socket `like` is open on. A daemon that
+// fails to start closes the listen socket it was given; this tells whether
+// it did, without closing a number some other thread has opened since.
+bool same_socket(int fd, int like) {
+    struct stat a {}, b {};
+    return fd >= 0 && like >= 0 && ::fstat(fd, &a) == 0 && ::fstat(like, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+size_t daemon_connections(MHD_Daemon* d) {
+    const MHD_DaemonInfo* info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::start(std::unique_ptr<Impl> impl) {
+    Impl& s = *impl;
+    if (s.opts.tls.enabled() && !tls_available()) {
+        remove_socket_file(s);
+        return usage_error("listen " + s.address +
+                           ": TLS is not available in this build (the static binaries have no GnuTLS; "
+                           "use the dynamically linked ones, or terminate TLS in front of fracta)");
+    }
+    s.tls = s.opts.tls;
+    // A dup, so that a failed start closes only that.
+    const int fd = ::fcntl(s.listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return failure("listen " + s.address + ": dup: " + io::errno_text(errno));
+    std::string why;
+    s.daemon = start_daemon(s, fd, s.tls, why);
+    if (s.daemon) {
+        ::close(s.listen_fd);
+        s.listen_fd = fd;
+    } else if (same_socket(fd, s.listen_fd)) {
+        ::close(fd);
+    }
     if (!s.daemon) {
         remove_socket_file(s);
-        return failure("listen " + s.address + ": cannot start the HTTP server");
+        if (s.tls.enabled())
+            return usage_error("listen " + s.address + ": cannot start the HTTPS server: " + why +
+                               " (is tls.cert_file a certificate and tls.key_file its key?)");
+        return failure("listen " + s.address + ": cannot start the HTTP server: " + why);
     }
     return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
+Status Server::set_tls(TlsCredentials tls) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> stop_lock(s.stop_mu);
+    if (s.stopped) return failure("set_tls: the server is stopped");
+    if (!s.tls.enabled() || !tls.enabled()) return usage_error("set_tls: TLS cannot be turned on or off while serving");
+    // The new daemon gets a dup of the listen socket (a failed start closes
+    // only that); once it runs, the old one is quiesced (accepts no more,
+    // hands its descriptor back) and keeps its open connections.
+    auto fresh = std::make_unique<TlsCredentials>(std::move(tls));
+    const int fd = ::fcntl(s.listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return failure("set_tls: dup: " + io::errno_text(errno));
+    std::string why;
+    MHD_Daemon* next = start_daemon(s, fd, *fresh, why);
+    if (!next && same_socket(fd, s.listen_fd)) ::close(fd);
+    if (!next)
+        return usage_error("the new certificate or key does not load: " + why +
+                           " (is tls.cert_file a certificate and tls.key_file its key?)");
+    std::vector<MHD_Daemon*> done;
+    {
+        std::lock_guard<std::mutex> lock(s.daemons_mu);
+        const int old_fd = MHD_quiesce_daemon(s.daemon);
+        if (old_fd >= 0) ::close(old_fd);
+        s.listen_fd = fd;
+        s.retired.push_back({s.daemon, std::move(s.tls)});
+        s.daemon = next;
+        s.tls = std::move(*fresh);
+        // Retired daemons with nothing left to serve go now.
+        for (auto it = s.retired.begin(); it != s.retired.end();) {
+            if (daemon_connections(it->daemon) == 0) {
+                done.push_back(it->daemon);
+                it = s.retired.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (MHD_Daemon* d : done) MHD_stop_daemon(d);
+    return {};
+}
+
 Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Handler h, ServerOptions o) {
-    FRACTA_TRY_ASSIGN(parsed, parse_tcp(addr));
-    FRACTA_TRY_ASSIGN(fd, open_tcp(addr, parsed));
+    FRACTA_TRY_ASSIGN(parsed, detail::parse_tcp(addr));
+    FRACTA_TRY_ASSIGN(fd, detail::open_tcp(addr, parsed));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
     impl->tokens.set(o.bearer_token, o.read_only_token);
@@ -547,7 +539,7 @@ Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Hand
     socklen_t len = sizeof bound;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
         return failure("listen " + addr + ": getsockname: " + io::errno_text(errno));
-    impl->address = format_address(bound);
+    impl->address = detail::format_address(bound);
     impl->port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                                   : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
     return start(std::move(impl));
@@ -556,7 +548,7 @@ Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Hand
 Result<std::unique_ptr<Server>> Server::listen_unix(const std::string& path, Handler h, ServerOptions o) {
     auto p = detail::UnixPath::open(path);
     if (!p.ok()) return std::move(p).take_error().context("listen " + path);
-    FRACTA_TRY_ASSIGN(fd, open_unix(*p));
+    FRACTA_TRY_ASSIGN(fd, detail::open_unix(*p));
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(h);
     impl->tokens.set(o.bearer_token, o.read_only_token);
@@ -606,7 +598,13 @@ void Server::stop() {
     std::lock_guard<std::mutex> lock(impl_->stop_mu);
     if (impl_->stopped) return;
     impl_->stopped = true;
+    std::vector<Impl::Retired> retired;
+    {
+        std::lock_guard<std::mutex> daemons(impl_->daemons_mu);
+        retired.swap(impl_->retired);
+    }
     MHD_stop_daemon(impl_->daemon);  // closes the listen socket, waits for the threads
+    for (auto& r : retired) MHD_stop_daemon(r.daemon);  // quiesced: the socket is no longer theirs
     impl_->listen_fd = -1;
     remove_socket_file(*impl_);
 }

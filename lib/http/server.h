@@ -26,6 +26,7 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "http/auth.h"
+#include "http/tls.h"
 
 namespace fracta::http {
 
@@ -37,6 +38,7 @@ struct Request {
     std::map<std::string, std::string> params;  // from the route pattern, e.g. {task}
     std::string raw_path;                       // the path as sent (still percent-encoded)
     bool peer_loopback = false;                 // the client is on this host (loopback or Unix socket)
+    std::string peer;                           // the client's address ("192.0.2.1", "2001:db8::1"; "local")
     bool read_only = false;  // authenticated with ServerOptions::read_only_token (the handler
                              // refuses what that role may not do)
 
@@ -124,6 +126,9 @@ struct ServerOptions {
     // line each, from any server thread; unset: nowhere (the library never
     // prints).
     std::function<void(const std::string& line)> error_log;
+    // Set: HTTPS (TCP listeners only). With a client CA, a request without a
+    // client certificate that CA signed is answered 403 before its handler.
+    TlsCredentials tls;
 };
 
 class Server {
@@ -151,6 +156,13 @@ public:
     // no auth) for the requests that begin from now on; safe while requests
     // are served (a reload).
     void set_tokens(const std::string& token, const std::string& read_only_token = "");
+
+    // Serve new connections with these credentials (a certificate renewed
+    // on disk, SIGHUP); connections already open keep theirs. The new
+    // credentials are tried before the old ones are let go: a certificate
+    // or key that does not load is an error and the old ones stay. Only for
+    // a server started with TLS.
+    Status set_tls(TlsCredentials tls);
 
     // Wait until no request is in flight (every answer sent), at most
     // `limit`; false if some still is. Before stop(), for answers that must

@@ -8,7 +8,8 @@
 #                       `fracta-gw serve`; GW_URL. With REC_MESSAGES
 #                       exported first, rec also appends every JSON-RPC
 #                       message it gets (and its `slow` tool's aborts) there;
-#                       GW_WAIT_READY=0: do not wait for /readyz
+#                       GW_WAIT_READY=0: do not wait for /readyz; $GW_YAML
+#                       adds keys to `gateway:`
 #   gw_suite_setup / gw_suite_teardown   a gateway suite's setup and teardown
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
@@ -41,7 +42,7 @@ gw_project() {
   wait_for 20 port_open "$EV_PORT"
   wait_for 20 port_open "$REC_PORT"
   cp_project sqlite \
-    "gateway: {listen: \"127.0.0.1:$GW_PORT\", url: \"http://127.0.0.1:$GW_PORT\"}" \
+    "gateway: {listen: \"127.0.0.1:$GW_PORT\", url: \"http://127.0.0.1:$GW_PORT\"${GW_YAML:+, $GW_YAML}}" \
     "mcp_servers:" \
     "  servers:" \
     "    ev: {local: {command: node, args: [\"$EVERYTHING\", stdio]}}" \

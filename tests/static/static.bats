@@ -135,3 +135,22 @@ events_root() {
   [[ $status == 0 ]] || { echo "latest-seq: exit $status: $stderr"; false; }
   [[ $output == 1 ]] || { echo "latest-seq printed '$output', want 1"; false; }
 }
+
+@test "the static fracta-cp and fracta-gw refuse a tls section in one line, exit 100 (no GnuTLS in them)" {
+  local p=$BATS_TEST_TMPDIR/project
+  mkdir -p "$p/.fracta"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -keyout "$p/key.pem" -out "$p/cert.pem" 2>/dev/null
+  cat >"$p/fracta.yaml" <<'YAML'
+control_plane_api: {listen: "127.0.0.1:0", tls: {cert_file: cert.pem, key_file: key.pem}}
+gateway: {listen: "127.0.0.1:0", tls: {cert_file: cert.pem, key_file: key.pem}}
+YAML
+  run --separate-stderr bash -c 'cd "$1" && exec "$2" run --no-gateway' _ "$p" "$STATIC_BIN/fracta-cp"
+  [[ $status == 100 ]] || { echo "fracta-cp run: exit $status: $stderr"; false; }
+  [[ $(wc -l <<<"$stderr") == 1 && $stderr == "fracta-cp: error: "*"control_plane_api.tls: this fracta-cp has no TLS"* ]] ||
+    { echo "fracta-cp's error: $stderr"; false; }
+  run --separate-stderr bash -c 'cd "$1" && exec "$2" serve' _ "$p" "$STATIC_BIN/fracta-gw"
+  [[ $status == 100 ]] || { echo "fracta-gw serve: exit $status: $stderr"; false; }
+  [[ $(wc -l <<<"$stderr") == 1 && $stderr == "fracta-gw: error: "*"gateway.tls: this fracta-gw has no TLS"* ]] ||
+    { echo "fracta-gw's error: $stderr"; false; }
+}
