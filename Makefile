@@ -11,7 +11,10 @@
 #   make fuzz     the libFuzzer targets of tests/fuzz (clang, build-fuzz/), each for
 #                 FUZZ_TIME seconds (default 180); results in tests/fuzz/RESULTS.md
 #   make bench    benchmarks; results in tests/bench/RESULTS.md
-#   make install  PREFIX=/usr/local: binaries, man pages
+#   make install  PREFIX=/usr/local: the static binaries (the fast ones: an
+#                 exec-provider op costs a fork and exec, not ~30 shared
+#                 libraries' loading), man pages; `make install-dynamic`:
+#                 the dynamic build instead (the only one that serves TLS)
 
 BUILD        ?= build
 BUILD_STATIC ?= build-static
@@ -27,7 +30,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps demo test static static-test images compose-test asan test-sanitize test-sanitize-unit \
-        fuzz bench install clean
+        fuzz bench install install-dynamic clean
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -102,7 +105,10 @@ fuzz:
 bench: all static
 	BENCH_BUILD=$(BUILD) BENCH_BUILD_STATIC=$(BUILD_STATIC) tests/bench/run
 
-install: all
+install: static
+	cmake --install $(BUILD_STATIC) --prefix $(PREFIX)
+
+install-dynamic: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:

@@ -77,6 +77,21 @@ events_root() {
   ((bad == 0))
 }
 
+@test "make install installs these static binaries, every one, and the man pages" {
+  local prefix=$BATS_TEST_TMPDIR/usr bin bins
+  run make -s -C "$REPO" install PREFIX="$prefix" BUILD_STATIC="$(dirname "$STATIC_BIN")"
+  ((status == 0)) || { echo "make install: exit $status: $output"; false; }
+  mapfile -t bins < <(binaries)
+  ((${#bins[@]} > 0)) || { echo "no binaries in $STATIC_BIN"; false; }
+  for bin in "${bins[@]}"; do
+    cmp -s "$bin" "$prefix/bin/${bin##*/}" || { echo "$prefix/bin/${bin##*/} is not $bin"; false; }
+    run ldd "$prefix/bin/${bin##*/}"
+    [[ $output == *"not a dynamic executable"* ]] || { echo "installed ${bin##*/}: ldd says: $output"; false; }
+    [[ -f $prefix/share/man/man1/${bin##*/}.1 ]] || { echo "no man page for ${bin##*/}"; false; }
+  done
+  [[ $(ls "$prefix/bin" | wc -l) == "${#bins[@]}" ]] || { echo "installed: $(ls "$prefix/bin")"; false; }
+}
+
 @test "every static binary runs --version and --help in an empty root" {
   local bin name root flag bad=0 bins
   mapfile -t bins < <(binaries)
