@@ -20,7 +20,10 @@
 # $k8s        [section m's k8s.json: tests/bench/k8s-ops output plus run facts]
 # $agents     [section n's agents.json: run facts, overhead: {direct_ms, fracta_ms}, concurrent: {ended,
 #               completed, first_call_ms: [{task, ms}], peak_rss_kib, peak_processes, peak_by_binary: {BINARY: {kib, processes}}}]
-# $only       a section rendered alone — "gateway", "reap", "replicas", "k8s" or "agents" (the other inputs are
+# $retention  [section p's retention.json: run facts, targets, stores: [{store, events, seconds, samples: [{written,
+#               rows, bytes, seconds}], watch: {inside_from, inside_seen, inside_gapless, behind_error},
+#               cli_watch: {status, stderr}}]]
+# $only       a section rendered alone — "gateway", "reap", "replicas", "k8s", "agents" or "retention" (the other inputs are
 #             then empty), for `run SECTION`; "" for the whole file
 
 def median: sort | length as $n
@@ -245,6 +248,42 @@ def reap_section($k; $alone):
                else "pass ≤ \($k.pass_target_ms) ms" end),
               (if .context then "(\(.met | if . then "yes" else "no" end))" else (.met | yn) end)] | row),
   "<!-- /reap -->"
+  ] | join("\n");
+
+# --- section p: the event log under events.retention ($r: run's retention.json) ---------
+def retention_rows($r):
+  $r.stores | map(. as $s | ($s.samples | last) as $fin | ($s.samples | first) as $first
+    | {store: $s.store, events: $s.events, seconds: $s.seconds, rows: $fin.rows, bytes: $fin.bytes,
+       first_bytes: $first.bytes, first_written: $first.written, max_bytes: ($s.samples | map(.bytes) | max),
+       growth: ($fin.bytes / $first.bytes), per_second: ($fin.written / $fin.seconds),
+       gapless: ($s.watch.inside_gapless == true), inside_seen: $s.watch.inside_seen,
+       expired: ($s.watch.behind_error | test("expired")),
+       cli_expired: ($s.cli_watch.status == 1 and ($s.cli_watch.stderr | test("^fracta-events: error: watch 1: expired: "))),
+       cli_stderr: $s.cli_watch.stderr}
+    | .met = (.rows == $r.keep and .max_bytes <= $r.bytes_target and .growth <= $r.growth_target
+              and .gapless and .expired and .cli_expired));
+def retention_checks($r): [retention_rows($r)[] | .met];
+def retention_section($r; $alone):
+  retention_rows($r) as $rows | retention_checks($r) as $checks
+  | [
+  "<!-- retention -->",
+  "## Event log retention (events.retention)",
+  "",
+  "`tests/bench/retention_fill` writes events of the control plane's shape (`lifecycle.running`, a five-key payload, about 250 bytes as a line) one transaction each, as `fracta-events record` and fracta-cp do, through the library's event log with `events.retention: \($r.keep)`: every append deletes what left the window in its own transaction. Every tenth it counts the rows and takes the store's size: sqlite (\($r.sqlite)): the database file with its -wal and -shm files; Postgres (\($r.pg), the bench's throwaway server, fsync off, a fresh database): `pg_total_relation_size('events')` (table, indexes, TOAST). Then a watcher from \($r.keep / 2) events before the newest must replay every seq up to the newest with no gap, and one from seq 1 (long pruned) must get the expired error — from the library and from `\($r.events_name) watch 1`, which must exit 1 with `fracta-events: error: watch 1: expired: …` (fracta-events(1)). Targets: exactly \($r.keep) rows kept; the store ≤ \($r.bytes_target | bytes) at every sample; its size at the end ≤ \($r.growth_target)× its size after the first tenth (bounded, not creeping); both watchers as above.",
+  "",
+  measured($r; $alone; "retention"),
+  "- **Targets met here:** \($checks | map(select(.)) | length) of \($checks | length)",
+  "",
+  "| store | events written | writes/s | rows at the end | size after the first tenth | largest sample | size at the end | end ÷ first | watcher inside: gapless | behind: expired (library, `watch 1`) | met? |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+  ($rows[] | [.store, "\(.events)", (.per_second | fix(0)), "\(.rows)", "\(.first_bytes | bytes) (\(.first_written) written)",
+              (.max_bytes | bytes), (.bytes | bytes), (.growth | ratio),
+              "\(.gapless | yesno) (\(.inside_seen) seqs)", "\(.expired | yesno), \(.cli_expired | yesno)", (.met | yesno)] | row),
+  "",
+  "Size at each tenth (bytes): " + ($r.stores | map("\(.store): " + (.samples | map("\(.written): \(.bytes)") | join(", "))) | join("; ")) + ".",
+  "",
+  "What `fracta-events watch 1` said: " + ($rows | map("\(.store): `\(.cli_stderr | rtrimstr("\n"))`") | join("; ")) + ".",
+  "<!-- /retention -->"
   ] | join("\n");
 
 # --- section l: replicas on one Postgres ($l: run's replicas.json) -----------------------
@@ -509,6 +548,7 @@ def full:
   k8s_section($k8s[0]; false),
   "",
   (if $agents[0] then agents_section($agents[0]; false), "" else empty end),
+  (if $retention[0] then retention_section($retention[0]; false), "" else empty end),
   "## Method notes",
   "",
   "- `record` reads its event from stdin, and hyperfine \($meta.hyperfine | ltrimstr("hyperfine ")) has no `--input` (with `--shell=none` stdin is empty), so the record commands run as `stdin-exec FILE fracta-events … record` (`tests/bench/stdin-exec.c`: open, dup2, exec). Its cost, median(`stdin-exec FILE /bin/true`) − median(`/bin/true`) = \($wrap | ms), was measured in the same rounds and is subtracted from every record median above, fracta's and the naive script's alike. The raw medians are below.",
@@ -528,6 +568,7 @@ elif $only == "reap" then reap_section($reap[0]; true)
 elif $only == "replicas" then replicas_section($replicas[0]; true)
 elif $only == "k8s" then k8s_section($k8s[0]; true)
 elif $only == "agents" then agents_section($agents[0]; true)
+elif $only == "retention" then retention_section($retention[0]; true)
 elif $only == "sizes" then sizes_section($sizes[0] | map(.met = (.stripped <= $meta.size_target)); $meta.size_target; true)
 elif $only == "" then full
 else error("report.jq: no section \($only)") end
