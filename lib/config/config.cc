@@ -18,7 +18,7 @@ const Json& known_keys() {
     static const Json keys = Json::parse(R"({
       "project": {"default_base_branch": 0, "allowed_tools": 0, "check": 0, "check_timeout": 0},
       "agents": {"default_runtime": 0, "default_mode": 0, "allow_subagents": 0, "max_depth": 0,
-                 "max_children": 0, "timeout": 0, "agent_runtimes": "*"},
+                 "max_children": 0, "mailbox_max": 0, "timeout": 0, "agent_runtimes": "*"},
       "credentials": "*",
       "runtime": {"backend": 0,
                   "state": {"driver": 0, "sqlite": {"path": 0}, "postgres": {"dsn": 0}},
@@ -36,7 +36,7 @@ const Json& known_keys() {
       "reaper": {"interval": 0, "max_age": 0, "keep_terminal": 0, "max_concurrent": 0},
       "mcp_servers": {"servers": "*"},
       "tool_policy": {"allow_only": 0, "deny": 0},
-      "logging": {"level": 0, "format": 0},
+      "logging": {"level": 0, "format": 0, "max_bytes": 0},
       "events": {"retention": 0}
     })");
     return keys;
@@ -237,6 +237,8 @@ Status read_agents(Reader& r, Config& c) {
     FRACTA_TRY(r.boolean("agents.allow_subagents", c.allow_subagents));
     FRACTA_TRY(r.positive_int("agents.max_depth", c.max_depth));
     FRACTA_TRY(r.positive_int("agents.max_children", c.max_children));
+    int mailbox_max = 0;  // read where it is used (cp::mailbox_max), from `document`
+    FRACTA_TRY(r.positive_int("agents.mailbox_max", mailbox_max, true, 1000000000));
     FRACTA_TRY(r.object("agents.agent_runtimes"));
     const Json* runtimes = r.value("agents.agent_runtimes");
     if (!runtimes || !runtimes->is_object()) return {};
@@ -319,6 +321,8 @@ Result<Config> build(yaml::Document doc) {
     FRACTA_TRY(read_listener_security(r, "gateway", c.gateway));
     FRACTA_TRY(r.one_of("logging.level", c.logging.level, {"debug", "info", "warn", "error"}));
     FRACTA_TRY(r.one_of("logging.format", c.logging.format, {"text", "json"}));
+    int log_max = 0;  // read where it is used (log_max_bytes), from `document`
+    FRACTA_TRY(r.positive_int("logging.max_bytes", log_max, true, 1000000000));
     check_unknown(doc.root, known_keys(), "", "", doc, c.warnings);
     c.file = doc.file;
     std::error_code ec;

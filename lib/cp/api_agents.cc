@@ -24,6 +24,12 @@ using http::Request;
 using http::Response;
 
 Response not_found(const std::string& task) { return Response::error(404, "agent \"" + task + "\" not found"); }
+// 429: the reader must consume before more can come (agents.mailbox_max).
+Response mailbox_full(const Context& ctx, const std::string& task) {
+    return Response::error(429, "the mailbox of \"" + task + "\" is full: " +
+                                    std::to_string(mailbox_max(ctx.settings.config)) +
+                                    " unread messages (agents.mailbox_max); it takes more once they are read");
+}
 
 // The agent named by the route, or the response to give instead.
 struct Found {
@@ -254,8 +260,9 @@ Response say(Context& ctx, const Request& req) {
     }
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto id = Mailbox(**store).send(from, a.name, message);
+    auto id = Mailbox(**store, mailbox_max(ctx.settings.config)).send(from, a.name, message);
     if (!id.ok()) return error_response(id.error());
+    if (*id == 0) return mailbox_full(ctx, a.name);
     return Response::json(200, {{"status", "dispatched"}, {"delivery", "inbox"}, {"message_id", *id}});
 }
 
@@ -364,8 +371,10 @@ Response send_message(Context& ctx, const Request& req) {
     auto target = Agents(**store).get(to);
     if (!target.ok()) return error_response(target.error());
     if (!*target) return not_found(to);
-    auto id = Mailbox(**store).send((*body)["from"].get<std::string>(), to, (*body)["message"].get<std::string>());
+    auto id = Mailbox(**store, mailbox_max(ctx.settings.config))
+                  .send((*body)["from"].get<std::string>(), to, (*body)["message"].get<std::string>());
     if (!id.ok()) return error_response(id.error());
+    if (*id == 0) return mailbox_full(ctx, to);
     return Response::json(201, {{"id", *id}, {"status", "sent"}});
 }
 

@@ -181,7 +181,8 @@ std::string store_for_log(const std::string& store_url) {
 
 Status run(const RunOptions& o) {
     FRACTA_TRY_ASSIGN(config, load_for(o.config_file, std::filesystem::current_path().string()));
-    const Logger logger("fracta-cp", config.logging.format, config.logging.level, o.write_log);
+    const Logger logger("fracta-cp", config.logging.format, config.logging.level,
+                        o.capped_stderr ? capped_stderr(log_max_bytes(config.document.root)) : o.write_log);
     const LogSink log = logger.sink();
     for (const auto& w : config.warnings) log("warn", w);
     const std::string token = api_token(config);

@@ -29,6 +29,9 @@ struct RunOptions {
     // Log lines as logging.format says (text, or JSON objects), filtered by
     // logging.level or FRACTA_LOG_LEVEL; no writer: no log.
     LineWriter write_log;
+    // Instead of write_log: stderr, cut to its newest lines past
+    // logging.max_bytes when it is a file (capped_stderr).
+    bool capped_stderr = false;
 };
 
 // Serve until SIGTERM or SIGINT (drain, then return success). SIGHUP

@@ -30,7 +30,7 @@ Result<int> run_op(const Call& call) {
     o.config_file = args.get("config");
     o.listen = args.get("listen");
     o.insecure_listen = args.has("insecure-listen");
-    o.write_log = stderr_line;
+    o.capped_stderr = true;
     FRACTA_TRY_ASSIGN(fd, ready_fd(args));
     o.ready_fd = fd;
     if (args.has("workers")) {

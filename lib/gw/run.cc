@@ -83,7 +83,8 @@ void reload(const std::string& config_file, const Logger& logger, Gateway& gatew
 
 Status serve(const ServeOptions& o) {
     FRACTA_TRY_ASSIGN(config, load(o.config_file));
-    const Logger logger = make_logger(config.logging, o.write_log);
+    const Logger logger =
+        make_logger(config.logging, o.capped_stderr ? capped_stderr(log_max_bytes(config.document.root)) : o.write_log);
     const LogSink log = logger.sink();
     for (const auto& w : config.warnings) log("warn", w);
     FRACTA_TRY_ASSIGN(settings, read_settings(config));

@@ -19,6 +19,7 @@ struct ServeOptions {
     // gateway.insecure_listen. Without it such a start is refused.
     bool insecure_listen = false;
     std::function<void(const std::string& line)> write_log;
+    bool capped_stderr = false;  // instead of write_log: capped_stderr(logging.max_bytes)
 };
 Status serve(const ServeOptions& options);
 

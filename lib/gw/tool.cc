@@ -14,7 +14,7 @@ Result<int> dispatch(const Call& call) {
         o.config_file = call.args.get("config");
         o.listen = call.args.get("listen");
         o.insecure_listen = call.args.has("insecure-listen");
-        o.write_log = stderr_line;
+        o.capped_stderr = true;
         FRACTA_TRY_ASSIGN(fd, ready_fd(call.args));
         o.ready_fd = fd;
         done = serve(o);

@@ -157,6 +157,32 @@ SH
   for t in g1 c1 p1; do expect_api 200 DELETE "/api/v1/agents/$t"; done
 }
 
+@test "bounded: agents.mailbox_max refuses a message to a full mailbox with 429; logging.max_bytes cuts controlplane.log" {
+  cp_project sqlite "logging: {max_bytes: 20000}"
+  sed -i '1s/}$/, mailbox_max: 2}/' "$P/fracta.yaml"  # on cp_project's agents: line
+  # a log an earlier run left large: cut to its newest lines at the first line
+  local i
+  for i in $(seq 1 2000); do echo "old line $i of an earlier run"; done >"$P/.fracta/controlplane.log"
+  cp_start
+  spawn quiet 'exec sleep 30'
+  expect_api 200 POST /api/v1/agents/quiet/say '{"message":"one"}'
+  expect_api 201 POST /api/v1/messages '{"from":"a","to":"quiet","message":"two"}'
+  expect_api 429 POST /api/v1/messages '{"from":"a","to":"quiet","message":"three"}'
+  assert_json '.error == "the mailbox of \"quiet\" is full: 2 unread messages (agents.mailbox_max); it takes more once they are read"' "$API_BODY"
+  expect_api 429 POST /api/v1/agents/quiet/say '{"message":"three"}'
+  expect_api 200 GET /api/v1/agents/quiet/inbox
+  assert_json '[.messages[].message] == ["one", "two"]' "$API_BODY"
+  assert_equal "$(sqlite3 "$P/.fracta/state.db" "SELECT COUNT(*) FROM messages WHERE to_task = 'quiet'")" 0 "read messages kept"
+  expect_api 201 POST /api/v1/messages '{"from":"a","to":"quiet","message":"four"}'
+
+  local size
+  size=$(stat -c %s "$P/.fracta/controlplane.log")
+  (( size <= 20000 )) || fail "controlplane.log: $size bytes, above logging.max_bytes"
+  grep -q "old line 2000 of an earlier run" "$P/.fracta/controlplane.log" || fail "the newest old line was cut"
+  grep -q "old line 1 of" "$P/.fracta/controlplane.log" && fail "the oldest lines were kept"
+  expect_api 200 DELETE /api/v1/agents/quiet
+}
+
 @test "gateway tokens: verify answers 200 for the agent, 403 for another agent's, 401 once killed" {
   cp_project sqlite
   cp_start

@@ -131,3 +131,39 @@ TEST_CASE("the mailbox delivers each message once, in order", "[cp][mailbox][pg]
         CHECK((*second)[0].from == "c");
     }
 }
+
+TEST_CASE("a mailbox holds at most max_unread unread messages; read ones are deleted", "[cp][mailbox][pg]") {
+    for (auto& s : test::fresh_stores()) {
+        INFO(s.kind);
+        Mailbox box(*s.store, 3);
+        auto count = [&](const std::string& to) {
+            auto rows = s.store->query("SELECT COUNT(*) FROM messages WHERE to_task = ?", {to});
+            REQUIRE(rows.ok());
+            return (*rows)[0].integer(0);
+        };
+        for (const char* m : {"one", "two", "three"}) {
+            auto id = box.send("a", "b", m);
+            REQUIRE(id.ok());
+            CHECK(*id > 0);
+        }
+        auto refused = box.send("a", "b", "four");
+        REQUIRE(refused.ok());
+        CHECK(*refused == 0);  // full: refused, nothing stored
+        CHECK(count("b") == 3);
+        REQUIRE(box.send("a", "c", "another mailbox").ok());
+        CHECK(count("c") == 1);
+
+        auto read = box.consume("b");
+        REQUIRE(read.ok());
+        REQUIRE(read->size() == 3);
+        CHECK(count("b") == 0);  // read once, then gone
+        CHECK(*box.send("a", "b", "five") > 0);
+        auto next = box.consume("b");
+        REQUIRE(next->size() == 1);
+        CHECK((*next)[0].content == "five");
+
+        Mailbox unbounded(*s.store);
+        for (int i = 0; i < 5; ++i) CHECK(*unbounded.send("a", "d", "m") > 0);
+        CHECK(count("d") == 5);
+    }
+}
