@@ -14,6 +14,11 @@ namespace fracta::session {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kSubmitPause{100};  // after the program read a nudge's text
 constexpr std::chrono::seconds kNoWaitDrain{2};         // how long --no-wait lets it read the text
+// After a nudge's submit was read and answered with output: a TUI may still
+// be moving the line out of its prompt (Claude Code while a reply streams,
+// whose spinner is the output we saw), and the next nudge's clear key must
+// not reach that line.
+constexpr std::chrono::milliseconds kSubmitSettle{300};
 
 Result<bool> TerminalInput::type(const std::string& bytes) {
     std::lock_guard<std::mutex> lock(input_mu_);
@@ -90,7 +95,11 @@ Result<uint64_t> TerminalInput::nudge(const std::string& text, std::chrono::mill
         read_it = peer_ < 0 || !input_pending();
         std::unique_lock<std::mutex> lock(out_mu_);
         shown = output_ > before;
-        if (read_it && shown) return ordinal;
+        if (read_it && shown) {
+            lock.unlock();
+            std::this_thread::sleep_for(kSubmitSettle);
+            return ordinal;
+        }
         if (ended_ && read_it) return ordinal;  // it took the nudge and ended (an `exit`, say)
         // Ended without reading it: as for a nudge to an ended session.
         if (ended_) return fail(ErrorKind::NotFound, "the session ended before it read the nudge");
