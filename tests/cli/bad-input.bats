@@ -47,7 +47,8 @@ snapshot() {
 # full_disk: with a file-size limit of LIMIT_KB KiB); record a failure unless
 # it exits WANT with one "BIN: error:" line on stderr and nothing on stdout,
 # and what the array WATCH names (files, directories) is unchanged. OUT=closed /
-# OUT=full: stdout closed, or /dev/full.
+# OUT=full: stdout closed, or /dev/full. ERR_AS=NAME: the error line is NAME's
+# (fracta running a sibling binary in its place).
 row() {
   local want=$1 stdin=$2 wrap=()
   shift 2
@@ -69,8 +70,8 @@ row() {
   lines=$(wc -l <"$err")
   if [[ $rc -ne $want ]]; then
     FAILURES+=("$what: exit $rc, expected $want; stderr: $(head -c 300 "$err")")
-  elif [[ $lines -ne 1 ]] || ! grep -q "^$bin: error: ." "$err"; then
-    FAILURES+=("$what: stderr is not one '$bin: error: …' line: $(head -c 300 "$err")")
+  elif [[ $lines -ne 1 ]] || ! grep -q "^${ERR_AS:-$bin}: error: ." "$err"; then
+    FAILURES+=("$what: stderr is not one '${ERR_AS:-$bin}: error: …' line: $(head -c 300 "$err")")
   elif [[ -z ${OUT:-} && -s $out ]]; then
     FAILURES+=("$what: wrote to stdout: $(head -c 200 "$out")")
   fi
@@ -94,6 +95,23 @@ full_disk() {
     rc=${PIPESTATUS[0]}
   } 3>&1
   return "$rc"
+}
+
+# ops_of BIN — the operations BIN's --help lists, one a line.
+ops_of() {
+  "$FRACTA_BIN/$1" --help | sed -n '/^operations:/,/^options:/p' | grep -oP '^  \K[a-z][a-z-]*'
+}
+
+# every_op BIN N ROW_FN — call ROW_FN OP for each operation BIN's --help
+# lists, so that an operation added later gets a row or fails the matrix; at
+# least N of them (a --help whose layout changed must not leave none).
+every_op() {
+  local op n=0
+  for op in $(ops_of "$1"); do
+    "$3" "$op"
+    n=$((n + 1))
+  done
+  ((n >= $2)) || FAILURES+=("$1 --help listed $n operations (expected at least $2)")
 }
 
 # matrix_done MIN — the rows ran (at least MIN) and none failed.
@@ -143,11 +161,23 @@ matrix_done() {
   # a full disk under the store: the record is refused whole
   echo '{"type":"matrix.full","message":"'"$(head -c 8192 /dev/zero | tr '\0' z)"'"}' >"$IN/fill"
   LIMIT_KB=$(( ($(stat -c %s "$db") + 1023) / 1024 )) row 111 "$IN/fill" full_disk fracta-events record
-  matrix_done 26
+  every_op fracta-events 7 events_op_row
+  matrix_done 33
   # the store still holds exactly the one event
   run --separate-stderr "$FRACTA_BIN/fracta-events" list </dev/null
   assert_status 0
   assert_json 'length == 1 and .[0].type == "matrix.before"'
+}
+
+# events_op_row OP — one refused input for every operation.
+events_op_row() {
+  case $1 in
+  record | list) row 100 "$IN/truncated" fracta-events "$1" ;;
+  watch) row 100 - fracta-events "$1" -1 ;;
+  query) row 100 - fracta-events "$1" --limit many ;;
+  tail) row 100 - fracta-events "$1" -n many ;;
+  *) row 100 - fracta-events "$1" extra-arg ;;
+  esac
 }
 
 # bad_start_json BIN OP — the rows of a start JSON every provider refuses.
@@ -191,7 +221,28 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   OUT=closed row 1 - fracta-spawn-local status done1
   OUT=full row 1 - fracta-spawn-local list 'done'
   OUT=full row 1 - fracta-spawn-local logs done1
-  matrix_done 30
+  every_op fracta-spawn-local 23 local_op_row
+  matrix_done 53
+}
+
+# local_op_row OP — one bad-input row for each operation: a name that climbs
+# out of the state directory (the arguments after it are enough for every
+# operation's arity), or for the operations without one, a full stdout
+# (list-running prints only running sessions: one runs for its row).
+local_op_row() {
+  case $1 in
+  list) OUT=full row 1 - fracta-spawn-local "$1" done1 ;;
+  list-running)
+    # in a state directory of its own, away from the watched one
+    local FRACTA_STATE_DIR=$BATS_TEST_TMPDIR/running
+    echo '{"command":"sleep 600"}' | "$FRACTA_BIN/fracta-spawn-local" start running1
+    OUT=full row 1 - fracta-spawn-local "$1" running
+    "$FRACTA_BIN/fracta-spawn-local" stop running1
+    ;;
+  check-image) row 2 - fracta-spawn-local "$1" alpine ;;
+  supervise) row 100 - fracta-spawn-local "$1" '../done1' -- true ;;
+  *) row 100 - fracta-spawn-local "$1" '../done1' key value ;;
+  esac
 }
 
 @test "fracta-spawn-k8s: the bad-input matrix" {
@@ -229,7 +280,18 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   OUT=full row 1 "$IN/empty" fracta-spawn-k8s render s1
   row 111 - fracta-spawn-k8s status s1
   row 111 - fracta-spawn-k8s list-running s
-  matrix_done 31
+  every_op fracta-spawn-k8s 22 k8s_op_row
+  matrix_done 53
+}
+
+# k8s_op_row OP — an invalid object name for every operation that takes one
+# (refused before any API call), and the dead cluster for the listings.
+k8s_op_row() {
+  case $1 in
+  list | list-running) row 111 - fracta-spawn-k8s "$1" s ;;
+  check-image) row 2 - fracta-spawn-k8s "$1" alpine ;;
+  *) row 100 - fracta-spawn-k8s "$1" '../etc' key value ;;
+  esac
 }
 
 @test "fracta-init: the bad-input matrix" {
@@ -332,7 +394,17 @@ bad_project() {
   row 100 - fracta-cp --no-such-option status
   # a dead dependency: the store's Postgres does not answer
   row 111 - fracta-cp --config dead.yaml run --listen 127.0.0.1:0 --workers 0
-  matrix_done 19
+  every_op fracta-cp 4 cp_op_row
+  matrix_done 23
+}
+
+# cp_op_row OP — one refused input for every operation.
+cp_op_row() {
+  case $1 in
+  run) row 100 - fracta-cp "$1" --listen 127.0.0.1:0 --workers many ;;
+  start | stop) row 100 - fracta-cp "$1" --timeout -5s ;;
+  *) row 100 - fracta-cp "$1" extra-argument ;;
+  esac
 }
 
 @test "fracta-gw: the bad-input matrix" {
@@ -350,12 +422,15 @@ bad_project() {
   row 100 - fracta-gw serve --listen '0.0.0.0:0'
   row 100 - fracta-gw serve --ready-fd abc
   row 100 - fracta-gw --no-such-option serve
-  matrix_done 14
+  every_op fracta-gw 2 gw_op_row
+  matrix_done 16
 }
+
+gw_op_row() { row 100 - fracta-gw "$1" --no-such-option; }
 
 @test "fracta: the bad-input matrix" {
   bad_project
-  local f verb name
+  local f name
   for f in bad utf8 types nul big; do
     row 100 - fracta --config "$f.yaml" list
   done
@@ -364,11 +439,7 @@ bad_project() {
   for name in '../x' 'a/b' '-dash' "$(printf 'ctl\x01')" "$(printf 'bad\xff')" "$(head -c 100 /dev/zero | tr '\0' n)"; do
     row 100 - fracta spawn "$name"
   done
-  # (attach is fracta-spawn-local's, run as it is: its error line is that
-  # binary's, and is in its own matrix)
-  for verb in get peek logs kill merge watch wait; do
-    row 100 - fracta "$verb" '../etc'
-  done
+  every_op fracta 18 front_op_row
   row 100 - fracta say '../etc' hello
   row 100 - fracta say t1
   row 100 - fracta peek t1 -n abc
@@ -382,5 +453,23 @@ bad_project() {
   WATCH=()
   row 111 - fracta --config dead.yaml list
   row 111 - fracta --config dead.yaml get t1
-  matrix_done 30
+  matrix_done 41
+}
+
+# front_op_row VERB — one refused input for every verb: a task name that
+# climbs out of the project, or for the verbs that take none, a bad option.
+# The verbs fracta runs a sibling binary for answer with that binary's line.
+front_op_row() {
+  case $1 in
+  list) row 100 - fracta "$1" --status Bogus ;;
+  status) row 100 - fracta "$1" extra-argument ;;
+  completion) row 100 - fracta "$1" fish ;;
+  init) ERR_AS=fracta-init row 100 - fracta "$1" --scaffold moon ;;
+  serve) ERR_AS=fracta-gw row 100 - fracta "$1" extra-argument ;;
+  controlplane) ERR_AS=fracta-cp row 100 - fracta "$1" frobnicate ;;
+  events) ERR_AS=fracta-events row 100 - fracta "$1" watch -1 ;;
+  reap) ERR_AS=fracta-reap row 100 - fracta "$1" --every soon ;;
+  attach) ERR_AS=fracta-spawn-local row 100 - fracta "$1" '../etc' ;;
+  *) row 100 - fracta "$1" '../etc' ;;
+  esac
 }
