@@ -7,7 +7,7 @@
 #   make static   fully static binaries into build-static/bin/
 #   make test-sanitize       every suite but compose (unit, fuzz corpora, cli, e2e)
 #                 against an AddressSanitizer + UBSan build (build-asan/); `make asan` is
-#                 the same; `make test-sanitize-unit`: the unit half only
+#                 the same; `make test-sanitize-unit`: the unit half only (what .ci/run runs)
 #   make fuzz     the libFuzzer targets of tests/fuzz (clang, build-fuzz/), each for
 #                 FUZZ_TIME seconds (default 180); results in tests/fuzz/RESULTS.md
 #   make bench    benchmarks; results in tests/bench/RESULTS.md
