@@ -5,6 +5,7 @@
 #include "base/time.h"
 #include "base/units.h"
 #include "events/log.h"
+#include "objectives/objectives.h"
 
 namespace fracta::agents {
 namespace {
@@ -13,7 +14,7 @@ constexpr const char* kSelect =
     "SELECT name, status, mode, runtime, model, branch, base_branch, workspace, provider, ref, contract,"
     " current_intent, last_output, exit_code, reason, resume_token, attempt, parent, labels, env, token_hash,"
     " cancel_requested, check_command, timeout_ms, turns, input_tokens, output_tokens, cost_micro_usd,"
-    " created_at, started_at, ended_at, heartbeat_at, updated_at,"
+    " created_at, started_at, ended_at, heartbeat_at, updated_at, objective_id, dedupe_key,"
     " (SELECT COUNT(*) FROM messages m WHERE m.to_task = a.name"
     "   AND m.id > COALESCE((SELECT last_id FROM cursors c WHERE c.task = a.name), 0))"
     " FROM agents a";
@@ -60,6 +61,8 @@ Agent from_row(const store::Row& r) {
     a.ended_at = r.text(i++);
     a.heartbeat_at = r.text(i++);
     a.updated_at = r.text(i++);
+    a.objective_id = r.text(i++);
+    a.dedupe_key = r.text(i++);
     a.unread_messages = r.integer(i++);
     return a;
 }
@@ -91,6 +94,7 @@ Json Agent::to_json() const {
               {"resume_token", resume_token},
               {"attempt", attempt},
               {"parent", parent},
+              {"objective_id", objective_id},
               {"labels", labels},
               {"check", check_command},
               {"timeout", timeout_ms > 0 ? format_duration(std::chrono::milliseconds(timeout_ms)) : ""},
@@ -112,10 +116,11 @@ Status Agents::insert(const Agent& a) {
     const std::string now_text = format_rfc3339(now());
     return store_.exec(
         "INSERT INTO agents (name, status, mode, runtime, model, branch, base_branch, workspace, provider, contract,"
-        " parent, labels, env, token_hash, check_command, timeout_ms, attempt, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " parent, labels, env, token_hash, check_command, timeout_ms, objective_id, dedupe_key, attempt,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {a.name, a.status, a.mode, a.runtime, a.model, a.branch, a.base_branch, a.workspace, a.provider, a.contract,
-         a.parent, to_line(a.labels), to_line(a.env), a.token_hash, a.check_command, a.timeout_ms,
+         a.parent, to_line(a.labels), to_line(a.env), a.token_hash, a.check_command, a.timeout_ms, a.objective_id,
+         a.dedupe_key,
          int64_t{a.attempt},
          a.created_at.empty() ? now_text : a.created_at, now_text});
 }
@@ -183,9 +188,13 @@ Result<bool> Agents::transition_in_tx(const std::string& name, const std::vector
         sql += i ? ", ?" : "?";
         params.push_back(from[i]);
     }
-    sql += ") RETURNING name";
+    sql += ") RETURNING name, objective_id";
     FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
     if (rows.empty()) return false;
+    if (is_terminal(to) && !rows[0].text(1).empty())  // its objective's counters, breaker and budgets
+        FRACTA_TRY(objectives::Objectives(store_).agent_ended_in_tx(
+            rows[0].text(1), name, to, c.input_tokens.value_or(0) + c.output_tokens.value_or(0),
+            c.cost_micro_usd.value_or(0)));
     events::EventLog log(store_);
     for (const events::Event& before : c.events) FRACTA_TRY(log.append_in_tx(before));
     events::Event e;

@@ -23,6 +23,8 @@ namespace fracta::agents {
 struct Agent {
     std::string name, status, mode = "batch", runtime, model, branch, base_branch, workspace, provider, ref;
     std::string contract, current_intent, last_output, reason, resume_token, parent;
+    std::string objective_id;  // the objective whose budgets admitted it; empty: none
+    std::string dedupe_key;    // no two live agents of one objective share one (empty: no key)
     std::optional<int> exit_code;
     int attempt = 0;
     Json labels = Json::object(), env = Json::object();

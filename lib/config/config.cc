@@ -37,7 +37,8 @@ const Json& known_keys() {
       "mcp_servers": {"servers": "*"},
       "tool_policy": {"allow_only": 0, "deny": 0},
       "logging": {"level": 0, "format": 0, "max_bytes": 0},
-      "events": {"retention": 0}
+      "events": {"retention": 0},
+      "objectives": {"approval": 0, "breaker": 0}
     })");
     return keys;
 }
@@ -237,6 +238,8 @@ Status read_agents(Reader& r, Config& c) {
     FRACTA_TRY(r.boolean("agents.allow_subagents", c.allow_subagents));
     FRACTA_TRY(r.positive_int("agents.max_depth", c.max_depth));
     FRACTA_TRY(r.positive_int("agents.max_children", c.max_children));
+    FRACTA_TRY(r.one_of("objectives.approval", c.objectives_approval, {"auto", "manual"}));
+    FRACTA_TRY(r.positive_int("objectives.breaker", c.objectives_breaker, true));
     int mailbox_max = 0;  // read where it is used (cp::mailbox_max), from `document`
     FRACTA_TRY(r.positive_int("agents.mailbox_max", mailbox_max, true, 1000000000));
     FRACTA_TRY(r.object("agents.agent_runtimes"));

@@ -108,6 +108,8 @@ struct Config {
     bool allow_subagents = true;  // agents.allow_subagents: agents may spawn agents
     int max_depth = 3;            // agents.max_depth: parent chain length of a sub-agent
     int max_children = 5;         // agents.max_children: live children per agent
+    std::string objectives_approval = "auto";  // objectives.approval: auto | manual (proposals wait for a person)
+    int objectives_breaker = 3;  // objectives.breaker: consecutive failed missions that freeze an objective (0: off)
     Queue queue;
     Reaper reaper;
     int max_concurrent = 0;  // reaper.max_concurrent: cap on Running agents (0: none)

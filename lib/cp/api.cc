@@ -54,6 +54,17 @@ const std::vector<Route>& routes() {
         {"POST", "/api/v1/agents/{task}/intent", intent},
         {"POST", "/api/v1/messages", send_message},
         {"POST", "/api/v1/auth/verify", verify},
+        {"POST", "/api/v1/objectives", create_objective},
+        {"GET", "/api/v1/objectives", list_objectives, true},
+        {"GET", "/api/v1/objectives/{id}", get_objective, true},
+        {"POST", "/api/v1/objectives/{id}/unfreeze", unfreeze_objective},
+        {"POST", "/api/v1/objectives/{id}/close", close_objective},
+        {"GET", "/api/v1/proposals", list_proposals, true},
+        {"POST", "/api/v1/proposals/{id}/approve", approve_proposal},
+        {"POST", "/api/v1/proposals/{id}/reject", reject_proposal},
+        {"POST", "/api/v1/agents/{task}/proposals", propose},
+        {"POST", "/api/v1/agents/{task}/findings", report_finding},
+        {"POST", "/api/v1/agents/{task}/resolve", resolve_objective},
     };
     return table;
 }

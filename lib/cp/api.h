@@ -48,6 +48,18 @@ http::Response send_message(Context&, const http::Request&);
 http::Response inbox(Context&, const http::Request&);
 http::Response verify(Context&, const http::Request&);
 http::Response intent(Context&, const http::Request&);
+// api_objectives.cc, api_proposals.cc
+http::Response create_objective(Context&, const http::Request&);
+http::Response list_objectives(Context&, const http::Request&);
+http::Response get_objective(Context&, const http::Request&);
+http::Response unfreeze_objective(Context&, const http::Request&);
+http::Response close_objective(Context&, const http::Request&);
+http::Response report_finding(Context&, const http::Request&);
+http::Response resolve_objective(Context&, const http::Request&);
+http::Response propose(Context&, const http::Request&);
+http::Response list_proposals(Context&, const http::Request&);
+http::Response approve_proposal(Context&, const http::Request&);
+http::Response reject_proposal(Context&, const http::Request&);
 }  // namespace routes_impl
 
 // Shared by the handlers.

@@ -4,6 +4,7 @@
 #include "base/cli.h"
 #include "base/sha256.h"
 #include "base/time.h"
+#include "cp/admit.h"
 #include "cp/api.h"
 #include "cp/mailbox.h"
 #include "cp/spawn.h"
@@ -79,39 +80,6 @@ void record_event(store::Store& store, const std::string& type, const std::strin
     (void)events::EventLog(store).append(e);
 }
 
-// A sub-agent (the fractal part): its parent must be a live agent, within
-// agents.max_depth (the chain of parents above the new agent) and
-// agents.max_children (the parent's live children). Runs in the spawn's
-// transaction, and the count and the insert after it must not interleave
-// with another spawn under the same parent: sqlite's write transactions are
-// serial already (BEGIN IMMEDIATE); on Postgres the parent's row is locked
-// first, so concurrent child spawns of one parent take turns, and each count
-// (a fresh snapshot per statement) sees the children committed before it.
-Status check_parent(store::Store& store, const config::Config& config, const std::string& parent) {
-    if (!config.allow_subagents) return usage_error("sub-agents are disabled (agents.allow_subagents: false)");
-    if (store.dialect() == store::Dialect::Postgres)
-        FRACTA_TRY(store.query("SELECT name FROM agents WHERE name = ? FOR UPDATE", {parent}));
-    Agents agents(store);
-    int depth = 1;
-    std::string up = parent;
-    for (; !up.empty(); ++depth) {
-        FRACTA_TRY_ASSIGN(a, agents.get(up));
-        if (!a) return usage_error("parent: agent \"" + up + "\" not found");
-        if (up == parent && is_terminal(a->status))
-            return usage_error("parent: agent \"" + parent + "\" has ended (" + a->status + ")");
-        if (depth > config.max_depth)
-            return usage_error("parent: too deep: agents.max_depth is " + std::to_string(config.max_depth));
-        up = a->parent;
-    }
-    FRACTA_TRY_ASSIGN(rows, store.query("SELECT COUNT(*) FROM agents WHERE parent = ? AND status NOT IN "
-                                        "('Completed', 'Failed', 'Stopped')",
-                                        {parent}));
-    if (!rows.empty() && rows[0].integer(0) >= config.max_children)
-        return usage_error("parent: agent \"" + parent + "\" already has " + std::to_string(rows[0].integer(0)) +
-                           " live children (agents.max_children)");
-    return {};
-}
-
 // `say` to a batch agent that has ended: when its runtime can resume the
 // conversation, a follow-up run with the message as its prompt (the agent is
 // Queued again, its worktree and branch kept); otherwise a 409.
@@ -151,32 +119,7 @@ Response spawn(Context& ctx, const Request& req) {
     if (!body.ok()) return error_response(body.error());
     auto plan = plan_spawn(*body, ctx.settings);
     if (!plan.ok()) return error_response(plan.error());
-    auto store = ctx.pool.acquire();
-    if (!store.ok()) return error_response(store.error());
-    int64_t mission_id = 0;
-    bool exists = false;
-    Status saved = (*store)->transaction([&]() -> Status {
-        exists = false;
-        if (!plan->agent.parent.empty()) FRACTA_TRY(check_parent(**store, ctx.settings.config, plan->agent.parent));
-        Status inserted = Agents(**store).insert(plan->agent);
-        if (!inserted.ok() && inserted.error().message.find("already exists") != std::string::npos) exists = true;
-        FRACTA_TRY(inserted);
-        FRACTA_TRY_ASSIGN(id, queue::Queue(**store).enqueue_in_tx(plan->agent.name, plan->payload, plan->priority,
-                                                                   ctx.settings.config.queue.max_attempts));
-        mission_id = id;
-        events::Event queued;
-        queued.type = "lifecycle.queued";
-        queued.ts = format_rfc3339(now());
-        queued.actor = "cp";
-        queued.subject = plan->agent.name;
-        queued.message = "mission " + std::to_string(id);
-        queued.payload = R"({"category":"lifecycle","outcome":"queued","severity":"info"})";
-        FRACTA_TRY(events::EventLog(**store).append_in_tx(queued));
-        return {};
-    });
-    if (exists) return Response::error(409, "agent \"" + plan->agent.name + "\" already exists");
-    if (!saved.ok()) return error_response(saved.error());
-    return Response::json(201, spawn_response(plan->agent, mission_id));
+    return record_spawn(ctx, *plan).response;
 }
 
 Response list(Context& ctx, const Request& req) {

@@ -80,6 +80,8 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     FRACTA_TRY_ASSIGN(parent, optional_string(req, "parent"));
     FRACTA_TRY_ASSIGN(check, optional_string(req, "check"));
     FRACTA_TRY_ASSIGN(timeout, optional_string(req, "timeout"));
+    FRACTA_TRY_ASSIGN(objective_id, optional_string(req, "objective_id"));
+    FRACTA_TRY_ASSIGN(dedupe_key, optional_string(req, "dedupe_key"));
     FRACTA_TRY_ASSIGN(labels, string_object(req, "labels"));
     FRACTA_TRY_ASSIGN(env, string_object(req, "env"));
     for (const auto& item : env.items())
@@ -97,6 +99,7 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     if (dispatch != "queued" && dispatch != "direct")
         return usage_error("dispatch: must be queued or direct (got \"" + dispatch + "\")");
     if (!parent.empty()) FRACTA_TRY(check_task_name(parent));
+    if (!objective_id.empty()) FRACTA_TRY(check_task_name(objective_id));
     if (runtime_name.empty()) runtime_name = config.default_runtime;
     FRACTA_TRY_ASSIGN(choice, choose_runtime(config, runtime_name));
     if (req.contains("priority") && !req["priority"].is_null()) {
@@ -129,6 +132,8 @@ Result<SpawnPlan> plan_spawn(const Json& req, const Settings& settings) {
     a.workspace = worktree_path(settings.root, a.name, settings.in_git);
     a.contract = contract;
     a.parent = parent;
+    a.objective_id = objective_id;
+    a.dedupe_key = dedupe_key;
     a.labels = labels;
     a.env = env;
     a.check_command = check;

@@ -102,8 +102,12 @@ Result<std::optional<Mission>> Queue::claim(const std::string& worker, Duration 
     // Postgres: lock the candidate, skipping rows other claimers hold, so
     // replicas neither collide nor queue up behind each other. sqlite:
     // BEGIN IMMEDIATE already made this transaction the only writer.
+    // A frozen objective's missions stay queued until it is unfrozen (the
+    // circuit breaker; objectives/objectives.h).
     std::string pick = std::string("SELECT ") + kColumns +
-                       " FROM missions WHERE status = 'pending' ORDER BY priority DESC, id LIMIT 1";
+                       " FROM missions WHERE status = 'pending' AND task NOT IN (SELECT a.name FROM agents a"
+                       " JOIN objectives o ON o.id = a.objective_id WHERE o.status = 'frozen')"
+                       " ORDER BY priority DESC, id LIMIT 1";
     if (store_.dialect() == store::Dialect::Postgres) pick += " FOR UPDATE SKIP LOCKED";
     const std::string take = std::string("UPDATE missions SET status = 'claimed', claimed_by = ?, attempt = attempt + 1, "
                                          "lease_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'pending' "

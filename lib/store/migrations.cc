@@ -118,6 +118,62 @@ const char* kAgentUsage = R"(
     ALTER TABLE agents ADD COLUMN output_tokens {bigint};
     ALTER TABLE agents ADD COLUMN cost_micro_usd {bigint};)";
 
+// Objectives (spec: control-plane.md, "Objectives"): a goal a tree of
+// agents works on, under budgets that admission checks in the transaction
+// that records each spawn; proposals are the missions agents ask for. An
+// agent belongs to at most one objective; dedupe_key keeps two live agents
+// of one objective off the same sub-task. Budgets are 0 for "no limit";
+// deadline_at is created_at + max_runtime ('' for none); cost in millionths
+// of a US dollar, as on agents.
+const char* kObjectives = R"(
+    CREATE TABLE objectives (
+      id TEXT PRIMARY KEY,
+      description TEXT NOT NULL,
+      status TEXT NOT NULL,   -- open answered disproven exhausted budget_exhausted timed_out frozen
+      created_at TEXT NOT NULL,
+      created_by TEXT NOT NULL DEFAULT '',
+      updated_at TEXT NOT NULL,
+      max_missions {bigint} NOT NULL DEFAULT 0,
+      max_depth {bigint} NOT NULL DEFAULT 0,
+      max_branching {bigint} NOT NULL DEFAULT 0,
+      max_runtime_ms {bigint} NOT NULL DEFAULT 0,
+      deadline_at TEXT NOT NULL DEFAULT '',
+      max_tokens {bigint} NOT NULL DEFAULT 0,
+      max_cost_micro_usd {bigint} NOT NULL DEFAULT 0,
+      max_concurrent {bigint} NOT NULL DEFAULT 0,
+      breaker {bigint} NOT NULL DEFAULT 0,          -- consecutive failures that freeze it (0: never)
+      mission_count {bigint} NOT NULL DEFAULT 0,    -- admitted
+      refused_count {bigint} NOT NULL DEFAULT 0,
+      finding_count {bigint} NOT NULL DEFAULT 0,
+      failed_count {bigint} NOT NULL DEFAULT 0,
+      completed_count {bigint} NOT NULL DEFAULT 0,
+      failure_streak {bigint} NOT NULL DEFAULT 0,
+      tokens_used {bigint} NOT NULL DEFAULT 0,
+      cost_micro_usd {bigint} NOT NULL DEFAULT 0,
+      outcome TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX objectives_status ON objectives (status);
+    CREATE TABLE proposals (
+      id {id},
+      objective_id TEXT NOT NULL,
+      proposed_by TEXT NOT NULL DEFAULT '',
+      task TEXT NOT NULL,
+      contract TEXT NOT NULL DEFAULT '',
+      priority INTEGER NOT NULL DEFAULT 0,
+      dedupe_key TEXT NOT NULL DEFAULT '',
+      rationale TEXT NOT NULL DEFAULT '',
+      evidence TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL,   -- pending admitted refused rejected
+      rule TEXT NOT NULL DEFAULT '',
+      review_note TEXT NOT NULL DEFAULT '',
+      created_at TEXT NOT NULL,
+      reviewed_at TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX proposals_objective ON proposals (objective_id, status);
+    ALTER TABLE agents ADD COLUMN objective_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
+    CREATE INDEX agents_objective ON agents (objective_id, status);)";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -129,6 +185,7 @@ const std::vector<Migration>& migrations() {
         add(1, "event log", kEventLog);
         add(2, "control plane: agents, missions, mailbox", kControlPlane);
         add(3, "agents: check, timeout, turns, tokens and cost", kAgentUsage);
+        add(4, "objectives and proposals", kObjectives);
         return list;
     }();
     return all;
