@@ -36,7 +36,10 @@ Result<std::map<std::string, SecretRef>> secret_refs(const Json& j) {
     auto it = j.find("secret_refs");
     if (it == j.end() || it->is_null()) return out;
     if (!it->is_object()) return usage_error("\"secret_refs\" must be an object");
-    for (const auto& [k, v] : it->items()) {
+    for (const auto& [k, ref] : it->items()) {
+        // a named copy of the binding: clang before 16 cannot capture a
+        // structured binding in a lambda (the fuzz build is clang 14)
+        const Json& v = ref;
         auto text = [&](const char* field) -> const Json* {
             auto f = v.is_object() ? v.find(field) : v.end();
             return f != v.end() && f->is_string() && !f->get<std::string>().empty() ? &*f : nullptr;
