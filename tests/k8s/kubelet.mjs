@@ -13,7 +13,7 @@
 // What a real kubelet does and this one does not: pull images (the host is
 // the image), run as the securityContext's user, network namespaces. All pods
 // share the host's network, so each pod gets its own loopback address as its
-// IP (127.1.x.y), and an argument naming a declared containerPort on every
+// IP (127.N.x.y, N random per double), and an argument naming a declared containerPort on every
 // interface (":7070", "0.0.0.0:7070") is given that address instead — the one
 // place the command differs from the spec.
 
@@ -53,6 +53,11 @@ export class Kubelet {
     this.bin = bin;
     this.pods = new Map(); // uid -> {ns, name, ip, dir, procs: Map(container -> child), pending, timer}
     this.nextIP = 1;
+    // the second byte of every pod IP, picked per double: two doubles on one
+    // host (test files run side by side, a test's pods outliving it under a
+    // slow sanitizer build) otherwise both give their first pod 127.1.0.3
+    // and its supervisor's :7070 is taken ("Address already in use")
+    this.net = 1 + Math.floor(Math.random() * 250);
     store.hooks.push((type, def, obj) => { if (def === POD) this.onPod(type, obj); });
     process.on('exit', () => { for (const p of this.pods.values()) this.killAll(p, 'SIGKILL'); });
   }
@@ -68,7 +73,7 @@ export class Kubelet {
   onPod(type, obj) {
     const uid = obj.metadata.uid;
     if (type === 'ADDED' && !isTerminal(obj)) {
-      const ip = `127.1.${Math.floor(this.nextIP / 250)}.${(this.nextIP++ % 250) + 2}`;
+      const ip = `127.${this.net}.${Math.floor(this.nextIP / 250)}.${(this.nextIP++ % 250) + 2}`;
       const dir = join(this.root, obj.metadata.namespace, `${obj.metadata.name}-${uid.slice(0, 8)}`);
       this.pods.set(uid, { ns: obj.metadata.namespace, name: obj.metadata.name, ip, dir, procs: new Map(), warned: new Set() });
       setImmediate(() => this.sync(uid));
