@@ -9,7 +9,8 @@
 #                 against an AddressSanitizer + UBSan build (build-asan/); `make asan` is
 #                 the same; `make test-sanitize-unit`: the unit half only (what .ci/run runs)
 #   make fuzz     the libFuzzer targets of tests/fuzz (clang, build-fuzz/), each for
-#                 FUZZ_TIME seconds (default 180); results in tests/fuzz/RESULTS.md
+#                 FUZZ_TIME seconds (default 180), FUZZ_JOBS at a time (default 1);
+#                 results in tests/fuzz/RESULTS.md
 #   make bench    benchmarks; results in tests/bench/RESULTS.md
 #   make install  PREFIX=/usr/local: the static binaries (the fast ones: an
 #                 exec-provider op costs a fork and exec, not ~30 shared
@@ -21,6 +22,7 @@ BUILD_STATIC ?= build-static
 BUILD_ASAN   ?= build-asan
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_TIME    ?= 180
+FUZZ_JOBS    ?= 1
 STATIC_DEPS  ?= $(CURDIR)/build/static-deps
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
@@ -100,7 +102,7 @@ fuzz:
 	  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" \
 	  "-DCMAKE_C_FLAGS_DEBUG=-O1 -gline-tables-only" $(LAUNCHER)
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_all
-	FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run $(BUILD_FUZZ)
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(BUILD_FUZZ)
 
 bench: all static
 	BENCH_BUILD=$(BUILD) BENCH_BUILD_STATIC=$(BUILD_STATIC) tests/bench/run
