@@ -35,6 +35,11 @@ const std::vector<AgentTool>& agent_tools() {
         {"fracta_set_intent", "Say what I am doing now; it shows in agent lists."},
         {"fracta_spawn", "Start a sub-agent of mine on a task of its own (its own branch and worktree)."},
         {"fracta_report", "Record a result or finding of mine in the event log."},
+        {"fracta_propose_mission",
+         "Propose a sub-task under my objective: admitted (a child of mine starts on it) or refused with the budget "
+         "rule that refused it."},
+        {"fracta_report_finding", "Record a finding on my objective."},
+        {"fracta_resolve_objective", "Resolve my objective as answered or disproven, with the outcome."},
     };
     return tools;
 }

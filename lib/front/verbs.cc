@@ -134,6 +134,7 @@ Status spawn(Context& ctx, const cli::Args& a, const Operands& operands) {
             return std::move(ok).take_error().context("--parent");
         request["parent"] = a.get("parent");
     }
+    if (a.has("objective")) request["objective_id"] = a.get("objective");
     FRACTA_TRY_ASSIGN(env, pairs(a, "env"));
     if (!env.empty()) request["env"] = env;
     if (a.has("timeout") && !a.has("wait")) return usage_error("--timeout needs --wait");
@@ -291,6 +292,7 @@ std::vector<cli::Option> spawn_options() {
         {"label", 0, "KEY=VALUE", "a label (repeatable)"},
         {"env", 0, "NAME=VALUE", "an environment variable for the agent (repeatable)"},
         {"parent", 0, "TASK", "the agent that spawns this one"},
+        {"objective", 0, "ID", "admit it under this objective's budgets"},
         {"dispatch", 0, "HOW", "queued (default) or direct"},
         {"wait", 0, "", "then wait until the agent ends, as `fracta wait`"},
         {"timeout", 0, "DURATION", "with --wait: give up after this long (default 10m)"}
@@ -367,6 +369,20 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
                       .options = with_common({})},
           .takes_task = false,
           .run = status}},
+        {"objectives",
+         {.command = {.name = "fracta objectives",
+                      .synopsis = "create|list|get ID|unfreeze ID|close ID [OPTIONS]",
+                      .summary = "Objectives: budgeted trees of agents (/api/v1/objectives).",
+                      .options = with_common(objectives_options())},
+          .takes_task = false,
+          .run = objectives_verb}},
+        {"proposals",
+         {.command = {.name = "fracta proposals",
+                      .synopsis = "list|approve N|reject N [OPTIONS]",
+                      .summary = "Missions agents proposed under their objectives, and their review.",
+                      .options = with_common(proposals_options())},
+          .takes_task = false,
+          .run = proposals_verb}},
         {"completion",
          {.command = {.name = "fracta completion",
                       .synopsis = "bash",

@@ -30,4 +30,11 @@ Status wait_for(Context& ctx, cpapi::Client& api, const std::string& task, Durat
 // event, reconnecting after drops, until the agent is terminal.
 Status watch(Context& ctx, cpapi::Client& api, const std::string& task, uint64_t after_seq);
 
+// objectives.cc: `fracta objectives ACTION …` and `fracta proposals ACTION …`
+// (the first operand is the action), and their options.
+Status objectives_verb(Context& ctx, const cli::Args& a, const std::vector<std::string>& operands);
+Status proposals_verb(Context& ctx, const cli::Args& a, const std::vector<std::string>& operands);
+std::vector<cli::Option> objectives_options();
+std::vector<cli::Option> proposals_options();
+
 }  // namespace fracta::front

@@ -98,6 +98,40 @@ ApiTool peek_tool(mcp::Tool t) {
             }};
 }
 
+// The tools of an agent of an objective: always its own objective (the
+// control plane finds it from the agent's row), never one named here.
+void objective_tools(const std::string& me, std::vector<ApiTool>& t) {
+    const std::string base = "/api/v1/agents/" + me;
+    t.push_back({agent_tool("fracta_propose_mission",
+                            schema({{"task", "the new agent's name: letters, digits, '_' and '-'"},
+                                    {"contract", "its instructions"},
+                                    {"dedupe_key", "no two live missions of the objective share one"},
+                                    {"rationale", "why"},
+                                    {"evidence", "what supports it"}},
+                                   {"task", "contract"})),
+                 [base](Client& cp, const Json& a) -> Result<Json> {
+                     Json body = Json::object();
+                     for (const char* key : {"task", "contract", "dedupe_key", "rationale", "evidence"}) {
+                         FRACTA_TRY_ASSIGN(v, arg(a, key, std::string(key) == "task"));
+                         if (!v.empty()) body[key] = v;
+                     }
+                     if (a.contains("priority") && a["priority"].is_number_integer()) body["priority"] = a["priority"];
+                     return cp.call("POST", base + "/proposals", to_line(body));
+                 }});
+    t.push_back({agent_tool("fracta_report_finding", schema({{"summary", "the finding"}}, {"summary"})),
+                 [base](Client& cp, const Json& a) -> Result<Json> {
+                     FRACTA_TRY_ASSIGN(summary, arg(a, "summary"));
+                     return cp.call("POST", base + "/findings", to_line(Json{{"summary", summary}}));
+                 }});
+    t.push_back({agent_tool("fracta_resolve_objective",
+                            schema({{"status", "answered or disproven"}, {"outcome", "the answer"}}, {"status", "outcome"})),
+                 [base](Client& cp, const Json& a) -> Result<Json> {
+                     FRACTA_TRY_ASSIGN(status, arg(a, "status"));
+                     FRACTA_TRY_ASSIGN(outcome, arg(a, "outcome"));
+                     return cp.call("POST", base + "/resolve", to_line(Json{{"status", status}, {"outcome", outcome}}));
+                 }});
+}
+
 }  // namespace
 
 std::vector<ApiTool> agent_tools(const std::string& me) {
@@ -142,6 +176,7 @@ std::vector<ApiTool> agent_tools(const std::string& me) {
                      if (!status.empty()) event["payload"] = {{"status", status}};
                      return cp.report(me, Json::array({event}));
                  }});
+    objective_tools(me, t);
     return t;
 }
 
