@@ -3,7 +3,6 @@
 #include "base/agent.h"
 #include "cpapi/client.h"
 #include "front/verbs.h"
-#include "http/server.h"
 
 namespace fracta::front {
 namespace {
@@ -42,8 +41,17 @@ Result<Json> create_request(const cli::Args& a) {
     return body;
 }
 
+// Ids are task names and statuses plain words (checked before they go
+// into a path or query): nothing to percent-encode.
 std::string objective_path(const std::string& id, const std::string& rest = "") {
-    return "/api/v1/objectives/" + http::percent_encode(id) + rest;
+    return "/api/v1/objectives/" + id + rest;
+}
+
+Status plain_word(const char* option, const std::string& value) {
+    for (char c : value)
+        if (!(c >= 'a' && c <= 'z') && c != '_')
+            return usage_error(std::string("--") + option + ": unknown value \"" + value + "\"");
+    return {};
 }
 
 }  // namespace
@@ -77,7 +85,8 @@ Status objectives_verb(Context& ctx, const cli::Args& a, const Operands& operand
     } else if (action == "list") {
         FRACTA_TRY(operands_exactly(operands, 1, synopsis));
         method = "GET";
-        path = "/api/v1/objectives" + (a.has("status") ? "?status=" + http::percent_encode(a.get("status")) : "");
+        if (a.has("status")) FRACTA_TRY(plain_word("status", a.get("status")));
+        path = "/api/v1/objectives" + (a.has("status") ? "?status=" + a.get("status") : "");
     } else if (action == "get" || action == "unfreeze" || action == "close") {
         FRACTA_TRY(operands_exactly(operands, 2, synopsis));
         FRACTA_TRY(check_task_name(operands[1]));
@@ -109,8 +118,10 @@ Status proposals_verb(Context& ctx, const cli::Args& a, const Operands& operands
         FRACTA_TRY(operands_exactly(operands, 1, synopsis));
         method = "GET";
         std::string query;
-        if (a.has("objective")) query += "&objective=" + http::percent_encode(a.get("objective"));
-        if (a.has("status")) query += "&status=" + http::percent_encode(a.get("status"));
+        if (a.has("objective")) FRACTA_TRY(check_task_name(a.get("objective")));
+        if (a.has("status")) FRACTA_TRY(plain_word("status", a.get("status")));
+        if (a.has("objective")) query += "&objective=" + a.get("objective");
+        if (a.has("status")) query += "&status=" + a.get("status");
         path = "/api/v1/proposals" + (query.empty() ? "" : "?" + query.substr(1));
     } else if (action == "approve" || action == "reject") {
         FRACTA_TRY(operands_exactly(operands, 2, synopsis));

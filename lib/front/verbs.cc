@@ -299,8 +299,11 @@ std::vector<cli::Option> spawn_options() {
     });
 }
 
-const std::vector<std::pair<std::string, Verb>>& verbs() {
-    static const std::vector<std::pair<std::string, Verb>> table = {
+using VerbTable = std::vector<std::pair<std::string, Verb>>;
+
+// The verbs on one agent, in --help's order.
+VerbTable agent_verbs() {
+    return {
         {"spawn",
          {.command =
               {.name = "fracta spawn",
@@ -350,6 +353,12 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
                       .summary = "Merge the agent's branch into the project's current branch.",
                       .options = with_common({})},
           .run = merge}},
+    };
+}
+
+// Following agents, the control plane, objectives, completion.
+VerbTable other_verbs() {
+    return {
         {"watch",
          {.command = {.name = "fracta watch",
                       .synopsis = "TASK [--after-seq N]",
@@ -390,6 +399,14 @@ const std::vector<std::pair<std::string, Verb>>& verbs() {
           .takes_task = false,
           .run = completion}},
     };
+}
+
+const VerbTable& verbs() {
+    static const VerbTable table = [] {
+        VerbTable all = agent_verbs();
+        for (auto& v : other_verbs()) all.push_back(std::move(v));
+        return all;
+    }();
     return table;
 }
 
