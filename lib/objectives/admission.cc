@@ -42,9 +42,10 @@ Result<std::optional<Refusal>> check_budgets(store::Store& store, const Objectiv
         FRACTA_TRY_ASSIGN(agents, count(store, std::string("SELECT COUNT(*) FROM agents WHERE objective_id = ? AND "
                                                            "dedupe_key = ? AND status IN ") + kLive,
                                         {o.id, c.dedupe_key}));
+        // a pending proposal being approved does not collide with itself
         FRACTA_TRY_ASSIGN(pending, count(store, "SELECT COUNT(*) FROM proposals WHERE objective_id = ? AND "
-                                                "dedupe_key = ? AND status = 'pending'",
-                                         {o.id, c.dedupe_key}));
+                                                "dedupe_key = ? AND status = 'pending' AND task <> ?",
+                                         {o.id, c.dedupe_key, c.agent}));
         if (agents + pending > 0)
             return refuse(o, "dedupe", "a pending or running mission already has dedupe_key \"" + c.dedupe_key + "\"");
     }

@@ -111,3 +111,40 @@ assert_twenty_admitted() {
   assert_equal "$(grep -c . <<<"$output")" "1" "objective.frozen events"
   expect_api 409 POST /api/v1/objectives/o1/unfreeze
 }
+
+# objectives.approval manual: a proposal waits for a person; approve spawns
+# it (a child of the proposer), reject ends it, and each is reviewed once.
+@test "manual approval: proposals wait, approve spawns the child, reject refuses it; an agent of no objective cannot propose" {
+  cp_project sqlite "objectives: {approval: manual}"
+  cp_start
+  cd "$P"
+  run --separate-stderr "$FRACTA_BIN/fracta" objectives create --id o1 --description "manual"
+  assert_status 0
+  spawn lead 'sleep 300' '{"objective_id":"o1"}'
+  spawn loner 'true'
+  expect_api 202 POST /api/v1/agents/lead/proposals '{"task":"c1","contract":"true","dedupe_key":"one"}'
+  assert_json '.status == "pending" and .proposal_id == 1' "$API_BODY"
+  # a second proposal with the same dedupe_key is refused while the first is pending
+  expect_api 409 POST /api/v1/agents/lead/proposals '{"task":"c9","contract":"true","dedupe_key":"one"}'
+  assert_json '.rule == "dedupe" and .status == "refused"' "$API_BODY"
+  expect_api 202 POST /api/v1/agents/lead/proposals '{"task":"c2","contract":"true"}'
+  assert_json '.proposal_id == 3' "$API_BODY"  # the refused one is recorded too (2)
+  run --separate-stderr "$FRACTA_BIN/fracta" proposals list --status pending
+  assert_status 0
+  assert_json '[.proposals[].task] == ["c1", "c2"]'
+  run --separate-stderr "$FRACTA_BIN/fracta" proposals approve 1
+  assert_status 0
+  assert_json '.status == "admitted" and .agent == "c1"'
+  wait_agent c1
+  assert_json '.status == "Completed" and .parent == "lead" and .objective_id == "o1"' "$API_BODY"
+  run --separate-stderr "$FRACTA_BIN/fracta" proposals reject 3 --note "not now"
+  assert_status 0
+  assert_json '.proposal.status == "rejected" and .proposal.review_note == "not now"'
+  run --separate-stderr "$FRACTA_BIN/fracta" proposals approve 3
+  assert_status 1
+  [[ $stderr == *"rejected, not pending"* ]] || fail "approve twice: $stderr"
+  expect_api 404 GET /api/v1/agents/c2
+  expect_api 409 POST /api/v1/agents/loner/proposals '{"task":"c3","contract":"true"}'
+  expect_api 200 GET /api/v1/objectives/o1
+  assert_json '.objective.mission_count == 2 and .objective.refused_count == 1' "$API_BODY"
+}
