@@ -250,7 +250,7 @@ struct OutputSinks {
 
     void take(const char* data, size_t n, bool live) const {
         log.append(data, n);
-        if (live) input.saw_output(n);
+        if (live) input.saw_output(data, n);
         if (hub) hub->broadcast(data, n);
     }
 };

@@ -8,10 +8,20 @@
 // (Enter by default; Esc Enter for the Codex TUI), once the program has read
 // the text. Both sequences come from the start request, never from this code.
 //
-// Confirmed means the program reacted: it has read everything typed (the
-// pty's input queue, seen from the supervisor's own handle on the terminal,
-// is empty again) and it has written output since the submit. The kernel's
-// echo of a line that nobody reads does not count: that line stays queued.
+// Confirmed means the program took the line: it has read everything typed
+// (the pty's input queue, seen from the supervisor's own handle on the
+// terminal, is empty again) and the line has left its input. The supervisor
+// keeps a model of the screen (screen.h) from the program's output: when,
+// before the submit, the text shows right before the cursor (a line editor's
+// caret: the agent TUIs', a shell's, the kernel's echo), the line has left
+// once it no longer does. Mere output is not enough: Claude Code's spinner
+// moves while a reply streams, before its prompt has taken the line, and the
+// next nudge's clear key would erase it there. The cursor is looked at only
+// once the program has paused drawing (a TUI moves it about mid-frame). A
+// program that does not show
+// what is typed has reacted once it wrote output after the submit. The
+// kernel's echo of a line that nobody reads does not count: that line stays
+// queued.
 #pragma once
 
 #include <chrono>
@@ -22,6 +32,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "session/screen.h"
 
 namespace fracta::session {
 
@@ -50,11 +61,16 @@ public:
     Result<uint64_t> nudge(const std::string& text, std::chrono::milliseconds wait);
 
     // From the supervisor's output loop: output arrived; the session ended.
-    void saw_output(size_t bytes);
+    void saw_output(const char* data, size_t n);
     void ended();
 
 private:
     bool input_pending() const;
+    // The text's last line shows right before the cursor (out_mu_ held).
+    bool at_cursor(const std::string& tail) const;
+    // Until the program shows the typed text at its cursor, the deadline or
+    // the session's end; whether it does.
+    bool wait_for_echo(const std::string& tail, std::chrono::steady_clock::time_point deadline);
     // Until the program has read what was typed, or the deadline.
     void wait_until_read(std::chrono::steady_clock::time_point deadline);  // or until the session ended
 
@@ -66,6 +82,8 @@ private:
     std::mutex out_mu_;
     std::condition_variable out_cv_;
     uint64_t output_ = 0;   // bytes of output so far
+    std::chrono::steady_clock::time_point output_at_;  // of the last output
+    Screen screen_{50, 200};  // what the program drew (the size: the pty's, read on each output)
     bool ended_ = false;
 };
 
