@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/config.h"
 #include "k8s/objects_names.h"
 #include "provider/k8s_internal.h"
 #include "session/processes.h"
@@ -64,6 +65,16 @@ SupervisorControl pod_control(k8s::Client& client, const std::string& pod, const
     return SupervisorControl(transport, "supervisor of pod " + pod);
 }
 
+NudgeEvents nudge_events_of(const K8sContext& ctx) {
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    std::string file = ctx.config_file;
+    if (file.empty())
+        if (auto found = config::find_file(std::filesystem::current_path(ec).string())) file = *found;
+    const std::string project = file.empty() ? "" : std::filesystem::absolute(file, ec).parent_path().string();
+    return nudge_events("fracta-spawn-k8s", self, project);
+}
+
 Result<std::optional<SupervisorControl>> running_supervisor(k8s::Client& client, const k8s::ObjectNames& names) {
     FRACTA_TRY_ASSIGN(pod, find_pod(client, names));
     bool running = pod && !pod->contains("/metadata/deletionTimestamp"_json_pointer) &&
@@ -105,16 +116,17 @@ Status or_ended(Status s) {
 }  // namespace
 
 // Typed by the supervisor and confirmed by the program's reaction, as for
-// fracta-spawn-local (--no-wait, --timeout); no running session: nothing to
+// fracta-spawn-local (--no-wait, --timeout), and recorded as a
+// nudge.delivered or nudge.failed event; no running session: nothing to
 // type into, which is no error (the contract).
 Status K8sBackend::nudge(const std::string& name, const std::string& text, const std::vector<std::string>& options,
-                         Io&) {
+                         Io& io) {
     FRACTA_TRY_ASSIGN(wait, nudge_wait(options));
     FRACTA_TRY_ASSIGN(ctl, supervisor_of(client(), name));
     if (!ctl) return {};
+    const auto started = std::chrono::steady_clock::now();
     auto answer = ctl->nudge(text, wait);
-    if (!answer.ok()) return std::move(answer).take_error().context("nudge " + name);
-    return {};
+    return report_nudge(k8s_op::nudge_events_of(ctx_), name, text, wait, answer, started, io);
 }
 
 Status K8sBackend::send_keys(const std::string& name, const std::vector<std::string>& keys) {

@@ -14,6 +14,7 @@
 #include "k8s/objects.h"
 #include "provider/control.h"
 #include "provider/k8s.h"
+#include "provider/nudge_events.h"
 
 namespace fracta::provider {
 
@@ -102,6 +103,10 @@ Result<Json> wait(k8s::Client& client, const k8s::ObjectNames& names, long long 
 SupervisorControl pod_control(k8s::Client& client, const std::string& pod, const std::string& token);
 // The session's supervisor while its pod runs; std::nullopt when it does not.
 Result<std::optional<SupervisorControl>> running_supervisor(k8s::Client& client, const k8s::ObjectNames& names);
+
+// Where nudge events go (nudge_events.h): the project of --config, else of
+// the nearest fracta.yaml from here.
+NudgeEvents nudge_events_of(const K8sContext& ctx);
 
 }  // namespace k8s_op
 }  // namespace fracta::provider

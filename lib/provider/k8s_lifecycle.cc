@@ -138,8 +138,11 @@ Status start(k8s::Client& client, const std::string& name, const StartRequest& r
         }
         // Confirmed like any nudge, within the caller's startup budget; a
         // program that does not react is reported, the session stays up.
-        auto r = pod_control(client, pod, token).nudge(request.nudge, std::chrono::seconds(20));
-        if (!r.ok()) io.warn("start " + name + ": startup nudge: " + r.error().message);
+        const auto started = std::chrono::steady_clock::now();
+        const std::chrono::milliseconds wait = std::chrono::seconds(20);
+        auto r = pod_control(client, pod, token).nudge(request.nudge, wait);
+        Status sent = report_nudge(nudge_events_of(ctx), name, request.nudge, wait, r, started, io);
+        if (!sent.ok()) io.warn("start " + name + ": startup " + sent.error().message);
     }
     return {};
 }

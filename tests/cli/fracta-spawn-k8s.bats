@@ -606,11 +606,28 @@ typed_twice() { (($(sup_peek "$1" | grep -c "$2") >= 2)); }
 
 @test "control: nudge, send-keys, meta, activity, clear, process-alive through the pod proxy" {
   started
+  use_store sqlite
   start_ok c1 '{"command":"cat","mode":"stream"}'
   supervisor_for c1 fracta-stream-c1
   run --separate-stderr "$SK" nudge c1 <<<'hello from k8s'
   assert_status 0
   wait_for 10 typed_twice c1 'hello from k8s'
+  # recorded as for fracta-spawn-local: the text's digest and typing order, not the text
+  run --separate-stderr "$FRACTA_BIN/fracta-events" list <<<'{"type":"nudge.delivered"}'
+  assert_status 0
+  assert_json '[.[] | select(.subject == "c1" and .actor == "fracta-spawn-k8s" and .payload.ordinal == 1)] | length == 1'
+  assert_json ".[0].payload.text_sha256 == \"$(printf 'hello from k8s' | sha256sum | cut -c1-16)\""
+  [[ $output != *'hello from k8s'* ]] || fail "the nudge's text is in the event: $output"
+  # a program that reads nothing (stopped): 111 within the timeout, and nudge.failed
+  local pgid
+  pgid=$(jq -r .pgid "$BATS_TEST_TMPDIR/state/c1/state.json")
+  kill -STOP -- "-$pgid"
+  run --separate-stderr "$SK" nudge c1 --timeout 1 <<<'anyone there'
+  kill -CONT -- "-$pgid"
+  assert_status 111
+  run --separate-stderr "$FRACTA_BIN/fracta-events" list <<<'{"type":"nudge.failed"}'
+  assert_status 0
+  assert_json 'length == 1 and .[0].subject == "c1" and .[0].actor == "fracta-spawn-k8s" and (.[0].message | contains("did not read"))'
   run --separate-stderr "$SK" send-keys c1 more Enter
   assert_status 0
   # the terminal's echo and cat's copy: all of it is in before the clear below
