@@ -118,12 +118,17 @@ gc_json() { # COMMAND [NUDGE] — a start JSON as Gas City writes it: no mode
   peek_has clr "got:[clean]" || fail "the line was not cleared first: $(sl peek clr 0)"
 }
 
-# The bytes a program in raw mode receives, one line of hex per read.
-RAW_READER='stty raw -echo; exec perl -e '\''$|=1; while (sysread(STDIN, $b, 4096)) { print "read:", unpack("H*", $b), "\r\n" }'\'''
+# The bytes a program in raw mode receives, one line of hex per read; it
+# says "raw-ready" once in raw mode (typed before that, C-u would be the
+# line discipline's kill character, never read).
+RAW_READER='stty raw -echo; exec perl -e '\''$|=1; print "raw-ready\r\n"; while (sysread(STDIN, $b, 4096)) { print "read:", unpack("H*", $b), "\r\n" }'\'''
+
+# raw_ready NAME — the RAW_READER of session NAME is in raw mode.
+raw_ready() { "$SL" peek "$1" 0 </dev/null | grep -q '^raw-ready'; }
 
 @test "nudge: clear, text, then the runtime's submit sequence from the start request (Esc Enter)" {
   start_session raw-default "$(gc_json "$RAW_READER")"
-  wait_for 10 state_is raw-default running
+  wait_for 10 raw_ready raw-default
   run --separate-stderr sl nudge raw-default < <(printf 'hi')
   assert_status 0
   # C-u, "hi", then Enter (CR) — possibly over several reads.
@@ -131,6 +136,7 @@ RAW_READER='stty raw -echo; exec perl -e '\''$|=1; while (sysread(STDIN, $b, 409
 
   start_session raw-codex "$(jq -nc --arg wd "$WD" --arg c "$RAW_READER" \
     '{work_dir: $wd, command: $c, submit_keys: ["Escape", "Enter"], clear_keys: ["C-a", "C-k"]}')"
+  wait_for 10 raw_ready raw-codex
   run --separate-stderr sl nudge raw-codex < <(printf 'hi')
   assert_status 0
   wait_for 10 peek_joined_has raw-codex "010b68691b0d" || fail "peek: $(sl peek raw-codex 0)"
@@ -144,6 +150,7 @@ RAW_READER='stty raw -echo; exec perl -e '\''$|=1; while (sysread(STDIN, $b, 409
   printf 'agents:\n  agent_runtimes:\n    codex: {program: %s/fake-codex, submit_keys: [Escape, Enter]}\n' "$C" >"$C/fracta.yaml"
   # gc's start: its command names the program, work_dir is inside the city.
   start_session cfg-codex "$(jq -nc --arg wd "$C/rig" --arg c "$C/fake-codex --yolo" '{work_dir: $wd, command: $c}')"
+  wait_for 10 raw_ready cfg-codex
   run --separate-stderr sl nudge cfg-codex < <(printf 'hi')
   assert_status 0
   wait_for 10 peek_joined_has cfg-codex "1568691b0d" || fail "peek: $(sl peek cfg-codex 0)"
