@@ -1,5 +1,6 @@
 #include "agents/agents.h"
 
+#include <algorithm>
 
 #include "base/text.h"
 #include "base/time.h"
@@ -249,8 +250,21 @@ Status Agents::set_intent(const std::string& name, const std::string& intent) {
                        {intent, format_rfc3339(now()), name});
 }
 
-Status Agents::heartbeat(const std::string& name) {
-    return store_.exec("UPDATE agents SET heartbeat_at = ? WHERE name = ?", {format_rfc3339(now()), name});
+Result<std::vector<Agents::Beat>> Agents::heartbeat(const std::vector<std::string>& names) {
+    constexpr size_t kChunk = 500;  // well under every store's parameter limit
+    std::vector<Beat> beats;
+    const std::string stamp = format_rfc3339(now());
+    for (size_t from = 0; from < names.size(); from += kChunk) {
+        const size_t n = std::min(kChunk, names.size() - from);
+        std::string sql = "UPDATE agents SET heartbeat_at = ? WHERE name IN (?";
+        for (size_t i = 1; i < n; ++i) sql += ", ?";
+        sql += ") RETURNING name, status, cancel_requested";
+        store::Params params = {stamp};
+        for (size_t i = 0; i < n; ++i) params.emplace_back(names[from + i]);
+        FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
+        for (const auto& r : rows) beats.push_back({r.text(0), r.text(1), r.integer(2) != 0});
+    }
+    return beats;
 }
 
 Status Agents::remove(const std::string& name) {

@@ -83,7 +83,14 @@ public:
     Status set_ref(const std::string& name, const std::string& ref);
     Status request_cancel(const std::string& name);
     Status set_intent(const std::string& name, const std::string& intent);
-    Status heartbeat(const std::string& name);
+    // Stamp heartbeat_at on every agent named, in one statement a few
+    // hundred at a time: the follower's beat over all it follows. Returns
+    // what it found of each (a name missing from the answer has no row).
+    struct Beat {
+        std::string name, status;
+        bool cancel_requested = false;
+    };
+    Result<std::vector<Beat>> heartbeat(const std::vector<std::string>& names);
     Status remove(const std::string& name);
 
 private:

@@ -262,6 +262,7 @@ Status read_agents(Reader& r, Config& c) {
                                rt.credentials + "\" under credentials");
         FRACTA_TRY(r.string_list(base + ".clear_keys", rt.clear_keys));
         FRACTA_TRY(r.string_list(base + ".submit_keys", rt.submit_keys));
+        FRACTA_TRY(r.positive_int(base + ".max_concurrent", rt.max_concurrent, true));
         c.agent_runtimes[name] = std::move(rt);
     }
     return {};

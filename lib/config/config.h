@@ -64,10 +64,11 @@ struct AgentRuntime {
     // How a nudge empties the agent's input line and submits it (tmux key
     // names); empty: the provider's defaults (C-u, Enter).
     std::vector<std::string> clear_keys, submit_keys;
+    int max_concurrent = 0;  // the most agents of this runtime Running at once (0: no cap of its own)
 };
 
 struct Queue {
-    int workers = 4;                                     // worker threads per control plane
+    int workers = 4;                                     // starts at once per control plane (not running agents)
     Duration lease_timeout = std::chrono::minutes(10);  // a claim not heartbeated this long is lost
     int max_attempts = 3;
     Duration start_timeout = std::chrono::seconds(60);  // budget of one provider `start`

@@ -39,6 +39,8 @@ std::string supervisor_error(const std::string& tail) {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+constexpr milliseconds kIdleWait{200};  // an idle worker looks for ends to settle this often
+
 int64_t steady_ms() {
     return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
 }
@@ -47,25 +49,20 @@ milliseconds lease_of(const Context& ctx) {
     return std::chrono::duration_cast<milliseconds>(ctx.settings.config.queue.lease_timeout);
 }
 
-// How often a follow stops to heartbeat: often enough to keep the lease
-// (three beats per lease) and to honour a kill within seconds.
-std::chrono::seconds follow_slice(const Context& ctx) {
-    auto third = std::chrono::duration_cast<std::chrono::seconds>(lease_of(ctx) / 3);
-    return std::clamp(third, std::chrono::seconds(1), std::chrono::seconds(2));
-}
-
-// One mission, seen through by one worker thread on its own store connection.
+// One mission's start, or its end, on one worker thread's store connection.
 class MissionRun {
 public:
-    MissionRun(Context& ctx, store::Store& store, queue::Queue& queue, const std::string& worker,
+    MissionRun(Context& ctx, store::Store& store, queue::Queue& queue, std::string worker,
                const std::atomic<bool>& hand_back, queue::Mission mission)
-        : ctx_(ctx), agents_(store), queue_(queue), worker_(worker), hand_back_(hand_back), m_(std::move(mission)) {}
+        : ctx_(ctx), agents_(store), queue_(queue), worker_(std::move(worker)), hand_back_(hand_back),
+          m_(std::move(mission)) {}
 
-    void run();
+    // Claimed: start (or adopt) the session; once Running, the follower has it.
+    void run(Follower& follower);
+    // The follower saw it end (or a kill, or its time limit): settle it.
+    void finish(const Ending& end);
 
 private:
-    enum class Outcome { Done, HandedBack, LeaseLost };
-
     Result<bool> session_exists();
     // A new session for the agent; false when it did not start (the mission
     // settled or given back).
@@ -77,7 +74,7 @@ private:
     Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     runtime::SessionInfo session_info(const Agent& agent) const;
     Result<Json> start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
-    void follow(const Agent& agent, const RuntimeChoice& choice);
+    void settle_exit(const Agent& agent, const RuntimeChoice& choice, const provider::WaitResult& ended);
     // When an agent with a timeout must have ended; none without one.
     std::optional<Clock::time_point> run_deadline(const Agent& agent) const;
     // Run the agent's check in its worktree: nothing when it passed (or there
@@ -102,7 +99,7 @@ private:
     Context& ctx_;
     Agents agents_;
     queue::Queue& queue_;
-    const std::string& worker_;
+    const std::string worker_;
     const std::atomic<bool>& hand_back_;
     queue::Mission m_;
     std::string runtime_;  // the agent's runtime, for the usage metrics
@@ -142,7 +139,7 @@ void MissionRun::finish_stopped(const std::string& reason) {
     settle({status::Pending, status::Queued, status::Running, status::Idle}, status::Stopped, c, reason);
 }
 
-void MissionRun::run() {
+void MissionRun::run(Follower& follower) {
     auto found = agents_.get(m_.task);
     if (!found.ok()) {  // the store is down: give the mission back, someone retries
         ack(queue_.release(m_.id, worker_, found.error().message));
@@ -183,7 +180,7 @@ void MissionRun::run() {
     if (agent.status != status::Running && !mark_running(adopt)) return;
     if (auto st = ctx_.provider.status(m_.task); st.ok() && *st && !(*st)->ref.empty())
         (void)agents_.set_ref(m_.task, (*st)->ref);
-    follow(agent, *choice);
+    follower.add(Followed{m_, worker_, run_deadline(agent)});
 }
 
 bool MissionRun::start_new(const Agent& agent, const RuntimeChoice& choice) {
@@ -322,68 +319,55 @@ Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice
     return {};
 }
 
-void MissionRun::follow(const Agent& agent, const RuntimeChoice& choice) {
-    Outcome why = Outcome::Done;
-    bool cancelled = false, timed_out = false;
-    const auto deadline = run_deadline(agent);
-    auto heartbeat = [&]() -> bool {
-        if (deadline && Clock::now() >= *deadline) {
-            timed_out = true;
-            return false;
-        }
-        Status beat = queue_.heartbeat(m_.id, worker_, lease_of(ctx_));
-        if (!beat.ok() && queue::lease_lost(beat.error())) {
-            why = Outcome::LeaseLost;
-            return false;
-        }
-        (void)agents_.heartbeat(m_.task);
-        if (auto a = agents_.get(m_.task); a.ok() && (!*a || (*a)->cancel_requested || is_terminal((*a)->status))) {
-            cancelled = true;
-            return false;
-        }
-        if (hand_back_) {
-            why = Outcome::HandedBack;
-            return false;
-        }
-        return true;
-    };
-    auto ended = ctx_.provider.follow(m_.task, follow_slice(ctx_), milliseconds(250), heartbeat);
-    if (!ended.ok()) {
-        finish_failed("provider: " + ended.error().message, {status::Running});
+void MissionRun::finish(const Ending& end) {
+    auto found = agents_.get(m_.task);
+    if (!found.ok()) {  // the store is down: the claim stays ours until its lease runs out, then it is adopted
+        note("warn", "left for a later claim: " + found.error().message);
         return;
     }
-    if (ended->state == "cancelled") {
-        if (timed_out) {
-            (void)ctx_.provider.stop(m_.task);
-            finish_failed("timeout", {status::Running});
-        } else if (why == Outcome::LeaseLost) {
-            note("warn", "lease lost; another worker has it");
-        } else if (why == Outcome::HandedBack) {
-            ++ctx_.counters.finished_released;
-            ack(queue_.release(m_.id, worker_, "handed back at drain"));
-        } else if (cancelled) {
-            (void)ctx_.provider.stop(m_.task);
-            finish_stopped("killed");
-        }
+    if (!*found || is_terminal((*found)->status) || end.why == Ending::Why::Killed) {
+        (void)ctx_.provider.stop(m_.task);
+        if (*found) runtime_ = (*found)->runtime;
+        finish_stopped("killed");
         return;
     }
-    if (ended->state != "exited") {
+    const Agent& agent = **found;
+    runtime_ = agent.runtime;
+    if (end.why == Ending::Why::TimedOut) {
+        (void)ctx_.provider.stop(m_.task);
+        finish_failed("timeout", {status::Running});
+        return;
+    }
+    if (end.why == Ending::Why::Error) {
+        finish_failed("provider: " + end.error, {status::Running});
+        return;
+    }
+    auto choice = choose_runtime(ctx_.settings.config, agent.runtime);
+    if (!choice.ok()) {
+        finish_failed(choice.error().message, {status::Running});
+        return;
+    }
+    settle_exit(agent, *choice, end.result);
+}
+
+void MissionRun::settle_exit(const Agent& agent, const RuntimeChoice& choice, const provider::WaitResult& ended) {
+    if (ended.state != "exited") {
         // A lost session's supervisor died without ending its processes:
         // they are ours to end (stop kills what is left of its group).
-        if (ended->state == "lost") (void)ctx_.provider.stop(m_.task);
-        finish_failed(ended->state == "lost" ? "session lost" : "session " + ended->state, {status::Running});
+        if (ended.state == "lost") (void)ctx_.provider.stop(m_.task);
+        finish_failed(ended.state == "lost" ? "session lost" : "session " + ended.state, {status::Running});
         return;
     }
     const runtime::Mode mode = agent.mode == "stream" ? runtime::Mode::Stream : runtime::Mode::Batch;
-    runtime::RunResult result = choice.runtime->parse(ended->exit_code.value_or(0), ended->output_tail, mode);
+    runtime::RunResult result = choice.runtime->parse(ended.exit_code.value_or(0), ended.output_tail, mode);
     Changes c = run_changes(result, m_.task, std::string(choice.runtime->name()));
-    c.exit_code = ended->exit_code;
+    c.exit_code = ended.exit_code;
     c.set_ended = true;
     if (!result.success) {
-        c.reason = result.error.empty() ? "exit " + std::to_string(ended->exit_code.value_or(1)) : result.error;
+        c.reason = result.error.empty() ? "exit " + std::to_string(ended.exit_code.value_or(1)) : result.error;
         // An agent pod's supervisor that failed around the session (its
         // clone, its push) says why in its last line: that is the reason.
-        if (auto why = supervisor_error(ended->output_tail); !why.empty()) c.reason = why;
+        if (auto why = supervisor_error(ended.output_tail); !why.empty()) c.reason = why;
         settle({status::Running}, status::Failed, c, *c.reason);
         return;
     }
@@ -420,17 +404,28 @@ std::optional<std::string> MissionRun::check(const Agent& agent) {
     return outcome->reason;
 }
 
+// The runtime of the mission's agent and its own cap (0: none).
+Result<std::pair<std::string, int>> runtime_limit(store::Store& store, const config::Config& config,
+                                                  const std::string& task) {
+    FRACTA_TRY_ASSIGN(rows, store.query("SELECT runtime FROM agents WHERE name = ?", {task}));
+    std::string name = rows.empty() ? "" : rows[0].text(0);
+    if (name.empty()) name = config.default_runtime;
+    auto it = config.agent_runtimes.find(name);
+    return std::pair<std::string, int>(name, it == config.agent_runtimes.end() ? 0 : it->second.max_concurrent);
+}
+
 }  // namespace
 
 void Workers::start(int count) {
     ctx_.workers = count;
+    follower_.start();
     for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { loop(i); });
 }
 
 bool Workers::sleep_for(milliseconds d) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, d, [&] { return stop_claiming_.load(); });
-    return !stop_claiming_;
+    cv_.wait_for(lock, d, [&] { return hand_back_.load(); });
+    return !hand_back_;
 }
 
 void Workers::drain(milliseconds timeout) {
@@ -439,12 +434,19 @@ void Workers::drain(milliseconds timeout) {
         stop_claiming_ = true;
     }
     cv_.notify_all();
+    // Running agents may end meanwhile: the workers settle them until then.
     const auto deadline = Clock::now() + timeout;
-    while (ctx_.busy_workers > 0 && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
-    hand_back_ = true;
+    while ((ctx_.busy_workers > 0 || follower_.count() > 0) && Clock::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(50));
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        hand_back_ = true;
+    }
+    cv_.notify_all();
     for (auto& t : threads_)
         if (t.joinable()) t.join();
     threads_.clear();
+    follower_.stop();  // what is still followed goes back to the queue
 }
 
 void Workers::loop(int index) {
@@ -461,18 +463,40 @@ void Workers::loop(int index) {
     }
     queue::Queue queue(*store);
     Agents agents(*store);
-    const auto admit = [&](const queue::Mission&) -> Result<bool> {
+    const auto admit = [&](const queue::Mission& m) -> Result<bool> {
         const int cap = ctx_.max_concurrent;
-        if (cap <= 0) return true;
+        FRACTA_TRY_ASSIGN(runtime_cap, runtime_limit(*store, ctx_.settings.config, m.task));
+        if (cap <= 0 && runtime_cap.second <= 0) return true;
         // Replicas admit one at a time, so two never both see the last free slot.
         if (store->dialect() == store::Dialect::Postgres)
             FRACTA_TRY(store->query("SELECT pg_advisory_xact_lock(7142037)"));
-        FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
-        const bool admitted = rows.empty() || rows[0].integer(0) < cap;
+        bool admitted = true;
+        if (cap > 0) {
+            FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
+            admitted = rows.empty() || rows[0].integer(0) < cap;
+        }
+        if (admitted && runtime_cap.second > 0) {
+            FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions m JOIN agents a ON a.name = m.task "
+                                                 "WHERE m.status = 'claimed' AND COALESCE(NULLIF(a.runtime, ''), ?) = ?",
+                                                 {ctx_.settings.config.default_runtime, runtime_cap.first}));
+            admitted = rows.empty() || rows[0].integer(0) < runtime_cap.second;
+        }
         if (!admitted) ++ctx_.counters.admissions_refused;
         return admitted;
     };
-    while (!stop_claiming_) {
+    // Ends are settled before new claims, and while draining.
+    while (!hand_back_) {
+        if (auto end = follower_.take()) {
+            ++ctx_.busy_workers;
+            const Followed& f = end->followed;
+            MissionRun(ctx_, *store, queue, f.worker, hand_back_, f.mission).finish(*end);
+            --ctx_.busy_workers;
+            continue;
+        }
+        if (stop_claiming_) {
+            sleep_for(milliseconds(100));
+            continue;
+        }
         // One worker at a time sends expired leases back to the queue.
         int64_t due = next_expiry_ms_, now_ms = steady_ms();
         const int64_t every = std::clamp<int64_t>(lease_of(ctx_).count() / 4, 250, 30000);
@@ -483,16 +507,17 @@ void Workers::loop(int index) {
         auto claimed = queue.claim(worker, lease_of(ctx_), admit);
         if (!claimed.ok()) {
             ctx_.log("warn", worker + ": claim: " + claimed.error().message);
-            if (!sleep_for(milliseconds(1000))) break;
+            sleep_for(milliseconds(1000));
             continue;
         }
         if (!*claimed) {
-            auto woken = queue.wait_for_work(milliseconds(std::min<int64_t>(every, 1000)));
-            if (!woken.ok() && !sleep_for(milliseconds(500))) break;
+            // Short, so an end the follower hands over waits little for a worker.
+            auto woken = queue.wait_for_work(kIdleWait);
+            if (!woken.ok()) sleep_for(kIdleWait);
             continue;
         }
         ++ctx_.busy_workers;
-        MissionRun(ctx_, *store, queue, worker, hand_back_, std::move(**claimed)).run();
+        MissionRun(ctx_, *store, queue, worker, hand_back_, std::move(**claimed)).run(follower_);
         --ctx_.busy_workers;
     }
 }

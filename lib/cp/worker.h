@@ -1,12 +1,15 @@
 // worker.h — the control plane's workers: threads that claim missions from
-// the durable queue and see each one through (spec: control-plane.md "Queue
-// and workers").
+// the durable queue, start their sessions, and settle them when they end
+// (spec: control-plane.md "Queue and workers"). `workers` bounds how many
+// starts (and settlements) run at once, not how many agents run: between
+// start and end an agent is the follower's (follower.h), and how many run
+// is max_concurrent's to say.
 //
 // Per mission: claim → (adopt a session that is already there, or) render
 // the runtime's files and command, mint the agent's gateway token (only its
-// hash is stored), provider `start` → Running → follow the session (`wait`,
-// or polling `is-running`) with heartbeats that extend the lease and notice
-// a kill → parse the output → Completed / Failed → finish the mission.
+// hash is stored), provider `start` → Running → handed to the follower,
+// which keeps the lease and notices the end, a kill or the time limit → a
+// worker parses the output → Completed / Failed → finishes the mission.
 //
 // Never twice: before `start` the agent row records that a start was asked
 // for; a later claim of the same mission (after a crash, an expired lease or
@@ -26,28 +29,31 @@
 #include <vector>
 
 #include "cp/context.h"
+#include "cp/follower.h"
 
 namespace fracta::cp {
 
 class Workers {
 public:
     // `id_prefix` names this process in claims: "<host>-<pid>".
-    Workers(Context& ctx, std::string id_prefix) : ctx_(ctx), id_prefix_(std::move(id_prefix)) {}
+    Workers(Context& ctx, std::string id_prefix) : ctx_(ctx), id_prefix_(std::move(id_prefix)), follower_(ctx) {}
     ~Workers() { stop(); }
 
     void start(int count);
-    // Stop claiming; wait up to `timeout` for running missions to end, then
-    // hand the rest back to the queue (their sessions keep running and are
-    // adopted by whoever claims them next); join.
+    // Stop claiming; wait up to `timeout` for starts to finish and running
+    // agents to end (and be settled), then hand the rest back to the queue
+    // (their sessions keep running and are adopted by whoever claims them
+    // next); join.
     void drain(std::chrono::milliseconds timeout);
     void stop() { drain(std::chrono::milliseconds(0)); }
 
 private:
     void loop(int index);
-    bool sleep_for(std::chrono::milliseconds d);  // false when stopping
+    bool sleep_for(std::chrono::milliseconds d);  // false when handing back
 
     Context& ctx_;
     std::string id_prefix_;
+    Follower follower_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stop_claiming_{false}, hand_back_{false};
     std::mutex mu_;

@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kBigOutput = size_t{64} << 20;  // peek and logs: a whole session log
-constexpr size_t kOutputTail = 64 * 1024;        // follow()'s output_tail when it had to peek
+constexpr size_t kOutputTail = 64 * 1024;        // ended()'s output_tail when it had to peek
 
 // "30", "0.3", "1.25": a duration in seconds for messages.
 std::string seconds_text(milliseconds d) {
@@ -316,50 +316,51 @@ Result<std::optional<std::string>> ProviderClient::logs(const std::string& name)
     return whole_answer("logs", o);
 }
 
-Result<WaitResult> ProviderClient::follow(const std::string& name, std::chrono::seconds slice, milliseconds poll,
-                                          const std::function<bool()>& heartbeat) const {
-    slice = std::max(slice, std::chrono::seconds(1));
-    poll = std::max(poll, milliseconds(10));
-    auto keep_following = [&] { return !heartbeat || heartbeat(); };
-    auto cancelled = [&] {
-        WaitResult r;
-        r.name = name;
-        r.state = "cancelled";
-        return r;
-    };
-
-    // The provider's own `wait`, one slice at a time.
-    for (;;) {
-        auto began = Clock::now();
-        auto r = wait(name, slice);
-        if (r.ok()) {
-            if (r->has_value()) return std::move(**r);
-            break;  // exit 2: no `wait` here; poll instead
-        }
-        if (r.error().kind != ErrorKind::Temporary) return std::move(r).take_error();
-        auto spent = Clock::now() - began;
-        if (spent < slice) std::this_thread::sleep_for(slice - spent);
-        if (!keep_following()) return cancelled();
+Result<std::optional<WaitResult>> ProviderClient::ended(const std::string& name) const {
+    using Answer = std::optional<WaitResult>;
+    auto r = wait(name, std::chrono::seconds(0));
+    if (r.ok() && r->has_value()) return std::move(*r);
+    if (!r.ok()) {
+        // Still running (exit 111), or the provider could not tell now: the
+        // caller asks again later, as it would have waited on.
+        if (r.error().kind == ErrorKind::Temporary) return Answer();
+        return std::move(r).take_error();
     }
-
-    // Gas City's way: is-running until false.
-    auto last_beat = Clock::now();
-    for (;;) {
-        auto running = is_running(name);
-        if (running.ok() && !*running) break;
-        if (!running.ok() && running.error().kind != ErrorKind::Temporary) return std::move(running).take_error();
-        std::this_thread::sleep_for(poll);
-        if (Clock::now() - last_beat >= slice) {
-            if (!keep_following()) return cancelled();
-            last_beat = Clock::now();
-        }
-    }
+    // Gas City's way: no `wait`, so is-running, then what it printed.
+    auto running = is_running(name);
+    if (!running.ok() && running.error().kind == ErrorKind::Temporary) return Answer();
+    if (!running.ok()) return std::move(running).take_error();
+    if (*running) return Answer();
     WaitResult done;
     done.name = name;
     done.state = "exited";
     auto out = peek(name, 0);
     if (out.ok()) done.output_tail = last_bytes(std::move(*out), kOutputTail);
-    return done;
+    return Answer(std::move(done));
+}
+
+Result<std::unique_ptr<proc::Process>> ProviderClient::watch(const std::string& prefix) const {
+    proc::Command c;
+    c.argv = argv_prefix_;
+    c.argv.push_back("watch");
+    c.argv.push_back(prefix);
+    c.env = env_;
+    return proc::Process::start(c);
+}
+
+Result<WatchLine> decode_watch_line(const std::string& line) {
+    auto j = parse_json(line);
+    if (!j.ok()) return bad_output("watch", j.error().message);
+    WatchLine w;
+    if (j->is_object() && j->value("synced", false)) {
+        w.synced = true;
+        return w;
+    }
+    auto s = decode_status(*j, "");
+    if (!s.ok()) return bad_output("watch", s.error().message);
+    if (s->name.empty()) return bad_output("watch", "a status without \"name\"");
+    w.status = std::move(s).value();
+    return w;
 }
 
 }  // namespace fracta::provider

@@ -34,12 +34,14 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/json.h"
 #include "base/result.h"
+#include "proc/process.h"
 
 namespace fracta::provider {
 
@@ -52,18 +54,23 @@ struct SessionStatus {
     std::string ref;                                  // pid or pod name (a number is given as text)
 };
 
-// How a session ended: the answer to `wait`, and what follow() returns.
+// How a session ended: the answer to `wait`, and what ended() returns.
 struct WaitResult {
     std::string name;
     // exited | killed | lost — from the provider (`wait`), or "exited" when
-    // follow() polled is-running (then exit_code is unknown). follow() adds
-    // "cancelled": the heartbeat asked to stop following; the session was
-    // left as it was (still running, as far as we know).
+    // ended() asked is-running (then exit_code is unknown).
     std::string state;
-    std::optional<int> exit_code;      // none when lost, cancelled, or unknown
+    std::optional<int> exit_code;      // none when lost, or unknown
     std::string started_at, ended_at;  // RFC 3339, or empty (always empty when polled)
     std::string output_tail;           // the session's last output, trailing newlines stripped
 };
+
+// One line of `watch`: a session's status, or the end of the first listing.
+struct WatchLine {
+    bool synced = false;  // {"synced":true}: every session there was has been told
+    SessionStatus status;
+};
+Result<WatchLine> decode_watch_line(const std::string& line);
 
 struct ClientOptions {
     // Every op but `start` (its budget) and `wait` (its timeout + this).
@@ -110,25 +117,20 @@ public:
     // The session's whole output (as kept by the provider).
     Result<std::optional<std::string>> logs(const std::string& name) const;
 
-    // Follow a session to its end.
-    //  - With `wait`: blocks in slices of `slice` (≥ 1 s). A slice that ends
-    //    Temporary (still running, provider unreachable, timed out) is
-    //    followed by the heartbeat and the next slice; one that came back
-    //    early is padded to the slice's length first, so a misbehaving
-    //    provider is not run in a tight loop.
-    //  - Without (`wait` answered exit 2): is-running every `poll` (≥ 10 ms)
-    //    until false, Temporary errors retried; then state "exited",
-    //    exit_code unknown, output_tail from `peek 0` (best effort: a failed
-    //    peek leaves it empty), capped to the last 64 KiB like the local
-    //    provider's.
-    // `heartbeat` runs between slices (in both modes: about once per slice,
-    // never before the first check, never after the end was seen); it lets
-    // the caller extend its lease and honour cancellation: returning false
-    // ends the follow with state "cancelled" (no error; the session is not
-    // stopped — the caller decides). Errors: any non-Temporary error of
-    // wait / is-running (e.g. wait's "no session": Failed).
-    Result<WaitResult> follow(const std::string& name, std::chrono::seconds slice, std::chrono::milliseconds poll,
-                              const std::function<bool()>& heartbeat) const;
+    // How the session ended, once it has; std::nullopt while it runs.
+    //  - With `wait`: `wait NAME 0` (still running: its Temporary answer;
+    //    any Temporary error is "not known to have ended": ask again later).
+    //  - Without (exit 2): is-running; once false, state "exited", exit_code
+    //    unknown, output_tail from `peek 0` (best effort: a failed peek leaves
+    //    it empty), capped to the last 64 KiB like the local provider's.
+    // Errors: wait's or is-running's other errors (e.g. wait's "no session":
+    // Failed).
+    Result<std::optional<WaitResult>> ended(const std::string& name) const;
+
+    // `watch PREFIX`, left running for the caller to read line by line
+    // (decode_watch_line): one process tells of every session's changes. A
+    // provider without it exits 2 at once (exit_code() then says so).
+    Result<std::unique_ptr<proc::Process>> watch(const std::string& prefix) const;
 
     const std::vector<std::string>& argv_prefix() const { return argv_prefix_; }
 

@@ -174,6 +174,10 @@ Result<Answer> wait(SessionBackend& b, const OpCall& c, Io&) {
     return json_answer(b.wait(name_of(c), std::chrono::seconds(timeout_s)));
 }
 
+Result<Answer> watch(SessionBackend& b, const OpCall& c, Io& io) {
+    return done(b.watch(name_of(c), io));
+}
+
 Result<Answer> logs(SessionBackend& b, const OpCall& c, Io& io) {
     bool follow = c.args.size() > 1 && (c.args[1] == "--follow" || c.args[1] == "-f");
     return done(b.logs(name_of(c), follow, io));
@@ -256,6 +260,9 @@ const std::vector<Op>& contract_ops() {
         {"list", "PREFIX", 0, false, I::None, O::Json, "JSON array of the status of every session starting with PREFIX",
          list},
         {"logs", "NAME [--follow]", 1, true, I::None, O::None, "the session's whole output", logs},
+        {"watch", "PREFIX", 0, false, I::None, O::None,
+         "the status of every session starting with PREFIX as JSON lines, {\"synced\":true}, then each change",
+         watch},
     };
     return ops;
 }
@@ -300,6 +307,10 @@ Tool provider_tool(cli::Command command, const std::string& what, OpStyle style,
 Result<std::string> SessionBackend::state(const std::string& name) {
     FRACTA_TRY_ASSIGN(s, status(name));
     return s.value("state", std::string("absent"));
+}
+
+Status SessionBackend::watch(const std::string&, Io&) {
+    return fail(ErrorKind::Unsupported, "watch: not supported");
 }
 
 Result<int> SessionBackend::attach(const std::string&, const std::vector<std::string>&) {

@@ -163,6 +163,11 @@ public:
     virtual Result<std::string> state(const std::string& name);
     virtual Result<std::vector<Json>> list(const std::string& prefix) = 0;  // status objects, by name
     virtual Result<Json> wait(const std::string& name, std::chrono::seconds timeout) = 0;
+    // Print the status object of every session starting with `prefix` (one
+    // JSON line each), then {"synced":true}, then a line for each session
+    // whose state changes, until io.hangup_fd says the reader went away. One
+    // of these serves a whole control plane (no process per session).
+    virtual Status watch(const std::string& prefix, Io& io);
     virtual Result<bool> process_alive(const std::string& name, const std::vector<std::string>& processes) = 0;
     // `text` without its trailing newlines and never empty; `options`: the
     // words after NAME.

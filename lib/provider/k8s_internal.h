@@ -38,6 +38,7 @@ public:
     Result<Json> status(const std::string& name) override;
     Result<std::vector<Json>> list(const std::string& prefix) override;
     Result<Json> wait(const std::string& name, std::chrono::seconds timeout) override;
+    Status watch(const std::string& prefix, Io& io) override;  // k8s_watch.cc
     Result<bool> process_alive(const std::string& name, const std::vector<std::string>& processes) override;
     Status nudge(const std::string& name, const std::string& text, const std::vector<std::string>& options,
                  Io& io) override;
@@ -97,6 +98,8 @@ Result<k8s::GitCheckout> git_checkout(const std::string& name, const StartReques
                                       const k8s::ObjectSettings& settings);
 Status stop(k8s::Client& client, const k8s::ObjectNames& names);
 Result<Json> wait(k8s::Client& client, const k8s::ObjectNames& names, long long timeout_s);
+// The sessions' statuses, then each change, from one pod watch (k8s_watch.cc).
+Status watch_sessions(k8s::Client& client, const std::string& prefix, Io& io);
 
 // The supervisor of a pod, reached through the API server's pods/proxy with
 // the session's control token.

@@ -26,7 +26,9 @@ using session::State;
 
 constexpr size_t kOutputTail = 64 * 1024;
 
-Json status_json(const SessionDir& dir) {
+}  // namespace
+
+Json session_status(const SessionDir& dir) {
     std::optional<State> s;
     std::string state = dir.status(&s);
     Json j = {{"name", dir.name()}, {"state", state}};
@@ -42,6 +44,8 @@ Json status_json(const SessionDir& dir) {
     if (!activity.empty() && state != "absent") j["last_activity"] = activity;
     return j;
 }
+
+namespace {
 
 bool alive(const SessionDir& dir) {
     return dir.liveness() == session::Liveness::Alive;
@@ -187,19 +191,21 @@ public:
         return {};
     }
 
-    Result<Json> status(const std::string& name) override { return status_json(dir(name)); }
+    Result<Json> status(const std::string& name) override { return session_status(dir(name)); }
 
     Result<std::string> state(const std::string& name) override { return dir(name).status(); }
 
     Result<std::vector<Json>> list(const std::string& prefix) override {
         std::vector<Json> all;
-        for (const std::string& name : session::list_names(ctx_.root, prefix)) all.push_back(status_json(dir(name)));
+        for (const std::string& name : session::list_names(ctx_.root, prefix)) all.push_back(session_status(dir(name)));
         return all;
     }
 
     Result<Json> wait(const std::string& name, std::chrono::seconds timeout) override {
         return wait_for(dir(name), timeout);
     }
+
+    Status watch(const std::string& prefix, Io& io) override { return watch_sessions(ctx_.root, prefix, io); }
 
     Result<bool> process_alive(const std::string& name, const std::vector<std::string>& processes) override {
         std::optional<State> s;

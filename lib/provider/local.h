@@ -44,6 +44,15 @@ Status nudge_op(const std::string& name, const std::string& text, const std::vec
 Status deliver_nudge(const session::SessionDir& dir, const std::string& text, std::chrono::milliseconds wait,
                      const LocalContext& ctx, Io& io);
 
+// The status object of the contract (`status`, `list`, `watch`) for one session.
+Json session_status(const session::SessionDir& dir);
+
+// watch, in local_watch.cc: every session under `root` starting with
+// `prefix`, then each change of state, told by inotify (the supervisor's lock
+// closed, state.json replaced, a session directory made or removed), until
+// the reader of stdout goes away.
+Status watch_sessions(const std::string& root, const std::string& prefix, Io& io);
+
 // supervise, in local_supervise.cc: NAME [OPTIONS] -- COMMAND [ARG…].
 Result<int> supervise(const std::vector<std::string>& args, const LocalContext& ctx);
 

@@ -160,6 +160,27 @@ Status Queue::heartbeat(int64_t id, const std::string& worker, Duration lease) {
                            {format_rfc3339(plus(t, lease)), format_rfc3339(t), id, worker}, false);
 }
 
+Result<std::vector<int64_t>> Queue::heartbeat(const std::vector<int64_t>& ids, const std::string& worker,
+                                              Duration lease) {
+    FRACTA_TRY(check_lease(lease));
+    constexpr size_t kChunk = 500;
+    const Timestamp t = clock_();
+    std::vector<int64_t> held;
+    for (size_t from = 0; from < ids.size(); from += kChunk) {
+        const size_t n = std::min(kChunk, ids.size() - from);
+        std::string sql =
+            "UPDATE missions SET lease_expires_at = ?, updated_at = ? WHERE status = 'claimed' AND claimed_by = ? "
+            "AND id IN (?";
+        for (size_t i = 1; i < n; ++i) sql += ", ?";
+        sql += ") RETURNING id";
+        store::Params params = {format_rfc3339(plus(t, lease)), format_rfc3339(t), worker};
+        for (size_t i = 0; i < n; ++i) params.emplace_back(ids[from + i]);
+        FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
+        for (const auto& r : rows) held.push_back(r.integer(0));
+    }
+    return held;
+}
+
 Status Queue::complete(int64_t id, const std::string& worker) {
     return compare_and_set(id, "complete",
                            "UPDATE missions SET status = 'completed', lease_expires_at = '', error = '', updated_at = ? "

@@ -82,6 +82,10 @@ public:
     // the mission is no longer claimed by `worker`. A lease that has run out but
     // has not been reaped yet is still the worker's.
     Status heartbeat(int64_t id, const std::string& worker, Duration lease);  // lease = now + lease
+    // The same for many of `worker`'s missions in one statement (a few
+    // hundred at a time); returns the ids still claimed by `worker` (the
+    // others' leases are lost).
+    Result<std::vector<int64_t>> heartbeat(const std::vector<int64_t>& ids, const std::string& worker, Duration lease);
     Status complete(int64_t id, const std::string& worker);                   // → completed
     Status fail(int64_t id, const std::string& worker, const std::string& error);  // → failed, for good
     // Hand the mission back (drain): → pending, the claim's attempt returned,

@@ -343,6 +343,37 @@ EOF2
   jq -e '.state == "exited" and .exit_code == 5' "$BATS_TEST_TMPDIR/wait.out"
 }
 
+# watch_opened SINCE: a pod watch was asked for after request SINCE
+watch_opened() { requests_since "$1" | grep -qF '["GET","pods","true"]'; }
+watched() { jq -e -s "$1" "$BATS_TEST_TMPDIR/watch.out" >/dev/null; }
+
+@test "watch: every session over one pod watch; ends are told with no request per session, across a dropped stream" {
+  started
+  local i
+  for i in 1 2 3 4 5 6 7 8; do start_ok "f$i"; done
+  local since opened
+  since=$(seq_now)
+  start_bg "$SK" watch "" >"$BATS_TEST_TMPDIR/watch.out" 2>"$BATS_TEST_TMPDIR/watch.err"
+  wait_for 20 watched 'any(.[]; .synced == true)'
+  watched '[.[] | select(.name)] | length == 8 and all(.state == "running")' \
+    || fail "the listing: $(cat "$BATS_TEST_TMPDIR/watch.out")"
+  wait_for 20 watch_opened "$since"
+  # one LIST, one watch: for 8 sessions as for 1
+  run requests_since "$since"
+  assert_equal "$output" '["GET","pods",""]
+["GET","pods","true"]'
+  opened=$(seq_now)
+  k8s_pod_exit "$(pod_of f3)" 4
+  wait_for 20 watched 'any(.[]; .name == "f3" and .state == "exited" and .exit_code == 4)'
+  run requests_since "$opened"
+  assert_equal "$output" "" "API requests while following 8 sessions and seeing one end"
+  # a dropped stream is resumed from its resourceVersion; nothing is missed
+  k8s_ctl POST /watches/drop '{"mode":"reset"}' >/dev/null
+  k8s_pod_exit "$(pod_of f5)" 0
+  wait_for 20 watched 'any(.[]; .name == "f5" and .state == "exited" and .exit_code == 0)'
+  watched '[.[] | select(.name == "f1")] | length == 1' || fail "f1 told twice: $(cat "$BATS_TEST_TMPDIR/watch.out")"
+}
+
 @test "batch: a stopped session waits as 'killed'" {
   started
   start_ok w5

@@ -62,33 +62,33 @@ each_started_once() {
 }
 
 kill9_flow() {
-  # Four workers, and sessions that run until the gate opens: when the
-  # daemon is killed, exactly four run and the rest are queued. Leases short
-  # enough that the killed daemon's claims come back soon.
+  # Four workers, and sessions that run until the gate opens: workers only
+  # start sessions, so all 40 run at once, followed by one thread. Leases
+  # short enough that the killed daemon's claims come back soon.
   CP_QUEUE="workers: 4, lease_timeout: 2s, start_timeout: 30s, max_attempts: 100" \
     cp_project "$1" "  backend: exec:$COUNTING"
   cp_start
   local gate="$BATS_TEST_TMPDIR/gate"
   spawn_many k 40 "while [ ! -e '$gate' ]; do sleep 0.05; done; echo done"
-  wait_for 120 running_count_is 4
+  wait_for 120 running_count_is 40
   kill -9 "$CP_PID"
   wait_for 30 process_gone "$CP_PID"
-  assert_equal "$(line_count "$STARTS")" 4 "sessions started before the kill"
+  assert_equal "$(line_count "$STARTS")" 40 "sessions started before the kill"
   cp_start
   : >"$gate"
   wait_for 300 settled 40
   all_completed 40
-  # the restarted daemon adopted the four, it did not start them again
+  # the restarted daemon adopted the forty, it did not start them again
   each_started_once 40
 }
 
 running_count_is() { (($(count_with_status Running) == $1)); }
 
-@test "sqlite: kill -9 with 4 running and 36 queued; after restart all complete, none started twice" {
+@test "sqlite: kill -9 with 40 running (4 workers); after restart all are adopted and complete, none started twice" {
   kill9_flow sqlite
 }
 
-@test "postgres: kill -9 with 4 running and 36 queued; after restart all complete, none started twice" {
+@test "postgres: kill -9 with 40 running (4 workers); after restart all are adopted and complete, none started twice" {
   kill9_flow postgres
 }
 

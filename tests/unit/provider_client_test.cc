@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <poll.h>
+#include <unistd.h>
 
 #include "provider/client.h"
 #include "support.h"
@@ -14,6 +18,8 @@
 using namespace fracta;
 using provider::ClientOptions;
 using provider::ProviderClient;
+using provider::WaitResult;
+using provider::WatchLine;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -42,6 +48,40 @@ template <class T>
 std::string error_text(const Result<T>& r) {
     return r.ok() ? "ok" : r.error().message;
 }
+
+constexpr auto kPatience = 60s;
+
+// The lines of a running `watch`, one at a time; nothing once it ends or
+// stays silent past kPatience.
+class WatchReader {
+public:
+    explicit WatchReader(proc::Process& p) : p_(p) {}
+    std::optional<WatchLine> next() {
+        const auto until = std::chrono::steady_clock::now() + kPatience;
+        for (;;) {
+            if (auto nl = buf_.find('\n'); nl != std::string::npos) {
+                auto line = provider::decode_watch_line(buf_.substr(0, nl));
+                buf_.erase(0, nl + 1);
+                INFO(error_text(line));
+                REQUIRE(line.ok());
+                return *line;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            struct pollfd fd = {p_.stdout_fd(), POLLIN, 0};
+            if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
+            char chunk[4096];
+            ssize_t got = ::read(p_.stdout_fd(), chunk, sizeof chunk);
+            if (got == 0) return std::nullopt;
+            if (got > 0) buf_.append(chunk, static_cast<size_t>(got));
+        }
+    }
+
+private:
+    proc::Process& p_;
+    std::string buf_;
+};
+
 
 }  // namespace
 
@@ -130,32 +170,39 @@ TEST_CASE("provider client drives fracta-spawn-local", "[provider-client]") {
         CHECK(missing.error().message.find("no session") != std::string::npos);
     }
 
-    SECTION("follow waits in slices, with a heartbeat between them") {
-        // The session ends only after the first heartbeat lets it (a file,
-        // not a race against the slice's length).
+    SECTION("ended: nothing while the session runs, then how it ended") {
         const std::string gate = work + "/gate";
         REQUIRE(p.start("pc-slow", batch("while [ ! -e gate ]; do sleep 0.05; done; echo slow", work)).ok());
-        int beats = 0;
-        auto r = p.follow("pc-slow", 1s, 100ms, [&] {
-            if (++beats == 1) std::ofstream(gate) << "go";
-            return true;
-        });
-        INFO(error_text(r));
+        auto early = p.ended("pc-slow");
+        INFO(error_text(early));
+        REQUIRE(early.ok());
+        CHECK_FALSE(early->has_value());
+        std::ofstream(gate) << "go";
+        REQUIRE(p.wait("pc-slow", 60s).ok());
+        auto r = p.ended("pc-slow");
         REQUIRE(r.ok());
-        CHECK(r->state == "exited");
-        CHECK(r->exit_code == std::optional<int>(0));
-        CHECK(r->output_tail == "slow");
-        CHECK(beats >= 1);
+        REQUIRE(r->has_value());
+        CHECK((*r)->state == "exited");
+        CHECK((*r)->exit_code == std::optional<int>(0));
+        CHECK((*r)->output_tail == "slow");
+        auto missing = p.ended("pc-nothing");
+        REQUIRE_FALSE(missing.ok());
+        CHECK(missing.error().kind == ErrorKind::Failed);
     }
 
-    SECTION("follow ends as cancelled when the heartbeat says so; the session runs on") {
-        int beats = 0;
-        auto r = p.follow("pc-long", 1s, 100ms, [&] { return ++beats, false; });
-        REQUIRE(r.ok());
-        CHECK(r->state == "cancelled");
-        CHECK_FALSE(r->exit_code.has_value());
-        CHECK(beats == 1);
-        CHECK(*p.is_running("pc-long"));
+    SECTION("watch: every session, the end of the listing, then each change of state") {
+        auto w = p.watch("pc-");
+        INFO(error_text(w));
+        REQUIRE(w.ok());
+        WatchReader lines(**w);
+        std::map<std::string, std::string> states;
+        for (auto l = lines.next(); l && !l->synced; l = lines.next()) states[l->status.name] = l->status.state;
+        CHECK(states == std::map<std::string, std::string>{{"pc-long", "running"}, {"pc-three", "exited"}});
+        REQUIRE(p.start("pc-new", batch("true", work)).ok());
+        std::string last;
+        for (auto l = lines.next(); l && last != "exited"; l = lines.next())
+            if (l->status.name == "pc-new") last = l->status.state;
+        CHECK(last == "exited");
     }
 
     // stop: idempotent; the session then reads killed
@@ -202,25 +249,31 @@ TEST_CASE("provider client copes with a minimal Gas City-style provider", "[prov
     CHECK(p.interrupt("m1").ok());
     CHECK(p.nudge("m1", "hello").ok());
 
-    // follow falls back to polling is-running, then peeks
+    // ended() falls back to is-running, then peeks
+    auto running = p.ended("m1");
+    REQUIRE(running.ok());
+    CHECK_FALSE(running->has_value());
     std::ofstream(work + "/gate") << "go";  // the session may end now
-    int beats = 0;
-    auto r = p.follow("m1", 1s, 100ms, [&] { return ++beats, true; });
-    INFO(error_text(r));
-    REQUIRE(r.ok());
+    std::optional<WaitResult> r;
+    for (auto until = std::chrono::steady_clock::now() + kPatience; !r && std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(50ms)) {
+        auto e = p.ended("m1");
+        INFO(error_text(e));
+        REQUIRE(e.ok());
+        r = *e;
+    }
+    REQUIRE(r.has_value());
     CHECK(r->name == "m1");
     CHECK(r->state == "exited");
     CHECK_FALSE(r->exit_code.has_value());
     CHECK(r->output_tail == "out");
     CHECK_FALSE(*p.is_running("m1"));
 
-    // cancelled while polling
-    REQUIRE(p.start("m2", batch("sleep 30", work)).ok());
-    auto c = p.follow("m2", 1s, 100ms, [] { return false; });
-    REQUIRE(c.ok());
-    CHECK(c->state == "cancelled");
-    REQUIRE(p.stop("m2").ok());
-    CHECK_FALSE(*p.is_running("m2"));
+    // no watch: it exits 2 at once
+    auto watch = p.watch("");
+    REQUIRE(watch.ok());
+    REQUIRE((*watch)->wait_exit(kPatience));
+    CHECK((*watch)->exit_code() == 2);
 
     // an invalid name: the provider's exit 100 is a usage error, with its text
     auto bad = p.start("bad name", batch("true", work));
