@@ -137,7 +137,8 @@ std::string render_metrics(Context& ctx) {
     out += "fracta_draining " + std::string(ctx.draining ? "1" : "0") + "\n";
     gauge("fracta_missions_started_total", "Sessions started by this process's workers.", "counter");
     out += "fracta_missions_started_total " + std::to_string(ctx.counters.missions_started.load()) + "\n";
-    gauge("fracta_admissions_refused_total", "Claims of a pending mission held back by reaper.max_concurrent.",
+    gauge("fracta_admissions_refused_total",
+          "Claims of a pending mission held back by reaper.max_concurrent or a runtime's max_concurrent.",
           "counter");
     out += "fracta_admissions_refused_total " + std::to_string(ctx.counters.admissions_refused.load()) + "\n";
     gauge("fracta_missions_finished_total", "Missions this process finished, by result.", "counter");

@@ -95,8 +95,10 @@ public:
         for (auto& e : unsettled) followed.emplace(e.followed.mission.task, std::move(e.followed));
         for (const auto& [task, f] : followed) {
             Status s = queue_.release(f.mission.id, f.worker, "handed back at drain");
-            if (s.ok()) ++ctx_.counters.finished_released;
-            else if (!queue::lease_lost(s.error())) ctx_.log("warn", "follower: " + s.error().message);
+            if (s.ok())
+                ++ctx_.counters.finished_released;
+            else if (!queue::lease_lost(s.error()))
+                ctx_.log("warn", "follower: " + s.error().message);
         }
         followed.clear();
         if (watch_) watch_->stop(milliseconds(500));
@@ -250,8 +252,10 @@ private:
         const auto now = Clock::now();
         for (auto it = followed.begin(); it != followed.end();) {
             auto next = std::next(it);
-            if (!present.count(it->first)) finish(it, Ending::Why::Killed);  // removed under us
-            else if (it->second.deadline && now >= *it->second.deadline) finish(it, Ending::Why::TimedOut);
+            if (!present.count(it->first))
+                finish(it, Ending::Why::Killed);  // removed under us
+            else if (it->second.deadline && now >= *it->second.deadline)
+                finish(it, Ending::Why::TimedOut);
             it = next;
         }
     }

@@ -38,7 +38,7 @@ namespace fracta::cp {
 // A Running agent whose claim this process holds.
 struct Followed {
     queue::Mission mission;
-    std::string worker;  // the claim's holder (claimed_by)
+    std::string worker;                                             // the claim's holder (claimed_by)
     std::optional<std::chrono::steady_clock::time_point> deadline;  // its time limit, if any
 };
 

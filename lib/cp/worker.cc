@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "cp/outcome.h"
 #include "cp/secrets.h"
+#include "cp/start_json.h"
 #include "git/git.h"
 #include "proc/run.h"
 #include "queue/queue.h"
@@ -72,8 +73,6 @@ private:
     bool mark_running(bool adopt);
     // After mark_starting: the worktree (when we make it), then provider `start`.
     Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
-    runtime::SessionInfo session_info(const Agent& agent) const;
-    Result<Json> start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     void settle_exit(const Agent& agent, const RuntimeChoice& choice, const provider::WaitResult& ended);
     // When an agent with a timeout must have ended; none without one.
     std::optional<Clock::time_point> run_deadline(const Agent& agent) const;
@@ -242,63 +241,8 @@ Result<bool> MissionRun::session_exists() {
     return ctx_.provider.is_running(m_.task);  // a provider without `status`
 }
 
-runtime::SessionInfo MissionRun::session_info(const Agent& agent) const {
-    runtime::SessionInfo info;
-    info.task = agent.name;
-    info.contract = agent.contract;
-    info.base_branch = agent.base_branch;
-    info.gateway_url = ctx_.settings.config.gateway.url;
-    info.mode = agent.mode == "stream" ? runtime::Mode::Stream : runtime::Mode::Batch;
-    info.model = agent.model;
-    info.resume_token = agent.resume_token;
-    if (m_.payload.contains("prompt") && m_.payload["prompt"].is_string())
-        info.prompt = m_.payload["prompt"].get<std::string>();
-    if (m_.payload.contains("tier") && m_.payload["tier"].is_string())
-        info.tier = m_.payload["tier"].get<std::string>();
-    return info;
-}
-
-Result<Json> MissionRun::start_json(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
-    const runtime::SessionInfo info = session_info(agent);
-    FRACTA_TRY_ASSIGN(read, read_secrets(choice.secrets, ctx_.settings.root, ctx_.settings.config.backend == "kubernetes"));
-    std::map<std::string, std::string>& secrets = read.values;
-    secrets["FRACTA_GATEWAY_TOKEN"] = token;
-    Json env = Json::object();
-    for (const auto& [k, v] : choice.runtime->environment(info, choice.spec)) env[k] = v;
-    for (const auto& [k, v] : agent.env.items())
-        if (v.is_string()) env[k] = v;
-    Json files = Json::object();
-    for (const auto& [path, content] : choice.runtime->workspace_files(info, choice.spec)) files[path] = content;
-    auto argv = choice.runtime->command(info, choice.spec);
-    Json j = {{"command", proc::shell_quote(*argv)}, {"mode", agent.mode}, {"env", env}};
-    // The runtime's own way to clear and submit a nudge, from fracta.yaml.
-    const auto& runtimes = ctx_.settings.config.agent_runtimes;
-    if (auto rt = runtimes.find(agent.runtime); rt != runtimes.end()) {
-        if (!rt->second.clear_keys.empty()) j["clear_keys"] = rt->second.clear_keys;
-        if (!rt->second.submit_keys.empty()) j["submit_keys"] = rt->second.submit_keys;
-    }
-    if (ctx_.settings.provider_makes_worktrees) {
-        j["workspace_files"] = files;
-        j["secret_env"] = secrets;
-        for (const auto& [k, ref] : read.refs) j["secret_refs"][k] = {{"secret", ref.secret}, {"key", ref.key}};
-        if (ctx_.settings.in_git) {
-            Json git = {{"repo", ctx_.settings.root}, {"branch", agent.branch}};
-            if (!agent.base_branch.empty()) git["base"] = agent.base_branch;
-            j["git"] = git;
-        } else {
-            j["work_dir"] = agent.workspace;
-        }
-    } else {
-        // A Gas City–style provider knows only work_dir and env: we make the
-        // worktree and its files ourselves, and the secrets travel in env.
-        j["work_dir"] = agent.workspace;
-        for (const auto& [k, v] : secrets) j["env"][k] = v;
-    }
-    return j;
-}
-
 Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token) {
-    FRACTA_TRY_ASSIGN(request, start_json(agent, choice, token));
+    FRACTA_TRY_ASSIGN(request, start_json(ctx_.settings, agent, choice, m_.payload, token));
     if (!ctx_.settings.provider_makes_worktrees) {
         if (ctx_.settings.in_git) {
             std::string base = agent.base_branch;
@@ -310,7 +254,7 @@ Status MissionRun::start_session(const Agent& agent, const RuntimeChoice& choice
         } else {
             FRACTA_TRY(io::make_dirs(agent.workspace, 0755));
         }
-        const runtime::Files files = choice.runtime->workspace_files(session_info(agent), choice.spec);
+        const runtime::Files files = choice.runtime->workspace_files(session_info(ctx_.settings, agent, m_.payload), choice.spec);
         FRACTA_TRY(session::check_files(agent.workspace, files));
         FRACTA_TRY(session::write_files(agent.workspace, files));
     }
@@ -414,6 +358,29 @@ Result<std::pair<std::string, int>> runtime_limit(store::Store& store, const con
     return std::pair<std::string, int>(name, it == config.agent_runtimes.end() ? 0 : it->second.max_concurrent);
 }
 
+// Whether a claim of `m` keeps under reaper.max_concurrent and its runtime's
+// max_concurrent; run inside the claim's transaction.
+Result<bool> admit_claim(Context& ctx, store::Store& store, const queue::Mission& m) {
+    const int cap = ctx.max_concurrent;
+    FRACTA_TRY_ASSIGN(runtime_cap, runtime_limit(store, ctx.settings.config, m.task));
+    if (cap <= 0 && runtime_cap.second <= 0) return true;
+    // Replicas admit one at a time, so two never both see the last free slot.
+    if (store.dialect() == store::Dialect::Postgres) FRACTA_TRY(store.query("SELECT pg_advisory_xact_lock(7142037)"));
+    bool admitted = true;
+    if (cap > 0) {
+        FRACTA_TRY_ASSIGN(rows, store.query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
+        admitted = rows.empty() || rows[0].integer(0) < cap;
+    }
+    if (admitted && runtime_cap.second > 0) {
+        FRACTA_TRY_ASSIGN(rows, store.query("SELECT COUNT(*) FROM missions m JOIN agents a ON a.name = m.task "
+                                            "WHERE m.status = 'claimed' AND COALESCE(NULLIF(a.runtime, ''), ?) = ?",
+                                            {ctx.settings.config.default_runtime, runtime_cap.first}));
+        admitted = rows.empty() || rows[0].integer(0) < runtime_cap.second;
+    }
+    if (!admitted) ++ctx.counters.admissions_refused;
+    return admitted;
+}
+
 }  // namespace
 
 void Workers::start(int count) {
@@ -463,27 +430,7 @@ void Workers::loop(int index) {
     }
     queue::Queue queue(*store);
     Agents agents(*store);
-    const auto admit = [&](const queue::Mission& m) -> Result<bool> {
-        const int cap = ctx_.max_concurrent;
-        FRACTA_TRY_ASSIGN(runtime_cap, runtime_limit(*store, ctx_.settings.config, m.task));
-        if (cap <= 0 && runtime_cap.second <= 0) return true;
-        // Replicas admit one at a time, so two never both see the last free slot.
-        if (store->dialect() == store::Dialect::Postgres)
-            FRACTA_TRY(store->query("SELECT pg_advisory_xact_lock(7142037)"));
-        bool admitted = true;
-        if (cap > 0) {
-            FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions WHERE status = 'claimed'"));
-            admitted = rows.empty() || rows[0].integer(0) < cap;
-        }
-        if (admitted && runtime_cap.second > 0) {
-            FRACTA_TRY_ASSIGN(rows, store->query("SELECT COUNT(*) FROM missions m JOIN agents a ON a.name = m.task "
-                                                 "WHERE m.status = 'claimed' AND COALESCE(NULLIF(a.runtime, ''), ?) = ?",
-                                                 {ctx_.settings.config.default_runtime, runtime_cap.first}));
-            admitted = rows.empty() || rows[0].integer(0) < runtime_cap.second;
-        }
-        if (!admitted) ++ctx_.counters.admissions_refused;
-        return admitted;
-    };
+    const auto admit = [&](const queue::Mission& m) { return admit_claim(ctx_, *store, m); };
     // Ends are settled before new claims, and while draining.
     while (!hand_back_) {
         if (auto end = follower_.take()) {

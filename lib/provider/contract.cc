@@ -1,6 +1,8 @@
 // contract.cc — see contract.h: the op table and run_provider().
 #include "provider/contract.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -319,6 +321,12 @@ Result<int> SessionBackend::attach(const std::string&, const std::vector<std::st
 
 Result<Answer> SessionBackend::extra(const OpCall& call, Io&) {
     return fail(ErrorKind::Unsupported, "unknown operation \"" + call.op + "\"");
+}
+
+bool reader_gone(const Io& io) {
+    if (io.hangup_fd < 0) return false;
+    struct pollfd p = {io.hangup_fd, 0, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 Result<Answer> run_extra(SessionBackend& backend, const OpCall& call, Io& io) {

@@ -194,6 +194,10 @@ public:
 // supervise). Errors are the op's, for main to report.
 Result<int> run_provider(const std::string& op, const std::vector<std::string>& args, SessionBackend& backend, Io& io);
 
+// Whether the reader of a streaming op's output (watch, logs --follow) went
+// away: io.hangup_fd reports an error or a hang-up.
+bool reader_gone(const Io& io);
+
 // For the backends' `extra` rows.
 Result<Answer> run_extra(SessionBackend& backend, const OpCall& call, Io& io);
 

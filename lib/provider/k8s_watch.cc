@@ -5,7 +5,6 @@
 // {"synced":true}); the watch resumes from the last resourceVersion,
 // bookmarks included, and lists again after 410 Gone (k8s/watch.h). A
 // session is its newest pod, as `list` says.
-#include <poll.h>
 
 #include <map>
 
@@ -14,12 +13,6 @@
 namespace fracta::provider {
 namespace k8s_op {
 namespace {
-
-bool hung_up(int fd) {
-    if (fd < 0) return false;
-    struct pollfd p = {fd, 0, 0};
-    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
-}
 
 class PodSessions {
 public:
@@ -65,7 +58,7 @@ Status watch_sessions(k8s::Client& client, const std::string& prefix, Io& io) {
     k8s::WatchOptions w;
     w.label_selector = q.label_selector;
     w.resource_version = str_at(pods, "/metadata/resourceVersion"_json_pointer);
-    w.cancelled = [&] { return hung_up(io.hangup_fd); };
+    w.cancelled = [&] { return reader_gone(io); };
     Status written;
     auto watched = client.watch(k8s::kPods, w, [&](const k8s::WatchEvent& e) {
         if (e.type == "ADDED" || e.type == "MODIFIED" || e.type == "DELETED")

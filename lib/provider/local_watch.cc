@@ -28,15 +28,10 @@ constexpr int kRescanMs = 30000;
 constexpr uint32_t kSessionEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF;
 constexpr uint32_t kRootEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
 
-bool hung_up(int fd) {
-    if (fd < 0) return false;
-    struct pollfd p = {fd, 0, 0};
-    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
-}
-
 class Watcher {
 public:
-    Watcher(std::string root, std::string prefix, Io& io) : root_(std::move(root)), prefix_(std::move(prefix)), io_(io) {}
+    Watcher(std::string root, std::string prefix, Io& io)
+        : root_(std::move(root)), prefix_(std::move(prefix)), io_(io) {}
     ~Watcher() {
         if (in_ >= 0) ::close(in_);
     }
@@ -53,9 +48,11 @@ public:
             struct pollfd p[2] = {{in_, POLLIN, 0}, {io_.hangup_fd, 0, 0}};
             int n = ::poll(p, io_.hangup_fd >= 0 ? 2 : 1, kRescanMs);
             if (n < 0 && errno != EINTR) return failure("watch: poll: " + io::errno_text(errno));
-            if (hung_up(io_.hangup_fd)) return {};
-            if (n == 0) FRACTA_TRY(rescan());
-            else if (p[0].revents & POLLIN) FRACTA_TRY(drain_events());
+            if (reader_gone(io_)) return {};
+            if (n == 0)
+                FRACTA_TRY(rescan());
+            else if (p[0].revents & POLLIN)
+                FRACTA_TRY(drain_events());
         }
     }
 

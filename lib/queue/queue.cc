@@ -95,6 +95,10 @@ Result<int64_t> Queue::enqueue(const std::string& task, const Json& payload, int
     return id;
 }
 
+// Pending missions a claim looks at, in order: one `admit` refuses (its
+// runtime at its cap) must not hold back the others behind it.
+constexpr size_t kCandidates = 8;
+
 Result<std::optional<Mission>> Queue::claim(const std::string& worker, Duration lease,
                                             const std::function<Result<bool>(const Mission&)>& admit) {
     if (worker.empty()) return usage_error("claim: no worker name");
@@ -102,13 +106,24 @@ Result<std::optional<Mission>> Queue::claim(const std::string& worker, Duration 
     // Postgres: lock the candidate, skipping rows other claimers hold, so
     // replicas neither collide nor queue up behind each other. sqlite:
     // BEGIN IMMEDIATE already made this transaction the only writer.
-    // A frozen objective's missions stay queued until it is unfrozen (the
-    // circuit breaker; objectives/objectives.h).
-    std::string pick = std::string("SELECT ") + kColumns +
-                       " FROM missions WHERE status = 'pending' AND task NOT IN (SELECT a.name FROM agents a"
-                       " JOIN objectives o ON o.id = a.objective_id WHERE o.status = 'frozen')"
-                       " ORDER BY priority DESC, id LIMIT 1";
-    if (store_.dialect() == store::Dialect::Postgres) pick += " FOR UPDATE SKIP LOCKED";
+    // One candidate at a time (a refused one stays locked until the end of the
+    // transaction, the next is not locked before it is looked at). A frozen
+    // objective's missions stay queued until it is unfrozen (the circuit
+    // breaker; objectives/objectives.h).
+    auto pick = [&](const std::vector<int64_t>& refused) -> std::pair<std::string, store::Params> {
+        std::string sql = std::string("SELECT ") + kColumns +
+                          " FROM missions WHERE status = 'pending' AND task NOT IN (SELECT a.name FROM agents a"
+                          " JOIN objectives o ON o.id = a.objective_id WHERE o.status = 'frozen')";
+        store::Params params;
+        for (size_t i = 0; i < refused.size(); ++i) {
+            sql += i == 0 ? " AND id NOT IN (?" : ", ?";
+            params.emplace_back(refused[i]);
+        }
+        if (!refused.empty()) sql += ")";
+        sql += " ORDER BY priority DESC, id LIMIT 1";
+        if (store_.dialect() == store::Dialect::Postgres) sql += " FOR UPDATE SKIP LOCKED";
+        return {sql, params};
+    };
     const std::string take = std::string("UPDATE missions SET status = 'claimed', claimed_by = ?, attempt = attempt + 1, "
                                          "lease_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'pending' "
                                          "RETURNING ") +
@@ -117,13 +132,24 @@ Result<std::optional<Mission>> Queue::claim(const std::string& worker, Duration 
     std::optional<Mission> claimed;
     Status done = store_.transaction([&]() -> Status {
         claimed.reset();
-        FRACTA_TRY_ASSIGN(rows, store_.query(pick));
-        if (rows.empty()) return {};
-        FRACTA_TRY_ASSIGN(candidate, mission_from_row(rows[0]));
-        if (admit) {
-            FRACTA_TRY_ASSIGN(admitted, admit(candidate));
-            if (!admitted) return {};
+        std::optional<Mission> chosen;
+        std::vector<int64_t> refused;
+        while (!chosen && refused.size() < kCandidates) {
+            auto [sql, params] = pick(refused);
+            FRACTA_TRY_ASSIGN(rows, store_.query(sql, params));
+            if (rows.empty()) break;
+            FRACTA_TRY_ASSIGN(candidate, mission_from_row(rows[0]));
+            if (admit) {
+                FRACTA_TRY_ASSIGN(admitted, admit(candidate));
+                if (!admitted) {
+                    refused.push_back(candidate.id);
+                    continue;
+                }
+            }
+            chosen = std::move(candidate);
         }
+        if (!chosen) return {};
+        const Mission& candidate = *chosen;
         const Timestamp t = clock_();
         FRACTA_TRY_ASSIGN(updated, store_.query(take, {worker, format_rfc3339(plus(t, lease)), format_rfc3339(t),
                                                        candidate.id}));

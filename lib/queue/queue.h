@@ -74,7 +74,9 @@ public:
     // Nothing pending: nullopt. `admit`, if given, sees the candidate inside
     // the claim transaction (it may query this Store, not open a transaction;
     // it may run again if the transaction is retried). Refused: the mission
-    // stays pending and the result is nullopt; an error aborts the claim.
+    // stays pending and the next one in order is offered (up to 8 in all:
+    // one whose runtime is at its cap must not hold back the others); none
+    // admitted: nullopt. An error aborts the claim.
     Result<std::optional<Mission>> claim(const std::string& worker, Duration lease,
                                          const std::function<Result<bool>(const Mission&)>& admit = {});
 

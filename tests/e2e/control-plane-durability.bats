@@ -29,13 +29,6 @@ spawn_many() {
   done
 }
 
-# count_with_status STATUS — agents in STATUS, from /metrics (one GROUP BY,
-# not the whole list: the waits below ask often)
-count_with_status() {
-  local m
-  m=$(curl -s "$CP_URL/metrics") || return 1
-  awk -v want="fracta_agents{status=\"$1\"}" '$1 == want { n = $2 } END { print n + 0 }' <<<"$m"
-}
 # settled N — N agents have ended, whichever way: a failure shows at once
 # instead of running out the wait
 settled() {
@@ -69,12 +62,18 @@ kill9_flow() {
     cp_project "$1" "  backend: exec:$COUNTING"
   cp_start
   local gate="$BATS_TEST_TMPDIR/gate"
-  spawn_many k 40 "while [ ! -e '$gate' ]; do sleep 0.05; done; echo done"
+  spawn_many k 40 "while [ ! -e '$gate' ]; do sleep 0.5; done; echo done"
   wait_for 120 running_count_is 40
   kill -9 "$CP_PID"
   wait_for 30 process_gone "$CP_PID"
   assert_equal "$(line_count "$STARTS")" 40 "sessions started before the kill"
   cp_start
+  # on Postgres a second replica takes part in the adoption
+  if [[ $1 == postgres ]]; then
+    cd "$P"
+    start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log"
+    wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready2"
+  fi
   : >"$gate"
   wait_for 300 settled 40
   all_completed 40

@@ -49,11 +49,6 @@ spawn_gated() { # spawn_gated PREFIX FROM TO
   done
 }
 
-count_with_status() {
-  local m
-  m=$(curl -s "$CP_URL/metrics") || return 1
-  awk -v want="fracta_agents{status=\"$1\"}" '$1 == want { n = $2 } END { print n + 0 }' <<<"$m"
-}
 running_is() { (($(count_with_status Running) == $1)); }
 completed_is() { (($(count_with_status Completed) == $1)); }
 threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
@@ -89,9 +84,9 @@ no_start_under_way() {
   assert_equal "${THREADS[100]}" "${THREADS[10]}" "fracta-cp threads at 100 running vs 10"
   assert_equal "${CHILDREN[200]}" "${CHILDREN[10]}" "fracta-cp child processes at 200 running vs 10"
   # the one follower's watch is there, and no per-agent wait
-  run pgrep -c -P "$CP_PID" -f " watch "
+  run pgrep -c -P "$CP_PID" -f "fracta-spawn-local watch"
   assert_equal "$output" 1 "watch processes under fracta-cp"
-  run pgrep -P "$CP_PID" -f " wait "
+  run pgrep -P "$CP_PID" -f "fracta-spawn-local (wait|is-running)"
   assert_equal "$status" 1 "no wait process under fracta-cp (pgrep exit)"
   open_gate
   wait_for 300 completed_is 200

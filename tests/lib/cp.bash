@@ -12,6 +12,7 @@
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
 #   status_is TASK STATUS               for wait_for
+#   count_with_status STATUS            agents in STATUS (from /metrics)
 #   stray NAME                          a session of the project's provider
 #                                       with no agent row (an orphan)
 #   counting_provider                   $COUNTING: fracta-spawn-local that
@@ -143,6 +144,14 @@ status_is() { [[ $(agent_field "$1" status) == "$2" ]]; }
 # wait_agent TASK [SECONDS] — long-poll until terminal; API_BODY is the agent.
 wait_agent() {
   expect_api 200 GET "/api/v1/agents/$1/wait?timeout=${2:-30}s"
+}
+
+# count_with_status STATUS — agents in STATUS, from /metrics (one GROUP BY,
+# not the whole list: waits ask often)
+count_with_status() {
+  local m
+  m=$(curl -s "$CP_URL/metrics") || return 1
+  awk -v want="fracta_agents{status=\"$1\"}" '$1 == want { n = $2 } END { print n + 0 }' <<<"$m"
 }
 
 # No mission is claimed any more: the workers are idle.

@@ -269,6 +269,14 @@ TEST_CASE("admission sees the candidate inside the claim and may refuse it", "[q
         REQUIRE(admitted.ok());
         REQUIRE(admitted->has_value());
         CHECK((*admitted)->id == id);
+
+        // A refused mission does not hold back the ones behind it.
+        int64_t held = enqueued(q, "held"), next = enqueued(q, "next");
+        auto skipped = q.claim("w", 1min, [](const Mission& m) -> Result<bool> { return m.task != "held"; });
+        REQUIRE(skipped.ok());
+        REQUIRE(skipped->has_value());
+        CHECK((*skipped)->id == next);
+        CHECK(fetched(q, held).status == "pending");
     }
 }
 
