@@ -66,11 +66,15 @@ private:
         if (wd >= 0) names_[wd] = name;
     }
 
-    // Print the session's status when its state (or exit code) differs from
-    // what was printed last.
+    // Print the session's status when its state, exit code or supervisor's
+    // presence differs from what was printed last.
     Status tell(const std::string& name) {
-        Json j = session_status(SessionDir(root_, name));
-        std::string key = j.value("state", "") + "/" + (j.contains("exit_code") ? j["exit_code"].dump() : "");
+        SessionDir dir(root_, name);
+        Json j = session_status(dir);
+        // The supervisor records the end, then lets go of its lock: `wait`
+        // says "ended" only after the second, so that is told too.
+        std::string key = j.value("state", "") + "/" + (j.contains("exit_code") ? j["exit_code"].dump() : "") +
+                          (dir.liveness() == session::Liveness::Alive ? "/held" : "");
         auto [it, fresh] = told_.try_emplace(name, key);
         if (!fresh && it->second == key) return {};
         it->second = key;
