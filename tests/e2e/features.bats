@@ -109,10 +109,10 @@ running_seq() {
   jq -r '[.events[] | select(.type == "lifecycle.running") | .seq] | first // empty' <<<"$API_BODY"
 }
 
-@test "priority and dispatch direct: with the one worker held, the highest priority is claimed first, direct before all" {
-  cp_project sqlite
-  # one worker: it is busy with `hold` until that ends
-  sed -i 's/^  queue: {/  queue: {workers: 1, /' "$P/fracta.yaml"
+@test "priority and dispatch direct: with the one slot held, the highest priority is claimed first, direct before all" {
+  # one agent at a time (max_concurrent, not the workers: a worker is free
+  # again once its agent runs): `hold` keeps the slot until it ends
+  cp_project sqlite "reaper: {max_concurrent: 1}"
   cp_start
   spawn hold 'while [ ! -e release ]; do sleep 0.1; done'
   wait_for 20 status_is hold Running
@@ -122,7 +122,7 @@ running_seq() {
   spawn urgent 'true' '{dispatch: "direct"}'
   # spawned last, but it jumps the queue; nobody else started meanwhile
   for t in low plain high urgent; do
-    assert_equal "$(agent_field "$t" status)" Queued "$t while the worker is held"
+    assert_equal "$(agent_field "$t" status)" Queued "$t while the slot is held"
   done
   touch "$P/.worktrees/hold/release"
   for t in low plain high urgent; do
