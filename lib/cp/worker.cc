@@ -46,6 +46,11 @@ int64_t steady_ms() {
     return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
 }
 
+// What one provider call (but `start`) may take: its op_timeout, at most the start budget.
+milliseconds op_budget(const Context& ctx) {
+    return agents::provider_options(ctx.settings).op_timeout;
+}
+
 milliseconds lease_of(const Context& ctx) {
     return std::chrono::duration_cast<milliseconds>(ctx.settings.config.queue.lease_timeout);
 }
@@ -65,12 +70,20 @@ public:
 
 private:
     Result<bool> session_exists();
+    // Hold the claim for a lease plus `budget` before provider calls that
+    // may take that long: between the claim and the follower's first beat
+    // nothing else renews it, and a claim that ran out meanwhile is taken by
+    // another worker, which would adopt the same session. False when the
+    // claim is no longer ours (given back when the store failed).
+    bool hold(std::chrono::milliseconds budget, const std::string& why);
     // A new session for the agent; false when it did not start (the mission
     // settled or given back).
     bool start_new(const Agent& agent, const RuntimeChoice& choice);
     // Queued → Running once the session is there; false when the mission
     // was settled or given back instead.
     bool mark_running(bool adopt);
+    // mark_running found the row Running already, not killed.
+    bool marked_by_earlier_claim();
     // After mark_starting: the worktree (when we make it), then provider `start`.
     Status start_session(const Agent& agent, const RuntimeChoice& choice, const std::string& token);
     void settle_exit(const Agent& agent, const RuntimeChoice& choice, const provider::WaitResult& ended);
@@ -168,6 +181,7 @@ void MissionRun::run(Follower& follower) {
     // the session may be there, and must then be adopted, not started again.
     bool adopt = false;
     if (!agent.provider.empty()) {
+        if (!hold(op_budget(ctx_), "not adopted")) return;
         auto exists = session_exists();
         if (!exists.ok()) {
             finish_failed("provider: " + exists.error().message, {status::Queued, status::Running});
@@ -176,6 +190,8 @@ void MissionRun::run(Follower& follower) {
         adopt = *exists;
     }
     if (!adopt && !start_new(agent, *choice)) return;
+    // Still ours right before Running, and for the status call after it.
+    if (!hold(op_budget(ctx_), "not marked running")) return;
     if (agent.status != status::Running && !mark_running(adopt)) return;
     if (auto st = ctx_.provider.status(m_.task); st.ok() && *st && !(*st)->ref.empty())
         (void)agents_.set_ref(m_.task, (*st)->ref);
@@ -186,12 +202,8 @@ bool MissionRun::start_new(const Agent& agent, const RuntimeChoice& choice) {
     // A start may take its whole budget, longer than a lease: hold the
     // claim that long, or another worker, finding no session yet, would
     // start the task a second time.
-    const auto& q = ctx_.settings.config.queue;
-    if (Status held = queue_.heartbeat(m_.id, worker_, q.lease_timeout + q.start_timeout); !held.ok()) {
-        if (!queue::lease_lost(held.error())) ack(queue_.release(m_.id, worker_, held.error().message));
-        note("warn", "not started: " + held.error().message);
+    if (!hold(std::chrono::duration_cast<milliseconds>(ctx_.settings.config.queue.start_timeout), "not started"))
         return false;
-    }
     auto token = random_token_hex(32);
     Status marked = token.ok() ? agents_.mark_starting(m_.task, ctx_.settings.config.backend, sha256_hex(*token))
                                : Status(token.error());
@@ -226,6 +238,7 @@ bool MissionRun::mark_running(bool adopt) {
         ack(queue_.release(m_.id, worker_, moved.error().message));
         return false;
     }
+    if (moved.ok() && !*moved && marked_by_earlier_claim()) return true;
     if (!moved.ok() || !*moved) {  // killed meanwhile: do not leave it running
         (void)ctx_.provider.stop(m_.task);
         if (moved.ok()) ack(queue_.complete(m_.id, worker_));
@@ -233,6 +246,23 @@ bool MissionRun::mark_running(bool adopt) {
         return false;
     }
     return true;
+}
+
+bool MissionRun::hold(milliseconds budget, const std::string& why) {
+    Status held = queue_.heartbeat(m_.id, worker_, ctx_.settings.config.queue.lease_timeout + budget);
+    if (held.ok()) return true;
+    if (!queue::lease_lost(held.error())) ack(queue_.release(m_.id, worker_, held.error().message));
+    note("warn", why + ": " + held.error().message);
+    return false;
+}
+
+bool MissionRun::marked_by_earlier_claim() {
+    // An earlier claim of this mission (its lease ran out under it) got the
+    // session to Running first. The claim is ours now (just held): follow
+    // it. Stopping it, as for a kill, would end a healthy session and leave
+    // its row Running with the mission done and nobody following it.
+    auto found = agents_.get(m_.task);
+    return found.ok() && *found && (*found)->status == status::Running && !(*found)->cancel_requested;
 }
 
 Result<bool> MissionRun::session_exists() {

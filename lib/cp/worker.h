@@ -14,8 +14,10 @@
 // Never twice: before `start` the agent row records that a start was asked
 // for; a later claim of the same mission (after a crash, an expired lease or
 // a drain) asks the provider about the session first and adopts it when it
-// exists. The lease is stretched over the start's budget before it begins, so
-// a slow start is never claimed from under it; a store failing around the
+// exists. The lease is stretched over each provider call's budget before it
+// begins (the start, an adoption's status, the status after Running) — until
+// the follower's first beat nothing else renews it — so neither a slow start
+// nor a slow adoption is claimed from under it; a store failing around the
 // start gives the mission back (the session, if any, is left to be adopted)
 // rather than failing the agent. Every status change is a compare-and-set, so
 // a kill that got there first (Stopped) is never overwritten.

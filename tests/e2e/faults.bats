@@ -138,6 +138,41 @@ provider_flow() {
   provider_flow postgres
 }
 
+# --- an adoption slower than the lease ---------------------------------------
+
+adopt_flow() {
+  # A claim holds its lease over its provider calls: here the adopting
+  # claim's `status` takes twice the lease. Were the lease left to run out,
+  # a second worker would claim the mission and adopt the session too; the
+  # one that marked it Running second took it for a kill, stopped the
+  # session and finished the mission, and the other dropped it as lost: a
+  # row Running that nobody followed.
+  CP_QUEUE="workers: 4, lease_timeout: 2s, start_timeout: 5s, max_attempts: 100" faults_project "$1"
+  cp_start
+  # The control plane dies once the session is there, before it is Running.
+  printf '#!/bin/sh\nkill -9 %s\n' "$CP_PID" >"$BATS_TEST_TMPDIR/on-start/ad-1"
+  chmod +x "$BATS_TEST_TMPDIR/on-start/ad-1"
+  : >"$BATS_TEST_TMPDIR/slow-status/ad-1"
+  # It runs well past the claims' churn there was (lost leases every 2 s,
+  # each claim's calls taking 8 s): a second adopter stopped it then.
+  spawn ad-1 'sleep 30; echo done' >/dev/null
+  wait_for 30 process_gone "$CP_PID"
+  cp_start
+  wait_agent ad-1 90
+  assert_json '.status == "Completed"' "$API_BODY"
+  assert_equal "$(grep -c '^ad-1 ' "$STARTS")" 1 "starts of ad-1"
+  reap_pass
+  assert_recovered --once
+}
+
+@test "sqlite: an adoption slower than the lease: one claim adopts it, followed to Completed" {
+  adopt_flow sqlite
+}
+
+@test "postgres: an adoption slower than the lease: one claim adopts it, followed to Completed" {
+  adopt_flow postgres
+}
+
 # --- a supervisor killed ----------------------------------------------------
 
 supervisor_flow() {

@@ -15,6 +15,9 @@
 #                                            the caller's start budget runs out
 #                               pk-slow-*    takes 3 s before it starts
 #                             (a later start of the same task is plain).
+#                             While a file slow-status/<task> exists in the
+#                             test's directory, `status` of that task takes
+#                             4 s (a provider slower than a short lease).
 #                             An executable on-start/<task> in the test's
 #                             directory runs once, right after that task's
 #                             session has started (before the caller hears).
@@ -43,13 +46,14 @@ faults_provider() {
   WRAP="$BATS_TEST_TMPDIR/fault-provider"
   : >"$STARTS"
   : >"$SESSIONS"
-  mkdir -p "$FAULTED" "$BATS_TEST_TMPDIR/on-start"
+  mkdir -p "$FAULTED" "$BATS_TEST_TMPDIR/on-start" "$BATS_TEST_TMPDIR/slow-status"
   cat >"$WRAP" <<SH
 #!/bin/sh
 # fracta-spawn-local, with every start written down and faults on cue
 SL='$FRACTA_BIN/fracta-spawn-local'
 FRACTA_STATE_DIR='$BATS_TEST_TMPDIR/project/.fracta/sessions'
 export FRACTA_STATE_DIR
+[ "\$1" = status ] && [ -e '$BATS_TEST_TMPDIR/slow-status'/"\$2" ] && sleep 4
 [ "\$1" = start ] || exec "\$SL" "\$@"
 task=\$2
 before=\$("\$SL" status "\$task" </dev/null 2>/dev/null | jq -r .state)
