@@ -86,8 +86,10 @@ public:
         if (stop) return;
         if (watch_) read_watch();
         if (Clock::now() >= next_poll_) poll_provider();
+        const bool beat_due = Clock::now() >= next_beat_;
+        if (beat_due) suspects_.merge(lingering_);
         check_suspects();
-        if (Clock::now() >= next_beat_) beat();
+        if (beat_due) beat();
     }
 
     // At stop: every mission not settled goes back to the queue.
@@ -185,7 +187,14 @@ private:
             auto it = followed.find(task);
             if (it == followed.end()) continue;
             auto e = ctx_.provider.ended(task);
-            if (e.ok() && !*e) continue;  // still running
+            if (e.ok() && !*e) {  // still running
+                // The watch told it ended, yet it still holds on: the kernel
+                // tells a lock file's close before it lets go of the lock,
+                // and a start still running holds it too. Asked again at
+                // each beat until it lets go (no later line need come).
+                if (watching_ && known_.count(task) && !live(known_[task])) lingering_.insert(task);
+                continue;
+            }
             Ending end;
             end.followed = std::move(it->second);
             followed.erase(it);
@@ -268,6 +277,7 @@ private:
     std::string out_, err_;
     std::map<std::string, std::string> known_;  // session → the state the watch last told
     std::set<std::string> suspects_;            // followed sessions that may have ended
+    std::set<std::string> lingering_;           // told ended, still holding on: asked again at the next beat
     Clock::time_point next_beat_ = Clock::now(), next_poll_ = Clock::now() + kResync, restart_at_ = Clock::now();
 };
 
