@@ -56,38 +56,43 @@ each_started_once() {
 
 kill9_flow() {
   # Four workers, and sessions that run until the gate opens: workers only
-  # start sessions, so all 40 run at once, followed by one thread. Leases
-  # short enough that the killed daemon's claims come back soon.
+  # start sessions, so all 100 run at once, followed by one thread. Leases
+  # short enough that the killed daemon's claims come back soon. The agents
+  # wait on a lock the test holds (no polling loop per agent).
   CP_QUEUE="workers: 4, lease_timeout: 2s, start_timeout: 30s, max_attempts: 100" \
     cp_project "$1" "  backend: exec:$COUNTING"
   cp_start
-  local gate="$BATS_TEST_TMPDIR/gate"
-  spawn_many k 40 "while [ ! -e '$gate' ]; do sleep 0.5; done; echo done"
-  wait_for 120 running_count_is 40
+  local n=100 gate="$BATS_TEST_TMPDIR/gate" gate_fd
+  : >"$gate"
+  exec {gate_fd}>>"$gate"
+  flock -x "$gate_fd"
+  spawn_many k "$n" "flock -s '$gate' true; echo done"
+  wait_for 300 running_count_is "$n"
   kill -9 "$CP_PID"
   wait_for 30 process_gone "$CP_PID"
-  assert_equal "$(line_count "$STARTS")" 40 "sessions started before the kill"
-  cp_start
+  assert_equal "$(line_count "$STARTS")" "$n" "sessions started before the kill"
+  # the daemons must not inherit the lock (it would stay held by them)
+  cp_start {gate_fd}>&-
   # on Postgres a second replica takes part in the adoption
   if [[ $1 == postgres ]]; then
     cd "$P"
-    start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log"
+    start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log" {gate_fd}>&-
     wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready2"
   fi
-  : >"$gate"
-  wait_for 300 settled 40
-  all_completed 40
-  # the restarted daemon adopted the forty, it did not start them again
-  each_started_once 40
+  exec {gate_fd}>&-
+  wait_for 300 settled "$n"
+  all_completed "$n"
+  # the restarted daemon adopted them all, it did not start them again
+  each_started_once "$n"
 }
 
 running_count_is() { (($(count_with_status Running) == $1)); }
 
-@test "sqlite: kill -9 with 40 running (4 workers); after restart all are adopted and complete, none started twice" {
+@test "sqlite: kill -9 with 100 running (4 workers); after restart all are adopted and complete, none started twice" {
   kill9_flow sqlite
 }
 
-@test "postgres: kill -9 with 40 running (4 workers); after restart all are adopted and complete, none started twice" {
+@test "postgres: kill -9 with 100 running (4 workers); after restart all are adopted and complete, none started twice" {
   kill9_flow postgres
 }
 

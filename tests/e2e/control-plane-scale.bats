@@ -51,8 +51,6 @@ spawn_gated() { # spawn_gated PREFIX FROM TO
 
 running_is() { (($(count_with_status Running) == $1)); }
 completed_is() { (($(count_with_status Completed) == $1)); }
-threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
-children_of() { ps -o pid= --ppid "$1" | wc -l; }
 
 # The daemon's threads and children, once `n` agents run and no start is
 # under way (the workers idle: nothing pending, every claim Running).
@@ -62,11 +60,6 @@ sample() {
   THREADS[$1]=$(threads_of "$CP_PID")
   CHILDREN[$1]=$(children_of "$CP_PID")
   echo "# $1 running: ${THREADS[$1]} threads, ${CHILDREN[$1]} children" >&3
-}
-no_start_under_way() {
-  local m
-  m=$(curl -s "$CP_URL/metrics") || return 1
-  grep -q '^fracta_workers_busy 0$' <<<"$m" && grep -q '^fracta_missions{status="pending"} 0$' <<<"$m"
 }
 
 @test "200 running agents on 4 workers: threads and children do not grow with N; every exit seen, all Completed" {

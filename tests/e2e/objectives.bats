@@ -81,11 +81,13 @@ assert_twenty_admitted() {
   ((from_other > 0 && from_other < 20)) || fail "replica 2 admitted $from_other of 20"
 }
 
-# The breaker: with one worker the missions run in order, so the second
-# failure freezes the objective before the third mission is claimed. The
-# failing ones wait for a gate, so that all three are queued first.
+# The breaker: with one agent running at a time (reaper.max_concurrent 1: a
+# worker is free again once its agent runs, so the worker count holds
+# nothing) the missions run in order, and the second failure freezes the
+# objective before the third mission is claimed. The failing ones wait for
+# a gate, so that all three are queued first.
 @test "breaker: 2 failures in a row freeze the objective; queued stays queued, new refused; unfreeze resumes" {
-  CP_QUEUE="workers: 1, lease_timeout: 3s, start_timeout: 60s, max_attempts: 100" cp_project sqlite
+  CP_QUEUE="workers: 1, lease_timeout: 3s, start_timeout: 60s, max_attempts: 100" cp_project sqlite "reaper: {max_concurrent: 1}"
   cp_start
   create_objective '{"id":"o1","description":"breaker","breaker":2}'
   local gate="$BATS_TEST_TMPDIR/gate"

@@ -117,6 +117,7 @@ export class Api {
       // like the real authentication filter: credentials go no further (pods/proxy!)
       delete req.headers.authorization;
       const info = requestInfo(req.method, url.pathname, q);
+      info.user = who.user;
       if (info.def) Object.assign(entry, { verb: info.verb, resource: info.def.plural, group: info.def.group,
         subresource: info.sub || undefined, namespace: info.ns, name: info.name });
       const fault = this.faults.take(req.method, url.pathname + url.search);
@@ -337,7 +338,8 @@ export class Api {
       return res.end();
     }
     const timers = [];
-    const entry = { res, end: (mode) => { if (mode === 'reset') res.socket?.destroy(); else res.end(); } };
+    const entry = { res, end: (mode) => { if (mode === 'reset') res.socket?.destroy(); else res.end(); },
+      about: { resource: def.plural, namespace: info.ns || null, labelSelector: q.get('labelSelector') || '', user: info.user } };
     const cleanup = () => {
       this.store.unwatch(w);
       for (const t of timers) clearTimeout(t), clearInterval(t);
@@ -349,6 +351,11 @@ export class Api {
     if (timeout > 0) timers.push(setTimeout(() => res.end(), timeout * 1000));
     res.on('close', cleanup);
     res.on('finish', cleanup);
+  }
+
+  // the watches open now (log follows are not watches)
+  openWatches() {
+    return [...this.watches].filter((w) => w.about).map((w) => w.about);
   }
 
   dropWatches(mode) {

@@ -72,6 +72,7 @@ export class Control {
     }
     if (is('DELETE', /^\/deny$/)) { d.deny.rules = []; return { ok: true }; }
     if (is('POST', /^\/tokens$/)) { d.auth.tokens = (body.tokens || []).map((t) => (typeof t === 'string' ? { token: t, user: 'token-user', groups: [] } : t)); return { ok: true }; }
+    if (is('GET', /^\/watches$/)) return d.api.openWatches();
     if (is('POST', /^\/watches\/drop$/)) return { dropped: d.api.dropWatches(body.mode || 'close') };
     if (is('POST', /^\/connections\/drop$/)) return { dropped: d.dropConnections() };
     if (is('POST', /^\/compact$/)) { d.store.compact(); return { ok: true, resourceVersion: d.store.currentRV() }; }

@@ -13,6 +13,8 @@
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
 #   status_is TASK STATUS               for wait_for
 #   count_with_status STATUS            agents in STATUS (from /metrics)
+#   no_start_under_way                  no worker busy, nothing pending
+#   threads_of PID / children_of PID    a process's threads / child processes
 #   stray NAME                          a session of the project's provider
 #                                       with no agent row (an orphan)
 #   counting_provider                   $COUNTING: fracta-spawn-local that
@@ -160,3 +162,14 @@ workers_idle() {
   m=$(curl -s "$CP_URL/metrics") || return 1
   grep -q '^fracta_missions{status="claimed"} 0$' <<<"$m"
 }
+
+# No start is under way: no worker busy, nothing pending (every claim Running).
+no_start_under_way() {
+  local m
+  m=$(curl -s "$CP_URL/metrics") || return 1
+  grep -q '^fracta_workers_busy 0$' <<<"$m" && grep -q '^fracta_missions{status="pending"} 0$' <<<"$m"
+}
+
+# A process's threads and child processes (what following must not grow).
+threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
+children_of() { ps -o pid= --ppid "$1" | wc -l; }
