@@ -227,11 +227,11 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
 
 # local_op_row OP — one bad-input row for each operation: a name that climbs
 # out of the state directory (the arguments after it are enough for every
-# operation's arity), or for the operations without one, a full stdout
+# operation's arity), or for the operations without one (list, watch), a full stdout
 # (list-running prints only running sessions: one runs for its row).
 local_op_row() {
   case $1 in
-  list) OUT=full row 1 - fracta-spawn-local "$1" done1 ;;
+  list | watch) OUT=full row 1 - fracta-spawn-local "$1" done1 ;;
   list-running)
     # in a state directory of its own, away from the watched one
     local FRACTA_STATE_DIR=$BATS_TEST_TMPDIR/running
@@ -288,7 +288,7 @@ local_op_row() {
 # (refused before any API call), and the dead cluster for the listings.
 k8s_op_row() {
   case $1 in
-  list | list-running) row 111 - fracta-spawn-k8s "$1" s ;;
+  list | list-running | watch) row 111 - fracta-spawn-k8s "$1" s ;;
   check-image) row 2 - fracta-spawn-k8s "$1" alpine ;;
   *) row 100 - fracta-spawn-k8s "$1" '../etc' key value ;;
   esac
