@@ -17,7 +17,8 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr milliseconds kPollInterval{1000};  // a provider without `watch`: one batch this often
-constexpr milliseconds kRestartDelay{1000};  // a watch that ended: started again after this
+constexpr milliseconds kRestartDelay{1000};  // a watch that ended: started again after this,
+constexpr milliseconds kRestartMax{30000};   // doubled while it keeps failing before it synced
 // With a watch, one `list` this often still asks after every followed
 // session: a change a watch could not tell (a pod gone while its stream was
 // relisting) is found within a minute.
@@ -69,9 +70,12 @@ public:
 
     // Wait for the watch (or the next poll, beat or wake), then do what is due.
     void step(int wake_fd, const std::atomic<bool>& stop) {
-        const auto now = Clock::now();
-        if (!polling_ && !watch_ && now >= restart_at_) start_watch();
-        auto next = std::min({next_beat_, next_poll_, watch_ ? Clock::time_point::max() : restart_at_});
+        // The watch starts with the first session to follow: a control plane
+        // with nothing running asks its provider (and a cluster) nothing.
+        const bool watch_due = !polling_ && !watch_ && !followed.empty();
+        if (watch_due && Clock::now() >= restart_at_) start_watch();
+        auto next = std::min(next_beat_, next_poll_);
+        if (!polling_ && !watch_ && !followed.empty()) next = std::min(next, restart_at_);
         struct pollfd p[3] = {{wake_fd, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
         if (watch_) {
             p[1].fd = watch_->stdout_fd();
@@ -107,11 +111,18 @@ public:
     }
 
 private:
+    // A watch that cannot start or ends before it synced (a cluster not
+    // there, a kubeconfig missing) is tried again less and less often.
+    void back_off() {
+        restart_at_ = Clock::now() + restart_delay_;
+        restart_delay_ = std::min(restart_delay_ * 2, kRestartMax);
+    }
+
     void start_watch() {
         auto w = ctx_.provider.watch("");
         if (!w.ok()) {
             ctx_.log("warn", "follower: watch: " + w.error().message);
-            restart_at_ = Clock::now() + kRestartDelay;
+            back_off();
             return;
         }
         watch_ = std::move(*w);
@@ -137,6 +148,7 @@ private:
             told_ = true;
             if (w->synced) {
                 synced_ = true;
+                restart_delay_ = kRestartDelay;
                 for (const auto& [task, f] : followed)
                     if (!live(known_[task])) suspects_.insert(task);
                 continue;
@@ -156,8 +168,9 @@ private:
             next_poll_ = Clock::now();
             return;
         }
-        ctx_.log("warn", "follower: the provider's watch ended (exit " + std::to_string(code) + "); starting it again");
-        restart_at_ = Clock::now() + kRestartDelay;
+        ctx_.log("warn", "follower: the provider's watch ended (exit " + std::to_string(code) + "); starting it again in " +
+                             std::to_string(restart_delay_.count()) + " ms");
+        back_off();
         for (const auto& [task, f] : followed) suspects_.insert(task);  // whatever it missed meanwhile
     }
 
@@ -279,6 +292,7 @@ private:
     std::set<std::string> suspects_;            // followed sessions that may have ended
     std::set<std::string> lingering_;           // told ended, still holding on: asked again at the next beat
     Clock::time_point next_beat_ = Clock::now(), next_poll_ = Clock::now() + kResync, restart_at_ = Clock::now();
+    milliseconds restart_delay_ = kRestartDelay;
 };
 
 }  // namespace
