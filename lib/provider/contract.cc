@@ -215,11 +215,11 @@ Status read_input(const Op& row, SessionBackend& backend, Io& io, OpCall& call) 
         call.text = std::move(input);
         return {};
     }
-    Json json;
-    if (input.find_first_not_of(" \t\r\n") != std::string::npos) {
-        FRACTA_TRY_ASSIGN(parsed, parse_json(input));
-        json = std::move(parsed);
-    }
+    // Nothing at all is refused, not read as {}: a caller killed between
+    // starting us and writing its JSON must not leave a shell session behind.
+    if (input.find_first_not_of(" \t\r\n") == std::string::npos)
+        return usage_error("no start JSON on standard input ({} starts the user's shell)");
+    FRACTA_TRY_ASSIGN(json, parse_json(input));
     FRACTA_TRY_ASSIGN(request, parse_start_request(json, backend.default_mode()));
     call.request = std::move(request);
     return {};

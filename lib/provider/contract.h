@@ -80,7 +80,7 @@ Result<StartRequest> parse_start_request(const Json& json, const std::string& de
 enum class Input {
     None,
     Text,       // the payload (nudge text, a meta value, process names), at most 1 MiB
-    StartJson,  // the start JSON, parsed (blank: {})
+    StartJson,  // the start JSON, parsed (blank: refused)
 };
 
 enum class Output {

@@ -26,6 +26,7 @@ setup() {
   { printf '{"type":"big.event","message":"'; head -c 2097152 /dev/zero | tr '\0' x; printf '"}'; } >"$IN/big"
   printf '[1,2' >"$IN/array"
   : >"$IN/empty"
+  echo '{}' >"$IN/object"
   echo '{"command":"true","workspace_files":{"../../escape":"x"}}' >"$IN/traversal"
   echo '{"command":"true","workspace_files":{"/etc/escape":"x"}}' >"$IN/absolute"
   echo '{"command":"true","copy_files":[{"src":"/etc/hostname","rel_dst":"../up"}]}' >"$IN/copy-up"
@@ -202,6 +203,8 @@ logged() { [[ -n $("$FRACTA_BIN/fracta-spawn-local" logs "$1" </dev/null) ]]; }
   bad_start_json fracta-spawn-local start
   echo '{"command":["not","a","string"]}' >"$IN/types"
   row 100 "$IN/types" fracta-spawn-local start s1
+  # nothing on stdin is not {}: a caller killed before it wrote must not leave a shell
+  row 100 "$IN/empty" fracta-spawn-local start s1
   local name
   for name in '../etc' 'a/b' '.hidden' "$(printf 'ctl\x01')" "$(printf 'bad\xff')" "$(head -c 300 /dev/zero | tr '\0' n)" ''; do
     row 100 "$IN/empty" fracta-spawn-local start "$name"
@@ -276,8 +279,9 @@ local_op_row() {
   row 2 - fracta-spawn-k8s frobnicate s1
   row 2 - fracta-spawn-k8s attach s1
   row 2 - fracta-spawn-k8s check-image alpine
-  OUT=closed row 1 "$IN/empty" fracta-spawn-k8s render s1
-  OUT=full row 1 "$IN/empty" fracta-spawn-k8s render s1
+  OUT=closed row 1 "$IN/object" fracta-spawn-k8s render s1
+  OUT=full row 1 "$IN/object" fracta-spawn-k8s render s1
+  row 100 "$IN/empty" fracta-spawn-k8s render s1
   row 111 - fracta-spawn-k8s status s1
   row 111 - fracta-spawn-k8s list-running s
   every_op fracta-spawn-k8s 22 k8s_op_row
