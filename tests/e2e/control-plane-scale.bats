@@ -32,15 +32,6 @@ scale_project() {
   rm -rf "$P/.git"
 }
 
-# Hold the gate, after fracta-cp started (it must not inherit the lock).
-close_gate() {
-  exec {GATE_FD}>>"$GATE"
-  flock -x "$GATE_FD"
-}
-open_gate() {
-  exec {GATE_FD}>&-
-  GATE_FD=""
-}
 
 spawn_gated() { # spawn_gated PREFIX FROM TO
   local i
@@ -49,8 +40,6 @@ spawn_gated() { # spawn_gated PREFIX FROM TO
   done
 }
 
-running_is() { (($(count_with_status Running) == $1)); }
-completed_is() { (($(count_with_status Completed) == $1)); }
 
 # The daemon's threads and children, once `n` agents run and no start is
 # under way (the workers idle: nothing pending, every claim Running).

@@ -41,14 +41,6 @@ teardown() {
   common_teardown
 }
 
-close_gate() {
-  exec {GATE_FD}>>"$GATE"
-  flock -x "$GATE_FD"
-}
-open_gate() {
-  exec {GATE_FD}>&-
-  GATE_FD=""
-}
 
 spawn_gated() { # spawn_gated FROM TO
   local i
@@ -57,8 +49,6 @@ spawn_gated() { # spawn_gated FROM TO
   done
 }
 
-running_is() { (($(count_with_status Running) == $1)); }
-completed_is() { (($(count_with_status Completed) == $1)); }
 api_port() { sed -E 's|.*:([0-9]+)/?$|\1|' <<<"$K8S_URL"; }
 # established TCP connections to the API server (the pods make none)
 api_connections() { ss -Htn state established "( dport = :$(api_port) )" | wc -l; }

@@ -15,6 +15,8 @@
 #   count_with_status STATUS            agents in STATUS (from /metrics)
 #   no_start_under_way                  no worker busy, nothing pending
 #   threads_of PID / children_of PID    a process's threads / child processes
+#   running_is N / completed_is N       exactly N agents in that status
+#   close_gate / open_gate              hold / release the lock file $GATE
 #   stray NAME                          a session of the project's provider
 #                                       with no agent row (an orphan)
 #   counting_provider                   $COUNTING: fracta-spawn-local that
@@ -168,6 +170,21 @@ no_start_under_way() {
   local m
   m=$(curl -s "$CP_URL/metrics") || return 1
   grep -q '^fracta_workers_busy 0$' <<<"$m" && grep -q '^fracta_missions{status="pending"} 0$' <<<"$m"
+}
+
+# running_is N / completed_is N — exactly N agents in that status (for wait_for)
+running_is() { (($(count_with_status Running) == $1)); }
+completed_is() { (($(count_with_status Completed) == $1)); }
+
+# A lock file $GATE that agents wait on (flock -s) until the test lets them
+# go: close_gate after fracta-cp started (it must not inherit the lock).
+close_gate() {
+  exec {GATE_FD}>>"$GATE"
+  flock -x "$GATE_FD"
+}
+open_gate() {
+  exec {GATE_FD}>&-
+  GATE_FD=""
 }
 
 # A process's threads and child processes (what following must not grow).
