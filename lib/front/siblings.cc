@@ -4,7 +4,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+
+#include "config/config.h"
 
 namespace fracta::front {
 
@@ -17,11 +20,24 @@ std::optional<Sibling> sibling_of(const std::string& verb) {
     if (verb == "controlplane") return Sibling{"fracta-cp", {}};
     if (verb == "events") return Sibling{"fracta-events", {}};
     if (verb == "reap") return Sibling{"fracta-reap", {}};
-    // A local session's terminal: the supervisor serves it, no daemon needed
+    // A session's terminal: its supervisor serves it, no daemon needed
     // (sessions of the local backend live in the project's .fracta/sessions,
-    // which fracta-spawn-local finds from anywhere in the project).
+    // which fracta-spawn-local finds from anywhere in the project; a
+    // kubernetes project's: attach_sibling).
     if (verb == "attach") return Sibling{"fracta-spawn-local", {"attach"}};
     return std::nullopt;
+}
+
+Result<Sibling> attach_sibling(const std::string& config_file, const std::string& cwd) {
+    Sibling local{"fracta-spawn-local", {"attach"}};
+    std::string file = config_file;
+    if (file.empty())
+        if (auto found = config::find_file(cwd)) file = *found;
+    if (file.empty()) return local;
+    FRACTA_TRY_ASSIGN(config, config::load(file));
+    if (config.backend != "kubernetes") return local;
+    std::error_code ec;
+    return Sibling{"fracta-spawn-k8s", {"--config", std::filesystem::absolute(file, ec).string(), "attach"}};
 }
 
 Error exec_program(const std::string& path, const std::vector<std::string>& argv, const std::string& config_file) {

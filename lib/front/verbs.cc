@@ -489,7 +489,7 @@ const cli::Command& command() {
         g.operations.push_back({"events [ARGS]", "fracta-events: the event log"});
         g.operations.push_back({"reap [ARGS]", "fracta-reap: clean up what policy says is garbage"});
         g.operations.push_back({"attach TASK [--detach-key KEY]",
-                                "fracta-spawn-local attach: this terminal on a local stream agent's (C-\\ detaches)"});
+                                "the provider's attach: this terminal on a stream agent's (C-\\ detaches)"});
         return g;
     }();
     return c;
@@ -551,6 +551,11 @@ Status run(const std::string& verb_name, const std::vector<std::string>& args, c
 Error exec_sibling(const std::string& verb, const std::vector<std::string>& args, const Options& options) {
     auto sibling = sibling_of(verb);
     if (!sibling) return usage_error("unknown verb \"" + verb + "\" (try --help)");
+    if (verb == "attach") {
+        auto chosen = attach_sibling(options.config_file, options.cwd);
+        if (!chosen.ok()) return chosen.error().context(verb);
+        sibling = std::move(*chosen);
+    }
     auto path = config::find_sibling(sibling->program);
     if (!path.ok()) return path.error().context(verb);
     std::vector<std::string> argv = {sibling->program};

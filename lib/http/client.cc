@@ -1,6 +1,7 @@
 #include "http/client.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <sys/un.h>
 
 #include <algorithm>
@@ -316,6 +317,151 @@ Result<ClientResponse> Client::Impl::perform(const std::string& method, const st
     if (code != CURLE_OK) return transfer_error(code, sink, method, path);
     sink.response.status = static_cast<int>(status);
     return std::move(sink.response);
+}
+
+namespace {
+
+// The upgraded connection: curl keeps the socket and its TLS session
+// (CURLOPT_CONNECT_ONLY), we move the bytes.
+class CurlStream final : public ByteStream {
+public:
+    explicit CurlStream(std::unique_ptr<Client::Impl> impl, CURL* curl) : impl_(std::move(impl)), curl_(curl) {}
+
+    int fd() const override {
+        curl_socket_t s = CURL_SOCKET_BAD;
+        curl_easy_getinfo(curl_, CURLINFO_ACTIVESOCKET, &s);
+        return static_cast<int>(s);
+    }
+
+    Result<std::optional<std::string>> receive() override {
+        std::string got = std::move(pending_);
+        pending_.clear();
+        while (!closed_) {
+            char buf[16384];
+            size_t n = 0;
+            CURLcode rc = curl_easy_recv(curl_, buf, sizeof buf, &n);
+            if (rc == CURLE_AGAIN) break;
+            if (rc != CURLE_OK) return temporary_error(std::string("receive: ") + curl_easy_strerror(rc));
+            if (n == 0) closed_ = true;
+            got.append(buf, n);
+        }
+        if (got.empty() && closed_) return std::optional<std::string>();
+        return std::optional<std::string>(std::move(got));
+    }
+
+    Status send(std::string_view data) override {
+        while (!data.empty()) {
+            size_t n = 0;
+            CURLcode rc = curl_easy_send(curl_, data.data(), data.size(), &n);
+            if (rc == CURLE_AGAIN) {
+                struct pollfd p = {fd(), POLLOUT, 0};
+                if (::poll(&p, 1, 10000) <= 0) return temporary_error("send: the peer takes nothing");
+                continue;
+            }
+            if (rc != CURLE_OK) return temporary_error(std::string("send: ") + curl_easy_strerror(rc));
+            data.remove_prefix(n);
+        }
+        return {};
+    }
+
+    // Bytes that came with the 101's head.
+    void keep(std::string data) { pending_ = std::move(data); }
+
+private:
+    std::unique_ptr<Client::Impl> impl_;
+    CURL* curl_;
+    std::string pending_;
+    bool closed_ = false;
+};
+
+// "https://host:6443/prefix" → {"host:6443", "/prefix"}.
+std::pair<std::string, std::string> authority_and_prefix(const std::string& base) {
+    size_t start = base.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    size_t slash = base.find('/', start);
+    if (slash == std::string::npos) return {base.substr(start), ""};
+    return {base.substr(start, slash - start), base.substr(slash)};
+}
+
+// The status line and headers of `head` (up to the blank line).
+ClientResponse parse_head(const std::string& head) {
+    ClientResponse r;
+    size_t eol = head.find("\r\n");
+    std::string status_line = head.substr(0, eol);
+    size_t sp = status_line.find(' ');
+    if (sp != std::string::npos) r.status = std::atoi(status_line.c_str() + sp + 1);
+    for (size_t at = eol; at != std::string::npos && at + 2 < head.size();) {
+        size_t next = head.find("\r\n", at + 2);
+        std::string_view line =
+            std::string_view(head).substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
+        if (auto colon = line.find(':'); colon != std::string_view::npos) {
+            auto [it, fresh] = r.headers.emplace(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+            if (!fresh) it->second += ", " + trim(line.substr(colon + 1));
+        }
+        at = next;
+    }
+    return r;
+}
+
+}  // namespace
+
+Result<Upgrade> Client::upgrade(const std::string& path, const std::string& protocol, const RequestExtras& extras) {
+    auto impl = std::make_unique<Impl>();
+    impl->base = impl_->base;
+    impl->o = impl_->o;
+    impl->o.use_proxy_env = false;
+    impl->curl = curl_easy_init();
+    CURL* curl = impl->curl;
+    if (!curl) return failure(impl->target("GET", path) + ": cannot initialise libcurl");
+    FRACTA_TRY(impl->set_target("GET", path, true, extras));
+    curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+    Sink none;
+    if (CURLcode rc = curl_easy_perform(curl); rc != CURLE_OK) return impl->transfer_error(rc, none, "GET", path);
+    const std::string target = impl->target("GET", path);
+    const auto [authority, prefix] = authority_and_prefix(impl->base);
+    std::string request = "GET " + prefix + path + " HTTP/1.1\r\nHost: " + authority +
+                          "\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n";
+    if (!impl->o.bearer_token.empty()) request += "Authorization: Bearer " + impl->o.bearer_token + "\r\n";
+    for (const auto& [name, value] : extras.headers) request += name + ": " + value + "\r\n";
+    request += "\r\n";
+
+    auto stream = std::make_unique<CurlStream>(std::move(impl), curl);
+    if (auto sent = stream->send(request); !sent.ok()) return temporary_error(target + ": " + sent.error().message);
+    // The head, then (not switching) the body, within the request timeout.
+    const auto limit = extras.timeout.value_or(impl_->o.timeout);
+    const auto until = std::chrono::steady_clock::now() + (limit.count() > 0 ? limit : std::chrono::hours(1));
+    std::string got;
+    std::optional<ClientResponse> head;
+    size_t body_at = 0, length = std::string::npos;
+    for (;;) {
+        if (!head) {
+            if (size_t end = got.find("\r\n\r\n"); end != std::string::npos) {
+                head = parse_head(got.substr(0, end));
+                body_at = end + 4;
+                if (head->status == 101) {
+                    stream->keep(got.substr(body_at));
+                    return Upgrade{std::move(*head), std::move(stream)};
+                }
+                std::string cl = head->header("content-length");
+                if (!cl.empty()) length = std::strtoull(cl.c_str(), nullptr, 10);
+            } else if (got.size() > (64u << 10)) {
+                return failure(target + ": the answer's head is too large");
+            }
+        }
+        if (head && (length == std::string::npos ? false : got.size() - body_at >= length)) break;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return temporary_error(target + ": no answer in time");
+        struct pollfd p = {stream->fd(), POLLIN, 0};
+        ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        FRACTA_TRY_ASSIGN(more, stream->receive());
+        if (!more) break;
+        got += *more;
+        if (got.size() > impl_->o.max_response) return failure(target + ": response too large");
+    }
+    if (!head) return temporary_error(target + ": the connection closed before an answer");
+    head->body = got.substr(body_at, length);
+    return Upgrade{std::move(*head), nullptr};
 }
 
 }  // namespace fracta::http

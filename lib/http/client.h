@@ -63,6 +63,24 @@ struct RequestExtras {
     std::optional<std::chrono::milliseconds> timeout;
 };
 
+// A connection that left HTTP behind after "101 Switching Protocols"
+// (Client::upgrade): bytes both ways, never blocking on reads.
+class ByteStream {
+public:
+    virtual ~ByteStream() = default;
+    // Poll it for POLLIN; receive() then takes everything that has arrived
+    // (TLS records already read included, which poll cannot see).
+    virtual int fd() const = 0;
+    // What has arrived ("" when nothing has); nullopt once the peer closed.
+    virtual Result<std::optional<std::string>> receive() = 0;
+    virtual Status send(std::string_view data) = 0;
+};
+
+struct Upgrade {
+    ClientResponse response;             // status and headers; the body too when the answer is not 101
+    std::unique_ptr<ByteStream> stream;  // set when the server switched (101)
+};
+
 class Client {
 public:
     // "http://127.0.0.1:9090", or "http://localhost" with unix_socket set. A
@@ -91,14 +109,21 @@ public:
                                   const std::string& body = "", const std::string& content_type = "application/json",
                                   const RequestExtras& extras = {});
 
+    // GET `path_and_query` asking to switch protocols ("Connection:
+    // Upgrade", "Upgrade: <protocol>", extras.headers), on a connection of
+    // its own that the returned stream keeps. Goes through no HTTP proxy.
+    Result<Upgrade> upgrade(const std::string& path_and_query, const std::string& protocol,
+                            const RequestExtras& extras = {});
+
     const std::string& base_url() const;
 
     // Replace the client certificate for later requests (credentials that
     // rotate); libcurl opens a new connection for a changed certificate.
     void set_client_certificate(std::string cert_pem, std::string key_pem);
 
-private:
     struct Impl;
+
+private:
     std::unique_ptr<Impl> impl_;
 };
 

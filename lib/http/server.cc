@@ -132,10 +132,28 @@ void stream_free(void* cls) {
     delete static_cast<StreamState*>(cls);
 }
 
+using Upgraded = std::function<void(int, std::string_view)>;
+
+void on_upgrade(void* cls, MHD_Connection*, void*, const char* extra, size_t extra_size, MHD_socket sock,
+                MHD_UpgradeResponseHandle* urh) {
+    std::unique_ptr<Upgraded> run(static_cast<Upgraded*>(cls));
+    try {
+        (*run)(sock, std::string_view(extra ? extra : "", extra ? extra_size : 0));
+    } catch (...) {
+    }
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
 MHD_Result send_response(MHD_Connection* c, Exchange& ex, Response resp) {
     ex.answered = true;
     MHD_Response* r;
-    if (resp.stream_next) {
+    if (resp.upgraded) {
+        // MHD hands the closure back once, to on_upgrade, which frees it.
+        auto* run = new Upgraded(std::move(resp.upgraded));
+        r = MHD_create_response_for_upgrade(on_upgrade, run);
+        if (!r) delete run;
+        resp.content_type.clear();
+    } else if (resp.stream_next) {
         auto* state = new StreamState{std::move(resp.stream_next), {}, 0, false};
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, state, stream_free);
         if (!r) delete state;
@@ -409,7 +427,7 @@ MHD_Daemon* start_daemon(Server::Impl& s, int listen_fd, const TlsCredentials& t
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
     unsigned pool = 0;
     if (s.opts.thread_per_connection) {
-        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_ALLOW_UPGRADE;
     } else {
         flags |= MHD_USE_EPOLL;
         if (s.opts.threads > 1) pool = s.opts.threads;

@@ -62,6 +62,13 @@ struct Response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     StreamNext stream_next;  // set: the body is streamed (chunked), `body` is ignored
+    // Set (with status 101 and an "Upgrade" header): once the answer is
+    // sent the connection leaves HTTP and is this function's: it gets the
+    // socket and what the client sent past its request, and returns when
+    // done (the server then closes the socket; never close it yourself).
+    // Only on a thread_per_connection server: it holds that connection's
+    // thread, and stop() waits for it, so make it end when told to.
+    std::function<void(int fd, std::string_view early)> upgraded;
 
     static Response json(int status, const Json& body);             // body + "\n"
     static Response error(int status, const std::string& message);  // {"error": message}

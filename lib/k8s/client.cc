@@ -225,6 +225,39 @@ ApiResult<http::ClientResponse> Client::stream(const Call& c, const std::functio
     return impl_->perform(c, &on_data, extras);
 }
 
+ApiResult<std::unique_ptr<http::ByteStream>> Client::proxy_upgrade(
+    const std::string& pod, int port, const std::string& sub_path, const std::string& protocol,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+    Impl& m = *impl_;
+    Call call{.path = proxy_path(ns(), pod, port, sub_path), .verb = "get", .resource = "pods/proxy", .name = pod};
+    const std::string what = call.verb + " " + call.resource;
+    for (bool auth_retried = false;; auth_retried = true) {
+        auto auth = m.creds.current();
+        if (!auth.ok()) return ApiError{0, "", auth.error().message, auth.error().context(what)};
+        if (auth->cert_pem != m.cert_in_use || auth->key_pem != m.key_in_use) {
+            m.cert_in_use = auth->cert_pem;
+            m.key_in_use = auth->key_pem;
+            m.http.set_client_certificate(m.cert_in_use, m.key_in_use);
+        }
+        http::RequestExtras x;
+        x.headers = headers;
+        if (!auth->token.empty()) x.headers.emplace_back("Authorization", "Bearer " + auth->token);
+        ++m.sent;
+        auto r = m.http.upgrade(call.path, protocol, x);
+        if (!r.ok()) return ApiError{0, "", r.error().message, r.error().context(what)};
+        if (r->stream) return std::move(r->stream);
+        const int code = r->response.status;
+        if (code == 401 && !auth_retried && m.creds.invalidate()) continue;
+        // The target's own refusal ({"error": …}) reads better than its JSON.
+        ApiError e = api_error(call, ns(), code, r->response.body);
+        auto body = parse_json(r->response.body, kMaxErrorBody);
+        if (status_object(r->response.body).is_null() && body.ok() && body->is_object() &&
+            body->value("error", Json()).is_string())
+            e.error.message = what + " " + pod + ": " + (*body)["error"].get<std::string>();
+        return e;
+    }
+}
+
 namespace {
 
 ApiResult<Json> json_answer(const Call& call, ApiResult<http::ClientResponse> r) {

@@ -147,6 +147,14 @@ public:
                                           const std::vector<std::pair<std::string, std::string>>& headers = {},
                                           bool retry = true);
 
+    // The same request asking to switch to `protocol` (Connection:
+    // Upgrade), which the API server's pods/proxy passes through to the pod
+    // as bytes both ways: the stream once the target answered 101; the API
+    // server's refusal or the target's other answer as the error. One try.
+    ApiResult<std::unique_ptr<http::ByteStream>> proxy_upgrade(
+        const std::string& pod, int port, const std::string& path, const std::string& protocol,
+        const std::vector<std::pair<std::string, std::string>>& headers = {});
+
     // Any call: a 2xx response, or the error.
     ApiResult<http::ClientResponse> send(const Call& c);
     // The body to on_data as it arrives (on a 2xx only); a transport failure

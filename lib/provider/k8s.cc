@@ -177,8 +177,7 @@ const std::vector<Op>& K8sBackend::ops() const {
          {"process-alive", "NAME", "true if a process named on stdin (one per line) runs in the session's pod"},
          {"nudge", "NAME [--no-wait] [--timeout S]",
           "clear the input line, type the text on stdin, submit; wait until the program reacted"},
-         {"copy-to", "NAME SRC REL_DST", "copy a file or directory into the session's workdir"},
-         {"attach", "NAME", "not supported (exit 2)"}},
+         {"copy-to", "NAME SRC REL_DST", "copy a file or directory into the session's workdir"}},
         {{"render", "NAME", 1, true, Input::StartJson, Output::Text,
           "print the objects start would create, as a v1 List (no API calls)", run_extra}});
     return table;
@@ -255,12 +254,6 @@ Result<std::string> K8sBackend::peek(const std::string& name, long lines) {
     if (text.code() == 400) return std::string();  // the container has not started: no output yet
     if (!text.ok()) return std::move(text).take_error();
     return std::move(*text);
-}
-
-Result<int> K8sBackend::attach(const std::string&, const std::vector<std::string>&) {
-    return fail(
-        ErrorKind::Unsupported,
-        "attach: not supported: a pod's terminal is reachable only through its supervisor (use peek and nudge)");
 }
 
 Result<Answer> K8sBackend::extra(const OpCall& call, Io&) {

@@ -6,12 +6,16 @@
 //
 // A session whose pod does not run has nothing to type into or signal: those
 // ops succeed doing nothing, reads answer empty, writes fail.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
 #include "config/config.h"
 #include "k8s/objects_names.h"
 #include "provider/k8s_internal.h"
+#include "session/attach.h"
+#include "session/attach_wire.h"
 #include "session/processes.h"
 
 namespace fracta::provider {
@@ -219,6 +223,41 @@ Status K8sBackend::copy_to(const std::string& name, const std::string& src, cons
         FRACTA_TRY(put);
     }
     return {};
+}
+
+// The pod's terminal through the API server: GET /v1/attach on the
+// supervisor's control port, upgraded (control_api.h), then the same
+// terminal loop as fracta-spawn-local's.
+Result<int> K8sBackend::attach(const std::string& name, const std::vector<std::string>& options) {
+    FRACTA_TRY_ASSIGN(o, session::attach_options(options));
+    FRACTA_TRY_ASSIGN(c, client());
+    FRACTA_TRY_ASSIGN(names, k8s::object_names(name));
+    FRACTA_TRY_ASSIGN(pod, k8s_op::find_pod(*c, names));
+    const Json status = k8s_op::pod_status(name, pod);
+    const std::string state = status.value("state", "");
+    if (!pod) return failure("no session \"" + name + "\"");
+    if (state != "running") return failure("session \"" + name + "\" is not running (" + state + ")");
+    if (status.value("mode", "") == "batch")
+        return usage_error("session \"" + name + "\" has no terminal (batch mode): nothing to attach to");
+    FRACTA_TRY_ASSIGN(secret, c->get(k8s::kSecrets, names.secret));
+    FRACTA_TRY_ASSIGN(token, k8s::secret_value(secret, k8s::kSupervisorTokenKey));
+    const std::string pod_name = k8s_op::str_at(*pod, "/metadata/name"_json_pointer);
+    FRACTA_TRY_ASSIGN(stream, c->proxy_upgrade(pod_name, k8s::kControlPort, "/v1/attach", session::kAttachProtocol,
+                                               {{"X-Fracta-Token", token}}));
+    // Closed without the exit code (the supervisor killed, the connection
+    // cut): what the API server records of the agent, once it knows.
+    auto closed_status = [&]() -> int {
+        for (int i = 0; i < 20; ++i) {
+            auto now = k8s_op::find_pod(*c, names);
+            if (!now.ok()) return 1;
+            Json s = k8s_op::pod_status(name, *now);
+            if (s.contains("exit_code") && s["exit_code"].is_number_integer()) return s["exit_code"].get<int>();
+            if (s.value("state", "") == "running") return 1;  // the session runs on: the connection broke
+            ::usleep(250000);
+        }
+        return 1;
+    };
+    return session::attach_stream(*stream, name, o, closed_status);
 }
 
 }  // namespace fracta::provider

@@ -130,23 +130,7 @@ Status follow_log(const SessionDir& dir, size_t printed, Io& io) {
 }
 
 Result<int> attach_op(const SessionDir& dir, const std::vector<std::string>& options) {
-    static const cli::Command kAttach = {
-        "attach",
-        "NAME [--detach-key KEY]",
-        "connect this terminal to the session's terminal",
-        {{"detach-key", 0, "KEY", "the key that detaches: C-<letter> or one of C-\\ C-] C-^ C-_ (default C-\\)"}},
-        {},
-        ""};
-    std::vector<std::string> words = {"attach"};
-    words.insert(words.end(), options.begin(), options.end());
-    FRACTA_TRY_ASSIGN(a, cli::parse(kAttach, words));
-    session::AttachOptions o;
-    if (a.has("detach-key")) {
-        const std::string key = session::key_bytes(a.get("detach-key"));
-        if (key.size() != 1 || static_cast<unsigned char>(key[0]) >= 0x20)
-            return usage_error("--detach-key: use a control key such as C-\\, C-] or C-q");
-        o.detach_key = key[0];
-    }
+    FRACTA_TRY_ASSIGN(o, session::attach_options(options));
     return session::attach_terminal(dir, o);
 }
 

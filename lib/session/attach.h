@@ -13,10 +13,13 @@
 // (over 4 MiB behind) is dropped rather than slowing the session.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
+#include "http/client.h"
 #include "session/session_dir.h"
 #include "session/terminal_input.h"
 
@@ -40,7 +43,18 @@ struct AttachOptions {
     char detach_key = 0x1c;    // C-\ (as dtach); typing it detaches
 };
 
+// The options of the attach op: NAME's [--detach-key KEY] (`words` after
+// the op's name).
+Result<AttachOptions> attach_options(const std::vector<std::string>& words);
+
 // Attach until the session ends (its exit code) or the user detaches (0).
 Result<int> attach_terminal(const SessionDir& dir, const AttachOptions& options);
+
+// The same terminal loop over any connection to a session's hub (attach.sock
+// here; GET /v1/attach through a pod proxy for fracta-spawn-k8s). A
+// connection that closes without the session's exit code answers
+// `closed_status()` (what the session recorded, when it can be read).
+Result<int> attach_stream(http::ByteStream& stream, const std::string& name, const AttachOptions& options,
+                          const std::function<int()>& closed_status);
 
 }  // namespace fracta::session

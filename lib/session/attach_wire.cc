@@ -6,6 +6,9 @@
 
 #include <cerrno>
 
+#include "base/io.h"
+#include "http/unix_path.h"
+
 namespace fracta::session {
 
 std::string attach_frame(char type, std::string_view payload) {
@@ -43,6 +46,42 @@ bool write_fully(int fd, std::string_view data) {
         }
     }
     return true;
+}
+
+Result<int> connect_attach(const std::string& socket_path) {
+    FRACTA_TRY_ASSIGN(where, http::detail::UnixPath::open(socket_path));
+    int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return failure("socket: " + io::errno_text(errno));
+    if (::connect(sock, where.addr(), where.addr_len()) != 0) {
+        int err = errno;
+        ::close(sock);
+        return failure(io::errno_text(err));
+    }
+    return sock;
+}
+
+void relay_attach(int client, int session, std::string_view early) {
+    if (!early.empty() && !write_fully(session, early)) {
+        ::close(session);
+        return;
+    }
+    char buf[16384];
+    for (;;) {
+        struct pollfd fds[2] = {{client, POLLIN, 0}, {session, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        bool done = false;
+        for (int i = 0; i < 2 && !done; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            done = n <= 0 || !write_fully(fds[1 - i].fd, std::string_view(buf, static_cast<size_t>(n)));
+        }
+        if (done) break;
+    }
+    ::close(session);
 }
 
 }  // namespace fracta::session

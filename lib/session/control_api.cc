@@ -4,6 +4,8 @@
 #include <csignal>
 
 #include "base/cli.h"
+#include "base/text.h"
+#include "session/attach_wire.h"
 #include "session/keys.h"
 #include "session/processes.h"
 #include "session/workspace.h"
@@ -111,6 +113,20 @@ http::Handler control_handler(const SessionControl& c) {
     router->add("DELETE", "/v1/meta/{key}", [c](const Request& r) {
         Status s = c.dir->remove_meta(r.params.at("key"));
         return s.ok() ? Response::json(200, {{"status", "removed"}}) : from_error(s.error());
+    });
+    // attach.h's frames on the connection itself once it has switched (a
+    // pod's terminal through the API server's pods/proxy, which passes
+    // upgrades through as bytes).
+    router->add("GET", "/v1/attach", [c](const Request& r) {
+        if (lower(r.header("upgrade")) != kAttachProtocol)
+            return Response::error(426, std::string("send \"Upgrade: ") + kAttachProtocol + "\"");
+        auto session = connect_attach(c.dir->file("attach.sock"));
+        if (!session.ok()) return Response::error(409, "no terminal to attach to: " + session.error().message);
+        Response up;
+        up.status = 101;
+        up.headers.emplace_back("Upgrade", kAttachProtocol);
+        up.upgraded = [fd = *session](int client, std::string_view early) { relay_attach(client, fd, early); };
+        return up;
     });
     router->add("GET", "/v1/processes", [c](const Request&) {
         Json list = Json::array();

@@ -21,6 +21,10 @@
 //                                in the session (processes.h), for
 //                                process-alive where the caller cannot read
 //                                the session's /proc (a pod)
+//   GET    /v1/attach            with "Connection: Upgrade" and "Upgrade:
+//                                fracta-attach": 101, then attach.h's frames
+//                                both ways on the connection (409: no
+//                                terminal; 426: another protocol asked)
 //
 // A nudge to a session whose command has ended is answered 410 (Gone): there
 // is nothing to type into, which the providers report as the contract's

@@ -405,11 +405,13 @@ Result<int> supervise(const SuperviseOptions& o) {
     drain_and_end_group(*child, sinks);
     // A nudge the program answered by ending (`exit`) still gets its answer.
     (void)(*server)->wait_idle(std::chrono::seconds(2));
+    int code = record_exit(dir, state, wait_status);
+    // After the state: an attached client may read it next. Before the
+    // control API stops: that waits for the attach relays (/v1/attach),
+    // which end when the hub closes their connections.
+    if (hub) hub->finish(code);
     (*server)->stop();
     ::unlink(dir.file("control.sock").c_str());
-
-    int code = record_exit(dir, state, wait_status);
-    if (hub) hub->finish(code);  // after the state: an attached client may read it next
     ::unlink(dir.file("attach.sock").c_str());
     if (child->terminal >= 0) ::close(child->terminal);
     if (child->peer >= 0) ::close(child->peer);

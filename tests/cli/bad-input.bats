@@ -277,7 +277,8 @@ local_op_row() {
   row 100 - fracta-spawn-k8s --kubeconfig zero-kubeconfig status s1
   row 100 - fracta-spawn-k8s --no-such-option status s1
   row 2 - fracta-spawn-k8s frobnicate s1
-  row 2 - fracta-spawn-k8s attach s1
+  row 100 - fracta-spawn-k8s attach s1 --detach-key x
+  row 111 - fracta-spawn-k8s attach s1
   row 2 - fracta-spawn-k8s check-image alpine
   OUT=closed row 1 "$IN/object" fracta-spawn-k8s render s1
   OUT=full row 1 "$IN/object" fracta-spawn-k8s render s1

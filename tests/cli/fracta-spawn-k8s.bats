@@ -179,14 +179,13 @@ conf_live() { supervisor_for "$1" "$(conf_pod "$1")"; }
   start_ok ref2 '{"mode":"batch","command":"sleep 1","pre_start":[],"session_setup":[],"copy_files":[],"ready_prompt_prefix":""}'
 }
 
-@test "contract: usage errors exit 100; attach, check-image and unknown ops exit 2" {
+@test "contract: usage errors exit 100; check-image and unknown ops exit 2" {
   run --separate-stderr "$SK"
   assert_status 100
   run --separate-stderr "$SK" --bogus-flag start x
   assert_status 100
-  run --separate-stderr "$SK" attach s1
-  assert_status 2
-  [[ $stderr == "fracta-spawn-k8s: error: attach: not supported"* ]]
+  run --separate-stderr "$SK" attach s1 --detach-key x
+  assert_status 100
   run --separate-stderr "$SK" check-image busybox
   assert_status 2
   run --separate-stderr "$SK" frobnicate s1

@@ -22,9 +22,13 @@ setup() {
   unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
   PODS="$BATS_TEST_TMPDIR/pods"
   k8s_started --run-pods "$PODS" --pod-bin "$FRACTA_BIN"
+  TMUX_SOCKET=""
 }
 
-teardown() { common_teardown; }
+teardown() {
+  [[ -z $TMUX_SOCKET ]] || tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || true
+  common_teardown
+}
 
 pod_json() { kc get pod "$1" -o json; }
 phase_is() { [[ $(kc get pod "$1" -o jsonpath='{.status.phase}') == "$2" ]]; }
@@ -253,4 +257,52 @@ said() { "$FRACTA_BIN/fracta-spawn-k8s" peek "$1" 0 | grep -qF -- "$2"; }
   wait_for 20 phase_is fracta-stream-end1 Succeeded
   run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" nudge end1 <<<'later still'
   assert_status 0
+}
+
+# tmux on a server of its own; `tmx` is tmux against it.
+tmx() { tmux -L "$TMUX_SOCKET" "$@"; }
+pane_has() { [[ $(tmx capture-pane -p -t "$1" -S -100) == *"$2"* ]]; }
+
+# attach_in_tmux PANE COMMAND — a tmux session PANE running COMMAND (an
+# attach), then printing "attach-exit:<status>".
+attach_in_tmux() {
+  tmx -f /dev/null new-session -d -s "$1" -x 100 -y 30 \
+    "export KUBECONFIG='$KC' HOME='$HOME'; $2; echo attach-exit:\$?; exec sleep 300"
+}
+
+@test "kubelet: attach through pods/proxy: typed text reaches the pod's program, its output shows, the detach key returns with the session running; its end is attach's status; fracta attach in a kubernetes project" {
+  require_cmd tmux
+  TMUX_SOCKET="fracta-test-$$-$BATS_TEST_NUMBER"
+  prog='echo ready-for-attach; while IFS= read -r l; do case $l in quit) echo bye; exit 7;; *) echo "got:[$l]";; esac; done'
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" start at1 <<<"$(jq -cn --arg c "$prog" '{command:$c, mode:"stream"}')"
+  assert_status 0
+  wait_for 20 said at1 ready-for-attach || fail "no output: $(kc logs fracta-stream-at1)"
+  attach_in_tmux one "'$FRACTA_BIN/fracta-spawn-k8s' attach at1"
+  # the recent output shows on attach
+  wait_for 20 pane_has one ready-for-attach || fail "pane: $(tmx capture-pane -p -t one)"
+  tmx send-keys -t one "typed-in-tmux" Enter
+  wait_for 20 pane_has one "got:[typed-in-tmux]" || fail "pane: $(tmx capture-pane -p -t one)"
+  said at1 "got:[typed-in-tmux]" || fail "the session's own output: $(kc logs fracta-stream-at1)"
+  tmx send-keys -t one 'C-\'
+  wait_for 20 pane_has one "attach-exit:0" || fail "detach: $(tmx capture-pane -p -t one)"
+  pane_has one "[detached from at1]" || fail "pane: $(tmx capture-pane -p -t one)"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" is-running at1
+  assert_equal "$output" true "is-running after detach"
+  # attached again, by the front door of a kubernetes project: the
+  # program's end ends attach with its exit status
+  mkdir -p "$BATS_TEST_TMPDIR/p/sub"
+  printf '%s\n' 'runtime: {backend: kubernetes, kubernetes: {namespace: default}}' >"$BATS_TEST_TMPDIR/p/fracta.yaml"
+  attach_in_tmux two "cd '$BATS_TEST_TMPDIR/p/sub' && '$FRACTA_BIN/fracta' attach at1"
+  wait_for 20 pane_has two "got:[typed-in-tmux]" || fail "pane: $(tmx capture-pane -p -t two)"
+  tmx send-keys -t two "quit" Enter
+  wait_for 20 pane_has two "attach-exit:7" || fail "pane: $(tmx capture-pane -p -t two)"
+  pane_has two bye || fail "pane: $(tmx capture-pane -p -t two)"
+}
+
+@test "kubelet: attach to an absent session fails (1); a bad detach key is a usage error (100)" {
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" attach nobody-here </dev/null
+  assert_status 1
+  [[ $stderr == 'fracta-spawn-k8s: error: '*'no session "nobody-here"' ]] || fail "stderr: $stderr"
+  run --separate-stderr "$FRACTA_BIN/fracta-spawn-k8s" attach nobody-here --detach-key x </dev/null
+  assert_status 100
 }

@@ -5,6 +5,7 @@
 // content negotiation for kubectl's server-side Table printing.
 
 import http from 'node:http';
+import net from 'node:net';
 import {
   ApiError, statusBody, badRequest, genericNotFound, methodNotAllowed, notFound, clone,
   parseLabelSelector, labelsMatch, parseFieldSelector, fieldsMatch,
@@ -451,6 +452,7 @@ export class Api {
       opts.port = t.port || 80;
       headers.host = `${ip}:${port || 80}`;
     }
+    if (req.upgradeHead) return this.proxyUpgrade(req, res, opts, refused, `${ip}:${port || 80}`);
     return new Promise((resolve) => {
       const up = http.request(opts, (ures) => {
         const h = {};
@@ -469,6 +471,40 @@ export class Api {
       });
       res.on('close', () => up.destroy());
       req.pipe(up);
+    });
+  }
+
+  // An upgrade passes through as in the real API server (its
+  // UpgradeAwareHandler): the request, Connection and Upgrade kept, goes to
+  // the pod; the pod's answer, 101 or not, and every byte after it, both
+  // ways, as they come, until either side closes.
+  proxyUpgrade(req, res, opts, refused, where) {
+    const socket = res.socket;
+    const up = opts.socketPath ? net.connect(opts.socketPath) : net.connect(opts.port, opts.host);
+    return new Promise((resolve) => {
+      let connected = false;
+      up.once('connect', () => {
+        connected = true;
+        res.upgraded = true;
+        res.detachSocket(socket);
+        const headers = { ...opts.headers, connection: 'Upgrade', upgrade: req.headers.upgrade };
+        const head = [`${req.method} ${opts.path} HTTP/1.1`];
+        for (const [k, v] of Object.entries(headers)) for (const one of [v].flat()) head.push(`${k}: ${one}`);
+        up.write(head.join('\r\n') + '\r\n\r\n');
+        if (req.upgradeHead.length) up.write(req.upgradeHead);
+        up.setNoDelay(true);
+        socket.setNoDelay?.(true);
+        socket.pipe(up);
+        up.pipe(socket);
+      });
+      up.on('error', (e) => {
+        if (connected) socket.destroy();
+        else sendError(res, refused(`dial tcp ${where}: ${e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? 'connect: connection refused' : e.message}`));
+        resolve();
+      });
+      up.on('close', () => { socket.end(); resolve(); });
+      socket.on('close', () => up.destroy());
+      socket.on('error', () => up.destroy());
     });
   }
 }

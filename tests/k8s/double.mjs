@@ -125,6 +125,16 @@ class Double {
     const sockets = new Set();
     server.on(kind === 'https' ? 'secureConnection' : 'connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
     server.on('tlsClientError', () => {});
+    // An upgrade request (a pod's attach through pods/proxy) goes through
+    // the same handler, with a response on its socket for the refusals; the
+    // proxy then takes the socket over (Api.proxyUpgrade).
+    server.on('upgrade', (req, socket, head) => {
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket);
+      res.on('finish', () => { if (!res.upgraded) socket.end(); });
+      req.upgradeHead = head;
+      handler(req, res);
+    });
     return { server, sockets };
   }
 
