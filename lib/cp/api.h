@@ -66,4 +66,17 @@ http::Response reject_proposal(Context&, const http::Request&);
 http::Response error_response(const Error& error);  // Usage 400, Temporary 503, else 500
 Result<Json> json_body(const http::Request& request, bool required = true);  // {} when empty and optional
 
+// 200 {key: [to_json(each)]} for what a query listed, else its error's answer.
+template <class T, class ToJson>
+http::Response list_response(const char* key, const Result<std::vector<T>>& listed, ToJson to_json) {
+    if (!listed.ok()) return error_response(listed.error());
+    Json out = Json::array();
+    for (const T& each : *listed) out.push_back(to_json(each));
+    return http::Response::json(200, {{key, out}});
+}
+template <class T>
+http::Response list_response(const char* key, const Result<std::vector<T>>& listed) {
+    return list_response(key, listed, [](const T& each) { return each.to_json(); });
+}
+
 }  // namespace fracta::cp

@@ -129,11 +129,7 @@ Response list(Context& ctx, const Request& req) {
                                         "\" (Pending, Queued, Running, Idle, Completed, Failed, Stopped)");
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto agents = Agents(**store).list(status);
-    if (!agents.ok()) return error_response(agents.error());
-    Json out = Json::array();
-    for (const auto& a : *agents) out.push_back(a.to_json());
-    return Response::json(200, {{"agents", out}});
+    return list_response("agents", Agents(**store).list(status));
 }
 
 Response get(Context& ctx, const Request& req) {
@@ -269,11 +265,7 @@ Response events_get(Context& ctx, const Request& req) {
     filter.newest = *last > 0;
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto list = events::EventLog(**store).list(filter);
-    if (!list.ok()) return error_response(list.error());
-    Json out = Json::array();
-    for (const auto& e : *list) out.push_back(events::event_to_json(e));
-    return Response::json(200, {{"events", out}});
+    return list_response("events", events::EventLog(**store).list(filter), events::event_to_json);
 }
 
 Response events_post(Context& ctx, const Request& req) {
@@ -326,11 +318,7 @@ Response inbox(Context& ctx, const Request& req) {
     if (!f.agent) return f.response;
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto messages = Mailbox(**store).consume(f.agent->name);
-    if (!messages.ok()) return error_response(messages.error());
-    Json out = Json::array();
-    for (const auto& m : *messages) out.push_back(m.to_json());
-    return Response::json(200, {{"messages", out}});
+    return list_response("messages", Mailbox(**store).consume(f.agent->name));
 }
 
 // What the agent says it is doing now (shows in lists), and an event.

@@ -60,6 +60,18 @@ Result<std::string> string_field(const Json& body, const char* key, bool require
     return body[key].get<std::string>();
 }
 
+// The status an objective ends in and its outcome, from a request's body
+// (closing it: both optional; resolving it: both required).
+struct Ending {
+    std::string status, outcome;
+};
+Result<Ending> ending_of(const Request& req, bool required) {
+    FRACTA_TRY_ASSIGN(body, json_body(req, required));
+    FRACTA_TRY_ASSIGN(status, string_field(body, "status", required));
+    FRACTA_TRY_ASSIGN(outcome, string_field(body, "outcome", required));
+    return Ending{std::move(status), std::move(outcome)};
+}
+
 // The agent of the route and its objective, or the response to give.
 struct Member {
     std::optional<agents::Agent> agent;
@@ -100,11 +112,7 @@ Response list_objectives(Context& ctx, const Request& req) {
                                         "\" (open, answered, disproven, exhausted, budget_exhausted, timed_out, frozen)");
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto all = Objectives(**store).list(status);
-    if (!all.ok()) return error_response(all.error());
-    Json out = Json::array();
-    for (const Objective& o : *all) out.push_back(o.to_json());
-    return Response::json(200, {{"objectives", out}});
+    return list_response("objectives", Objectives(**store).list(status));
 }
 
 Response get_objective(Context& ctx, const Request& req) {
@@ -119,18 +127,14 @@ Response unfreeze_objective(Context& ctx, const Request& req) {
 }
 
 Response close_objective(Context& ctx, const Request& req) {
-    auto body = json_body(req, false);
-    if (!body.ok()) return error_response(body.error());
-    auto to = string_field(*body, "status", false);
-    auto outcome = string_field(*body, "outcome", false);
-    if (!to.ok()) return error_response(to.error());
-    if (!outcome.ok()) return error_response(outcome.error());
+    auto end = ending_of(req, false);
+    if (!end.ok()) return error_response(end.error());
     using namespace objectives::status;
-    std::string status = to->empty() ? Exhausted : *to;
+    std::string status = end->status.empty() ? Exhausted : end->status;
     if (status != Answered && status != Disproven && status != Exhausted)
         return Response::error(400, "status: must be answered, disproven or exhausted");
     return change_status(ctx, req.params.at("id"), {Open, Frozen, BudgetExhausted, TimedOut}, status, "closed",
-                         *outcome, "user");
+                         end->outcome, "user");
 }
 
 Response report_finding(Context& ctx, const Request& req) {
@@ -148,17 +152,14 @@ Response report_finding(Context& ctx, const Request& req) {
 }
 
 Response resolve_objective(Context& ctx, const Request& req) {
-    auto body = json_body(req);
-    if (!body.ok()) return error_response(body.error());
-    auto to = string_field(*body, "status", true);
-    auto outcome = string_field(*body, "outcome", true);
-    if (!to.ok()) return error_response(to.error());
-    if (!outcome.ok()) return error_response(outcome.error());
+    auto end = ending_of(req, true);
+    if (!end.ok()) return error_response(end.error());
     using namespace objectives::status;
-    if (*to != Answered && *to != Disproven) return Response::error(400, "status: must be answered or disproven");
+    if (end->status != Answered && end->status != Disproven)
+        return Response::error(400, "status: must be answered or disproven");
     Member m = member(ctx, req);
     if (!m.agent) return m.response;
-    return change_status(ctx, m.agent->objective_id, {Open}, *to, "resolved", *outcome, m.agent->name);
+    return change_status(ctx, m.agent->objective_id, {Open}, end->status, "resolved", end->outcome, m.agent->name);
 }
 
 }  // namespace fracta::cp::routes_impl

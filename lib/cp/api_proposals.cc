@@ -156,11 +156,7 @@ Response propose(Context& ctx, const Request& req) {
 Response list_proposals(Context& ctx, const Request& req) {
     auto store = ctx.pool.acquire();
     if (!store.ok()) return error_response(store.error());
-    auto all = Proposals(**store).list(req.query_param("objective"), req.query_param("status"));
-    if (!all.ok()) return error_response(all.error());
-    Json out = Json::array();
-    for (const Proposal& p : *all) out.push_back(p.to_json());
-    return Response::json(200, {{"proposals", out}});
+    return list_response("proposals", Proposals(**store).list(req.query_param("objective"), req.query_param("status")));
 }
 
 Response approve_proposal(Context& ctx, const Request& req) {

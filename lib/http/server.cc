@@ -59,6 +59,14 @@ struct Server::Impl {
     TokenSet tokens;
     std::unique_ptr<FailureLimiter> failures;
 
+    // Owns `fd`, the socket listened on.
+    Impl(Handler h, ServerOptions o, int fd)
+        : handler(std::move(h)),
+          opts(std::move(o)),
+          listen_fd(fd),
+          failures(std::make_unique<FailureLimiter>(opts.auth_limit)) {
+        tokens.set(opts.bearer_token, opts.read_only_token);
+    }
     ~Impl() {
         if (!daemon && listen_fd >= 0) ::close(listen_fd);
     }
@@ -547,12 +555,7 @@ Status Server::set_tls(TlsCredentials tls) {
 Result<std::unique_ptr<Server>> Server::listen_tcp(const std::string& addr, Handler h, ServerOptions o) {
     FRACTA_TRY_ASSIGN(parsed, detail::parse_tcp(addr));
     FRACTA_TRY_ASSIGN(fd, detail::open_tcp(addr, parsed));
-    auto impl = std::make_unique<Impl>();
-    impl->handler = std::move(h);
-    impl->tokens.set(o.bearer_token, o.read_only_token);
-    impl->failures = std::make_unique<FailureLimiter>(o.auth_limit);
-    impl->opts = std::move(o);
-    impl->listen_fd = fd;
+    auto impl = std::make_unique<Impl>(std::move(h), std::move(o), fd);
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
@@ -567,12 +570,7 @@ Result<std::unique_ptr<Server>> Server::listen_unix(const std::string& path, Han
     auto p = detail::UnixPath::open(path);
     if (!p.ok()) return std::move(p).take_error().context("listen " + path);
     FRACTA_TRY_ASSIGN(fd, detail::open_unix(*p));
-    auto impl = std::make_unique<Impl>();
-    impl->handler = std::move(h);
-    impl->tokens.set(o.bearer_token, o.read_only_token);
-    impl->failures = std::make_unique<FailureLimiter>(o.auth_limit);
-    impl->opts = std::move(o);
-    impl->listen_fd = fd;
+    auto impl = std::make_unique<Impl>(std::move(h), std::move(o), fd);
     impl->address = path;
     struct stat st {};
     int dir = p->at_dir();

@@ -195,6 +195,19 @@ Result<Json> parse_output(const std::string& op, const std::string& text) {
     return std::move(j).value();
 }
 
+// The answer of an op that prints one session's JSON (wait, status),
+// decoded; nothing when the provider does not support the op.
+template <class T>
+Result<std::optional<T>> decoded_answer(const std::string& op, const proc::Outcome& o, const std::string& name,
+                                        Result<T> (*decode)(const Json&, const std::string&)) {
+    FRACTA_TRY_ASSIGN(out, answer(op, o));
+    if (!out) return std::optional<T>();
+    FRACTA_TRY_ASSIGN(j, parse_output(op, *out));
+    auto decoded = decode(j, name);
+    if (!decoded.ok()) return bad_output(op, decoded.error().message);
+    return std::optional<T>(std::move(decoded).value());
+}
+
 // The last `max` bytes of `s`, not starting inside a UTF-8 sequence.
 std::string last_bytes(std::string s, size_t max) {
     if (s.size() <= max) return s;
@@ -276,22 +289,12 @@ Result<std::optional<WaitResult>> ProviderClient::wait(const std::string& name, 
     timeout = std::max(timeout, std::chrono::seconds(0));
     FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "wait", {name, std::to_string(timeout.count())}, "",
                                 timeout + options_.op_timeout));
-    FRACTA_TRY_ASSIGN(out, answer("wait", o));
-    if (!out) return std::optional<WaitResult>();
-    FRACTA_TRY_ASSIGN(j, parse_output("wait", *out));
-    auto r = decode_wait(j, name);
-    if (!r.ok()) return bad_output("wait", r.error().message);
-    return std::optional<WaitResult>(std::move(r).value());
+    return decoded_answer("wait", o, name, decode_wait);
 }
 
 Result<std::optional<SessionStatus>> ProviderClient::status(const std::string& name) const {
     FRACTA_TRY_ASSIGN(o, invoke(argv_prefix_, env_, "status", {name}, "", options_.op_timeout));
-    FRACTA_TRY_ASSIGN(out, answer("status", o));
-    if (!out) return std::optional<SessionStatus>();
-    FRACTA_TRY_ASSIGN(j, parse_output("status", *out));
-    auto s = decode_status(j, name);
-    if (!s.ok()) return bad_output("status", s.error().message);
-    return std::optional<SessionStatus>(std::move(s).value());
+    return decoded_answer("status", o, name, decode_status);
 }
 
 Result<std::optional<std::vector<SessionStatus>>> ProviderClient::list(const std::string& prefix) const {

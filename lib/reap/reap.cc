@@ -72,6 +72,8 @@ private:
 
     // Report `a` if it was done (a dry run reports every plan); record its event.
     void done(Action a, bool happened = true);
+    std::optional<bool> end_live(const std::string& name, const char* to, const std::string& code,
+                                 const std::string& reason, const std::string& step);
     void record_events();
     void problem(const std::string& task, const std::string& what, const Error& e) {
         report_->problems.push_back(task + ": " + what + ": " + e.message);
@@ -157,6 +159,22 @@ void Pass::leases() {
     }
 }
 
+// A live agent (Running or Idle) ended in `to`, with its reason code and
+// reason: whether it moved (another may have ended it first), or nothing
+// and a problem for `step` when the store failed.
+std::optional<bool> Pass::end_live(const std::string& name, const char* to, const std::string& code,
+                                   const std::string& reason, const std::string& step) {
+    agents::Changes c;
+    c.reason = code;
+    c.set_ended = true;
+    auto moved = agents_.transition(name, {status::Running, status::Idle}, to, c, reason);
+    if (!moved.ok()) {
+        problem(name, step, moved.error());
+        return std::nullopt;
+    }
+    return *moved;
+}
+
 void Pass::lost_sessions() {
     for (auto& [name, a] : agents_by_name_) {
         if ((a.status != status::Running && a.status != status::Idle) || a.provider.empty()) continue;
@@ -168,15 +186,9 @@ void Pass::lost_sessions() {
         bool moved = true;
         if (!options_.dry_run) {
             if (state == "lost") (void)provider_.stop(name);  // kills what is left of its process group
-            agents::Changes c;
-            c.reason = "lost";
-            c.set_ended = true;
-            auto r = agents_.transition(name, {status::Running, status::Idle}, status::Failed, c, reason);
-            if (!r.ok()) {
-                problem(name, "lost", r.error());
-                continue;
-            }
-            moved = *r;
+            auto ended = end_live(name, status::Failed, "lost", reason, "lost");
+            if (!ended) continue;
+            moved = *ended;
         }
         if (moved) a.status = status::Failed;
         done({"lost", name, reason}, moved);
@@ -213,15 +225,9 @@ void Pass::too_old() {
         bool moved = true;
         if (!options_.dry_run) {
             // Stopped first: a worker following the agent sees it ended and lets go.
-            agents::Changes c;
-            c.reason = reason;
-            c.set_ended = true;
-            auto r = agents_.transition(name, {status::Running, status::Idle}, status::Stopped, c, reason);
-            if (!r.ok()) {
-                problem(name, "max_age", r.error());
-                continue;
-            }
-            moved = *r;
+            auto ended = end_live(name, status::Stopped, reason, reason, "max_age");
+            if (!ended) continue;
+            moved = *ended;
             if (auto st = moved ? provider_.stop(name) : Status{}; !st.ok()) problem(name, "stop", st.error());
         }
         if (moved) a.status = status::Stopped;
