@@ -49,6 +49,17 @@ std::string fresh_repo() {
     return repo;
 }
 
+// fresh_repo() and the worktree of task x (branch feature/x from main).
+struct RepoWithTask {
+    std::string repo, dir;
+};
+RepoWithTask repo_with_task_x() {
+    std::string repo = fresh_repo();
+    std::string dir = repo + "/.worktrees/x";
+    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    return {repo, dir};
+}
+
 void commit(const std::string& dir, const std::string& file, const std::string& content) {
     std::ofstream(dir + "/" + file) << content;
     sh(dir, "git add '" + file + "' && git commit -qm 'change " + file + "'");
@@ -61,9 +72,7 @@ std::string head(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("a task's worktree is a new branch from the base", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
 
     CHECK(read(dir + "/README") == "one\n");
     CHECK(sh(dir, "git branch --show-current") == "feature/x\n");
@@ -123,9 +132,7 @@ TEST_CASE("a resumed task gets its existing branch checked out", "[git]") {
 }
 
 TEST_CASE("adding a task's worktree again changes nothing", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     std::ofstream(dir + "/scratch") << "in progress";
     ok(git::add_worktree(repo, dir, "feature/x", "main"));
     ok(git::add_worktree(repo, repo + "/.worktrees/../.worktrees/x/", "feature/x", "main"));
@@ -146,9 +153,7 @@ TEST_CASE("adding a task's worktree again changes nothing", "[git]") {
 }
 
 TEST_CASE("a worktree directory deleted by hand can be added again", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     fs::remove_all(dir);
     REQUIRE(git::list_worktrees(repo)->at(1).prunable);
 
@@ -162,9 +167,7 @@ TEST_CASE("a worktree directory deleted by hand can be added again", "[git]") {
 }
 
 TEST_CASE("removing worktrees and deleting branches is idempotent", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
 
     ok(git::remove_worktree(repo, dir, false));
     CHECK_FALSE(fs::exists(dir));
@@ -179,9 +182,7 @@ TEST_CASE("removing worktrees and deleting branches is idempotent", "[git]") {
 }
 
 TEST_CASE("a worktree deleted by hand is removed by pruning", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     fs::remove_all(dir);
     ok(git::remove_worktree(repo, dir, false));
     CHECK(git::list_worktrees(repo)->size() == 1);
@@ -189,9 +190,7 @@ TEST_CASE("a worktree deleted by hand is removed by pruning", "[git]") {
 }
 
 TEST_CASE("work in progress is only thrown away with force", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     std::ofstream(dir + "/README") << "edited\n";
 
     auto kept = git::remove_worktree(repo, dir, false);
@@ -221,9 +220,7 @@ TEST_CASE("the main worktree is never removed", "[git]") {
 }
 
 TEST_CASE("a finished task merges into the current branch with a merge commit", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     commit(dir, "feature.txt", "new feature\n");
 
     auto m = git::merge_no_ff(repo, "feature/x");
@@ -254,9 +251,7 @@ TEST_CASE("a finished task merges into the current branch with a merge commit", 
 }
 
 TEST_CASE("a conflicting merge is aborted and leaves the tree as it was", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     commit(dir, "README", "theirs\n");
     commit(dir, "other.txt", "no conflict here\n");
     commit(repo, "README", "ours\n");
@@ -278,9 +273,7 @@ TEST_CASE("a conflicting merge is aborted and leaves the tree as it was", "[git]
 }
 
 TEST_CASE("a merge into a tree with uncommitted changes touches nothing", "[git]") {
-    std::string repo = fresh_repo();
-    std::string dir = repo + "/.worktrees/x";
-    ok(git::add_worktree(repo, dir, "feature/x", "main"));
+    auto [repo, dir] = repo_with_task_x();
     commit(dir, "feature.txt", "new\n");
     std::ofstream(repo + "/README") << "uncommitted\n";
     std::string before = head(repo);

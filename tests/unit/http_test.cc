@@ -101,6 +101,15 @@ void send_raw(int fd, const std::string& data) {
     REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
 }
 
+// `request` sent as it is on a new connection: all the server answers.
+std::string exchange_raw(int port, const std::string& request) {
+    int fd = connect_raw(port);
+    send_raw(fd, request);
+    std::string reply = ok(io::read_all(fd, 1 << 16));
+    ::close(fd);
+    return reply;
+}
+
 // A directory path of at least `length` characters, created.
 std::string long_dir(size_t length) {
     std::string dir = test::temp_dir();
@@ -354,24 +363,18 @@ TEST_CASE("bearer auth guards the configured prefixes", "[http]") {
             CHECK(r.status == 401);
             CHECK(r.header("www-authenticate") == "Bearer");
         }
-        int fd = connect_raw(server->port());
-        send_raw(fd,
-                 "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Basic czNjcmV0LXRva2Vu\r\n"
-                 "Connection: close\r\n\r\n");
-        std::string reply = ok(io::read_all(fd, 1 << 16));
-        ::close(fd);
+        std::string reply = exchange_raw(server->port(),
+                                         "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\n"
+                                         "Authorization: Basic czNjcmV0LXRva2Vu\r\nConnection: close\r\n\r\n");
         CHECK(reply.rfind("HTTP/1.1 401", 0) == 0);
         CHECK(calls == 0);
     }
     SECTION("the right token passes; the scheme's case does not matter") {
         Client c = client_for(*server, with_token("s3cret-token"));
         CHECK(ok(c.get("/api/v1/agents")).status == 200);
-        int fd = connect_raw(server->port());
-        send_raw(fd,
-                 "GET /api/v1/x HTTP/1.1\r\nHost: x\r\nAuthorization: bearer s3cret-token\r\n"
-                 "Connection: close\r\n\r\n");
-        std::string reply = ok(io::read_all(fd, 1 << 16));
-        ::close(fd);
+        std::string reply = exchange_raw(server->port(),
+                                         "GET /api/v1/x HTTP/1.1\r\nHost: x\r\n"
+                                         "Authorization: bearer s3cret-token\r\nConnection: close\r\n\r\n");
         CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
         CHECK(calls == 2);
     }
@@ -787,10 +790,7 @@ TEST_CASE("a malformed request gets libmicrohttpd's 400 and leaks nothing", "[ht
         calls++;
         return echo(r);
     });
-    int fd = connect_raw(server->port());
-    send_raw(fd, "GET /x HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
-    std::string reply = ok(io::read_all(fd, 1 << 16));
-    ::close(fd);
+    std::string reply = exchange_raw(server->port(), "GET /x HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
     CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(calls == 0);
 }

@@ -9,7 +9,6 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "http/tls.h"
-#include "proc/run.h"
 #include "support.h"
 
 using namespace fracta;
@@ -24,8 +23,9 @@ namespace {
 const std::string& pki() {
     static const std::string dir = [] {
         std::string d = test::temp_dir();
-        auto c = proc::shell(
-            "set -e; cd '" + d + "'\n"
+        test::sh(
+            d,
+            "set -e\n"
             "for ca in a b; do\n"
             "  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $ca.key -out $ca.pem "
             "-days 2 -subj /CN=ca-$ca 2>/dev/null\n"
@@ -39,9 +39,6 @@ const std::string& pki() {
             "-subj /CN=client 2>/dev/null\n"
             "openssl x509 -req -in client.csr -CA a.pem -CAkey a.key -CAcreateserial -out client.pem -days 2 "
             "2>/dev/null\n");
-        auto out = ok(proc::run(c));
-        INFO(out.err);
-        REQUIRE(out.exit_code == 0);
         return d;
     }();
     return dir;

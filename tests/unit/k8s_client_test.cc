@@ -285,12 +285,12 @@ TEST_CASE("k8s client: a 401 re-reads a rotated token file once", "[k8s][client]
 TEST_CASE("k8s client: exec credentials, re-run after expiry and once on a 401", "[k8s][client][exec]") {
     std::string dir = test::temp_dir();
     // Tokens tok-1, tok-2, …; each valid until the time the test's clock says.
-    std::ofstream(dir + "/plugin") << "#!/bin/sh\n"
-                                      "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\n"
-                                      "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
-                                      "\"ExecCredential\",\"status\":{\"token\":\"tok-'$n'\","
-                                      "\"expirationTimestamp\":\"2030-01-01T00:00:02Z\"}}'\n";
-    REQUIRE(::chmod((dir + "/plugin").c_str(), 0755) == 0);
+    test::write_script(dir + "/plugin",
+                       "#!/bin/sh\n"
+                       "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\n"
+                       "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                       "\"ExecCredential\",\"status\":{\"token\":\"tok-'$n'\","
+                       "\"expirationTimestamp\":\"2030-01-01T00:00:02Z\"}}'\n");
     FakeApi api;
     std::atomic<bool> refuse_tok2{false};
     api.answer = [&](const http::Request& r, int) {

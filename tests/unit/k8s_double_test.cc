@@ -32,18 +32,17 @@ struct Double {
     std::string url, control;
 
     Double() : dir(test::temp_dir()) {
-        auto certs = ok(proc::run(proc::shell(
-            "set -e; cd '" + dir + "'\n"
-            "k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
-            "openssl req -x509 $k -keyout ca.key -out ca.pem -days 2 -subj /CN=ca 2>/dev/null\n"
-            "openssl req $k -keyout server.key -out server.csr -subj /CN=kube-apiserver 2>/dev/null\n"
-            "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext\n"
-            "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-            "-extfile san.ext 2>/dev/null\n"
-            "openssl req $k -keyout client.key -out client.csr -subj /O=testers/CN=fracta 2>/dev/null\n"
-            "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
-            "2>/dev/null\n")));
-        REQUIRE(certs.exit_code == 0);
+        test::sh(dir,
+                 "set -e\n"
+                 "k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
+                 "openssl req -x509 $k -keyout ca.key -out ca.pem -days 2 -subj /CN=ca 2>/dev/null\n"
+                 "openssl req $k -keyout server.key -out server.csr -subj /CN=kube-apiserver 2>/dev/null\n"
+                 "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext\n"
+                 "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+                 "-extfile san.ext 2>/dev/null\n"
+                 "openssl req $k -keyout client.key -out client.csr -subj /O=testers/CN=fracta 2>/dev/null\n"
+                 "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
+                 "2>/dev/null\n");
         proc::Command c;
         c.argv = {"node", test::source_root() + "/tests/k8s/double.mjs", "--tls-cert", dir + "/server.pem",
                   "--tls-key", dir + "/server.key", "--client-ca", dir + "/ca.pem", "--http-listen",

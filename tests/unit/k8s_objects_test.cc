@@ -154,18 +154,19 @@ TEST_CASE("k8s names: every sanitised form is valid", "[k8s]") {
 }
 
 TEST_CASE("k8s workspace file keys: the spec's encoding, and a round trip", "[k8s]") {
-    CHECK(*encode_file_key("CLAUDE.md") == "CLAUDE.md");
-    CHECK(*encode_file_key(".mcp.json") == "dot-mcp.json");
-    CHECK(*encode_file_key(".claude/settings.json") == "dot-claude--settings.json");
-    CHECK(*encode_file_key("a/.env") == "a--dot-env");
-    CHECK(*encode_file_key("src/my-file.txt") == "src--my-file.txt");
-    CHECK(*encode_file_key("./docs//x.md") == "docs--x.md");
-    // What would be ambiguous is escaped.
-    CHECK(*encode_file_key("a--b") == "a_2d_2db");
-    CHECK(*encode_file_key("-x-") == "_2dx_2d");
-    CHECK(*encode_file_key("dot-env") == "dot_2denv");
-    CHECK(*encode_file_key("under_score") == "under_5fscore");
-    CHECK(*encode_file_key("sp ace") == "sp_20ace");
+    const std::pair<const char*, const char*> keys[] = {{"CLAUDE.md", "CLAUDE.md"},
+                                                        {".mcp.json", "dot-mcp.json"},
+                                                        {".claude/settings.json", "dot-claude--settings.json"},
+                                                        {"a/.env", "a--dot-env"},
+                                                        {"src/my-file.txt", "src--my-file.txt"},
+                                                        {"./docs//x.md", "docs--x.md"},
+                                                        // What would be ambiguous is escaped.
+                                                        {"a--b", "a_2d_2db"},
+                                                        {"-x-", "_2dx_2d"},
+                                                        {"dot-env", "dot_2denv"},
+                                                        {"under_score", "under_5fscore"},
+                                                        {"sp ace", "sp_20ace"}};
+    for (auto [path, key] : keys) CHECK(*encode_file_key(path) == key);
 
     CHECK(*decode_file_key("dot-claude--settings.json") == ".claude/settings.json");
     CHECK(*decode_file_key("dot_2denv") == "dot-env");

@@ -37,27 +37,26 @@ std::string certs_dir() {
         make_certs(dir);
         first = dir;
     } else {
-        auto out = ok(proc::run(proc::shell("cp '" + first + "'/* '" + dir + "'/")));
-        REQUIRE(out.exit_code == 0);
+        test::sh(dir, "cp '" + first + "'/* .");
     }
     return dir;
 }
 
 void make_certs(const std::string& dir) {
-    auto c = proc::shell(
-        "set -e; cd '" + dir + "'\n"
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca 2>/dev/null\n"
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr -subj /CN=kube-apiserver 2>/dev/null\n"
-        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext\n"
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-        "-extfile san.ext 2>/dev/null\n"
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout client.key -out client.csr -subj /CN=fracta/O=agents 2>/dev/null\n"
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
-        "2>/dev/null\n"
-        "printf '{\"major\":\"1\",\"minor\":\"30\"}' > version.json\n");
-    auto out = ok(proc::run(c));
-    INFO(out.err);
-    REQUIRE(out.exit_code == 0);
+    test::sh(dir,
+             "set -e\n"
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
+             "-days 2 -subj /CN=test-ca 2>/dev/null\n"
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr "
+             "-subj /CN=kube-apiserver 2>/dev/null\n"
+             "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext\n"
+             "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+             "-extfile san.ext 2>/dev/null\n"
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout client.key -out client.csr "
+             "-subj /CN=fracta/O=agents 2>/dev/null\n"
+             "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
+             "2>/dev/null\n"
+             "printf '{\"major\":\"1\",\"minor\":\"30\"}' > version.json\n");
 }
 
 // openssl s_server serving `dir` over HTTPS on a free port; `require_client`
@@ -160,12 +159,12 @@ TEST_CASE("TLS: a client certificate from an exec plugin", "[k8s][tls][exec]") {
     std::string dir = certs_dir();
     TlsServer server(dir, /*require_client=*/true);
     // PEM inside JSON: newlines as \n.
-    std::ofstream(dir + "/plugin") << "#!/bin/sh\ncd \"$(dirname \"$0\")\"\n"
-                                      "pem() { awk '{printf \"%s\\\\n\", $0}' \"$1\"; }\n"
-                                      "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
-                                      "\"ExecCredential\",\"status\":{\"clientCertificateData\":\"%s\","
-                                      "\"clientKeyData\":\"%s\"}}' \"$(pem client.pem)\" \"$(pem client.key)\"\n";
-    REQUIRE(::chmod((dir + "/plugin").c_str(), 0755) == 0);
+    test::write_script(dir + "/plugin",
+                       "#!/bin/sh\ncd \"$(dirname \"$0\")\"\n"
+                       "pem() { awk '{printf \"%s\\\\n\", $0}' \"$1\"; }\n"
+                       "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                       "\"ExecCredential\",\"status\":{\"clientCertificateData\":\"%s\","
+                       "\"clientKeyData\":\"%s\"}}' \"$(pem client.pem)\" \"$(pem client.key)\"\n");
     std::string ca = "    certificate-authority: ca.pem\n";
     auto c = ok(from_kubeconfig(
         kubeconfig(server.port, ca, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"

@@ -20,17 +20,18 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "http/client.h"
 #include "http/server.h"
+#include "http/sse.h"
 #include "mcp/client.h"
 #include "mcp/client_http.h"
 #include "mcp/client_sse.h"
 #include "mcp/client_stdio.h"
-#include "http/sse.h"
 #include "proc/process.h"
 #include "support.h"
 
@@ -471,6 +472,20 @@ TEST_CASE("streamable HTTP: bad URLs and headers are refused before any connecti
 // arrives on the wire.
 namespace {
 
+// What this file's servers answer before a message is theirs to handle: no
+// server-initiated stream, a DELETE ends the session, a body that is not one
+// JSON-RPC message is a 400. Nothing when `m` holds the request's message.
+std::optional<http::Response> read_message(const http::Request& r, Message& m) {
+    if (r.method == "GET") return http::Response::error(405, "no server-initiated stream");
+    if (r.method == "DELETE") return http::Response::text(200, "");
+    auto body = parse_json(r.body);
+    if (!body.ok()) return http::Response::error(400, "not JSON");
+    auto parsed = parse_message(*body);
+    if (!parsed.ok()) return http::Response::error(400, "not a message");
+    m = std::move(parsed).value();
+    return std::nullopt;
+}
+
 struct JsonServer {
     std::mutex mu;
     std::condition_variable cv;
@@ -489,13 +504,8 @@ struct JsonServer {
             seen.push_back(r);
         }
         cv.notify_all();
-        if (r.method == "GET") return http::Response::error(405, "no server-initiated stream");
-        if (r.method == "DELETE") return http::Response::text(200, "");
-        auto body = parse_json(r.body);
-        if (!body.ok()) return http::Response::error(400, "not JSON");
-        auto parsed = parse_message(*body);
-        if (!parsed.ok()) return http::Response::error(400, "not a message");
-        const Message& m = *parsed;
+        Message m;
+        if (auto refused = read_message(r, m)) return *refused;
         if (!m.is_request()) return http::Response::text(202, "");
         if (m.method == "initialize") {
             auto res =
@@ -621,13 +631,8 @@ struct CancelServer {
     std::string url() const { return "http://" + server->address() + "/mcp"; }
 
     http::Response handle(const http::Request& r) {
-        if (r.method == "GET") return http::Response::error(405, "no server-initiated stream");
-        if (r.method == "DELETE") return http::Response::text(200, "");
-        auto body = parse_json(r.body);
-        if (!body.ok()) return http::Response::error(400, "not JSON");
-        auto parsed = parse_message(*body);
-        if (!parsed.ok()) return http::Response::error(400, "not a message");
-        const Message& m = *parsed;
+        Message m;
+        if (auto refused = read_message(r, m)) return *refused;
         if (m.is_notification()) {
             if (m.method == "notifications/cancelled") {
                 std::lock_guard lock(mu);

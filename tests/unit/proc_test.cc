@@ -180,8 +180,7 @@ TEST_CASE("the environment is inherited, extended, overridden and trimmed", "[pr
 
 TEST_CASE("argv[0] is looked up in the child's PATH", "[proc]") {
     std::string dir = test::temp_dir();
-    std::ofstream(dir + "/fracta-hello") << "#!/bin/sh\necho hello from $0\n";
-    chmod((dir + "/fracta-hello").c_str(), 0755);
+    test::write_script(dir + "/fracta-hello", "#!/bin/sh\necho hello from $0\n");
     proc::Command c;
     c.argv = {"fracta-hello"};
     c.env = {{"PATH", dir + ":/usr/bin:/bin"}};

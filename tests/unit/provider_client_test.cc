@@ -28,10 +28,7 @@ namespace {
 using test::source_root;
 
 std::string spawn_local() {
-    std::string bin = test::bin_dir() + "/fracta-spawn-local";
-    INFO("provider " << bin << " (set FRACTA_BIN)");
-    REQUIRE(fs::exists(bin));
-    return bin;
+    return test::binary("fracta-spawn-local");
 }
 
 std::string fixture(const std::string& name) {

@@ -4,14 +4,28 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/runtime.h"
+#include "support.h"
 
 using namespace fracta::runtime;
 
 namespace {
 const Runtime& rt(std::string_view name) {
-    auto r = find_runtime(name);
-    REQUIRE(r.ok());
-    return **r;
+    return *fracta::test::ok(find_runtime(name));
+}
+
+// A run that succeeded with this text and resume token, and no error.
+void check_success(const RunResult& r, const std::string& text, const std::string& resume_token) {
+    CHECK(r.success);
+    CHECK(r.text == text);
+    CHECK(r.resume_token == resume_token);
+    CHECK(r.error.empty());
+}
+
+// The usage's turns, input tokens and output tokens.
+void check_counts(const Usage& u, int64_t turns, int64_t input_tokens, int64_t output_tokens) {
+    CHECK(u.turns == turns);
+    CHECK(u.input_tokens == input_tokens);
+    CHECK(u.output_tokens == output_tokens);
 }
 }  // namespace
 
@@ -23,11 +37,7 @@ TEST_CASE("claude: the result object gives the text and the session id", "[runti
         R"({"type":"result","subtype":"success","is_error":false,"duration_ms":2200,"num_turns":3,)"
         R"("result":"Fixed parse() and committed.","session_id":"8b2e-4c1f","total_cost_usd":0.01})"
         "\n";
-    RunResult r = rt("claude").parse(0, out);
-    CHECK(r.success);
-    CHECK(r.text == "Fixed parse() and committed.");
-    CHECK(r.resume_token == "8b2e-4c1f");
-    CHECK(r.error.empty());
+    check_success(rt("claude").parse(0, out), "Fixed parse() and committed.", "8b2e-4c1f");
 }
 
 TEST_CASE("claude: is_error true fails with the result as the reason", "[runtime]") {
@@ -105,11 +115,7 @@ const std::string kCodexOk =
 }  // namespace
 
 TEST_CASE("codex: thread id, last agent message, turn.completed", "[runtime]") {
-    RunResult r = rt("codex").parse(0, kCodexOk);
-    CHECK(r.success);
-    CHECK(r.text == "Fixed and committed.");
-    CHECK(r.resume_token == "0199a213-81c0-7800-8aa1-bbab2a035a53");
-    CHECK(r.error.empty());
+    check_success(rt("codex").parse(0, kCodexOk), "Fixed and committed.", "0199a213-81c0-7800-8aa1-bbab2a035a53");
 }
 
 TEST_CASE("codex: without turn.completed the run failed", "[runtime]") {
@@ -295,9 +301,7 @@ TEST_CASE("claude: usage, cost, turns and permission denials from the result obj
         R"({"tool_name":"Write","tool_use_id":"toolu_2","tool_input":{"file_path":"/tmp/o","content":"x"}}]})";
     RunResult r = rt("claude").parse(0, out);
     CHECK(r.success);
-    CHECK(r.usage.turns == 3);
-    CHECK(r.usage.input_tokens == 342);
-    CHECK(r.usage.output_tokens == 60);
+    check_counts(r.usage, 3, 342, 60);
     REQUIRE(r.usage.cost_usd);
     CHECK(*r.usage.cost_usd == Approx(0.0018));
     REQUIRE(r.denied.size() == 2);
@@ -333,16 +337,12 @@ TEST_CASE("codex: usage adds up over turn.completed events; no cost", "[runtime]
     RunResult r = rt("codex").parse(0, out);
     CHECK(r.success);
     CHECK(r.text == "All done.");
-    CHECK(r.usage.turns == 1);
-    CHECK(r.usage.input_tokens == 200);
-    CHECK(r.usage.output_tokens == 40);
+    check_counts(r.usage, 1, 200, 40);
     CHECK_FALSE(r.usage.cost_usd);
     CHECK(r.denied.empty());
 
     r = rt("codex").parse(0, out + R"({"type":"turn.completed","usage":{"input_tokens":5,"output_tokens":1}})" "\n");
-    CHECK(r.usage.turns == 2);
-    CHECK(r.usage.input_tokens == 205);
-    CHECK(r.usage.output_tokens == 41);
+    check_counts(r.usage, 2, 205, 41);
 }
 
 TEST_CASE("opencode: usage adds up over step_finish parts; refused tool parts are denials", "[runtime]") {
@@ -363,9 +363,7 @@ TEST_CASE("opencode: usage adds up over step_finish parts; refused tool parts ar
     RunResult r = rt("opencode").parse(0, out);
     CHECK(r.success);
     CHECK(r.text == "All done.");
-    CHECK(r.usage.turns == 2);
-    CHECK(r.usage.input_tokens == 210);
-    CHECK(r.usage.output_tokens == 40);
+    check_counts(r.usage, 2, 210, 40);
     REQUIRE(r.usage.cost_usd);
     CHECK(*r.usage.cost_usd == Approx(0.0012));
     REQUIRE(r.denied.size() == 1);  // the failed `false` was run, not refused

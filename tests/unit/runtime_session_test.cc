@@ -20,10 +20,7 @@ namespace {
 using test::source_root;
 
 std::string provider() {
-    std::string bin = test::bin_dir() + "/fracta-spawn-local";
-    INFO("provider " << bin << " (set FRACTA_BIN)");
-    REQUIRE(fs::exists(bin));
-    return bin;
+    return test::binary("fracta-spawn-local");
 }
 
 struct Session {

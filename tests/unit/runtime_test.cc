@@ -2,11 +2,13 @@
 // for claude, codex, opencode and shell — pure functions, so every case here
 // is a golden input and an exact expectation. Output parsing:
 // runtime_parse_test.cc; the fixtures run for real: runtime_fixture_test.cc.
+#include "runtime/runtime.h"
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "base/json.h"
-#include "runtime/runtime.h"
+#include "support.h"
 
 using namespace fracta;
 using namespace fracta::runtime;
@@ -14,9 +16,7 @@ using namespace fracta::runtime;
 namespace {
 
 const Runtime& rt(std::string_view name) {
-    auto r = find_runtime(name);
-    REQUIRE(r.ok());
-    return **r;
+    return *fracta::test::ok(find_runtime(name));
 }
 
 SessionInfo session(std::string gateway = "http://127.0.0.1:8080") {

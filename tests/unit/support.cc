@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,6 +37,13 @@ std::string source_root() {
 std::string bin_dir() {
     if (const char* bin = std::getenv("FRACTA_BIN"); bin && *bin) return bin;
     return source_root() + "/build/bin";
+}
+
+std::string binary(const std::string& name) {
+    std::string path = bin_dir() + "/" + name;
+    INFO(path << " (set FRACTA_BIN)");
+    REQUIRE(std::filesystem::exists(path));
+    return path;
 }
 
 std::string temp_dir() {
@@ -74,6 +82,11 @@ std::string slurp(const std::string& path) {
     std::ostringstream s;
     s << std::ifstream(path, std::ios::binary).rdbuf();
     return s.str();
+}
+
+void write_script(const std::string& path, const std::string& text) {
+    REQUIRE(std::ofstream(path, std::ios::binary) << text);
+    REQUIRE(::chmod(path.c_str(), 0755) == 0);
 }
 
 std::string sh(const std::string& dir, const std::string& line) {

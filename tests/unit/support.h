@@ -20,6 +20,9 @@ namespace fracta::test {
 std::string source_root();
 std::string bin_dir();
 
+// bin_dir()'s `name`, which must be there (else the test fails).
+std::string binary(const std::string& name);
+
 // A new empty directory under $TMPDIR, removed at exit.
 std::string temp_dir();
 
@@ -52,6 +55,9 @@ yaml::EnvLookup env_of(std::map<std::string, std::string> vars);
 
 // A file's whole content ("" when it cannot be read).
 std::string slurp(const std::string& path);
+
+// A file of `text` with mode 0755 (a script the test has something run).
+void write_script(const std::string& path, const std::string& text);
 
 // Run a shell line in `dir`; it must succeed (else the test fails). Its stdout.
 std::string sh(const std::string& dir, const std::string& line);
