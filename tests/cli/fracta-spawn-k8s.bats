@@ -54,6 +54,14 @@ requests_since() {
 pod_of() { k8s_job_pod "fracta-agent-$1"; }
 job_watched() { k8s_requests | jq -e -s 'any(.[]; .resource == "jobs" and .verb == "watch")' >/dev/null; }
 set_auto_run() { k8s_ctl POST /config "{\"autoRun\":$1}" >/dev/null; }
+# start_held NAME — `start NAME` (batch) in the background, its pod made but
+# not run (the test plays kubelet); START_PID, start.out and start.err
+start_held() {
+  set_auto_run false
+  start_bg "$SK" start "$1" <<<'{"mode":"batch","command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
+  START_PID=$BG_PID
+  wait_for 10 pod_of "$1"
+}
 
 # ---------------------------------------------------------- conformance --
 # tests/lib/provider-conformance.bash: the checks every provider passes. The
@@ -417,13 +425,10 @@ watched() { jq -e -s "$1" "$BATS_TEST_TMPDIR/watch.out" >/dev/null; }
 
 @test "start: a waiting reason like ImagePullBackOff fails the start with it, and nothing is left" {
   started
-  set_auto_run false
-  start_bg "$SK" start img1 <<<'{"mode":"batch","command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
-  local spid=$BG_PID
-  wait_for 10 pod_of img1
+  start_held img1
   k8s_pod_waiting "$(pod_of img1)" ImagePullBackOff 'Back-off pulling image "nope:1"'
   local rc=0
-  wait "$spid" || rc=$?
+  wait "$START_PID" || rc=$?
   assert_equal "$rc" 1 "start's exit status"
   grep -q 'ImagePullBackOff' "$BATS_TEST_TMPDIR/start.err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/start.err")"
   wait_for 10 none_left
@@ -431,15 +436,12 @@ watched() { jq -e -s "$1" "$BATS_TEST_TMPDIR/watch.out" >/dev/null; }
 
 @test "start: returns only once the pod is Running (the test plays kubelet)" {
   started
-  set_auto_run false
-  start_bg "$SK" start run1 <<<'{"mode":"batch","command":"true"}' >"$BATS_TEST_TMPDIR/start.out" 2>"$BATS_TEST_TMPDIR/start.err"
-  local spid=$BG_PID
-  wait_for 10 pod_of run1
+  start_held run1
   run --separate-stderr "$SK" status run1
   assert_json '.state == "starting"'
-  kill -0 "$spid"  # still waiting
+  kill -0 "$START_PID"  # still waiting
   k8s_pod_running "$(pod_of run1)"
-  wait "$spid"
+  wait "$START_PID"
   run --separate-stderr "$SK" is-running run1
   assert_equal "$output" true
 }

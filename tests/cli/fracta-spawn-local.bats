@@ -33,6 +33,13 @@ teardown() {
 # tests/lib/provider-conformance.bash: the checks every provider passes.
 
 conf_provider() { "$SL" "$@"; }
+
+# peek_is TASK N TEXT — `peek TASK N` succeeds and prints exactly TEXT
+peek_is() {
+  run --separate-stderr sl peek "$1" "$2"
+  assert_status 0
+  assert_equal "$output" "$3" "peek $2 of $1"
+}
 CONF_OPS="status process-alive process-names meta input activity clear scrollback copy-to"
 
 @test "conformance: start → is-running true; a duplicate start exits 1 with 'already exists'" { conf_check_start; }
@@ -334,9 +341,7 @@ CONF_OPS="status process-alive process-names meta input activity clear scrollbac
     command: "echo line-1; echo line-2; echo line-3; while read -r l; do echo \"got:$l\"; done"}')
   start_session keys "$json"
   wait_for 10 peek_has keys line-3 || fail "no output: $(sl peek keys 0)"
-  run --separate-stderr sl peek keys 2
-  assert_status 0
-  assert_equal "$output" $'line-2\nline-3' "peek 2 of a pty session"
+  peek_is keys 2 $'line-2\nline-3'
   run --separate-stderr sl send-keys keys abc Enter
   assert_status 0
   wait_for 10 peek_has keys "got:abc" || fail "peek: $(sl peek keys 0)"
@@ -348,15 +353,9 @@ CONF_OPS="status process-alive process-names meta input activity clear scrollbac
     command: "for i in 1 2 3 4 5; do echo line-$i; done; exec sleep 300"}')
   start_session peeky "$json"
   wait_for 10 peek_has peeky line-5 || fail "no output: $(sl peek peeky 0)"
-  run --separate-stderr sl peek peeky 2
-  assert_status 0
-  assert_equal "$output" $'line-4\nline-5' "peek 2"
-  run --separate-stderr sl peek peeky 0
-  assert_status 0
-  assert_equal "$output" $'line-1\nline-2\nline-3\nline-4\nline-5' "peek 0"
-  run --separate-stderr sl peek peeky -1
-  assert_status 0
-  assert_equal "$output" $'line-1\nline-2\nline-3\nline-4\nline-5' "peek -1"
+  peek_is peeky 2 $'line-4\nline-5'
+  peek_is peeky 0 $'line-1\nline-2\nline-3\nline-4\nline-5'
+  peek_is peeky -1 $'line-1\nline-2\nline-3\nline-4\nline-5'
   run --separate-stderr sl get-last-activity peeky
   assert_status 0
   is_rfc3339 "$output" || fail "get-last-activity after output: '$output'"

@@ -19,15 +19,8 @@
 
 load ../lib/agents
 
-setup() {
-  agent_setup
-  # A user who has set Claude Code up once (onboarding done), nothing else.
-  echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"
-}
-
-teardown() {
-  agent_teardown
-}
+setup() { agent_setup; claude_onboarded; }
+teardown() { agent_teardown; }
 
 # claude_project sqlite|postgres — agent_project for claude, on that store.
 claude_project() { AGENT_STORE=$1 agent_project claude; }
@@ -65,11 +58,8 @@ batch_agent_works_and_resumes() {
   model_start "$BATS_TEST_TMPDIR/script.json"
   start_cp
   cd "$P" || return 1
-  batch_agent_ends fix-greeting
-  assert_json '.agent.status == "Completed" and .agent.runtime == "claude"
-    and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
-    and (.agent.resume_token | test("^[0-9a-f-]{36}$"))'
-  session_id=$(jq -r .agent.resume_token <<<"$output")
+  batch_agent_completes fix-greeting claude 'test("^[0-9a-f-]{36}$")'
+  session_id=$RESUME_TOKEN
 
   # What the model was offered: the CLI's tools and fracta's, up front.
   model_turns 0 | head -1 | jq -e '[.body.tools[].name] | (index("Bash") and index("Edit")

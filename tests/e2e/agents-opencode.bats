@@ -64,11 +64,8 @@ batch_script() {
 @test "sqlite: an opencode batch agent edits, runs the contract, commits, calls fracta tools; merge; say resumes" {
   batch_script fix-greeting
   opencode_project
-  batch_agent_ends fix-greeting
-  assert_json '.agent.status == "Completed" and .agent.runtime == "opencode"
-    and .agent.last_output == "Fixed the typo in greeting.txt; check.sh passes; committed."
-    and (.agent.resume_token | startswith("ses_"))'
-  session=$(jq -r .agent.resume_token <<<"$output")
+  batch_agent_completes fix-greeting opencode 'startswith("ses_")'
+  session=$RESUME_TOKEN
   # OpenCode's own numbers: its step_finish parts, one per model call (seven,
   # 1000 and 10 tokens each by the script), with the cost it computed from
   # its own price list (claude-sonnet-4-5: $3 and $15 per million).

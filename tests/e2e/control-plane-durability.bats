@@ -76,8 +76,7 @@ kill9_flow() {
   # on Postgres a second replica takes part in the adoption
   if [[ $1 == postgres ]]; then
     cd "$P"
-    start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log" {gate_fd}>&-
-    wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready2"
+    cp_replica 2 {gate_fd}>&-
   fi
   exec {gate_fd}>&-
   wait_for 300 settled "$n"
@@ -121,11 +120,9 @@ running_count_is() { (($(count_with_status Running) == $1)); }
   cp_project postgres "  backend: exec:$COUNTING"
   rm -rf "$P/.git"  # plain workspaces: this is about the queue, not git
   cd "$P"
-  start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready1" 2>"$BATS_TEST_TMPDIR/cp1.log"
-  start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log"
-  wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready1"
-  wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready2"
-  CP_URL=$(awk '{print $2}' "$BATS_TEST_TMPDIR/ready1")
+  cp_replica 1
+  CP_URL=$REPLICA_URL
+  cp_replica 2
   spawn_many d 120 'true'
   wait_for 600 settled 120
   all_completed 120

@@ -7,18 +7,8 @@ load ../lib/common
 load ../lib/cp
 load ../lib/gw
 
-setup() {
-  common_setup
-  require_cmd curl git node jq
-  # an agent's tool call: `$CALL TOOL [ARGS-JSON]`, exit 1 on a tool error
-  CALL="$BATS_TEST_TMPDIR/call"
-  printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" >"$CALL"
-  chmod +x "$CALL"
-}
-teardown() {
-  cp_stop
-  common_teardown
-}
+setup() { gw_suite_setup; call_tool_script; }
+teardown() { gw_suite_teardown; }
 
 # agent_script NAME BODY — a shell script for an agent's contract; prints the contract
 agent_script() {

@@ -9,18 +9,14 @@ load ../lib/cp
 load ../lib/gw
 
 setup() {
-  common_setup
-  require_cmd curl git node
+  gw_suite_setup
   INSPECTOR="$FRACTA_SOURCE/tests/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
   [[ -f $INSPECTOR ]] || fail "the MCP inspector is missing from tests/node_modules: run 'make deps'"
   # its catalog and client settings live under HOME: keep them in the test's
   export HOME="$BATS_TEST_TMPDIR/home"
   mkdir -p "$HOME"
 }
-teardown() {
-  cp_stop
-  common_teardown
-}
+teardown() { gw_suite_teardown; }
 
 # inspect ARGS… — the inspector CLI; `--format json` prints one object, the
 # method's result under .result.
@@ -28,26 +24,32 @@ inspect() {
   run --separate-stderr timeout 60 node "$INSPECTOR" --cli --format json -q "$@"
 }
 
+# inspect_a1 http|sse ARGS… — inspect agent a1's endpoint for that transport
+# (/mcp, /sse) with its $token
+inspect_a1() {
+  local transport=$1 endpoint=mcp
+  shift
+  [[ $transport == sse ]] && endpoint=sse
+  inspect "$GW_URL/agents/a1/$endpoint" --transport "$transport" --header "Authorization: Bearer $token" "$@"
+}
+
 @test "inspector over streamable HTTP lists and calls fracta's and proxied tools (legacy and modern era)" {
   gw_project
   token=$(agent_token a1)
-  inspect "$GW_URL/agents/a1/mcp" --transport http --header "Authorization: Bearer $token" --method tools/list
+  inspect_a1 http --method tools/list
   assert_status 0
   assert_json '[.result.tools[].name] | (index("fracta_list") != null) and (index("ev__echo") != null) and (index("evh__echo") != null)'
-  inspect "$GW_URL/agents/a1/mcp" --transport http --header "Authorization: Bearer $token" \
-    --method tools/call --tool-name ev__echo --tool-arg message=inspected-http
+  inspect_a1 http --method tools/call --tool-name ev__echo --tool-arg message=inspected-http
   assert_status 0
   assert_json '(.result.isError // false) == false and (.result.content[0].text | contains("inspected-http"))'
   # an initialize session: legacy results carry no modern _meta
   assert_json '.result._meta["io.modelcontextprotocol/serverInfo"] == null'
   # fracta's own tool, answered by the control plane as agent a1
-  inspect "$GW_URL/agents/a1/mcp" --transport http --header "Authorization: Bearer $token" \
-    --method tools/call --tool-name fracta_list
+  inspect_a1 http --method tools/call --tool-name fracta_list
   assert_status 0
   assert_json '.result.content[0].text | fromjson | tostring | contains("a1")'
   # the stateless 2026-07-28 era: server/discover, then _meta on every request
-  inspect "$GW_URL/agents/a1/mcp" --transport http --protocol-era modern --header "Authorization: Bearer $token" \
-    --method tools/call --tool-name evh__echo --tool-arg message=inspected-modern
+  inspect_a1 http --protocol-era modern --method tools/call --tool-name evh__echo --tool-arg message=inspected-modern
   assert_status 0
   assert_json '.result.content[0].text | contains("inspected-modern")'
   # answered in the stateless era: every result names who answered
@@ -60,11 +62,10 @@ inspect() {
 @test "inspector over the legacy HTTP+SSE transport lists and calls tools" {
   gw_project
   token=$(agent_token a1)
-  inspect "$GW_URL/agents/a1/sse" --transport sse --header "Authorization: Bearer $token" --method tools/list
+  inspect_a1 sse --method tools/list
   assert_status 0
   assert_json '[.result.tools[].name] | (index("fracta_inbox") != null) and (index("rec__echo") != null)'
-  inspect "$GW_URL/agents/a1/sse" --transport sse --header "Authorization: Bearer $token" \
-    --method tools/call --tool-name rec__echo --tool-arg message=inspected-sse
+  inspect_a1 sse --method tools/call --tool-name rec__echo --tool-arg message=inspected-sse
   assert_status 0
   assert_json '.result.content[0].text == "echo: inspected-sse"'
 }

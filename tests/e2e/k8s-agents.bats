@@ -21,16 +21,10 @@ setup_file() {
 
 setup() {
   common_setup
-  export HOME="$BATS_TEST_TMPDIR"
-  unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
-  PODS="$BATS_TEST_TMPDIR/pods"
-  k8s_start_default --namespace team --run-pods "$PODS" --pod-bin "$FRACTA_BIN"
-  KC="$BATS_TEST_TMPDIR/kubeconfig"
-  K8S_NAMESPACE=team k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+  k8s_team_pods
   # the ambient kubeconfig is refused: only fracta.yaml's can reach the cluster
   export KUBECONFIG="$BATS_TEST_TMPDIR/ambient-kubeconfig"
   k8s_kubeconfig "$KUBECONFIG" token not-a-valid-token
-  NS=team
 }
 
 teardown() {

@@ -21,14 +21,8 @@ setup_file() {
 
 setup() {
   common_setup
-  export HOME="$BATS_TEST_TMPDIR"
-  unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
-  PODS="$BATS_TEST_TMPDIR/pods"
-  k8s_start_default --namespace team --run-pods "$PODS" --pod-bin "$FRACTA_BIN"
-  KC="$BATS_TEST_TMPDIR/kubeconfig"
-  K8S_NAMESPACE=team k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+  k8s_team_pods
   export KUBECONFIG="$KC"
-  NS=team
   # the claim "gate" of namespace team, as the kubelet keeps it
   GATE="$PODS/.claims/team/gate/lock"
   mkdir -p "${GATE%/*}"

@@ -15,12 +15,7 @@
 
 load ../lib/agents
 
-setup() {
-  agent_setup
-  # A user who has set Claude Code up once (onboarding done), nothing else.
-  echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"
-}
-
+setup() { agent_setup; claude_onboarded; }
 teardown() { agent_teardown; }
 
 N=20

@@ -6,14 +6,8 @@
 
 load ../lib/agents
 
-setup() {
-  agent_setup
-  echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"
-}
-
-teardown() {
-  agent_teardown
-}
+setup() { agent_setup; claude_onboarded; }
+teardown() { agent_teardown; }
 
 @test "claude: the first result over max_tokens makes the objective budget_exhausted; the next spawn is refused" {
   agent_project claude

@@ -10,17 +10,8 @@ load ../lib/common
 load ../lib/cp
 load ../lib/gw
 
-setup() {
-  common_setup
-  require_cmd curl git node jq
-  CALL="$BATS_TEST_TMPDIR/call"
-  printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" >"$CALL"
-  chmod +x "$CALL"
-}
-teardown() {
-  cp_stop
-  common_teardown
-}
+setup() { gw_suite_setup; call_tool_script; }
+teardown() { gw_suite_teardown; }
 
 # tree_script — every agent's contract: below level 3 propose two children
 # (the root also a third, over max_branching, and a duplicate dedupe_key);

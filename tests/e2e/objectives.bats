@@ -65,13 +65,10 @@ assert_twenty_admitted() {
 @test "postgres: two fracta-cp replicas, 50 concurrent spawns against max_missions 20 admit exactly 20" {
   cp_project postgres
   cd "$P"
-  start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready1" 2>"$BATS_TEST_TMPDIR/cp1.log"
-  start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$BATS_TEST_TMPDIR/ready2" 2>"$BATS_TEST_TMPDIR/cp2.log"
-  wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready1"
-  wait_for 60 grep -q ready "$BATS_TEST_TMPDIR/ready2"
-  CP_URL=$(awk '{print $2}' "$BATS_TEST_TMPDIR/ready1")
-  local other
-  other=$(awk '{print $2}' "$BATS_TEST_TMPDIR/ready2")
+  cp_replica 1
+  CP_URL=$REPLICA_URL
+  cp_replica 2
+  local other=$REPLICA_URL
   create_objective '{"id":"o1","description":"budget test","max_missions":20,"max_branching":0}'
   spawn_burst "$CP_URL" "$other"
   assert_twenty_admitted

@@ -5,6 +5,8 @@
 #   agent_setup               a suite's setup: common_setup, the tools, the
 #                             CLIs, a HOME of the test's own
 #   agent_teardown            a suite's teardown
+#   claude_onboarded          the home of a user who has set Claude Code up
+#                             once (onboarding done), nothing else
 #   agent_project RUNTIME YAML-LINES…  a git repository on `master` with a
 #                             file to fix (greeting.txt) and a contract
 #                             (check.sh), scaffolded by `fracta init
@@ -31,6 +33,10 @@
 #                             JSON object per line
 #   batch_agent_ends TASK     fracta spawn TASK (fix greeting.txt), wait for
 #                             its end; `fracta get` of it in output
+#   batch_agent_completes TASK RUNTIME TOKEN-JQ  batch_agent_ends TASK, and
+#                             it is Completed by RUNTIME with the batch
+#                             scripts' last text, its resume token meeting
+#                             TOKEN-JQ; RESUME_TOKEN
 #   intent_and_report_recorded TASK  its events hold the fracta_set_intent
 #                             and fracta_report of the batch scripts
 #   merge_brings_in TASK      fracta merge; greeting.txt fixed on master
@@ -73,6 +79,8 @@ agent_teardown() {
   cp_stop
   common_teardown
 }
+
+claude_onboarded() { echo '{"hasCompletedOnboarding":true}' >"$HOME/.claude.json"; }
 
 agent_project() {
   local runtime=$1
@@ -253,6 +261,14 @@ batch_agent_ends() {
   assert_status 0
   run --separate-stderr fracta get "$1"
   assert_status 0
+}
+
+batch_agent_completes() {
+  batch_agent_ends "$1"
+  assert_json ".agent.status == \"Completed\" and .agent.runtime == \"$2\"
+    and .agent.last_output == \"Fixed the typo in greeting.txt; check.sh passes; committed.\"
+    and (.agent.resume_token | $3)"
+  RESUME_TOKEN=$(jq -r .agent.resume_token <<<"$output")
 }
 
 usage_recorded() {

@@ -9,6 +9,9 @@
 #                                       $CP_API to `control_plane_api:`,
 #                                       $CP_QUEUE replaces runtime.queue's
 #   cp_start / cp_stop                  fracta-cp start|stop in $P; CP_URL
+#   cp_replica N                        a `fracta-cp run` of the project
+#                                       (cwd $P) in the background, ready;
+#                                       its log cpN.log; REPLICA_URL
 #   api METHOD PATH [BODY]              curl; API_STATUS and API_BODY
 #   agent_field TASK JQ                 a field of GET /api/v1/agents/TASK
 #   status_is TASK STATUS               for wait_for
@@ -89,6 +92,13 @@ cp_start() {
   [[ $status -eq 0 ]] || { fail "fracta-cp start: $status $output $stderr" "$(cat "$P/.fracta/controlplane.log" 2>/dev/null)"; return 1; }
   CP_URL=$(jq -r .url <<<"$output")
   CP_PID=$(jq -r .pid <<<"$output")
+}
+
+cp_replica() {
+  local ready="$BATS_TEST_TMPDIR/ready$1"
+  start_bg "$CP" run --listen 127.0.0.1:0 --ready-fd 4 4>"$ready" 2>"$BATS_TEST_TMPDIR/cp$1.log"
+  wait_for 60 grep -q ready "$ready"
+  REPLICA_URL=$(awk '{print $2}' "$ready")
 }
 
 cp_stop() {

@@ -11,6 +11,9 @@
 #                       GW_WAIT_READY=0: do not wait for /readyz; $GW_YAML
 #                       adds keys to `gateway:`
 #   gw_suite_setup / gw_suite_teardown   a gateway suite's setup and teardown
+#   call_tool_script    CALL: a script an agent runs as `$CALL TOOL
+#                       [ARGS-JSON]` (tests/mcp/call-tool.mjs, the MCP SDK
+#                       client); exit 1 on a tool error
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
 #
@@ -19,10 +22,16 @@
 NODE_MODULES="$FRACTA_SOURCE/tests/node_modules"
 EVERYTHING="$NODE_MODULES/@modelcontextprotocol/server-everything/dist/index.js"
 
-gw_suite_setup() { common_setup; require_cmd curl git node; }
+gw_suite_setup() { common_setup; require_cmd curl git node jq; }
 gw_suite_teardown() {
   cp_stop
   common_teardown
+}
+
+call_tool_script() {
+  CALL="$BATS_TEST_TMPDIR/call"
+  printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$FRACTA_SOURCE/tests/mcp/call-tool.mjs" >"$CALL"
+  chmod +x "$CALL"
 }
 
 require_node_modules() {

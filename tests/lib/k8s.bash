@@ -9,6 +9,10 @@
 #                             HTTP for control) with the certs and ARGS; sets
 #                             K8S_URL, K8S_CTL (control base URL), K8S_PID
 #   k8s_started [ARGS…]       k8s_start_default ARGS, and a token kubeconfig in $KC
+#   k8s_team_pods             HOME the test's, no cluster in the environment;
+#                             the double with namespace team whose kubelet
+#                             runs the pods (in $PODS, with $FRACTA_BIN); a
+#                             token kubeconfig for team in $KC; NS=team
 #   kc ARGS…                  kubectl with the kubeconfig $KC (else $KUBECONFIG),
 #                             in namespace $NS when set
 #   k8s_kubeconfig FILE MODE [ARG…]   write a kubeconfig for K8S_URL; MODE:
@@ -92,6 +96,16 @@ k8s_start_default() {
 k8s_started() {
   k8s_start_default "$@" || return 1
   k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+}
+
+k8s_team_pods() {
+  export HOME="$BATS_TEST_TMPDIR"
+  unset FRACTA_K8S_CONTEXT FRACTA_K8S_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT FRACTA_K8S_SA_DIR
+  PODS="$BATS_TEST_TMPDIR/pods"
+  k8s_start_default --namespace team --run-pods "$PODS" --pod-bin "$FRACTA_BIN" || return 1
+  KC="$BATS_TEST_TMPDIR/kubeconfig"
+  K8S_NAMESPACE=team k8s_kubeconfig "$KC" token "$K8S_TOKEN"
+  NS=team
 }
 
 kc() { kubectl --kubeconfig "${KC:-$KUBECONFIG}" ${NS:+-n "$NS"} "$@"; }
