@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <list>
 #include <system_error>
 #include <thread>
 
@@ -399,11 +400,13 @@ std::optional<Json> Server::call_tool(Session& s, const Message& m, ToolSource& 
 struct CallThreads::State {
     std::mutex mu;
     std::condition_variable cv;
-    size_t running = 0;
+    size_t running = 0;                     // jobs that have not returned
     size_t max = 0;
+    std::list<std::thread> threads;         // every thread not joined yet
+    std::vector<std::thread::id> finished;  // of those, the ones whose job returned
 };
 
-CallThreads::CallThreads(size_t max_threads) : state_(std::make_shared<State>()) {
+CallThreads::CallThreads(size_t max_threads) : state_(std::make_unique<State>()) {
     state_->max = max_threads;
 }
 
@@ -412,36 +415,66 @@ CallThreads::~CallThreads() {
 }
 
 void CallThreads::run(std::function<void()> job) {
+    reap();
+    // Shared, so that the job is still ours to run when no thread can be had.
+    auto fn = std::make_shared<std::function<void()>>(std::move(job));
     {
         std::lock_guard lock(state_->mu);
         if (state_->running < state_->max) {
-            state_->running++;
             try {
-                // The thread holds the state, so its last unlock never touches freed memory.
-                std::thread([state = state_, job = std::move(job)]() mutable {
-                    job();
-                    job = nullptr;
+                // Started under the lock, so the thread is in the list before it can say it finished.
+                state_->threads.emplace_back([state = state_.get(), fn]() mutable {
+                    (*fn)();
+                    fn.reset();  // the job's captures go before anyone hears it is done
                     std::lock_guard lock(state->mu);
+                    state->finished.push_back(std::this_thread::get_id());
                     state->running--;
                     state->cv.notify_all();
-                }).detach();
+                });
+                state_->running++;
                 return;
             } catch (const std::system_error&) {
-                state_->running--;  // no thread to be had: run it here
+                // no thread to be had: run it here
             }
         }
     }
-    job();
+    (*fn)();
+}
+
+void CallThreads::reap() {
+    std::vector<std::thread> done;
+    {
+        std::lock_guard lock(state_->mu);
+        for (auto id : state_->finished)
+            for (auto it = state_->threads.begin(); it != state_->threads.end(); ++it)
+                if (it->get_id() == id) {
+                    done.push_back(std::move(*it));
+                    state_->threads.erase(it);
+                    break;
+                }
+        state_->finished.clear();
+    }
+    // Their jobs have returned: each join waits only for the thread's own
+    // exit (its thread-local state, OpenSSL's among it, freed).
+    for (auto& t : done) t.join();
 }
 
 void CallThreads::wait_idle() {
-    std::unique_lock lock(state_->mu);
-    state_->cv.wait(lock, [&] { return state_->running == 0; });
+    {
+        std::unique_lock lock(state_->mu);
+        state_->cv.wait(lock, [&] { return state_->running == 0; });
+    }
+    reap();
 }
 
 size_t CallThreads::running() const {
     std::lock_guard lock(state_->mu);
     return state_->running;
+}
+
+size_t CallThreads::threads() const {
+    std::lock_guard lock(state_->mu);
+    return state_->threads.size();
 }
 
 // --- decode_payload ------------------------------------------------------------------------

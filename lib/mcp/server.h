@@ -174,8 +174,18 @@ private:
 // --- helpers for transports ----------------------------------------------------------
 
 // Threads for tool calls, so that a long call never stops a transport from
-// reading the cancellation that ends it. Counted: wait_idle() (and the
-// destructor) wait until every job has returned.
+// reading the cancellation that ends it. Every thread is joined: those whose
+// job returned at the next run(), the rest by wait_idle() (and the
+// destructor), which waits until every job has returned. None outlives its
+// CallThreads, so none is still running (or still holding its thread-local
+// state, OpenSSL's among it) when the process exits.
+//
+// wait_idle() has no deadline of its own: the owner cancels first
+// (Session::cancel_all), and the tool sources bound their calls — a backend
+// request sees its cancel flag within kCancelPoll (mcp/client.h) and every
+// request has a timeout, as the control plane's client has. A job that
+// ignored both would hold the shutdown up; abandoning its thread instead
+// would leave it running on an owner being destroyed.
 class CallThreads {
 public:
     explicit CallThreads(size_t max_threads = 256);
@@ -184,14 +194,17 @@ public:
     CallThreads& operator=(const CallThreads&) = delete;
 
     // Runs `job` on a new thread; at the cap (or when no thread can be had),
-    // right here before returning.
+    // right here before returning. Not from one of its own jobs.
     void run(std::function<void()> job);
     void wait_idle();
-    size_t running() const;
+    size_t running() const;  // jobs that have not returned
+    size_t threads() const;  // threads not joined yet (running, or finished since the last run)
 
 private:
+    void reap();  // join the threads whose job returned
+
     struct State;
-    std::shared_ptr<State> state_;
+    std::unique_ptr<State> state_;
 };
 
 // One received payload (an HTTP body, a stdio line), decoded for a peer that

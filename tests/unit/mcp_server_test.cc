@@ -2,7 +2,9 @@
 // negotiation, tools/list pages, tools/call results and errors, progress,
 // cancellation, concurrent calls, and the modern era (server/discover,
 // required _meta, unsupported versions, result decorations).
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -369,4 +371,47 @@ TEST_CASE("mcp server: Tool to and from JSON", "[mcp]") {
     Tool bare;
     bare.name = "b";
     CHECK(bare.to_json() == Json::parse(R"({"name":"b","inputSchema":{"type":"object"}})"));
+}
+
+namespace {
+
+// Set by a thread-local's destructor, which runs when its thread exits, after
+// the job returned: slow, so a thread left to exit on its own is seen still
+// at it.
+std::atomic<int> threads_exited{0};
+struct SlowExit {
+    bool used = false;
+    ~SlowExit() {
+        if (!used) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        threads_exited++;
+    }
+};
+thread_local SlowExit slow_exit;
+
+}  // namespace
+
+TEST_CASE("mcp server: call threads are joined, the finished ones as new calls come", "[mcp]") {
+    threads_exited = 0;
+    {
+        CallThreads threads(8);
+        for (int i = 0; i < 3; i++) threads.run([] { slow_exit.used = true; });
+        CHECK(threads.threads() == 3);
+        threads.wait_idle();
+        // Every thread has exited (its thread-local state gone), not only its job returned.
+        CHECK(threads_exited == 3);
+        CHECK(threads.threads() == 0);
+
+        std::atomic<bool> release{false};
+        threads.run([&] {
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        });
+        threads.run([] {});
+        while (threads.running() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        CHECK(threads.threads() == 2);  // the quick one's thread is reaped by the next run
+        threads.run([&] { release = true; });
+        CHECK(threads.threads() == 2);  // that one joined, the new one not yet
+        threads.run([] { slow_exit.used = true; });
+    }
+    CHECK(threads_exited == 4);  // the destructor joined the last one
 }
