@@ -159,7 +159,7 @@ Result<Json> session_status(k8s::Client& client, const k8s::ObjectNames& names) 
 
 Result<Answer> render(const OpCall& call, const K8sContext& ctx) {
     FRACTA_TRY_ASSIGN(settings, load_settings(ctx, fallback_namespace(ctx)));
-    SessionInput in{call.args[0], call.request, settings, "minted-at-start"};
+    SessionInput in{call.args[0], call.request, settings, "minted-at-start", {}};
     FRACTA_TRY_ASSIGN(list, provider::render(in));
     Answer a;
     a.text = list.dump(2) + "\n";

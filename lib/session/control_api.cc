@@ -53,6 +53,21 @@ Response nudged(const SessionControl& c, const Request& r) {
     return Response::error(e.kind == ErrorKind::Usage ? 409 : e.kind == ErrorKind::Temporary ? 504 : 500, e.message);
 }
 
+// attach.h's frames on the connection itself once it has switched (a pod's
+// terminal through the API server's pods/proxy, which passes upgrades
+// through as bytes); 426 for another protocol, 409 without a terminal.
+Response attached(const SessionControl& c, const Request& r) {
+    if (lower(r.header("upgrade")) != kAttachProtocol)
+        return Response::error(426, std::string("send \"Upgrade: ") + kAttachProtocol + "\"");
+    auto session = connect_attach(c.dir->file("attach.sock"));
+    if (!session.ok()) return Response::error(409, "no terminal to attach to: " + session.error().message);
+    Response up;
+    up.status = 101;
+    up.headers.emplace_back("Upgrade", kAttachProtocol);
+    up.upgraded = [fd = *session](int client, std::string_view early) { relay_attach(client, fd, early); };
+    return up;
+}
+
 }  // namespace
 
 http::Handler control_handler(const SessionControl& c) {
@@ -114,20 +129,7 @@ http::Handler control_handler(const SessionControl& c) {
         Status s = c.dir->remove_meta(r.params.at("key"));
         return s.ok() ? Response::json(200, {{"status", "removed"}}) : from_error(s.error());
     });
-    // attach.h's frames on the connection itself once it has switched (a
-    // pod's terminal through the API server's pods/proxy, which passes
-    // upgrades through as bytes).
-    router->add("GET", "/v1/attach", [c](const Request& r) {
-        if (lower(r.header("upgrade")) != kAttachProtocol)
-            return Response::error(426, std::string("send \"Upgrade: ") + kAttachProtocol + "\"");
-        auto session = connect_attach(c.dir->file("attach.sock"));
-        if (!session.ok()) return Response::error(409, "no terminal to attach to: " + session.error().message);
-        Response up;
-        up.status = 101;
-        up.headers.emplace_back("Upgrade", kAttachProtocol);
-        up.upgraded = [fd = *session](int client, std::string_view early) { relay_attach(client, fd, early); };
-        return up;
-    });
+    router->add("GET", "/v1/attach", [c](const Request& r) { return attached(c, r); });
     router->add("GET", "/v1/processes", [c](const Request&) {
         Json list = Json::array();
         for (const ProcessInfo& p : processes_in_session(c.session_id))
