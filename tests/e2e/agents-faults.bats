@@ -106,9 +106,11 @@ flow_results_and_secrets() {
   # While the agent's tool runs: its key is in the environment of the CLI
   # (that is how it reached it) and on no command line.
   wait_for 120 test -e "$P/.worktrees/res1/out.txt"
+  # One grep over every environ (-z: NUL-separated entries), not two
+  # processes per process: under load a slow scan outlasted the CLI's turn.
   local found="" env
-  for env in /proc/[0-9]*/environ; do
-    tr '\0' '\n' <"$env" 2>/dev/null | grep -qxF "${KEY_VAR[$RT]}=$KEY" && found+=" $(tr '\0' ' ' <"${env%environ}cmdline")"
+  for env in $(grep -lzxF -- "${KEY_VAR[$RT]}=$KEY" /proc/[0-9]*/environ 2>/dev/null); do
+    found+=" $(tr '\0' ' ' 2>/dev/null <"${env%environ}cmdline" || true)"
   done
   [[ $found == *"$RT"* ]] || fail "no $RT process has the configured key in its environment: $found" || return 1
   run ps -eo args
