@@ -153,8 +153,15 @@ private:
                     if (!live(known_[task])) suspects_.insert(task);
                 continue;
             }
-            known_[w->status.name] = w->status.state;
-            if (!live(w->status.state) && followed.count(w->status.name)) suspects_.insert(w->status.name);
+            const std::string& name = w->status.name;
+            known_[name] = w->status.state;
+            auto it = followed.find(name);
+            if (it != followed.end() && w->ended) {
+                ended_with(it, std::move(*w->ended));  // the line says how: no `wait` to ask
+                lingering_.erase(name);
+            } else if (it != followed.end() && !live(w->status.state)) {
+                suspects_.insert(name);
+            }
         }
         if (open && !watch_->exited()) return;
         watch_->wait_exit(milliseconds(1000));
@@ -208,17 +215,25 @@ private:
                 if (watching_ && known_.count(task) && !live(known_[task])) lingering_.insert(task);
                 continue;
             }
+            if (e.ok()) {
+                ended_with(it, std::move(**e));
+                continue;
+            }
             Ending end;
+            end.why = Ending::Why::Error;
+            end.error = e.error().message;
             end.followed = std::move(it->second);
             followed.erase(it);
-            if (e.ok()) {
-                end.result = std::move(**e);
-            } else {
-                end.why = Ending::Why::Error;
-                end.error = e.error().message;
-            }
             ended.push_back(std::move(end));
         }
+    }
+
+    void ended_with(std::map<std::string, Followed>::iterator it, provider::WaitResult result) {
+        Ending end;
+        end.followed = std::move(it->second);
+        end.result = std::move(result);
+        followed.erase(it);
+        ended.push_back(std::move(end));
     }
 
     void finish(std::map<std::string, Followed>::iterator it, Ending::Why why) {

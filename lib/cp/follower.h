@@ -6,8 +6,10 @@
 //
 // How ends are seen: one `watch` of the provider (fracta-spawn-local tells
 // changes from inotify, fracta-spawn-k8s from one pod watch per namespace)
-// for every session at once; each session the watch says has stopped
-// running is asked `ended()` (`wait NAME 0`), whose answer is the truth. A
+// for every session at once. A line that tells an end with `wait`'s answer
+// (fracta-spawn-local's do) is taken as it is: no process per end, so a
+// burst of ends reaches the workers at once. Any other session the watch
+// says has stopped running is asked `ended()` (`wait NAME 0`). A
 // provider without `watch` (exit 2) is polled instead: one `list` per
 // interval for all sessions, or, without `list` either, one is-running per
 // session per interval, one after another — never a process per session

@@ -363,6 +363,11 @@ Result<WatchLine> decode_watch_line(const std::string& line) {
     if (!s.ok()) return bad_output("watch", s.error().message);
     if (s->name.empty()) return bad_output("watch", "a status without \"name\"");
     w.status = std::move(s).value();
+    if (auto it = j->find("ended"); it != j->end() && !it->is_null()) {
+        auto ended = decode_wait(*it, w.status.name);
+        if (!ended.ok()) return bad_output("watch", "\"ended\": " + ended.error().message);
+        w.ended = std::move(ended).value();
+    }
     return w;
 }
 

@@ -69,6 +69,9 @@ struct WaitResult {
 struct WatchLine {
     bool synced = false;  // {"synced":true}: every session there was has been told
     SessionStatus status;
+    // An ended session's line may carry `wait`'s answer ("ended"): how it
+    // ended, as `wait NAME 0` would say, so the reader need not ask.
+    std::optional<WaitResult> ended;
 };
 Result<WatchLine> decode_watch_line(const std::string& line);
 

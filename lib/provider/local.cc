@@ -45,6 +45,26 @@ Json session_status(const SessionDir& dir) {
     return j;
 }
 
+Json end_answer(const SessionDir& dir) {
+    std::optional<State> s;
+    std::string st = dir.status(&s);
+    Json j = {{"name", dir.name()}};
+    if (st == "exited" && s) {
+        j["state"] = s->stopped || s->signal ? "killed" : "exited";
+        j["exit_code"] = s->exit_code.value_or(-1);
+    } else {
+        j["state"] = "lost";
+        j["exit_code"] = nullptr;
+    }
+    j["started_at"] = s ? s->started_at : "";
+    j["ended_at"] = s ? s->ended_at : "";
+    auto tail = dir.tail(0);
+    std::string out = tail.ok() ? *tail : "";
+    if (out.size() > kOutputTail) out = out.substr(out.size() - kOutputTail);
+    j["output_tail"] = out;
+    return j;
+}
+
 namespace {
 
 bool alive(const SessionDir& dir) {
@@ -81,23 +101,7 @@ Result<Json> wait_for(const SessionDir& dir, std::chrono::milliseconds timeout) 
     if (dir.status() == "absent") return failure("no session \"" + dir.name() + "\"");
     FRACTA_TRY_ASSIGN(ended, session::wait_unlocked(dir.file("lock"), timeout));
     if (!ended) return temporary_error("session \"" + dir.name() + "\" is still running");
-    std::optional<State> s;
-    std::string st = dir.status(&s);
-    Json j = {{"name", dir.name()}};
-    if (st == "exited" && s) {
-        j["state"] = s->stopped || s->signal ? "killed" : "exited";
-        j["exit_code"] = s->exit_code.value_or(-1);
-    } else {
-        j["state"] = "lost";
-        j["exit_code"] = nullptr;
-    }
-    j["started_at"] = s ? s->started_at : "";
-    j["ended_at"] = s ? s->ended_at : "";
-    auto tail = dir.tail(0);
-    std::string out = tail.ok() ? *tail : "";
-    if (out.size() > kOutputTail) out = out.substr(out.size() - kOutputTail);
-    j["output_tail"] = out;
-    return j;
+    return end_answer(dir);
 }
 
 // logs --follow: print what is appended to the log until the session ends.

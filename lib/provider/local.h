@@ -46,6 +46,10 @@ Status deliver_nudge(const session::SessionDir& dir, const std::string& text, st
 
 // The status object of the contract (`status`, `list`, `watch`) for one session.
 Json session_status(const session::SessionDir& dir);
+// `wait`'s answer for a session that has ended (its supervisor let go of
+// its lock): how it ended, and the last 64 KiB of its output. `watch` tells
+// it too, so a control plane learns an end without a process per session.
+Json end_answer(const session::SessionDir& dir);
 
 // watch, in local_watch.cc: every session under `root` starting with
 // `prefix`, then each change of state, told by inotify (the supervisor's lock

@@ -8,13 +8,18 @@
 // Probes of the lock open it read-only (IN_CLOSE_NOWRITE, not watched), so
 // reading a session's status here never wakes this loop again. A rescan
 // every 30 s, and at once after an event queue overflow, covers anything
-// inotify could not say.
+// inotify could not say. The line of a session whose supervisor has let go
+// of its lock carries `wait`'s answer ("ended"), so the control plane needs
+// no `wait` process per end.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <map>
+#include <vector>
 
 #include "base/io.h"
 #include "provider/local.h"
@@ -24,7 +29,11 @@ namespace {
 
 using session::SessionDir;
 
-constexpr int kRescanMs = 30000;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kRescan{30000};
+constexpr std::chrono::milliseconds kLingerEvery{10};  // a session told ended, its lock still held: looked at again
+constexpr std::chrono::milliseconds kLingerFor{2000};  // … this long, then left to the rescans
 constexpr uint32_t kSessionEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF;
 constexpr uint32_t kRootEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
 
@@ -44,15 +53,21 @@ public:
         if (root_wd_ < 0) return failure("watch " + root_ + ": " + io::errno_text(errno));
         FRACTA_TRY(rescan());
         FRACTA_TRY(io_.write("{\"synced\":true}\n"));
+        auto next_rescan = Clock::now() + kRescan;
         for (;;) {
+            const auto wait = lingering_.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       next_rescan - Clock::now())
+                                                 : kLingerEvery;
             struct pollfd p[2] = {{in_, POLLIN, 0}, {io_.hangup_fd, 0, 0}};
-            int n = ::poll(p, io_.hangup_fd >= 0 ? 2 : 1, kRescanMs);
+            int n = ::poll(p, io_.hangup_fd >= 0 ? 2 : 1, static_cast<int>(std::max<int64_t>(0, wait.count())));
             if (n < 0 && errno != EINTR) return failure("watch: poll: " + io::errno_text(errno));
             if (reader_gone(io_)) return {};
-            if (n == 0)
+            if (n > 0 && (p[0].revents & POLLIN)) FRACTA_TRY(drain_events());
+            FRACTA_TRY(recheck_lingering());
+            if (Clock::now() >= next_rescan) {
                 FRACTA_TRY(rescan());
-            else if (p[0].revents & POLLIN)
-                FRACTA_TRY(drain_events());
+                next_rescan = Clock::now() + kRescan;
+            }
         }
     }
 
@@ -71,15 +86,37 @@ private:
     Status tell(const std::string& name) {
         SessionDir dir(root_, name);
         Json j = session_status(dir);
+        const std::string state = j.value("state", "");
+        const bool held = dir.liveness() == session::Liveness::Alive;
         // The supervisor records the end, then lets go of its lock: `wait`
-        // says "ended" only after the second, so that is told too.
-        std::string key = j.value("state", "") + "/" + (j.contains("exit_code") ? j["exit_code"].dump() : "") +
-                          (dir.liveness() == session::Liveness::Alive ? "/held" : "");
+        // says "ended" only after the second, so that is told too. The
+        // kernel may tell the lock's close before it lets go of the lock,
+        // and nothing tells the release: such a session is looked at again
+        // shortly (for a while; then at the rescans).
+        if (state == "exited" && held)
+            lingering_.try_emplace(name, Clock::now() + kLingerFor);
+        else
+            lingering_.erase(name);
+        std::string key = state + "/" + (j.contains("exit_code") ? j["exit_code"].dump() : "") + (held ? "/held" : "");
         auto [it, fresh] = told_.try_emplace(name, key);
         if (!fresh && it->second == key) return {};
         it->second = key;
         if (key.rfind("absent/", 0) == 0) told_.erase(it);
+        // An end comes with `wait`'s answer: the reader needs no `wait` (a
+        // process per session) to learn how it ended.
+        if (!held && (state == "exited" || state == "lost")) j["ended"] = end_answer(dir);
         return io_.write(to_line(j) + "\n");
+    }
+
+    // The sessions told ended while still holding their lock, again.
+    Status recheck_lingering() {
+        const auto now = Clock::now();
+        std::vector<std::string> names;
+        for (const auto& [name, until] : lingering_)
+            if (now < until) names.push_back(name);
+        std::erase_if(lingering_, [&](const auto& l) { return now >= l.second; });
+        for (const std::string& name : names) FRACTA_TRY(tell(name));
+        return {};
     }
 
     Status rescan() {
@@ -122,6 +159,7 @@ private:
     int in_ = -1, root_wd_ = -1;
     std::map<int, std::string> names_;         // watch descriptor → session
     std::map<std::string, std::string> told_;  // session → "state/exit code" last printed
+    std::map<std::string, Clock::time_point> lingering_;  // told ended, lock still held: until when to look again
 };
 
 }  // namespace
