@@ -32,8 +32,8 @@ using session::SessionDir;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kRescan{30000};
-constexpr std::chrono::milliseconds kLingerEvery{10};  // a session told ended, its lock still held: looked at again
-constexpr std::chrono::milliseconds kLingerFor{2000};  // … this long, then left to the rescans
+constexpr std::chrono::milliseconds kLingerEvery{10};  // an ended session still holding its lock: looked at again
+constexpr std::chrono::milliseconds kLingerFor{2000};  // … this long, then told without its end
 constexpr uint32_t kSessionEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF;
 constexpr uint32_t kRootEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
 
@@ -55,7 +55,7 @@ public:
         FRACTA_TRY(io_.write("{\"synced\":true}\n"));
         auto next_rescan = Clock::now() + kRescan;
         for (;;) {
-            const auto wait = lingering_.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(
+            const auto wait = !lingering() ? std::chrono::duration_cast<std::chrono::milliseconds>(
                                                        next_rescan - Clock::now())
                                                  : kLingerEvery;
             struct pollfd p[2] = {{in_, POLLIN, 0}, {io_.hangup_fd, 0, 0}};
@@ -89,14 +89,18 @@ private:
         const std::string state = j.value("state", "");
         const bool held = dir.liveness() == session::Liveness::Alive;
         // The supervisor records the end, then lets go of its lock: `wait`
-        // says "ended" only after the second, so that is told too. The
-        // kernel may tell the lock's close before it lets go of the lock,
-        // and nothing tells the release: such a session is looked at again
-        // shortly (for a while; then at the rescans).
-        if (state == "exited" && held)
-            lingering_.try_emplace(name, Clock::now() + kLingerFor);
-        else
+        // says "ended" only after the second. The kernel may tell the lock's
+        // close before it lets go of the lock, and nothing tells the
+        // release: such a session is looked at again shortly and told once
+        // it let go, with how it ended — or, still held after a while, told
+        // as it is (the reader then asks `wait` itself).
+        if (state == "exited" && held) {
+            auto l = lingering_.try_emplace(name, Lingering{Clock::now() + kLingerFor, false});
+            if (Clock::now() < l.first->second.until) return {};
+            l.first->second.given_up = true;
+        } else {
             lingering_.erase(name);
+        }
         std::string key = state + "/" + (j.contains("exit_code") ? j["exit_code"].dump() : "") + (held ? "/held" : "");
         auto [it, fresh] = told_.try_emplace(name, key);
         if (!fresh && it->second == key) return {};
@@ -108,13 +112,15 @@ private:
         return io_.write(to_line(j) + "\n");
     }
 
-    // The sessions told ended while still holding their lock, again.
+    bool lingering() const {
+        return std::any_of(lingering_.begin(), lingering_.end(), [](const auto& l) { return !l.second.given_up; });
+    }
+
+    // The sessions ended while still holding their lock, again.
     Status recheck_lingering() {
-        const auto now = Clock::now();
         std::vector<std::string> names;
-        for (const auto& [name, until] : lingering_)
-            if (now < until) names.push_back(name);
-        std::erase_if(lingering_, [&](const auto& l) { return now >= l.second; });
+        for (const auto& [name, l] : lingering_)
+            if (!l.given_up) names.push_back(name);
         for (const std::string& name : names) FRACTA_TRY(tell(name));
         return {};
     }
@@ -159,7 +165,11 @@ private:
     int in_ = -1, root_wd_ = -1;
     std::map<int, std::string> names_;         // watch descriptor → session
     std::map<std::string, std::string> told_;  // session → "state/exit code" last printed
-    std::map<std::string, Clock::time_point> lingering_;  // told ended, lock still held: until when to look again
+    struct Lingering {
+        Clock::time_point until;  // looked at again until then
+        bool given_up = false;    // … and then told as it was
+    };
+    std::map<std::string, Lingering> lingering_;  // ended, its lock still held
 };
 
 }  // namespace
