@@ -101,36 +101,19 @@ Result<RpcError> RpcError::from_json(const Json& value) {
 // --- Message ----------------------------------------------------------------------------
 
 Message Message::request(Id id, std::string method, Json params) {
-    Message m;
-    m.kind = Kind::Request;
-    m.id = std::move(id);
-    m.method = std::move(method);
-    m.params = std::move(params);
-    return m;
+    return {.kind = Kind::Request, .id = std::move(id), .method = std::move(method), .params = std::move(params)};
 }
 
 Message Message::notification(std::string method, Json params) {
-    Message m;
-    m.kind = Kind::Notification;
-    m.method = std::move(method);
-    m.params = std::move(params);
-    return m;
+    return {.kind = Kind::Notification, .method = std::move(method), .params = std::move(params)};
 }
 
 Message Message::response(Id id, Json result) {
-    Message m;
-    m.kind = Kind::Result;
-    m.id = std::move(id);
-    m.result = std::move(result);
-    return m;
+    return {.kind = Kind::Result, .id = std::move(id), .result = std::move(result)};
 }
 
 Message Message::failure(Id id, RpcError error) {
-    Message m;
-    m.kind = Kind::Error;
-    m.id = std::move(id);
-    m.error = std::move(error);
-    return m;
+    return {.kind = Kind::Error, .id = std::move(id), .error = std::move(error)};
 }
 
 Json Message::to_json() const {
