@@ -117,18 +117,7 @@ touch /not-a-volume 2>/dev/null || echo "root is read-only"; echo oops >&2; exit
 
 @test "kubelet: exit 0 → Succeeded; a Job's pod that succeeds completes the Job" {
   secret_and_config
-  cat >"$BATS_TEST_TMPDIR/job.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: j1}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - {name: c, image: x, command: ["/bin/sh", "-c", "echo done"]}
-EOF
+  k8s_job_yaml j1 '{name: c, image: x, command: ["/bin/sh", "-c", "echo done"]}' >"$BATS_TEST_TMPDIR/job.yaml"
   kc create -f "$BATS_TEST_TMPDIR/job.yaml" >/dev/null
   wait_for 20 kc wait --for=condition=Complete job/j1 --timeout=1s
   run kc logs job/j1
