@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,16 @@ size_t on_body(char* data, size_t size, size_t n, void* cls) {
     return len;
 }
 
+// One "Name: value" line of a response head: the name lower-cased, a
+// repeated header's values joined with ", " (as ClientResponse promises).
+void add_header(std::map<std::string, std::string>& headers, std::string_view line) {
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    std::string value = trim(line.substr(colon + 1));
+    auto [it, fresh] = headers.emplace(lower(trim(line.substr(0, colon))), value);
+    if (!fresh) it->second += ", " + value;
+}
+
 size_t on_header(char* data, size_t size, size_t n, void* cls) {
     auto& sink = *static_cast<Sink*>(cls);
     size_t len = size * n;
@@ -77,11 +88,8 @@ size_t on_header(char* data, size_t size, size_t n, void* cls) {
         }
     } else if (line.rfind("HTTP/", 0) == 0) {
         sink.response.headers.clear();  // a new response (after 100 Continue)
-    } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-        std::string name = lower(trim(line.substr(0, colon)));
-        std::string value = trim(line.substr(colon + 1));
-        auto [it, fresh] = sink.response.headers.emplace(name, value);
-        if (!fresh) it->second += ", " + value;
+    } else {
+        add_header(sink.response.headers, line);
     }
     return len;
 }
@@ -383,22 +391,19 @@ std::pair<std::string, std::string> authority_and_prefix(const std::string& base
     return {base.substr(start, slash - start), base.substr(slash)};
 }
 
-// The status line and headers of `head` (up to the blank line).
-ClientResponse parse_head(const std::string& head) {
+// The status line and headers of `head` (up to the blank line), as curl's
+// header callback would have filled them.
+ClientResponse parse_head(std::string_view head) {
     ClientResponse r;
     size_t eol = head.find("\r\n");
-    std::string status_line = head.substr(0, eol);
-    size_t sp = status_line.find(' ');
-    if (sp != std::string::npos) r.status = std::atoi(status_line.c_str() + sp + 1);
-    for (size_t at = eol; at != std::string::npos && at + 2 < head.size();) {
-        size_t next = head.find("\r\n", at + 2);
-        std::string_view line =
-            std::string_view(head).substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
-        if (auto colon = line.find(':'); colon != std::string_view::npos) {
-            auto [it, fresh] = r.headers.emplace(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
-            if (!fresh) it->second += ", " + trim(line.substr(colon + 1));
-        }
-        at = next;
+    std::string_view status_line = head.substr(0, eol);
+    if (size_t sp = status_line.find(' '); sp != std::string_view::npos) {
+        std::from_chars(status_line.data() + sp + 1, status_line.data() + status_line.size(), r.status);
+    }
+    while (eol != std::string_view::npos) {
+        size_t next = head.find("\r\n", eol + 2);
+        add_header(r.headers, head.substr(eol + 2, next == std::string_view::npos ? next : next - eol - 2));
+        eol = next;
     }
     return r;
 }
@@ -436,7 +441,7 @@ Result<Upgrade> Client::upgrade(const std::string& path, const std::string& prot
     for (;;) {
         if (!head) {
             if (size_t end = got.find("\r\n\r\n"); end != std::string::npos) {
-                head = parse_head(got.substr(0, end));
+                head = parse_head(std::string_view(got).substr(0, end));
                 body_at = end + 4;
                 if (head->status == 101) {
                     stream->keep(got.substr(body_at));

@@ -43,34 +43,24 @@ struct ApiError {
     Error error;          // the kind (exit code) and one line for people
 };
 
+// A Result whose failure also carries the API server's answer (status code and
+// reason), so callers can tell NotFound from Conflict from Gone.
 template <class T>
-class [[nodiscard]] ApiResult {
+class [[nodiscard]] ApiResult : public Result<T> {
 public:
-    ApiResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-    ApiResult(ApiError e) : v_(std::in_place_index<1>, std::move(e)) {}
+    ApiResult(T value) : Result<T>(std::move(value)) {}
+    ApiResult(ApiError e) : Result<T>(e.error), failure_(std::move(e)) {}
 
-    bool ok() const { return v_.index() == 0; }
-    explicit operator bool() const { return ok(); }
-    T& value() & { return std::get<0>(v_); }
-    const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
-    T& operator*() & { return value(); }
-    const T& operator*() const& { return value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
+    const ApiError& api_error() const { return failure_; }
 
-    const ApiError& api_error() const { return std::get<1>(v_); }
-    const Error& error() const { return api_error().error; }
-    Error take_error() && { return std::get<1>(std::move(v_)).error; }  // for FRACTA_TRY
-
-    int code() const { return ok() ? 0 : api_error().code; }
+    int code() const { return this->ok() ? 0 : failure_.code; }
     bool not_found() const { return code() == 404; }
     bool conflict() const { return code() == 409; }
-    bool already_exists() const { return conflict() && api_error().reason == "AlreadyExists"; }
+    bool already_exists() const { return conflict() && failure_.reason == "AlreadyExists"; }
     bool gone() const { return code() == 410; }
 
 private:
-    std::variant<T, ApiError> v_;
+    ApiError failure_;  // when failed
 };
 
 struct Done {};

@@ -41,12 +41,6 @@ struct HttpTransport::Call {
     std::thread thread;
 };
 
-Result<std::unique_ptr<HttpTransport>> HttpTransport::create(HttpTransportOptions o) {
-    FRACTA_TRY_ASSIGN(url, split_url(o.url));
-    FRACTA_TRY(check_headers(o.headers));
-    return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(o), std::move(url)));
-}
-
 HttpTransport::HttpTransport(HttpTransportOptions o, SplitUrl url)
     : o_(std::move(o)), url_(std::move(url)), link_(url_.origin, o_.headers, o_.connect_timeout) {}
 

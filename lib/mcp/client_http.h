@@ -26,8 +26,8 @@
 #include <string>
 #include <thread>
 
-#include "mcp/http_link.h"
 #include "http/sse.h"
+#include "mcp/http_link.h"
 #include "mcp/transport.h"
 
 namespace fracta::mcp {
@@ -44,7 +44,10 @@ struct HttpTransportOptions {
 class HttpTransport : public Transport {
 public:
     // A malformed URL or header is a usage error.
-    static Result<std::unique_ptr<HttpTransport>> create(HttpTransportOptions o);
+    static Result<std::unique_ptr<HttpTransport>> create(HttpTransportOptions o) {
+        return make_transport<HttpTransport>(std::move(o));
+    }
+    HttpTransport(HttpTransportOptions o, SplitUrl url);  // what create() makes once the URL is checked
     ~HttpTransport() override;
 
     Status open(TransportEvents events) override;
@@ -60,7 +63,6 @@ public:
 
 private:
     struct Call;
-    HttpTransport(HttpTransportOptions o, SplitUrl url);
     Headers headers(bool post) const;
     void post_request(const std::shared_ptr<Call>& call);
     bool read_events(http::SseReader& reader, std::string_view data, const Id* answer_for, bool& answered);

@@ -12,12 +12,6 @@ constexpr size_t kMaxMessage = size_t{64} << 20;
 
 }  // namespace
 
-Result<std::unique_ptr<SseTransport>> SseTransport::create(SseTransportOptions o) {
-    FRACTA_TRY_ASSIGN(url, split_url(o.url));
-    FRACTA_TRY(check_headers(o.headers));
-    return std::unique_ptr<SseTransport>(new SseTransport(std::move(o), std::move(url)));
-}
-
 SseTransport::SseTransport(SseTransportOptions o, SplitUrl url)
     : o_(std::move(o)), url_(std::move(url)), link_(url_.origin, o_.headers, o_.connect_timeout) {}
 

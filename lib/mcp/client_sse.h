@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "mcp/http_link.h"
 #include "http/sse.h"
+#include "mcp/http_link.h"
 #include "mcp/transport.h"
 
 namespace fracta::mcp {
@@ -33,7 +33,10 @@ struct SseTransportOptions {
 class SseTransport : public Transport {
 public:
     // A malformed URL or header is a usage error.
-    static Result<std::unique_ptr<SseTransport>> create(SseTransportOptions o);
+    static Result<std::unique_ptr<SseTransport>> create(SseTransportOptions o) {
+        return make_transport<SseTransport>(std::move(o));
+    }
+    SseTransport(SseTransportOptions o, SplitUrl url);  // what create() makes once the URL is checked
     ~SseTransport() override;
 
     // Opens the stream and waits for the endpoint event.
@@ -46,7 +49,6 @@ public:
     std::string endpoint() const;  // the target messages are POSTed to
 
 private:
-    SseTransport(SseTransportOptions o, SplitUrl url);
     void stream_loop();
     bool on_event(const http::SseEvent& e);
 

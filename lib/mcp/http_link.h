@@ -39,6 +39,15 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // separators, CR or LF anywhere) are usage errors naming the header.
 Status check_headers(const std::map<std::string, std::string>& headers);
 
+// Each HTTP transport's create(): its URL and headers are checked before
+// anything connects (a malformed one is a usage error), then it is made.
+template <class Transport, class Options>
+Result<std::unique_ptr<Transport>> make_transport(Options o) {
+    FRACTA_TRY_ASSIGN(url, split_url(o.url));
+    FRACTA_TRY(check_headers(o.headers));
+    return std::make_unique<Transport>(std::move(o), std::move(url));
+}
+
 struct Exchange {
     std::string method = "POST";
     std::string target;

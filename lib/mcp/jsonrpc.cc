@@ -101,36 +101,19 @@ Result<RpcError> RpcError::from_json(const Json& value) {
 // --- Message ----------------------------------------------------------------------------
 
 Message Message::request(Id id, std::string method, Json params) {
-    Message m;
-    m.kind = Kind::Request;
-    m.id = std::move(id);
-    m.method = std::move(method);
-    m.params = std::move(params);
-    return m;
+    return {.kind = Kind::Request, .id = std::move(id), .method = std::move(method), .params = std::move(params)};
 }
 
 Message Message::notification(std::string method, Json params) {
-    Message m;
-    m.kind = Kind::Notification;
-    m.method = std::move(method);
-    m.params = std::move(params);
-    return m;
+    return {.kind = Kind::Notification, .method = std::move(method), .params = std::move(params)};
 }
 
 Message Message::response(Id id, Json result) {
-    Message m;
-    m.kind = Kind::Result;
-    m.id = std::move(id);
-    m.result = std::move(result);
-    return m;
+    return {.kind = Kind::Result, .id = std::move(id), .result = std::move(result)};
 }
 
 Message Message::failure(Id id, RpcError error) {
-    Message m;
-    m.kind = Kind::Error;
-    m.id = std::move(id);
-    m.error = std::move(error);
-    return m;
+    return {.kind = Kind::Error, .id = std::move(id), .error = std::move(error)};
 }
 
 Json Message::to_json() const {
@@ -158,26 +141,19 @@ Result<Message> parse_message(const Json& value) {
     auto result = value.find("result");
     auto error = value.find("error");
 
-    Message m;
     if (method != value.end()) {
         if (!method->is_string()) return usage_error("method must be a string");
         if (result != value.end() || error != value.end())
             return usage_error("a request must not carry result or error");
-        m.method = method->get<std::string>();
-        if (auto params = value.find("params"); params != value.end()) {
-            if (!params->is_object() && !params->is_array() && !params->is_null())
+        Json params;
+        if (auto given = value.find("params"); given != value.end()) {
+            if (!given->is_object() && !given->is_array() && !given->is_null())
                 return usage_error("params must be an object or an array");
-            m.params = *params;
+            params = *given;
         }
-        if (id == value.end()) {
-            m.kind = Kind::Notification;
-            return m;
-        }
-        auto parsed = Id::from_json(*id);
-        if (!parsed) return parsed.error();
-        m.kind = Kind::Request;
-        m.id = std::move(parsed).value();
-        return m;
+        if (id == value.end()) return Message::notification(method->get<std::string>(), std::move(params));
+        FRACTA_TRY_ASSIGN(request_id, Id::from_json(*id));
+        return Message::request(std::move(request_id), method->get<std::string>(), std::move(params));
     }
 
     if (result == value.end() && error == value.end())
@@ -185,19 +161,10 @@ Result<Message> parse_message(const Json& value) {
     if (result != value.end() && error != value.end())
         return usage_error("a response must not carry both result and error");
     if (id == value.end()) return usage_error("a response needs an id");
-    auto parsed = Id::from_json(*id, /*allow_null=*/error != value.end());
-    if (!parsed) return parsed.error();
-    m.id = std::move(parsed).value();
-    if (result != value.end()) {
-        m.kind = Kind::Result;
-        m.result = *result;
-        return m;
-    }
-    auto e = RpcError::from_json(*error);
-    if (!e) return e.error();
-    m.kind = Kind::Error;
-    m.error = std::move(e).value();
-    return m;
+    FRACTA_TRY_ASSIGN(response_id, Id::from_json(*id, /*allow_null=*/error != value.end()));
+    if (result != value.end()) return Message::response(std::move(response_id), *result);
+    FRACTA_TRY_ASSIGN(rpc_error, RpcError::from_json(*error));
+    return Message::failure(std::move(response_id), std::move(rpc_error));
 }
 
 Id id_for_error(const Json& value) {

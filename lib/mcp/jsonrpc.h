@@ -122,11 +122,11 @@ enum class Kind { Request, Notification, Result, Error };
 
 struct Message {
     Kind kind = Kind::Notification;
-    Id id;               // Request, Result, Error (null on an Error answering an unreadable request)
-    std::string method;  // Request, Notification
-    Json params;         // Request, Notification: an object, or null when absent
-    Json result;         // Result
-    RpcError error;      // Error
+    Id id{};               // Request, Result, Error (null on an Error answering an unreadable request)
+    std::string method{};  // Request, Notification
+    Json params{};         // Request, Notification: an object, or null when absent
+    Json result{};         // Result
+    RpcError error{};      // Error
 
     bool is_request() const { return kind == Kind::Request; }
     bool is_notification() const { return kind == Kind::Notification; }

@@ -1,6 +1,6 @@
 // load.h — what the benchmark's load generators share: the monotonic clock,
-// the one-line death, nearest-rank percentiles, the raw-latency file, and the
-// timed client loop (threads that warm up, meet at a barrier, then time each
+// the one-line death, reading "--NAME VALUE" options, nearest-rank
+// percentiles, the raw-latency file, and the timed client loop (threads that warm up, meet at a barrier, then time each
 // request one after the other). Header only: watch_latency.cc is built
 // without fracta's library.
 #pragma once
@@ -31,6 +31,31 @@ inline int64_t now_ns() {
 [[noreturn]] inline void die(const std::string& what) {
     std::fprintf(stderr, "%s: error: %s\n", program, what.c_str());
     std::exit(1);
+}
+
+// The generator's usage line ("usage: NAME …"), for bad_usage(); each main
+// that reads options sets it with program.
+inline const char* usage = "usage: see the generator's header";
+
+[[noreturn]] inline void bad_usage() {
+    die(usage);
+}
+
+// `text` as a whole number from `min` to 10^8, else bad_usage().
+inline int whole_number(const char* text, int min) {
+    char* end = nullptr;
+    long n = std::strtol(text, &end, 10);
+    if (!end || *end || n < min || n > 100000000) bad_usage();
+    return static_cast<int>(n);
+}
+
+// Reads argv[first…] as "--NAME VALUE" pairs: set(name, value) stores one and
+// says whether NAME is one of the generator's options. An unknown name, or a
+// name without a value, is bad_usage().
+template <class Set>
+void read_options(int argc, char** argv, int first, Set set) {
+    for (int i = first; i < argc; i += 2)
+        if (i + 1 >= argc || !set(std::string(argv[i]), argv[i + 1])) bad_usage();
 }
 
 // The sample at percentile p (0–100) of sorted samples, by nearest rank,

@@ -64,13 +64,14 @@ namespace {
 
 using fracta::Json;
 
+using bench::bad_usage;
 using bench::die;
 using bench::now_ns;
+using bench::whole_number;
 
-[[noreturn]] void usage() {
-    die("usage: mcp_load calls|sessions|ping --url URL [--token T] [--tool NAME] [--clients N] [--calls N] "
-        "[--warmup N] [--raw FILE] [--sessions N] [--ids FILE]");
-}
+const char* const kUsage =
+    "usage: mcp_load calls|sessions|ping --url URL [--token T] [--tool NAME] [--clients N] [--calls N] "
+    "[--warmup N] [--raw FILE] [--sessions N] [--ids FILE]";
 
 struct Options {
     std::string mode, url, token, tool = "echo", raw, ids;
@@ -80,35 +81,27 @@ struct Options {
     int port = 0;
 };
 
-int number(const char* text, int min) {
-    char* end = nullptr;
-    long n = std::strtol(text, &end, 10);
-    if (!end || *end || n < min || n > 100000000) usage();
-    return static_cast<int>(n);
-}
-
 Options parse(int argc, char** argv) {
-    if (argc < 2) usage();
+    if (argc < 2) bad_usage();
     Options o;
     o.mode = argv[1];
-    for (int i = 2; i < argc; ++i) {
-        std::string a = argv[i];
-        if (i + 1 >= argc) usage();
-        const char* v = argv[++i];
+    bench::read_options(argc, argv, 2, [&o](const std::string& a, const char* v) {
         if (a == "--url") o.url = v;
         else if (a == "--token") o.token = v;
         else if (a == "--tool") o.tool = v;
-        else if (a == "--clients") o.clients = number(v, 1);
-        else if (a == "--calls") o.calls = number(v, 1);
-        else if (a == "--warmup") o.warmup = number(v, 0);
+        else if (a == "--clients") o.clients = whole_number(v, 1);
+        else if (a == "--calls") o.calls = whole_number(v, 1);
+        else if (a == "--warmup") o.warmup = whole_number(v, 0);
         else if (a == "--raw") o.raw = v;
-        else if (a == "--sessions") o.sessions = number(v, 1);
+        else if (a == "--sessions") o.sessions = whole_number(v, 1);
         else if (a == "--ids") o.ids = v;
-        else usage();
-    }
-    if (o.mode != "calls" && o.mode != "sessions" && o.mode != "ping") usage();
+        else return false;
+        return true;
+    });
+    if (o.mode != "calls" && o.mode != "sessions" && o.mode != "ping") bad_usage();
     if (o.clients == 0) o.clients = o.mode == "calls" ? 1 : 8;
-    if ((o.mode == "sessions" && (o.sessions == 0 || o.ids.empty())) || (o.mode == "ping" && o.ids.empty())) usage();
+    if ((o.mode == "sessions" && (o.sessions == 0 || o.ids.empty())) || (o.mode == "ping" && o.ids.empty()))
+        bad_usage();
     // http://HOST:PORT/PATH, HOST an IPv4 address
     const std::string scheme = "http://";
     if (o.url.rfind(scheme, 0) != 0) die("--url must start with http://");
@@ -119,7 +112,7 @@ Options parse(int argc, char** argv) {
     size_t colon = hostport.rfind(':');
     if (colon == std::string::npos) die("--url needs a port");
     o.host = hostport.substr(0, colon);
-    o.port = number(hostport.substr(colon + 1).c_str(), 1);
+    o.port = whole_number(hostport.substr(colon + 1).c_str(), 1);
     if (o.host == "localhost") o.host = "127.0.0.1";
     return o;
 }
@@ -471,6 +464,7 @@ int run_ping(const Options& o) {
 
 int main(int argc, char** argv) {
     bench::program = "mcp_load";
+    bench::usage = kUsage;
     const Options o = parse(argc, argv);
     if (o.mode == "calls") return run_calls(o);
     if (o.mode == "sessions") return run_sessions(o);

@@ -30,41 +30,32 @@
 namespace {
 
 using bench::die;
+using bench::whole_number;
 
-[[noreturn]] void usage() {
-    die("usage: post_load --url URL [--mode post|healthz] [--threads N] [--count N] [--warmup N] "
-        "[--prefix P] [--contract C] [--raw FILE]");
-}
+const char* const kUsage =
+    "usage: post_load --url URL [--mode post|healthz] [--threads N] [--count N] [--warmup N] "
+    "[--prefix P] [--contract C] [--raw FILE]";
 
 struct Options {
     std::string url, mode = "post", prefix = "b", contract = "true", raw;
     int threads = 4, count = 1000, warmup = 20;
 };
 
-int positive(const char* text, bool zero_ok) {
-    char* end = nullptr;
-    long n = std::strtol(text, &end, 10);
-    if (!end || *end || n < (zero_ok ? 0 : 1) || n > 10000000) usage();
-    return static_cast<int>(n);
-}
-
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (i + 1 >= argc) usage();
-        const char* v = argv[++i];
+    bench::read_options(argc, argv, 1, [&o](const std::string& a, const char* v) {
         if (a == "--url") o.url = v;
         else if (a == "--mode") o.mode = v;
-        else if (a == "--threads") o.threads = positive(v, false);
-        else if (a == "--count") o.count = positive(v, false);
-        else if (a == "--warmup") o.warmup = positive(v, true);
+        else if (a == "--threads") o.threads = whole_number(v, 1);
+        else if (a == "--count") o.count = whole_number(v, 1);
+        else if (a == "--warmup") o.warmup = whole_number(v, 0);
         else if (a == "--prefix") o.prefix = v;
         else if (a == "--contract") o.contract = v;
         else if (a == "--raw") o.raw = v;
-        else usage();
-    }
-    if (o.url.empty() || (o.mode != "post" && o.mode != "healthz")) usage();
+        else return false;
+        return true;
+    });
+    if (o.url.empty() || (o.mode != "post" && o.mode != "healthz")) bench::bad_usage();
     return o;
 }
 
@@ -86,6 +77,7 @@ int64_t one(fracta::http::Client& client, const Options& o, const std::string& t
 
 int main(int argc, char** argv) {
     bench::program = "post_load";
+    bench::usage = kUsage;
     const Options o = parse(argc, argv);
     const bool post = o.mode == "post";
     const bench::Timed timed = bench::timed_loop(o.threads, o.warmup, o.count, [&](int t) {

@@ -26,6 +26,9 @@ setup() {
 
 teardown() { common_teardown; }
 
+# the one container of this suite's Jobs
+BUSYBOX='{name: agent, image: busybox:1.36}'
+
 manifests() {
   cat >"$BATS_TEST_TMPDIR/objs.yaml" <<'EOF'
 apiVersion: v1
@@ -43,20 +46,8 @@ metadata:
 stringData:
   token: hunter2
 ---
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: job1
-  labels: {app: fracta}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: agent
-        image: busybox:1.36
 EOF
+  k8s_job_yaml job1 "$BUSYBOX" >>"$BATS_TEST_TMPDIR/objs.yaml"
   cat >"$BATS_TEST_TMPDIR/pod.yaml" <<'EOF'
 apiVersion: v1
 kind: Pod
@@ -70,18 +61,6 @@ spec:
     image: busybox:1.36
     ports: [{containerPort: 7070}]
 EOF
-}
-
-# job_yaml NAME [SPEC-LINE…] — NAME.yaml: a Job with backoffLimit 0 and the given spec lines
-job_yaml() {
-  local name=$1 l
-  shift
-  {
-    printf '%s\n' 'apiVersion: batch/v1' 'kind: Job' 'metadata:' "  name: $name" 'spec:' '  backoffLimit: 0'
-    for l in "$@"; do printf '  %s\n' "$l"; done
-    printf '%s\n' '  template:' '    spec:' '      restartPolicy: Never' '      containers:' '      - name: agent' \
-      '        image: busybox:1.36'
-  } >"$BATS_TEST_TMPDIR/$name.yaml"
 }
 
 # has_watch RESOURCE — the double has seen a watch request for RESOURCE
@@ -367,7 +346,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
     and .status.containerStatuses[0].state.terminated.reason == "Completed"'
 
   kc delete job job1 >/dev/null
-  job_yaml job2 'ttlSecondsAfterFinished: 0'
+  k8s_job_yaml job2 "$BUSYBOX" 'ttlSecondsAfterFinished: 0' >job2.yaml
   kc create -f job2.yaml >/dev/null
   wait_for 10 k8s_job_pod job2
   pod=$(k8s_job_pod job2)
@@ -379,7 +358,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
   run k8s_ctl GET /objects/events/default
   assert_json 'any(.[]; .reason == "BackoffLimitExceeded" and .involvedObject.name == "job2")'
 
-  job_yaml job3 'activeDeadlineSeconds: 1'
+  k8s_job_yaml job3 "$BUSYBOX" 'activeDeadlineSeconds: 1' >job3.yaml
   kc create -f job3.yaml >/dev/null
   wait_for 10 jsonpath_is job/job3 '{.status.conditions[?(@.type=="Failed")].reason}' DeadlineExceeded
 }
@@ -423,7 +402,7 @@ requests() { k8s_requests "$@" | jq -sc .; }
   assert_json '(.items | length) == 1 and .items[0].metadata.ownerReferences == null'
   # Foreground: the owner stays, marked, until its dependents are gone
   kc delete pods --all >/dev/null
-  job_yaml job1
+  k8s_job_yaml job1 "$BUSYBOX" >job1.yaml
   kc create -f job1.yaml >/dev/null
   wait_for 10 items_are pods 1
   k8s_pod_running "$(k8s_job_pod job1)"

@@ -85,10 +85,15 @@ EOF
   kc create -f "$BATS_TEST_TMPDIR/$1.yaml" >/dev/null
 }
 
+pods_watched() { k8s_requests | jq -e -s 'any(.[]; .resource == "pods" and .verb == "watch")' >/dev/null; }
+
 @test "kubelet: the command runs with the spec's env and volumes; its exit code is the phase, its output the log" {
   secret_and_config
   # a watch from the start sees every phase the pod goes through
   kc get pods --watch -o 'jsonpath={.status.phase}{"\n"}' >"$BATS_TEST_TMPDIR/watch" 2>/dev/null &
+  # once kubectl's watch request is in, a pod made now is seen from Pending
+  # (before that, its first list could show a later phase)
+  wait_for 10 pods_watched
   pod p1 'echo "token=$TOKEN level=$LEVEL said=$SAID pod=$POD"; cat /etc/cfg/greeting.txt; cat /etc/sec/token; echo
 pwd; echo "host=$(hostname)"; command -v fracta-spawn-local; echo kept >/keep/file; echo scratch >/tmp/f
 touch /not-a-volume 2>/dev/null || echo "root is read-only"; echo oops >&2; exit 3'
@@ -117,18 +122,7 @@ touch /not-a-volume 2>/dev/null || echo "root is read-only"; echo oops >&2; exit
 
 @test "kubelet: exit 0 → Succeeded; a Job's pod that succeeds completes the Job" {
   secret_and_config
-  cat >"$BATS_TEST_TMPDIR/job.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: j1}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - {name: c, image: x, command: ["/bin/sh", "-c", "echo done"]}
-EOF
+  k8s_job_yaml j1 '{name: c, image: x, command: ["/bin/sh", "-c", "echo done"]}' >"$BATS_TEST_TMPDIR/job.yaml"
   kc create -f "$BATS_TEST_TMPDIR/job.yaml" >/dev/null
   wait_for 20 kc wait --for=condition=Complete job/j1 --timeout=1s
   run kc logs job/j1

@@ -11,7 +11,7 @@ load ../lib/gw
 setup() {
   gw_suite_setup
   INSPECTOR="$FRACTA_SOURCE/tests/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
-  [[ -f $INSPECTOR ]] || fail "the MCP inspector is missing from tests/node_modules: run 'make deps'"
+  require_node_modules "$INSPECTOR"
   # its catalog and client settings live under HOME: keep them in the test's
   export HOME="$BATS_TEST_TMPDIR/home"
   mkdir -p "$HOME"
@@ -33,15 +33,25 @@ inspect_a1() {
   inspect "$GW_URL/agents/a1/$endpoint" --transport "$transport" --header "Authorization: Bearer $token" "$@"
 }
 
+# a1_lists_and_echoes http|sse ECHO-TOOL MESSAGE TOOL… — what both transports
+# must do for agent a1: list ECHO-TOOL and the TOOLs, then call ECHO-TOOL with
+# MESSAGE, which answers with no error and MESSAGE in its text ($output).
+a1_lists_and_echoes() {
+  local transport=$1 echo_tool=$2 message=$3 expected
+  shift 3
+  expected=$(jq -nc '$ARGS.positional' --args "$echo_tool" "$@")
+  inspect_a1 "$transport" --method tools/list
+  assert_status 0
+  assert_json "$expected - [.result.tools[].name] == []"
+  inspect_a1 "$transport" --method tools/call --tool-name "$echo_tool" --tool-arg "message=$message"
+  assert_status 0
+  assert_json "(.result.isError // false) == false and (.result.content[0].text | contains(\"$message\"))"
+}
+
 @test "inspector over streamable HTTP lists and calls fracta's and proxied tools (legacy and modern era)" {
   gw_project
   token=$(agent_token a1)
-  inspect_a1 http --method tools/list
-  assert_status 0
-  assert_json '[.result.tools[].name] | (index("fracta_list") != null) and (index("ev__echo") != null) and (index("evh__echo") != null)'
-  inspect_a1 http --method tools/call --tool-name ev__echo --tool-arg message=inspected-http
-  assert_status 0
-  assert_json '(.result.isError // false) == false and (.result.content[0].text | contains("inspected-http"))'
+  a1_lists_and_echoes http ev__echo inspected-http fracta_list evh__echo
   # an initialize session: legacy results carry no modern _meta
   assert_json '.result._meta["io.modelcontextprotocol/serverInfo"] == null'
   # fracta's own tool, answered by the control plane as agent a1
@@ -62,11 +72,7 @@ inspect_a1() {
 @test "inspector over the legacy HTTP+SSE transport lists and calls tools" {
   gw_project
   token=$(agent_token a1)
-  inspect_a1 sse --method tools/list
-  assert_status 0
-  assert_json '[.result.tools[].name] | (index("fracta_inbox") != null) and (index("rec__echo") != null)'
-  inspect_a1 sse --method tools/call --tool-name rec__echo --tool-arg message=inspected-sse
-  assert_status 0
+  a1_lists_and_echoes sse rec__echo inspected-sse fracta_inbox
   assert_json '.result.content[0].text == "echo: inspected-sse"'
 }
 

@@ -14,6 +14,8 @@
 #   call_tool_script    CALL: a script an agent runs as `$CALL TOOL
 #                       [ARGS-JSON]` (tests/mcp/call-tool.mjs, the MCP SDK
 #                       client); exit 1 on a tool error
+#   require_node_modules [FILE]   fail unless FILE (default: server-everything)
+#                       is installed in tests/node_modules
 #   agent_token TASK    spawn a shell agent that writes its token and idles
 #   mcp_post TASK TOKEN BODY [HEADERS…]   POST to /agents/TASK/mcp; MCP_STATUS, MCP_BODY
 #
@@ -34,8 +36,10 @@ call_tool_script() {
   chmod +x "$CALL"
 }
 
+# require_node_modules [FILE] — FILE (default: server-everything) is in
+# tests/node_modules, else the test fails and says how to install it
 require_node_modules() {
-  [[ -f $EVERYTHING ]] || fail "tests/node_modules is missing: run 'make deps' (npm install in tests/)"
+  [[ -f ${1:-$EVERYTHING} ]] || fail "${1:-$EVERYTHING} is missing from tests/node_modules: run 'make deps' (npm install in tests/)"
 }
 
 gw_project() {

@@ -28,6 +28,8 @@
 #   k8s_fault JSON            e.g. '{"method":"GET","path":"/pods","code":429,"retryAfter":1,"count":2}'
 #   k8s_requests [SINCE]      the request log, one JSON object a line
 #   k8s_job_pod JOB [NS]      the name of the job's (first) pod, from the control API
+#   k8s_job_yaml NAME CONTAINER [SPEC-LINE…]   a Job's manifest on stdout (backoffLimit 0,
+#                             the SPEC-LINEs, one CONTAINER that is never restarted)
 #   k8s_curl ARGS…            curl against K8S_URL with the CA and K8S_TOKEN
 #   k8s_events_store [NS]     an empty k8s: event store: the double (with
 #                             namespace NS, default "gc") and a token kubeconfig
@@ -187,6 +189,17 @@ k8s_job_pod() {
   local pods
   pods=$(k8s_ctl GET "/objects/pods/${2:-default}") || return 1
   jq -er --arg j "$1" '[.[] | select(.metadata.labels["job-name"] == $j)][0].metadata.name' <<<"$pods"
+}
+
+# k8s_job_yaml NAME CONTAINER [SPEC-LINE…] — prints a Job manifest: backoffLimit 0
+# and the SPEC-LINEs, a pod template that never restarts its one CONTAINER (a
+# flow mapping, e.g. '{name: c, image: x}')
+k8s_job_yaml() {
+  local name=$1 container=$2 line
+  shift 2
+  printf '%s\n' 'apiVersion: batch/v1' 'kind: Job' "metadata: {name: $name}" 'spec:' '  backoffLimit: 0'
+  for line in "$@"; do printf '  %s\n' "$line"; done
+  printf '%s\n' '  template:' '    spec:' '      restartPolicy: Never' '      containers:' "      - $container"
 }
 
 k8s_curl() {

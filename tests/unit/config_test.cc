@@ -22,6 +22,12 @@ void all_refused(const std::pair<const char*, const char*> (&bad)[N]) {
         CHECK_THAT(r.error().message, Catch::Contains(message));
     }
 }
+
+// The model of `text`, read as fracta.yaml with only `env` to expand: it must
+// parse (else the test fails, saying why).
+config::Config parsed(std::string_view text, std::map<std::string, std::string> env = {}) {
+    return test::ok(config::parse(text, "fracta.yaml", env_of(std::move(env))));
+}
 }  // namespace
 
 TEST_CASE("plain scalars resolve to JSON types; quoted ones stay strings", "[yaml]") {
@@ -118,13 +124,11 @@ TEST_CASE("config errors point at the key and exit 100", "[config]") {
 }
 
 TEST_CASE("unknown keys are warnings, not errors", "[config]") {
-    auto c = config::parse("runtime:\n  backend: local\n  turbo: true\nextra: 1\n"
-                           "agents:\n  agent_runtimes:\n    mine: {anything: 1}\n",
-                           "fracta.yaml", env_of({}));
-    REQUIRE(c.ok());
-    REQUIRE(c->warnings.size() == 2);
-    CHECK(c->warnings[0] == "fracta.yaml:3:3: unknown key \"runtime.turbo\"");
-    CHECK(c->warnings[1] == "fracta.yaml:4:1: unknown key \"extra\"");
+    auto c = parsed("runtime:\n  backend: local\n  turbo: true\nextra: 1\n"
+                    "agents:\n  agent_runtimes:\n    mine: {anything: 1}\n");
+    REQUIRE(c.warnings.size() == 2);
+    CHECK(c.warnings[0] == "fracta.yaml:3:3: unknown key \"runtime.turbo\"");
+    CHECK(c.warnings[1] == "fracta.yaml:4:1: unknown key \"extra\"");
 }
 
 TEST_CASE("the nearest fracta.yaml is found from a subdirectory", "[config]") {
@@ -146,44 +150,42 @@ TEST_CASE("the nearest fracta.yaml is found from a subdirectory", "[config]") {
 }
 
 TEST_CASE("the control plane's keys: defaults, values, and errors that name the key", "[config]") {
-    auto defaults = config::parse("", "fracta.yaml", env_of({}));
-    REQUIRE(defaults.ok());
-    CHECK(defaults->queue.workers == 4);
-    CHECK(defaults->queue.lease_timeout == std::chrono::minutes(10));
-    CHECK(defaults->queue.max_attempts == 3);
-    CHECK(defaults->queue.start_timeout == std::chrono::seconds(60));
-    CHECK(defaults->max_concurrent == 0);
-    CHECK(defaults->default_runtime == "claude");
-    CHECK(defaults->default_mode == "batch");
-    CHECK(defaults->control_plane.listen == "127.0.0.1:9090");
+    auto defaults = parsed("");
+    CHECK(defaults.queue.workers == 4);
+    CHECK(defaults.queue.lease_timeout == std::chrono::minutes(10));
+    CHECK(defaults.queue.max_attempts == 3);
+    CHECK(defaults.queue.start_timeout == std::chrono::seconds(60));
+    CHECK(defaults.max_concurrent == 0);
+    CHECK(defaults.default_runtime == "claude");
+    CHECK(defaults.default_mode == "batch");
+    CHECK(defaults.control_plane.listen == "127.0.0.1:9090");
 
-    auto c = config::parse("project: {default_base_branch: dev, allowed_tools: [Read, 'Bash(git *)']}\n"
-                           "agents:\n"
-                           "  default_runtime: bot\n"
-                           "  default_mode: stream\n"
-                           "  agent_runtimes:\n"
-                           "    bot: {adapter: shell, program: /bin/dash, env: {N: 3, S: x}}\n"
-                           "    claude: {model: sonnet, model_tiers: {heavy: opus}}\n"
-                           "runtime: {queue: {workers: 2, lease_timeout: 90s, max_attempts: 5, start_timeout: 5s}}\n"
-                           "reaper: {max_concurrent: 7}\n"
-                           "control_plane_api: {listen: ':0', token: '${T}'}\n",
-                           "fracta.yaml", env_of({{"T", "tok"}}));
-    REQUIRE(c.ok());
-    CHECK(c->default_base_branch == "dev");
-    CHECK(c->allowed_tools == std::vector<std::string>{"Read", "Bash(git *)"});
-    CHECK(c->default_runtime == "bot");
-    CHECK(c->default_mode == "stream");
-    CHECK(c->agent_runtimes.at("bot").adapter == "shell");
-    CHECK(c->agent_runtimes.at("bot").env.at("N") == "3");
-    CHECK(c->agent_runtimes.at("claude").model_tiers.at("heavy") == "opus");
-    CHECK(c->queue.workers == 2);
-    CHECK(c->queue.lease_timeout == std::chrono::seconds(90));
-    CHECK(c->queue.max_attempts == 5);
-    CHECK(c->queue.start_timeout == std::chrono::seconds(5));
-    CHECK(c->max_concurrent == 7);
-    CHECK(c->control_plane.listen == ":0");
-    CHECK(c->control_plane.token == "tok");
-    CHECK(c->warnings.empty());
+    auto c = parsed("project: {default_base_branch: dev, allowed_tools: [Read, 'Bash(git *)']}\n"
+                    "agents:\n"
+                    "  default_runtime: bot\n"
+                    "  default_mode: stream\n"
+                    "  agent_runtimes:\n"
+                    "    bot: {adapter: shell, program: /bin/dash, env: {N: 3, S: x}}\n"
+                    "    claude: {model: sonnet, model_tiers: {heavy: opus}}\n"
+                    "runtime: {queue: {workers: 2, lease_timeout: 90s, max_attempts: 5, start_timeout: 5s}}\n"
+                    "reaper: {max_concurrent: 7}\n"
+                    "control_plane_api: {listen: ':0', token: '${T}'}\n",
+                    {{"T", "tok"}});
+    CHECK(c.default_base_branch == "dev");
+    CHECK(c.allowed_tools == std::vector<std::string>{"Read", "Bash(git *)"});
+    CHECK(c.default_runtime == "bot");
+    CHECK(c.default_mode == "stream");
+    CHECK(c.agent_runtimes.at("bot").adapter == "shell");
+    CHECK(c.agent_runtimes.at("bot").env.at("N") == "3");
+    CHECK(c.agent_runtimes.at("claude").model_tiers.at("heavy") == "opus");
+    CHECK(c.queue.workers == 2);
+    CHECK(c.queue.lease_timeout == std::chrono::seconds(90));
+    CHECK(c.queue.max_attempts == 5);
+    CHECK(c.queue.start_timeout == std::chrono::seconds(5));
+    CHECK(c.max_concurrent == 7);
+    CHECK(c.control_plane.listen == ":0");
+    CHECK(c.control_plane.token == "tok");
+    CHECK(c.warnings.empty());
 
     const std::pair<const char*, const char*> bad[] = {
         {"runtime:\n  queue:\n    workers: 0\n", "fracta.yaml:3:5: runtime.queue.workers: must be a positive integer"},
@@ -198,43 +200,40 @@ TEST_CASE("the control plane's keys: defaults, values, and errors that name the 
 }
 
 TEST_CASE("credentials, base_url, check and timeout", "[config]") {
-    auto defaults = config::parse("", "fracta.yaml", env_of({}));
-    REQUIRE(defaults.ok());
-    CHECK(defaults->check.empty());
-    CHECK(defaults->check_timeout == std::chrono::minutes(10));
-    CHECK(defaults->agent_timeout.count() == 0);
-    CHECK(defaults->credentials.empty());
+    auto defaults = parsed("");
+    CHECK(defaults.check.empty());
+    CHECK(defaults.check_timeout == std::chrono::minutes(10));
+    CHECK(defaults.agent_timeout.count() == 0);
+    CHECK(defaults.credentials.empty());
 
-    auto c = config::parse("project: {check: 'git log -1 --format=%s main..HEAD | grep .', check_timeout: 2m}\n"
-                           "agents:\n"
-                           "  timeout: 30m\n"
-                           "  agent_runtimes:\n"
-                           "    claude:\n"
-                           "      base_url: http://gw:4000\n"
-                           "      credentials: team\n"
-                           "      secret_env: {ANTHROPIC_API_KEY: '${KEY}', OTHER: {command: pass show x}}\n"
-                           "credentials:\n"
-                           "  team: {ANTHROPIC_API_KEY: {env: TEAM_KEY}, EXTRA: {file: keys/extra},\n"
-                           "         POD: {secret: team-keys, key: pod, env: POD_KEY}}\n",
-                           "fracta.yaml", env_of({{"KEY", "sk-from-env"}}));
-    REQUIRE(c.ok());
-    CHECK(c->warnings.empty());
-    CHECK(c->check == "git log -1 --format=%s main..HEAD | grep .");
-    CHECK(c->check_timeout == std::chrono::minutes(2));
-    CHECK(c->agent_timeout == std::chrono::minutes(30));
-    const auto& claude = c->agent_runtimes.at("claude");
+    auto c = parsed("project: {check: 'git log -1 --format=%s main..HEAD | grep .', check_timeout: 2m}\n"
+                    "agents:\n"
+                    "  timeout: 30m\n"
+                    "  agent_runtimes:\n"
+                    "    claude:\n"
+                    "      base_url: http://gw:4000\n"
+                    "      credentials: team\n"
+                    "      secret_env: {ANTHROPIC_API_KEY: '${KEY}', OTHER: {command: pass show x}}\n"
+                    "credentials:\n"
+                    "  team: {ANTHROPIC_API_KEY: {env: TEAM_KEY}, EXTRA: {file: keys/extra},\n"
+                    "         POD: {secret: team-keys, key: pod, env: POD_KEY}}\n",
+                    {{"KEY", "sk-from-env"}});
+    CHECK(c.warnings.empty());
+    CHECK(c.check == "git log -1 --format=%s main..HEAD | grep .");
+    CHECK(c.check_timeout == std::chrono::minutes(2));
+    CHECK(c.agent_timeout == std::chrono::minutes(30));
+    const auto& claude = c.agent_runtimes.at("claude");
     CHECK(claude.base_url == "http://gw:4000");
     CHECK(claude.credentials == "team");
     CHECK(claude.secret_env.at("ANTHROPIC_API_KEY").value == "sk-from-env");
     CHECK(claude.secret_env.at("OTHER").command == "pass show x");
-    CHECK(c->credentials.at("team").at("ANTHROPIC_API_KEY").env == "TEAM_KEY");
-    CHECK(c->credentials.at("team").at("EXTRA").file == "keys/extra");
-    const auto& pod = c->credentials.at("team").at("POD");
+    CHECK(c.credentials.at("team").at("ANTHROPIC_API_KEY").env == "TEAM_KEY");
+    CHECK(c.credentials.at("team").at("EXTRA").file == "keys/extra");
+    const auto& pod = c.credentials.at("team").at("POD");
     CHECK((pod.secret == "team-keys" && pod.secret_key == "pod" && pod.env == "POD_KEY"));
 
-    auto none = config::parse("agents: {timeout: 0}\n", "fracta.yaml", env_of({}));
-    REQUIRE(none.ok());
-    CHECK(none->agent_timeout.count() == 0);
+    auto none = parsed("agents: {timeout: 0}\n");
+    CHECK(none.agent_timeout.count() == 0);
 
     const std::pair<const char*, const char*> bad[] = {
         {"agents: {agent_runtimes: {claude: {credentials: nobody}}}\n",

@@ -80,15 +80,14 @@ TEST_CASE("a task's worktree is a new branch from the base", "[git]") {
     CHECK(*git::branch_exists(repo, "feature/x"));
     CHECK(*git::current_branch(repo) == "main");
 
-    auto trees = git::list_worktrees(repo);
-    REQUIRE(trees.ok());
-    REQUIRE(trees->size() == 2);
-    CHECK((*trees)[0].path == repo);
-    CHECK((*trees)[0].branch == "main");
-    CHECK((*trees)[1].path == dir);
-    CHECK((*trees)[1].branch == "feature/x");
-    CHECK((*trees)[1].head + "\n" == head(repo));
-    CHECK_FALSE((*trees)[1].prunable);
+    auto trees = ok(git::list_worktrees(repo));
+    REQUIRE(trees.size() == 2);
+    CHECK(trees[0].path == repo);
+    CHECK(trees[0].branch == "main");
+    CHECK(trees[1].path == dir);
+    CHECK(trees[1].branch == "feature/x");
+    CHECK(trees[1].head + "\n" == head(repo));
+    CHECK_FALSE(trees[1].prunable);
 }
 
 TEST_CASE("two tasks work side by side, each in its own worktree", "[git]") {

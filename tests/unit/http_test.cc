@@ -36,6 +36,15 @@ std::unique_ptr<Server> serve(Handler h, ServerOptions o = {}) {
     return ok(Server::listen_tcp("127.0.0.1:0", std::move(h), std::move(o)));
 }
 
+// h, counting in `calls` the requests that reach it (those the server did
+// not answer itself).
+Handler counted(std::atomic<int>& calls, Handler h) {
+    return [&calls, h = std::move(h)](const Request& r) {
+        calls++;
+        return h(r);
+    };
+}
+
 Client client_for(const Server& s, ClientOptions o = {}) {
     return Client("http://" + s.address(), std::move(o));
 }
@@ -280,10 +289,7 @@ TEST_CASE("responses carry status, content type and extra headers", "[http]") {
 
 TEST_CASE("a malformed escape in the URL is a 400 JSON error", "[http]") {
     std::atomic<int> calls{0};
-    auto server = serve([&](const Request& r) {
-        calls++;
-        return echo(r);
-    });
+    auto server = serve(counted(calls, echo));
     Client c = client_for(*server);
     auto bad_path = ok(c.get("/a%zz"));
     CHECK(bad_path.status == 400);
@@ -297,12 +303,8 @@ TEST_CASE("a body over the cap is refused with 413 and never reaches the handler
     std::atomic<int> calls{0};
     ServerOptions o;
     o.max_body = 1000;
-    auto server = serve(
-        [&](const Request& r) {
-            calls++;
-            return Response::json(200, {{"size", r.body.size()}});
-        },
-        o);
+    auto size = [](const Request& r) { return Response::json(200, {{"size", r.body.size()}}); };
+    auto server = serve(counted(calls, size), o);
     Client c = client_for(*server);
 
     auto at_cap = ok(c.request("POST", "/", std::string(1000, 'x')));
@@ -341,12 +343,13 @@ TEST_CASE("bearer auth guards the configured prefixes", "[http]") {
     o.bearer_token = "s3cret-token";
     o.auth_prefixes = {"/api/v1"};
     std::atomic<int> calls{0};
-    auto server = serve(
-        [&](const Request& r) {
-            calls++;
-            return echo(r);
-        },
-        o);
+    auto server = serve(counted(calls, echo), o);
+    // The raw reply to a GET of `path` with this Authorization header, sent as
+    // written (a scheme, or a case, the client would not send).
+    auto raw_get = [&](const std::string& path, const std::string& authorization) {
+        return exchange_raw(server->port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: " + authorization +
+                                                "\r\nConnection: close\r\n\r\n");
+    };
 
     SECTION("no token: 401 JSON with WWW-Authenticate, handler not called") {
         Client c = client_for(*server);
@@ -363,19 +366,13 @@ TEST_CASE("bearer auth guards the configured prefixes", "[http]") {
             CHECK(r.status == 401);
             CHECK(r.header("www-authenticate") == "Bearer");
         }
-        std::string reply = exchange_raw(server->port(),
-                                         "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\n"
-                                         "Authorization: Basic czNjcmV0LXRva2Vu\r\nConnection: close\r\n\r\n");
-        CHECK(reply.rfind("HTTP/1.1 401", 0) == 0);
+        CHECK(raw_get("/api/v1/agents", "Basic czNjcmV0LXRva2Vu").rfind("HTTP/1.1 401", 0) == 0);
         CHECK(calls == 0);
     }
     SECTION("the right token passes; the scheme's case does not matter") {
         Client c = client_for(*server, with_token("s3cret-token"));
         CHECK(ok(c.get("/api/v1/agents")).status == 200);
-        std::string reply = exchange_raw(server->port(),
-                                         "GET /api/v1/x HTTP/1.1\r\nHost: x\r\n"
-                                         "Authorization: bearer s3cret-token\r\nConnection: close\r\n\r\n");
-        CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
+        CHECK(raw_get("/api/v1/x", "bearer s3cret-token").rfind("HTTP/1.1 200", 0) == 0);
         CHECK(calls == 2);
     }
     SECTION("paths outside the prefixes stay open; encoding does not sneak past") {
@@ -620,12 +617,8 @@ TEST_CASE("server: four clients at once on a thread pool", "[http]") {
     std::atomic<int> served{0};
     ServerOptions o;
     o.threads = 4;
-    auto server = serve(
-        [&](const Request& r) {
-            served++;
-            return Response::json(200, {{"who", r.query_param("who")}});
-        },
-        o);
+    auto who = [](const Request& r) { return Response::json(200, {{"who", r.query_param("who")}}); };
+    auto server = serve(counted(served, who), o);
     std::atomic<int> good{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -786,10 +779,7 @@ TEST_CASE("stop() ends open streams and returns", "[http]") {
 
 TEST_CASE("a malformed request gets libmicrohttpd's 400 and leaks nothing", "[http]") {
     std::atomic<int> calls{0};
-    auto server = serve([&](const Request& r) {
-        calls++;
-        return echo(r);
-    });
+    auto server = serve(counted(calls, echo));
     std::string reply = exchange_raw(server->port(), "GET /x HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
     CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(calls == 0);

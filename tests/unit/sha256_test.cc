@@ -3,6 +3,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "base/sha256.h"
 
@@ -51,15 +52,25 @@ TEST_CASE("SHA-256 hashes bytes, including NUL and high bytes", "[sha256]") {
 }
 
 TEST_CASE("constant_time_equal compares bytes and lengths", "[sha256]") {
-    CHECK(constant_time_equal("", ""));
-    CHECK(constant_time_equal("secret-token", "secret-token"));
-    CHECK_FALSE(constant_time_equal("secret-token", "secret-tokem"));
-    CHECK_FALSE(constant_time_equal("secret-token", "Secret-token"));
-    CHECK_FALSE(constant_time_equal("secret", "secret-token"));
-    CHECK_FALSE(constant_time_equal("secret-token", "secret"));
-    CHECK_FALSE(constant_time_equal("", "x"));
-    CHECK(constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
-    CHECK_FALSE(constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+    using namespace std::string_view_literals;  // "a\0b"sv keeps what follows the NUL
+    const struct {
+        std::string_view a, b;
+        bool equal;
+    } cases[] = {
+        {"", "", true},
+        {"secret-token", "secret-token", true},
+        {"secret-token", "secret-tokem", false},  // the last byte
+        {"secret-token", "Secret-token", false},  // the first byte
+        {"secret", "secret-token", false},        // a prefix, either way round
+        {"secret-token", "secret", false},
+        {"", "x", false},
+        {"a\0b"sv, "a\0b"sv, true},
+        {"a\0b"sv, "a\0c"sv, false},  // a byte after a NUL
+    };
+    for (const auto& c : cases) {
+        INFO('"' << c.a << "\" and \"" << c.b << '"');
+        CHECK(constant_time_equal(c.a, c.b) == c.equal);
+    }
 }
 
 TEST_CASE("random_token_hex returns fresh lower-case hex of the asked size", "[sha256]") {

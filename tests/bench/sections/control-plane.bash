@@ -71,7 +71,7 @@ cp_spawn() {  # git|plain DIR → one JSON line
 # Completed agents is checked at the end). Its peak RSS is read just before it
 # is stopped.
 cp_drain() {  # git|plain DIR → one JSON line
-  local kind=$1 dir=$2 counts c f s q r t1 hwm rss listed last_say marks=() quarter=1
+  local kind=$1 dir=$2 c f s t1 hwm rss listed marks=()
   cp_project "$dir" "$kind"
   cp_run "$dir" 0
   post_load --threads 1 --mode post --count "$CP_DRAIN" --warmup 0 --prefix d --contract true >/dev/null \
@@ -79,25 +79,7 @@ cp_drain() {  # git|plain DIR → one JSON line
   cp_stop
   say "control plane, $kind project: draining $CP_DRAIN queued agents of \`true\` with $CP_WORKERS workers"
   cp_run "$dir" "$CP_WORKERS"
-  last_say=$cp_t0
-  while :; do
-    counts=$(cp_counts) || die "GET /metrics failed while draining"
-    read -r c f s q r <<<"$counts"
-    t1=$(now)
-    while (( quarter <= 4 && (c + f + s) * 4 >= quarter * CP_DRAIN )); do  # when each quarter had ended
-      marks+=("$t1")
-      (( ++quarter ))
-    done
-    (( c + f + s >= CP_DRAIN )) && break
-    if jq -en "$t1 - $cp_t0 > $CP_DRAIN_TIMEOUT" >/dev/null; then
-      die "draining: $c Completed, $f Failed after $CP_DRAIN_TIMEOUT s (BENCH_CP_DRAIN_TIMEOUT)"
-    fi
-    if jq -en "$t1 - $last_say > 30" >/dev/null; then
-      say "  $c Completed, $f Failed, $q Queued, $r Running"
-      last_say=$t1
-    fi
-    sleep 0.1
-  done
+  drain_until "$CP_DRAIN" "$cp_t0" "$CP_DRAIN_TIMEOUT" BENCH_CP_DRAIN_TIMEOUT 0.1 cp_counts
   hwm=$(cp_kib VmHWM)
   rss=$(cp_kib VmRSS)
   listed=$(curl -sf "$cp_url/api/v1/agents?status=Completed" | jq '.agents | length') || die "GET /api/v1/agents failed"

@@ -22,10 +22,15 @@ rep_stop_all() {  # the clean-up's part: replicas still running
 }
 cleanup_hooks+=(rep_stop_all)
 rep_sql() { psql "$1" -qAt -v ON_ERROR_STOP=1 -F ' ' -c "$2"; }  # DSN SQL
+rep_counts() {  # DSN: the agents "Completed Failed Stopped", for drain_until
+  rep_sql "$1" "SELECT count(*) FILTER (WHERE status = 'Completed'), count(*) FILTER (WHERE status = 'Failed'),
+    count(*) FILTER (WHERE status = 'Stopped') FROM agents"
+}
 
 # rep_drain R → one JSON line
 rep_drain() {
-  local n=$1 dir=$work/replicas/r$1 dsn starts wrapper k i rc line counts c f s t0 t1 last_say by queued attempts
+  # shellcheck disable=SC2034 # marks: drain_until's, unused here (local: it does not leak)
+  local n=$1 dir=$work/replicas/r$1 dsn starts wrapper k i rc line c f s t0 t1 marks by queued attempts
   dsn=$(pg_database "replicas$n")
   starts=$dir.starts wrapper=$dir.provider
   : >"$starts"
@@ -53,22 +58,7 @@ SH
       --drain-timeout 10s
     rep_pids+=("$ready_pid")
   done
-  last_say=$t0
-  while :; do
-    counts=$(rep_sql "$dsn" "SELECT count(*) FILTER (WHERE status = 'Completed'), count(*) FILTER (WHERE status = 'Failed'),
-      count(*) FILTER (WHERE status = 'Stopped') FROM agents") || die "psql failed while draining"
-    read -r c f s <<<"$counts"
-    t1=$(now)
-    (( c + f + s >= REPLICA_AGENTS )) && break
-    if jq -en "$t1 - $t0 > $REPLICA_TIMEOUT" >/dev/null; then
-      die "replicas: $n replicas, $c Completed, $f Failed after $REPLICA_TIMEOUT s (BENCH_REPLICA_TIMEOUT)"
-    fi
-    if jq -en "$t1 - $last_say > 30" >/dev/null; then
-      say "  $c Completed, $f Failed"
-      last_say=$t1
-    fi
-    sleep 0.2
-  done
+  drain_until "$REPLICA_AGENTS" "$t0" "$REPLICA_TIMEOUT" BENCH_REPLICA_TIMEOUT 0.2 rep_counts "$dsn"
   # missions per replica: claimed_by is "<replica id>-worker-<i>"
   by=$(rep_sql "$dsn" "SELECT count(*) FROM missions GROUP BY split_part(claimed_by, '-worker-', 1) ORDER BY 1 DESC" \
     | jq -sc .) || die "psql failed"
