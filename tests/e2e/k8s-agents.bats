@@ -349,9 +349,11 @@ kill9_flow() {
     [[ $(git --git-dir "$BATS_TEST_TMPDIR/git/project.git" log -1 --format=%s "feature/k$i" 2>/dev/null) == "k$i" ]] ||
       fail "feature/k$i was not pushed"
   done
-  # adopted, not started again: one Job create each, one pod each
+  # adopted, not started again: one Job create each, never two pods for one
+  # agent (a Completed agent's Job and pod may already be cleaned up, so the
+  # pods are not counted against n)
   assert_equal "$(k8s_requests | jq -s '[.[] | select(.method == "POST" and .resource == "jobs")] | length')" "$n" "Job creates"
-  assert_equal "$(k8s_ctl GET /objects/pods/team | jq '[.[] | select(.metadata.labels["fracta-agent-id"] | startswith("k"))] | length')" "$n" "pods"
+  assert_equal "$(k8s_ctl GET /objects/pods/team | jq -c '[.[] | .metadata.labels["fracta-agent-id"] // "" | select(startswith("k"))] | group_by(.) | map(select(length > 1))')" "[]" "agents with more than one pod"
 }
 
 @test "k8s: kill -9 of fracta-cp with 20 agents running in pods; after restart each is adopted, none started twice, all Completed and pushed (sqlite)" {
