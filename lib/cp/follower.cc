@@ -222,23 +222,24 @@ private:
             Ending end;
             end.why = Ending::Why::Error;
             end.error = e.error().message;
-            end.followed = std::move(it->second);
-            followed.erase(it);
-            ended.push_back(std::move(end));
+            hand_over(it, std::move(end));
         }
     }
 
     void ended_with(std::map<std::string, Followed>::iterator it, provider::WaitResult result) {
         Ending end;
-        end.followed = std::move(it->second);
         end.result = std::move(result);
-        followed.erase(it);
-        ended.push_back(std::move(end));
+        hand_over(it, std::move(end));
     }
 
     void finish(std::map<std::string, Followed>::iterator it, Ending::Why why) {
         Ending end;
         end.why = why;
+        hand_over(it, std::move(end));
+    }
+
+    // No longer followed: the end goes to the workers with what was followed.
+    void hand_over(std::map<std::string, Followed>::iterator it, Ending end) {
         end.followed = std::move(it->second);
         followed.erase(it);
         ended.push_back(std::move(end));
